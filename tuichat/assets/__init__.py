@@ -1,0 +1,1 @@
+"""Images shipped with tuichat."""

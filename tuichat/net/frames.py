@@ -1,0 +1,195 @@
+"""Frame vocabulary and limits of protocol v1, in one place for both sides.
+
+Frames travel as plain JSON objects (``dict[str, Any]``); this module names their types,
+error codes and limits, and holds the validation rules the contract states for names,
+chat text and avatar hashes.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Any
+
+PROTOCOL_VERSION = 1
+"""The highest protocol version this code speaks."""
+MIN_PROTOCOL_VERSION = 1
+"""The oldest protocol version this code still speaks."""
+
+MAX_FRAME_BYTES = 65_536
+"""Largest frame line, including its terminating newline."""
+MAX_PAYLOAD_BYTES = 262_144
+"""Largest raw payload that may follow a frame with ``size``."""
+MAX_TEXT_CHARS = 4_096
+MAX_NAME_CHARS = 32
+MAX_REF_CHARS = 64
+WELCOME_HISTORY = 200
+"""Messages in ``welcome`` without ``since``."""
+SINCE_HISTORY = 1_000
+"""Most messages replayed after ``since``."""
+MAX_AVATAR_SIDE = 1_024
+
+DEFAULT_PORT_SEND = 49153
+DEFAULT_PORT_RECV = 49154
+
+CONSOLE = "Console"
+"""The reserved name of the server's own voice."""
+
+Frame = dict[str, Any]
+
+
+class Channel(StrEnum):
+    """The three connections of a session."""
+
+    SEND = "send"
+    RECV = "recv"
+    IMAGE = "image"
+
+
+class FrameType(StrEnum):
+    """Every ``type`` of the contract, plus this project's extensions."""
+
+    HELLO = "hello"
+    WELCOME = "welcome"
+    ATTACH = "attach"
+    ATTACHED = "attached"  # extension: the server's acknowledgement of ``attach``
+    SAY = "say"
+    MESSAGE = "message"
+    COMMAND = "command"
+    NOTICE = "notice"
+    ERROR = "error"
+    HISTORY = "history"
+    SHUTDOWN = "shutdown"
+    JOIN = "join"
+    LEAVE = "leave"
+    AVATAR_CHANGED = "avatar_changed"
+    USER_CHANGED = "user_changed"  # extension: a user's admin state changed
+    AVATAR = "avatar"
+    GET_AVATAR = "get_avatar"
+    PING = "ping"
+    PONG = "pong"
+    BYE = "bye"
+
+
+class ErrorCode(StrEnum):
+    """Codes of ``error`` frames."""
+
+    BAD_VERSION = "bad_version"
+    BAD_NAME = "bad_name"
+    NAME_TAKEN = "name_taken"
+    BAD_PASSWORD = "bad_password"
+    SERVER_FULL = "server_full"
+    BAD_SESSION = "bad_session"
+    BAD_FRAME = "bad_frame"
+    UNKNOWN_TYPE = "unknown_type"
+    BAD_IMAGE = "bad_image"
+    NOT_FOUND = "not_found"
+
+
+class LeaveReason(StrEnum):
+    """Why a session ended, as told to the others in ``leave``."""
+
+    QUIT = "quit"
+    TIMEOUT = "timeout"
+    KICKED = "kicked"
+    ERROR = "error"
+
+
+_SHA256_HEX = re.compile(r"[0-9a-f]{64}")
+
+
+def is_sha256(value: object) -> bool:
+    """True for a lowercase hex SHA-256 digest, the only form avatars are addressed by."""
+    return isinstance(value, str) and _SHA256_HEX.fullmatch(value) is not None
+
+
+def normalize_name(name: str) -> str:
+    """The canonical (NFC) form of a name, so look-alike encodings compare equal."""
+    return unicodedata.normalize("NFC", name)
+
+
+def name_problem(name: object) -> str | None:
+    """Why ``name`` is not a valid user name, or None when it is.
+
+    Valid: 1 to 32 characters, letters of any script, digits, ``_``, ``-``, ``.``; not
+    starting with ``.``; not ``Console`` in any case. Expects the NFC form.
+    """
+    if not isinstance(name, str):
+        return "the name must be a string"
+    if not 1 <= len(name) <= MAX_NAME_CHARS:
+        return f"the name must be 1 to {MAX_NAME_CHARS} characters"
+    if name.startswith("."):
+        return "the name must not start with '.'"
+    if name.casefold() == CONSOLE.casefold():
+        return f"the name {CONSOLE!r} is reserved for the server"
+    for char in name:
+        if char in "_-.":
+            continue
+        category = unicodedata.category(char)
+        if not (category.startswith("L") or category == "Nd"):
+            return f"the name may hold only letters, digits, '_', '-' and '.', not {char!r}"
+    return None
+
+
+def text_problem(text: object, *, limit: int = MAX_TEXT_CHARS) -> str | None:
+    """Why ``text`` cannot be a chat line, or None when it can.
+
+    1 to ``limit`` characters, not only white space, newlines allowed, no other control
+    characters, and encodable as UTF-8 (no lone surrogates).
+    """
+    if not isinstance(text, str):
+        return "the text must be a string"
+    if not text.strip():
+        return "the text is empty"
+    if len(text) > limit:
+        return f"the text is {len(text):,} characters long; at most {limit:,} are allowed"
+    for char in text:
+        if char != "\n" and unicodedata.category(char) in ("Cc", "Cs"):
+            return f"the text holds the control character U+{ord(char):04X}"
+    return None
+
+
+def is_ref(value: object) -> bool:
+    """True for a usable client ``ref``: a short string or an integer."""
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return True
+    return (
+        isinstance(value, str) and len(value) <= MAX_REF_CHARS and text_problem(value) is None
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Message:
+    """One stored chat message, as kept in history and sent in ``message`` frames."""
+
+    seq: int
+    ts: float
+    sender: str
+    text: str
+    avatar: str | None = None
+
+    def to_frame(self) -> Frame:
+        """The ``message`` frame for this message (without a ``ref``)."""
+        return {
+            "type": FrameType.MESSAGE.value,
+            "seq": self.seq,
+            "ts": self.ts,
+            "from": self.sender,
+            "text": self.text,
+            "avatar": self.avatar,
+        }
+
+    @classmethod
+    def from_frame(cls, frame: Frame) -> Message:
+        """Read a ``message`` frame; raises KeyError or TypeError when it is not one."""
+        seq, ts, sender, text = frame["seq"], frame["ts"], frame["from"], frame["text"]
+        avatar = frame.get("avatar")
+        if not (isinstance(seq, int) and isinstance(ts, int | float)):
+            raise TypeError("seq and ts must be numbers")
+        if not (isinstance(sender, str) and isinstance(text, str)):
+            raise TypeError("from and text must be strings")
+        return cls(seq, float(ts), sender, text, avatar if is_sha256(avatar) else None)

@@ -1,0 +1,1 @@
+"""tuichat-server: the headless threaded chat daemon."""

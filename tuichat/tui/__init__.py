@@ -1,0 +1,1 @@
+"""The Textual client (arrives with the TUI issue)."""
