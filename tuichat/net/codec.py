@@ -7,6 +7,8 @@ bytes. Both the server and the client wrap these two pieces in their own I/O.
 from __future__ import annotations
 
 import json
+import math
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +34,33 @@ def _refuse_constant(name: str) -> Any:
     raise ValueError(f"{name} is not JSON")
 
 
-_decode_json = json.JSONDecoder(parse_constant=_refuse_constant).decode
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if not math.isfinite(value):  # 1e400 parses as inf, which no frame may hold
+        raise ValueError(f"{text} is out of range")
+    return value
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _lone_surrogate(value: Any) -> bool:
+    """True when a decoded value holds a string that UTF-8 cannot encode (\\ud800)."""
+    stack = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            if _SURROGATE.search(item):
+                return True
+        elif isinstance(item, dict):
+            stack.extend(item)
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+    return False
+
+
+_decode_json = json.JSONDecoder(parse_constant=_refuse_constant, parse_float=_finite_float).decode
 _encode_json = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode
 
 
@@ -53,11 +81,14 @@ def parse_line(line: bytes) -> Frame:
     if len(line) + 1 > MAX_FRAME_BYTES:
         raise ProtocolError(f"frame is over {MAX_FRAME_BYTES:,} bytes")
     try:
-        value = _decode_json(line.decode("utf-8"))
+        text = line.decode("utf-8")
+        value = _decode_json(text)
     except UnicodeDecodeError as exc:
         raise ProtocolError(f"frame is not valid UTF-8: {exc.reason}") from None
     except (ValueError, RecursionError) as exc:
         raise ProtocolError(f"frame is not JSON: {exc}") from None
+    if "\\u" in text and _lone_surrogate(value):
+        raise ProtocolError("frame holds a lone surrogate, which is not Unicode text")
     if not isinstance(value, dict):
         raise ProtocolError("frame is not a JSON object")
     if not isinstance(value.get("type"), str):
@@ -139,8 +170,13 @@ def encode(frame: Mapping[str, Any], payload: bytes | None = None) -> bytes:
         raise ProtocolError("'size' is set but no payload is given")
     try:
         line = _encode_json(frame).encode("utf-8") + b"\n"
-    except (TypeError, ValueError, UnicodeEncodeError) as exc:
+    except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:
         raise ProtocolError(f"frame cannot be encoded: {exc}") from None
     if len(line) > MAX_FRAME_BYTES:
         raise ProtocolError(f"frame is {len(line):,} bytes; at most {MAX_FRAME_BYTES:,}")
     return line + payload if payload is not None else line
+
+
+def json_length(value: Any) -> int:
+    """Bytes ``value`` takes inside an encoded frame, for packing lists into one frame."""
+    return len(_encode_json(value).encode("utf-8"))

@@ -188,6 +188,8 @@ class Message:
         """Read a ``message`` frame; raises KeyError or TypeError when it is not one."""
         seq, ts, sender, text = frame["seq"], frame["ts"], frame["from"], frame["text"]
         avatar = frame.get("avatar")
+        if isinstance(seq, bool) or isinstance(ts, bool):
+            raise TypeError("seq and ts must be numbers, not true or false")
         if not (isinstance(seq, int) and isinstance(ts, int | float)):
             raise TypeError("seq and ts must be numbers")
         if not (isinstance(sender, str) and isinstance(text, str)):

@@ -1,0 +1,209 @@
+"""Shared fixtures: a real server on ephemeral loopback ports, and clients that record."""
+
+from __future__ import annotations
+
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tuichat.net.client import Connection
+from tuichat.net.codec import Decoded, FrameDecoder, encode
+from tuichat.net.frames import Channel, Frame
+from tuichat.server.app import Server
+from tuichat.server.config import ServerConfig
+
+ADMIN_PASSWORD = "correct horse battery staple"
+WAIT = 10.0
+"""Upper bound for any wait in a test; a wait ends as soon as its condition holds."""
+
+FramePredicate = Callable[[Frame], bool]
+
+
+def matching(frame_type: str, **fields: Any) -> FramePredicate:
+    """A predicate for frames of ``frame_type`` whose keys equal ``fields``."""
+
+    def predicate(frame: Frame) -> bool:
+        return frame.get("type") == frame_type and all(
+            frame.get(key) == value for key, value in fields.items()
+        )
+
+    return predicate
+
+
+@dataclass
+class Inbox:
+    """Every frame a client received, with waiting on a condition (never on time)."""
+
+    frames: list[tuple[Channel, Frame, bytes | None]] = field(default_factory=list)
+    closed_reason: str | None = None
+    _cond: threading.Condition = field(default_factory=threading.Condition)
+
+    def on_frame(self, channel: Channel, frame: Frame, payload: bytes | None) -> None:
+        with self._cond:
+            self.frames.append((channel, frame, payload))
+            self._cond.notify_all()
+
+    def on_close(self, reason: str) -> None:
+        with self._cond:
+            self.closed_reason = reason
+            self._cond.notify_all()
+
+    def all(self, predicate: FramePredicate) -> list[Frame]:
+        with self._cond:
+            return [frame for _, frame, _ in self.frames if predicate(frame)]
+
+    def wait_for(self, predicate: FramePredicate, count: int = 1) -> Frame:
+        """The ``count``-th frame matching ``predicate``, waiting for it to arrive."""
+        deadline = time.monotonic() + WAIT
+        with self._cond:
+            while True:
+                found = [frame for _, frame, _ in self.frames if predicate(frame)]
+                if len(found) >= count:
+                    return found[count - 1]
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    seen = [frame.get("type") for _, frame, _ in self.frames[-20:]]
+                    raise AssertionError(f"frame not received; last frames: {seen}")
+                self._cond.wait(remaining)
+
+    def wait_closed(self) -> str:
+        deadline = time.monotonic() + WAIT
+        with self._cond:
+            while self.closed_reason is None:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise AssertionError("connection did not close")
+                self._cond.wait(remaining)
+            return self.closed_reason
+
+
+@dataclass
+class Client:
+    """A joined Connection and what it received."""
+
+    conn: Connection
+    inbox: Inbox
+
+    def say_and_wait(self, text: str) -> Frame:
+        """Say ``text`` and return the echo of it (so it is stored and broadcast)."""
+        ref = self.conn.say(text)
+        return self.inbox.wait_for(matching("message", ref=ref))
+
+
+class RawChannel:
+    """A bare socket speaking frames, for testing what the Connection would never send."""
+
+    def __init__(self, port: int) -> None:
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        self.decoder = FrameDecoder()
+        self.pending: list[Decoded] = []
+
+    def send(self, frame: Frame, payload: bytes | None = None) -> None:
+        self.sock.sendall(encode(frame, payload))
+
+    def send_raw(self, data: bytes) -> None:
+        self.sock.sendall(data)
+
+    def read(self) -> Decoded:
+        """The next frame; AssertionError if the server closed first."""
+        while not self.pending:
+            data = self.sock.recv(65_536)
+            if not data:
+                raise AssertionError("connection closed before a frame arrived")
+            self.pending.extend(self.decoder.feed(data))
+        return self.pending.pop(0)
+
+    def read_frame(self) -> Frame:
+        return self.read().frame
+
+    def read_until(self, predicate: FramePredicate) -> Frame:
+        while True:
+            frame = self.read_frame()
+            if predicate(frame):
+                return frame
+
+    def closed_by_server(self) -> bool:
+        """True when the server closes the connection (reading past what it still sends)."""
+        try:
+            while True:
+                data = self.sock.recv(65_536)
+                if not data:
+                    return True
+        except ConnectionResetError:
+            return True
+        except TimeoutError:
+            return False
+
+    def close(self) -> None:
+        self.sock.close()
+
+
+ServerFactory = Callable[..., Server]
+
+
+@pytest.fixture
+def make_server(tmp_path: Path) -> Iterator[ServerFactory]:
+    """Start servers on free loopback ports; all are stopped after the test."""
+    servers: list[Server] = []
+
+    def factory(**overrides: Any) -> Server:
+        options: dict[str, Any] = {
+            "host": "127.0.0.1",
+            "port_send": 0,
+            "port_recv": 0,
+            "port_image": 0,
+            "data_dir": tmp_path / f"data-{len(servers)}",
+            "admin_password": ADMIN_PASSWORD,
+        }
+        options.update(overrides)
+        server = Server(ServerConfig(**options))
+        server.start()
+        servers.append(server)
+        return server
+
+    yield factory
+    for server in servers:
+        server.stop()
+        assert server.wait(WAIT), "server did not stop"
+
+
+@pytest.fixture
+def server(make_server: ServerFactory) -> Server:
+    return make_server()
+
+
+ClientFactory = Callable[..., Client]
+
+
+@pytest.fixture
+def join(server: Server) -> Iterator[ClientFactory]:
+    """Join ``server`` (or another one given) as a recording client."""
+    clients: list[Client] = []
+
+    def factory(name: str, target: Server | None = None, **options: Any) -> Client:
+        ports = (target or server).ports
+        inbox = Inbox()
+        conn = Connection.open(
+            "127.0.0.1",
+            name,
+            port_send=ports.send,
+            port_recv=ports.recv,
+            port_image=ports.image,
+            timeout=WAIT,
+            on_frame=inbox.on_frame,
+            on_close=inbox.on_close,
+            **options,
+        )
+        client = Client(conn, inbox)
+        clients.append(client)
+        return client
+
+    yield factory
+    for client in clients:
+        client.conn.close()

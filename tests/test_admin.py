@@ -1,0 +1,190 @@
+"""Admin lines through a real server: rights, every command, and file-name tricks."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.conftest import ADMIN_PASSWORD, Client, ClientFactory, matching
+from tuichat.net.commands import ADMIN_COMMANDS
+from tuichat.net.frames import CONSOLE
+from tuichat.server.app import Server
+
+
+def _admin(join: ClientFactory, name: str = "root") -> Client:
+    client = join(name)
+    client.conn.command(f"admin -a {ADMIN_PASSWORD}")
+    client.inbox.wait_for(lambda f: f.get("type") == "notice" and "now an admin" in f["text"])
+    return client
+
+
+def _reply(client: Client, line: str, count: int = 1) -> dict[str, object]:
+    """Send a command and return the next notice it produced."""
+    before = len(client.inbox.all(matching("notice")))
+    client.conn.command(line)
+    return client.inbox.wait_for(matching("notice"), count=before + count)
+
+
+@pytest.mark.parametrize(
+    "line", ["admin -s", "admin -l chat.txt", "admin -c", "admin -t : hi", "admin -sd"]
+)
+def test_admin_lines_without_rights_are_refused(join: ClientFactory, line: str) -> None:
+    alice = join("alice")
+    notice = _reply(alice, line)
+    assert notice["level"] == "error"
+    assert "needs admin rights" in str(notice["text"])
+    assert not alice.inbox.all(matching("message", **{"from": CONSOLE}))
+
+
+def test_wrong_admin_password_is_refused(join: ClientFactory) -> None:
+    alice = join("alice")
+    notice = _reply(alice, "admin -a guess")
+    assert notice["level"] == "error"
+    assert "Wrong admin password" in str(notice["text"])
+    assert _reply(alice, "admin -s")["level"] == "error"
+
+
+def test_becoming_admin_is_shown_to_everyone(join: ClientFactory) -> None:
+    bob = join("bob")
+    _admin(join, "root")
+    changed = bob.inbox.wait_for(matching("user_changed", name="root"))
+    assert changed["admin"] is True
+
+
+def test_admin_password_in_hello_grants_rights(join: ClientFactory) -> None:
+    root = join("root", admin_password=ADMIN_PASSWORD)
+    assert root.conn.welcome["admin"] is True
+    root.conn.command("admin -t : as console")
+    assert root.inbox.wait_for(matching("message", text="as console"))["from"] == CONSOLE
+
+
+def test_wrong_admin_password_in_hello_joins_without_rights(join: ClientFactory) -> None:
+    alice = join("alice", admin_password="nope")
+    assert alice.conn.welcome["admin"] is False
+    notice = alice.inbox.wait_for(matching("notice", level="error"))
+    assert "Wrong admin password" in notice["text"]
+
+
+@pytest.mark.parametrize("line", ["admin", "admin -h"])
+def test_admin_help_lists_every_command(join: ClientFactory, line: str) -> None:
+    alice = join("alice")
+    notice = _reply(alice, line)
+    assert notice["level"] == "info"
+    for command in ADMIN_COMMANDS:
+        assert command.usage in str(notice["text"])
+
+
+@pytest.mark.parametrize(
+    "line", ["admin -x", "admin -s now", "admin -t hi", "admin -l", "admin -l a b", "admin -c 5"]
+)
+def test_malformed_admin_lines_get_usage(join: ClientFactory, line: str) -> None:
+    root = _admin(join)
+    notice = _reply(root, line)
+    assert notice["level"] == "error"
+    assert "Admin commands:" in str(notice["text"])
+
+
+def test_admin_line_sent_as_chat_is_run_not_broadcast(join: ClientFactory) -> None:
+    alice = join("alice")
+    bob = join("bob")
+    alice.conn.say(f"admin -a {ADMIN_PASSWORD}")
+    alice.inbox.wait_for(lambda f: f.get("type") == "notice" and "now an admin" in f["text"])
+    bob.say_and_wait("marker")
+    assert not bob.inbox.all(lambda f: ADMIN_PASSWORD in str(f.get("text")))
+
+
+def test_unknown_command_gets_error_notice(join: ClientFactory) -> None:
+    alice = join("alice")
+    notice = _reply(alice, "/nick bob")
+    assert notice["level"] == "error"
+    assert "Unknown command" in str(notice["text"])
+
+
+def test_console_text_is_stored_and_broadcast(join: ClientFactory) -> None:
+    root = _admin(join)
+    bob = join("bob")
+    root.conn.command("admin -t :  the server speaks ")
+    message = bob.inbox.wait_for(matching("message", text="the server speaks"))
+    assert message["from"] == CONSOLE
+    late = join("late")
+    assert late.conn.welcome["history"][-1]["text"] == "the server speaks"
+
+
+def test_save_writes_a_readable_file_and_replies_with_its_name(
+    server: Server, join: ClientFactory
+) -> None:
+    root = _admin(join)
+    root.say_and_wait("kept line")
+    notice = _reply(root, "admin -s")
+    text = str(notice["text"])
+    name = text.split("saved as ")[1].split(" ")[0]
+    assert name.startswith("chat-") and name.endswith(".txt")
+    saved = (server.config.saves_dir / name).read_text(encoding="utf-8")
+    assert "root: kept line" in saved
+
+
+def test_load_replaces_history_and_resets_everyone(server: Server, join: ClientFactory) -> None:
+    root = _admin(join)
+    bob = join("bob")
+    root.say_and_wait("before save")
+    name = str(_reply(root, "admin -s")["text"]).split("saved as ")[1].split(" ")[0]
+    root.say_and_wait("after save")
+
+    notice = _reply(root, f"admin -l {name}")
+    assert notice["level"] == "info", notice
+    reset = bob.inbox.wait_for(matching("history", reset=True))
+    texts = [message["text"] for message in reset["messages"]]
+    assert "before save" in texts
+    assert "after save" not in texts
+    assert "previous history was saved as" in str(notice["text"])
+    seqs = [message["seq"] for message in reset["messages"]]
+    assert seqs == sorted(seqs) and seqs[0] > 0
+    newer = root.say_and_wait("after load")
+    assert newer["seq"] > max(seqs), "seq keeps rising across a load"
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../history.sqlite3",
+        "../../etc/passwd",
+        "/etc/passwd",
+        "saves/x.txt",
+        "..",
+        ".hidden.txt",
+        "x.sqlite3",
+        "nope.txt",
+        "%2e%2e/x.txt",
+        "x.txt\\..\\y.txt",
+    ],
+)
+def test_load_refuses_path_tricks_and_missing_files(join: ClientFactory, name: str) -> None:
+    root = _admin(join)
+    root.say_and_wait("survives")
+    notice = _reply(root, f"admin -l {name}")
+    assert notice["level"] == "error"
+    assert "Not loaded" in str(notice["text"])
+    late = join("late")
+    assert late.conn.welcome["history"][-1]["text"] == "survives", "nothing was lost"
+
+
+def test_clear_keeps_the_last_ten(join: ClientFactory) -> None:
+    root = _admin(join)
+    bob = join("bob")
+    for number in range(25):
+        root.conn.say(f"m{number}")
+    bob.inbox.wait_for(matching("message", text="m24"))
+    notice = _reply(root, "admin -c")
+    assert "Cleared 15" in str(notice["text"])
+    reset = bob.inbox.wait_for(matching("history", reset=True))
+    assert [m["text"] for m in reset["messages"]] == [f"m{n}" for n in range(15, 25)]
+    assert [m["text"] for m in join("late").conn.welcome["history"]] == [
+        f"m{n}" for n in range(15, 25)
+    ]
+
+
+def test_shutdown_is_refused_without_sde(server: Server, join: ClientFactory) -> None:
+    root = _admin(join)
+    notice = _reply(root, "admin -sd")
+    assert notice["level"] == "error"
+    assert "--sde" in str(notice["text"])
+    assert root.say_and_wait("still up")["text"] == "still up"

@@ -1,0 +1,231 @@
+"""The SQLite history: durable appends, seq that never repeats, and the read windows."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tuichat.net.frames import Message
+from tuichat.server.history import History
+from tuichat.server.saves import SavedMessage
+
+AVATAR = "a" * 64
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "history.sqlite3"
+
+
+@pytest.fixture
+def history(path: Path) -> Iterator[History]:
+    opened = History(path)
+    yield opened
+    opened.close()
+
+
+def fill(history: History, count: int) -> list[Message]:
+    """Append ``count`` messages m1, m2...; return them."""
+    return [history.append("alice", f"m{n}", None, ts=float(n)) for n in range(1, count + 1)]
+
+
+def texts(messages: list[Message]) -> list[str]:
+    return [message.text for message in messages]
+
+
+def test_init_creates_parent_dirs_and_uses_wal(path: Path) -> None:
+    History(path).close()
+    with sqlite3.connect(path) as db:
+        assert db.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+
+
+def test_append_returns_the_stored_message(history: History) -> None:
+    message = history.append("alice", "hello\nworld", AVATAR, ts=1764028741.123)
+    assert message == Message(1, 1764028741.123, "alice", "hello\nworld", AVATAR)
+    assert history.all() == [message]
+
+
+def test_append_keeps_a_missing_avatar_as_none(history: History) -> None:
+    history.append("bob", "hi", None)
+    assert history.all()[0].avatar is None
+
+
+def test_append_defaults_ts_to_now(history: History) -> None:
+    before = time.time()
+    message = history.append("alice", "hello", None)
+    assert before <= message.ts <= time.time()
+    assert history.all()[0].ts == message.ts
+
+
+def test_seq_rises_by_one_per_message(history: History) -> None:
+    assert [message.seq for message in fill(history, 3)] == [1, 2, 3]
+    assert history.last_seq == 3
+
+
+def test_append_is_committed_before_it_returns(history: History, path: Path) -> None:
+    history.append("alice", "hello", None)
+    with sqlite3.connect(path) as other:
+        assert other.execute("SELECT text FROM messages").fetchall() == [("hello",)]
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="needs SIGKILL")
+def test_append_survives_kill_9(path: Path) -> None:
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from tuichat.server.history import History\n"
+        "History(Path(sys.argv[1])).append('alice', 'last words', None)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, os.fspath(path)], check=False)
+    assert result.returncode == -9
+    reopened = History(path)
+    assert texts(reopened.all()) == ["last words"]
+    reopened.close()
+
+
+def test_seq_survives_reopen(path: Path) -> None:
+    first = History(path)
+    fill(first, 2)
+    first.close()
+    second = History(path)
+    assert second.last_seq == 2
+    assert second.append("bob", "again", None).seq == 3
+    assert texts(second.all()) == ["m1", "m2", "again"]
+    second.close()
+
+
+def test_last_seq_is_zero_when_empty(history: History) -> None:
+    assert history.last_seq == 0
+
+
+def test_seq_not_reused_after_keep_last(history: History, path: Path) -> None:
+    fill(history, 5)
+    assert history.keep_last(0) == 5
+    assert history.last_seq == 5
+    history.close()
+    reopened = History(path)
+    assert reopened.append("alice", "next", None).seq == 6
+    reopened.close()
+
+
+def test_recent_returns_the_most_recent_oldest_first(history: History) -> None:
+    fill(history, 10)
+    assert texts(history.recent(3)) == ["m8", "m9", "m10"]
+
+
+def test_recent_returns_everything_when_there_is_less(history: History) -> None:
+    fill(history, 2)
+    assert texts(history.recent(200)) == ["m1", "m2"]
+
+
+def test_recent_zero_is_empty(history: History) -> None:
+    fill(history, 2)
+    assert history.recent(0) == []
+
+
+@pytest.mark.parametrize("call", ["recent", "since", "keep_last"])
+def test_negative_counts_are_refused(history: History, call: str) -> None:
+    fill(history, 2)
+    with pytest.raises(ValueError, match="negative"):
+        if call == "recent":
+            history.recent(-1)
+        elif call == "since":
+            history.since(0, -1)
+        else:
+            history.keep_last(-1)
+    assert len(history.all()) == 2
+
+
+def test_since_returns_what_came_after_seq(history: History) -> None:
+    fill(history, 5)
+    messages, truncated = history.since(3)
+    assert [message.seq for message in messages] == [4, 5]
+    assert not truncated
+
+
+def test_since_last_seq_is_empty(history: History) -> None:
+    fill(history, 3)
+    assert history.since(3) == ([], False)
+
+
+def test_since_truncates_to_most_recent(history: History) -> None:
+    fill(history, 10)
+    messages, truncated = history.since(2, limit=3)
+    assert texts(messages) == ["m8", "m9", "m10"]
+    assert truncated
+
+
+def test_since_exactly_limit_is_not_truncated(history: History) -> None:
+    fill(history, 5)
+    messages, truncated = history.since(2, limit=3)
+    assert texts(messages) == ["m3", "m4", "m5"]
+    assert not truncated
+
+
+def test_all_returns_everything_oldest_first(history: History) -> None:
+    written = fill(history, 4)
+    assert history.all() == written
+
+
+def test_keep_last_deletes_all_but_the_newest(history: History) -> None:
+    fill(history, 5)
+    assert history.keep_last(2) == 3
+    assert texts(history.all()) == ["m4", "m5"]
+    assert history.last_seq == 5
+
+
+def test_keep_last_with_fewer_messages_deletes_nothing(history: History) -> None:
+    fill(history, 3)
+    assert history.keep_last(3) == 0
+    assert history.keep_last(10) == 0
+    assert len(history.all()) == 3
+
+
+def test_keep_last_on_empty_history_deletes_nothing(history: History) -> None:
+    assert history.keep_last(0) == 0
+
+
+def test_replace_gives_new_seqs_after_last_seq(history: History) -> None:
+    fill(history, 3)
+    entries = [SavedMessage(100.0, "bob", "one"), SavedMessage(200.0, "Console", "two\nlines")]
+    replaced = history.replace(entries)
+    assert replaced == [
+        Message(4, 100.0, "bob", "one", None),
+        Message(5, 200.0, "Console", "two\nlines", None),
+    ]
+    assert history.all() == replaced
+    assert history.last_seq == 5
+
+
+def test_replace_survives_reopen(history: History, path: Path) -> None:
+    fill(history, 2)
+    history.replace([SavedMessage(1.0, "bob", "loaded")])
+    history.close()
+    reopened = History(path)
+    assert [(m.seq, m.text) for m in reopened.all()] == [(3, "loaded")]
+    assert reopened.append("alice", "after", None).seq == 4
+    reopened.close()
+
+
+def test_replace_with_nothing_empties_but_keeps_seq(history: History) -> None:
+    fill(history, 2)
+    assert history.replace([]) == []
+    assert history.all() == []
+    assert history.append("alice", "x", None).seq == 3
+
+
+def test_replace_is_one_transaction(history: History) -> None:
+    before = fill(history, 2)
+    unstorable = SavedMessage(2.0, "bob", object())  # type: ignore[arg-type]
+    with pytest.raises(sqlite3.Error):
+        history.replace([SavedMessage(1.0, "bob", "fine"), unstorable])
+    assert history.all() == before
+    assert history.last_seq == 2

@@ -1,0 +1,54 @@
+"""The admin command table, shared by the server's parser and the client's help.
+
+One table feeds the server's parser, its usage notice, and (in the client) ``/help`` and
+the command palette, so the four can never disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+ADMIN_PREFIX = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class AdminCommand:
+    """One admin command: its flag, argument form and what it does."""
+
+    flag: str
+    argument: str
+    summary: str
+    needs_rights: bool = True
+
+    @property
+    def usage(self) -> str:
+        """The command as a user types it, e.g. ``admin -l FILE.txt``."""
+        return f"{ADMIN_PREFIX} {self.flag} {self.argument}".rstrip()
+
+
+ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
+    AdminCommand("-a", "PASSWORD", "become admin with the server's admin password", False),
+    AdminCommand("-s", "", "save the history to a file and reply with its name"),
+    AdminCommand("-l", "FILE.txt", "load a saved history file (replaces the history)"),
+    AdminCommand("-c", "", "clear the history, keeping the last 10 messages"),
+    AdminCommand("-t", ": TEXT", "say TEXT to everyone as Console"),
+    AdminCommand("-sd", "", "shut the server down after a 10-second countdown (needs --sde)"),
+    AdminCommand("-h", "", "list the admin commands", False),
+)
+
+ADMIN_BY_FLAG = {command.flag: command for command in ADMIN_COMMANDS}
+
+
+def usage_text() -> str:
+    """The usage notice: every admin command with its summary, one per line."""
+    width = max(len(command.usage) for command in ADMIN_COMMANDS)
+    lines = [f"  {command.usage:<{width}}  {command.summary}" for command in ADMIN_COMMANDS]
+    return "Admin commands:\n" + "\n".join(lines)
+
+
+def is_admin_line(line: str) -> bool:
+    """True when ``line`` is meant as an admin command (``admin`` then a flag or nothing)."""
+    words = line.split(maxsplit=1)
+    return bool(words) and words[0] == ADMIN_PREFIX and (
+        len(words) == 1 or words[1].startswith("-")
+    )

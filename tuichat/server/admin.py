@@ -1,0 +1,209 @@
+"""The one parser of admin lines: rights, the commands, and the shutdown countdown.
+
+Dispatch comes from the shared table in ``tuichat.net.commands``; this module binds each
+flag to a handler and checks rights before anything happens.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
+from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
+from tuichat.net.frames import text_problem
+from tuichat.server.saves import SaveDir, SaveError
+
+if TYPE_CHECKING:
+    from tuichat.server.room import Room
+    from tuichat.server.session import Session
+
+log = logging.getLogger("tuichat.server")
+
+KEEP_ON_CLEAR = 10
+COUNTDOWN_FIRST = 10
+COUNTDOWN_FROM = 5
+"""The countdown says "10", waits, then counts 5, 4, 3, 2, 1 one step apart."""
+
+_LINE = re.compile(r"\s*admin(?:\s+(?P<flag>-\S*))?(?:\s+(?P<rest>.*?))?\s*", re.DOTALL)
+
+AdminHandler = Callable[["Session", str], None]
+
+
+class Admin:
+    """Runs admin lines for the room, on the reactor thread."""
+
+    def __init__(
+        self,
+        room: Room,
+        saves: SaveDir,
+        *,
+        shutdown_enabled: bool,
+        countdown_step: float,
+        shut_down: Callable[[str], None],
+    ) -> None:
+        self._room = room
+        self._saves = saves
+        self._shutdown_enabled = shutdown_enabled
+        self._countdown_step = countdown_step
+        self._shut_down = shut_down
+        self.countdown_running = False
+        self._handlers: dict[str, AdminHandler] = {
+            "-a": self._become_admin,
+            "-s": self._save,
+            "-l": self._load,
+            "-c": self._clear,
+            "-t": self._console_text,
+            "-sd": self._shutdown,
+            "-h": self._help,
+        }
+        assert self._handlers.keys() == ADMIN_BY_FLAG.keys(), "admin table and handlers differ"
+
+    def handle(self, session: Session, line: str) -> None:
+        """Parse ``line``, check rights, run the command, reply to ``session``."""
+        match = _LINE.fullmatch(line)
+        flag = match["flag"] if match else None
+        rest = (match["rest"] or "") if match else ""
+        if match is None or flag is None:
+            self._usage(session, "")
+            return
+        command = ADMIN_BY_FLAG.get(flag)
+        if command is None:
+            self._usage(session, f"Unknown admin command {flag!r}.\n")
+            return
+        if command.needs_rights and not session.admin:
+            self._room.notice(
+                session,
+                f"{command.usage} needs admin rights. Become admin with: admin -a PASSWORD",
+                "error",
+            )
+            self._log(session, command, "refused: not an admin")
+            return
+        self._handlers[flag](session, rest)
+
+    # -- the commands ----------------------------------------------------------------------
+
+    def _become_admin(self, session: Session, password: str) -> None:
+        if not password:
+            self._usage(session, "admin -a needs the admin password.\n")
+            return
+        if session.admin:
+            self._room.notice(session, "You are already an admin.")
+            return
+        if not self._room._password_ok(password, self._room.admin_password):
+            self._room.notice(session, "Wrong admin password.", "error")
+            log.warning("wrong admin password from %s (%s)", session.name, session.address)
+            return
+        self._room.set_admin(session)
+        self._room.notice(session, "You are now an admin. admin -h lists the commands.")
+        log.info("%s (%s) became admin", session.name, session.address)
+
+    def _save(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-s"]
+        if rest:
+            self._usage(session, "admin -s takes no argument.\n")
+            return
+        messages = self._room.history.all()
+        try:
+            name = self._saves.save(messages)
+        except OSError as exc:
+            self._room.notice(session, f"Could not save the history: {exc.strerror}", "error")
+            log.error("saving the history failed: %s", exc)
+            return
+        self._room.notice(session, f"History saved as {name} ({len(messages):,} messages).")
+        self._log(session, command, f"saved {name}")
+
+    def _load(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-l"]
+        if not rest or len(rest.split()) != 1:
+            self._usage(session, "admin -l needs one file name, e.g. admin -l chat.txt\n")
+            return
+        try:
+            entries = self._saves.load(rest)
+            backup = self._saves.save(self._room.history.all(), suffix="-before-load")
+        except (SaveError, OSError) as exc:
+            self._room.notice(session, f"Not loaded: {exc}", "error")
+            self._log(session, command, f"refused {rest!r}: {exc}")
+            return
+        self._room.history.replace(entries)
+        self._room.send_history_reset()
+        self._room.notice(
+            session,
+            f"Loaded {rest} ({len(entries):,} messages). "
+            f"The previous history was saved as {backup}.",
+        )
+        self._log(session, command, f"loaded {rest} ({len(entries)} messages), backup {backup}")
+
+    def _clear(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-c"]
+        if rest:
+            self._usage(session, "admin -c takes no argument.\n")
+            return
+        try:
+            backup = self._saves.save(self._room.history.all(), suffix="-before-clear")
+        except OSError as exc:
+            self._room.notice(session, f"Not cleared: no backup ({exc.strerror})", "error")
+            return
+        removed = self._room.history.keep_last(KEEP_ON_CLEAR)
+        self._room.send_history_reset()
+        self._room.notice(
+            session,
+            f"Cleared {removed:,} messages, kept the last {KEEP_ON_CLEAR}. "
+            f"The previous history was saved as {backup}.",
+        )
+        self._log(session, command, f"cleared {removed} messages, backup {backup}")
+
+    def _console_text(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-t"]
+        if not rest.startswith(":"):
+            self._usage(session, "admin -t needs a colon before the text: admin -t : TEXT\n")
+            return
+        text = rest[1:].strip()
+        problem = text_problem(text)
+        if problem is not None:
+            self._room.notice(session, f"Not sent: {problem}.", "error")
+            return
+        self._room.console(text)
+        self._log(session, command, f"said {text[:60]!r}")
+
+    def _shutdown(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-sd"]
+        if rest:
+            self._usage(session, "admin -sd takes no argument.\n")
+            return
+        if not self._shutdown_enabled:
+            self._room.notice(
+                session,
+                "Remote shutdown is off on this server (start it with --sde to allow it).",
+                "error",
+            )
+            self._log(session, command, "refused: --sde is off")
+            return
+        if self.countdown_running:
+            self._room.notice(session, "The shutdown countdown is already running.", "error")
+            return
+        self.countdown_running = True
+        self._log(session, command, "started the shutdown countdown")
+        self._room.console(f"Server shutting down in {COUNTDOWN_FIRST} seconds.")
+        step = self._countdown_step
+        reactor = self._room.reactor
+        for count in range(COUNTDOWN_FROM, 0, -1):
+            delay = (COUNTDOWN_FIRST - count) * step
+            reactor.call_later(delay, lambda n=count: self._room.console(str(n)))
+        reactor.call_later(
+            COUNTDOWN_FIRST * step,
+            lambda: self._shut_down(f"Server shut down by {session.name}."),
+        )
+
+    def _help(self, session: Session, rest: str) -> None:
+        self._room.notice(session, usage_text())
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _usage(self, session: Session, problem: str) -> None:
+        self._room.notice(session, problem + usage_text(), "error" if problem else "info")
+
+    @staticmethod
+    def _log(session: Session, command: AdminCommand, outcome: str) -> None:
+        log.info("admin %s by %s (%s): %s", command.flag, session.name, session.address, outcome)

@@ -1,0 +1,206 @@
+"""Wiring: listeners, history, avatars, room and reactor, started and stopped as one."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import resource
+import socket
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+from tuichat.net.frames import Channel
+from tuichat.server.admin import Admin
+from tuichat.server.avatars import AvatarStore, console_avatar
+from tuichat.server.config import ServerConfig, ensure_admin_password
+from tuichat.server.history import History
+from tuichat.server.reactor import Reactor
+from tuichat.server.room import Room
+from tuichat.server.saves import SaveDir
+
+log = logging.getLogger("tuichat.server")
+
+LISTEN_BACKLOG = 1024
+ACCEPTS_PER_EVENT = 256
+SHUTDOWN_GRACE = 2.0
+"""Seconds the server waits for clients to read ``shutdown`` before it closes them."""
+
+
+class StartupError(Exception):
+    """The server cannot start (a port in use, an unreadable data dir); one line to show."""
+
+
+@dataclass(frozen=True)
+class Ports:
+    """The ports the server actually listens on."""
+
+    send: int
+    recv: int
+    image: int
+
+
+class Server:
+    """A running tuichat server. ``start`` returns once it listens; ``wait`` until it ends."""
+
+    def __init__(self, config: ServerConfig) -> None:
+        self.config = config
+        self.reactor = Reactor()
+        self._listeners: dict[Channel, socket.socket] = {}
+        self._executor = ThreadPoolExecutor(max_workers=2, thread_name_prefix="tuichat-check")
+        self._stopped = threading.Event()
+        self._stopping = False
+        self.exit_code = 0
+        self.admin_password_source = ""
+        self.room: Room | None = None
+        self.history: History | None = None
+
+    @property
+    def ports(self) -> Ports:
+        """Where the server listens (after ``start``)."""
+        return Ports(*(self._listeners[c].getsockname()[1] for c in Channel))
+
+    def start(self) -> None:
+        """Bind the three ports, open the stores, and run the loop in its own thread."""
+        config = self.config
+        raise_open_file_limit()
+        self._bind()
+        try:
+            config.data_dir.mkdir(parents=True, exist_ok=True)
+            admin_password, self.admin_password_source = ensure_admin_password(config)
+            avatars = AvatarStore(config.avatars_dir)
+            console_sha = avatars.put(console_avatar(config.console_avatar))
+            self.history = History(config.history_path)
+        except Exception as exc:
+            self._close_listeners()
+            raise StartupError(str(exc)) from exc
+        self.room = Room(
+            config, self.reactor, self.history, avatars, console_sha, admin_password,
+            self._executor,
+        )
+        self.room.admin = Admin(
+            self.room,
+            SaveDir(config.saves_dir),
+            shutdown_enabled=config.sde,
+            countdown_step=config.countdown_step,
+            shut_down=self._shut_down_from_admin,
+        )
+        for channel, listener in self._listeners.items():
+            self.reactor.register(
+                listener, 1, lambda _events, c=channel, s=listener: self._accept(c, s)
+            )
+        tick = min(1.0, config.ping_interval / 4, config.ping_timeout / 4)
+        self._schedule_tick(tick)
+        thread = self.reactor.start()
+        threading.Thread(target=self._finish_when_done, args=(thread,), daemon=True).start()
+
+    def stop(self, text: str = "The server is shutting down.") -> None:
+        """Tell every client ``shutdown``, close everything, flush history (any thread)."""
+        self.reactor.call_soon_threadsafe(lambda: self._begin_stop(text))
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the server has stopped; False on time-out."""
+        return self._stopped.wait(timeout)
+
+    def __enter__(self) -> Server:
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+        self.wait(10)
+
+    # -- internals -------------------------------------------------------------------------
+
+    def _bind(self) -> None:
+        config = self.config
+        wanted = {
+            Channel.SEND: config.port_send,
+            Channel.RECV: config.port_recv,
+            Channel.IMAGE: config.image_port,
+        }
+        for channel, port in wanted.items():
+            try:
+                infos = socket.getaddrinfo(config.host, port, type=socket.SOCK_STREAM)
+                family = infos[0][0]
+                listener = socket.socket(family, socket.SOCK_STREAM)
+                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                listener.bind(infos[0][4])
+                listener.listen(LISTEN_BACKLOG)
+                listener.setblocking(False)
+            except OSError as exc:
+                self._close_listeners()
+                reason = exc.strerror or str(exc)
+                raise StartupError(
+                    f"cannot listen on {config.host} port {port} ({channel} channel): {reason}"
+                ) from None
+            self._listeners[channel] = listener
+
+    def _close_listeners(self) -> None:
+        for listener in self._listeners.values():
+            self.reactor.unregister(listener)
+            listener.close()
+
+    def _accept(self, channel: Channel, listener: socket.socket) -> None:
+        assert self.room is not None
+        for _ in range(ACCEPTS_PER_EVENT):
+            try:
+                sock, _address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.warning("accept on the %s port failed: %s", channel, exc)
+                return
+            if self._stopping:
+                sock.close()
+                continue
+            self.room.accept(sock, channel)
+
+    def _schedule_tick(self, interval: float) -> None:
+        def tick() -> None:
+            assert self.room is not None
+            self.room.tick()
+            self.reactor.call_later(interval, tick)
+
+        self.reactor.call_later(interval, tick)
+
+    def _shut_down_from_admin(self, text: str) -> None:
+        log.info("shutting down on an admin's request")
+        self._begin_stop(text)
+
+    def _begin_stop(self, text: str) -> None:
+        if self._stopping:
+            return
+        self._stopping = True
+        assert self.room is not None
+        self._close_listeners()
+        self.room.close_everyone(text)
+        self._wait_for_flush(SHUTDOWN_GRACE)
+
+    def _wait_for_flush(self, remaining: float) -> None:
+        """Stop the loop once every client has its last bytes, or the grace time is up."""
+        assert self.room is not None
+        self.room.tick()
+        if self.room.closing_peers == 0 or remaining <= 0:
+            self.reactor.stop()
+            return
+        self.reactor.call_later(0.05, lambda: self._wait_for_flush(remaining - 0.05))
+
+    def _finish_when_done(self, thread: threading.Thread) -> None:
+        thread.join()
+        self._executor.shutdown(wait=True, cancel_futures=True)
+        if self.history is not None:
+            self.history.close()
+        log.info("server stopped; history is on disk")
+        self._stopped.set()
+
+
+def raise_open_file_limit() -> int:
+    """Raise the soft open-file limit to the hard one; 1,000 clients need 3,000 sockets."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 65_536)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
+            return target
+    return soft

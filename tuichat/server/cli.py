@@ -1,0 +1,166 @@
+"""``tuichat-server``: options, logging, signals, and the exit code."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType
+
+from rich.console import Console
+from rich.logging import RichHandler
+
+from tuichat import __version__
+from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, PROTOCOL_VERSION
+from tuichat.server.app import Server, StartupError
+from tuichat.server.config import ServerConfig, default_data_dir
+
+log = logging.getLogger("tuichat.server")
+
+PASSWORD_ENV = "TUICHAT_ADMIN_PASSWORD"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``tuichat-server``."""
+    parser = argparse.ArgumentParser(
+        prog="tuichat-server",
+        description="The tuichat chat server: three TCP ports (send, recv, image), "
+        "history on disk, admin commands typed by users with the admin password.",
+    )
+    add = parser.add_argument
+    add("--host", default="0.0.0.0", help="address to listen on (default: %(default)s)")
+    add("--port-send", type=_port, default=DEFAULT_PORT_SEND, metavar="PORT",
+        help="port for the send channel (default: %(default)s)")
+    add("--port-recv", type=_port, default=DEFAULT_PORT_RECV, metavar="PORT",
+        help="port for the recv channel (default: %(default)s)")
+    add("--port-image", type=_port, default=None, metavar="PORT",
+        help="port for the image channel (default: recv port + 1)")
+    add("--sde", action="store_true",
+        help="allow remote shutdown with 'admin -sd' (off by default)")
+    add("--data-dir", type=Path, default=None, metavar="DIR",
+        help=f"history, saves, avatars and admin token (default: {default_data_dir()})")
+    secret = parser.add_mutually_exclusive_group()
+    secret.add_argument("--admin-password", metavar="PASSWORD",
+                        help=f"admin password (also ${PASSWORD_ENV}; default: a random token "
+                        "kept in DATA_DIR/admin.token)")
+    secret.add_argument("--admin-password-file", type=Path, metavar="FILE",
+                        help="read the admin password from the first line of FILE")
+    add("--password", metavar="PASSWORD", help="join password every client must give")
+    add("--max-clients", type=_positive_int, default=1_000, metavar="N",
+        help="most users at once (default: %(default)s)")
+    add("--console-avatar", type=Path, metavar="PNG",
+        help="avatar of Console, the server's voice (default: the shipped Cons.png)")
+    add("--log-level", default="info", choices=["debug", "info", "warning", "error"],
+        help="'debug' also logs every frame (default: %(default)s)")
+    add("--version", action="version",
+        version=f"tuichat-server {__version__} (protocol {PROTOCOL_VERSION})")
+    # Knobs for tests and operators who know why; not shown in --help.
+    add("--ping-interval", type=float, default=30.0, help=argparse.SUPPRESS)
+    add("--ping-timeout", type=float, default=90.0, help=argparse.SUPPRESS)
+    add("--countdown-step", type=float, default=1.0, help=argparse.SUPPRESS)
+    return parser
+
+
+def config_from_args(args: argparse.Namespace) -> ServerConfig:
+    """Turn parsed options (and the environment) into a ServerConfig."""
+    admin_password = args.admin_password or os.environ.get(PASSWORD_ENV) or None
+    if args.admin_password_file is not None:
+        try:
+            text = args.admin_password_file.read_text(encoding="utf-8")
+        except OSError as exc:
+            raise StartupError(
+                f"cannot read the admin password file {args.admin_password_file}: "
+                f"{exc.strerror}"
+            ) from None
+        admin_password = text.splitlines()[0].strip() if text.strip() else None
+        if admin_password is None:
+            raise StartupError(f"the admin password file {args.admin_password_file} is empty")
+    config = ServerConfig(
+        host=args.host,
+        port_send=args.port_send,
+        port_recv=args.port_recv,
+        port_image=args.port_image,
+        sde=args.sde,
+        admin_password=admin_password,
+        password=args.password,
+        max_clients=args.max_clients,
+        ping_interval=args.ping_interval,
+        ping_timeout=args.ping_timeout,
+        countdown_step=args.countdown_step,
+        console_avatar=args.console_avatar,
+    )
+    if args.data_dir is not None:
+        config.data_dir = args.data_dir
+    return config
+
+
+def setup_logging(level: str) -> None:
+    """Rich logging to stderr, configured once, here at the entry point."""
+    handler = RichHandler(
+        console=Console(stderr=True), show_path=False, rich_tracebacks=True, markup=False
+    )
+    logging.basicConfig(level=level.upper(), format="%(message)s", datefmt="[%X]",
+                        handlers=[handler], force=True)
+    if level != "debug":
+        logging.getLogger("tuichat.server.frames").setLevel(logging.INFO)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the server until a signal or ``admin -sd``; 0 on a clean stop."""
+    args = build_parser().parse_args(argv)
+    setup_logging(args.log_level)
+    try:
+        config = config_from_args(args)
+        server = Server(config)
+        server.start()
+    except StartupError as exc:
+        print(f"tuichat-server: {exc}", file=sys.stderr)
+        return 2
+    _log_banner(server)
+
+    def on_signal(signum: int, _frame: FrameType | None) -> None:
+        log.info("%s received: shutting down", signal.Signals(signum).name)
+        server.stop("The server is shutting down.")
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+    while not server.wait(0.5):
+        pass
+    return server.exit_code
+
+
+def _log_banner(server: Server) -> None:
+    config, ports = server.config, server.ports
+    log.info("tuichat-server %s, protocol %d", __version__, PROTOCOL_VERSION)
+    log.info("listening on %s: send %d, recv %d, image %d",
+             config.host, ports.send, ports.recv, ports.image)
+    log.info("data dir: %s", config.data_dir)
+    log.info("admin password: %s", server.admin_password_source)
+    log.info(
+        "remote shutdown (admin -sd): %s; join password: %s; max clients: %d",
+        "on" if config.sde else "off",
+        "required" if config.password else "none",
+        config.max_clients,
+    )
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65_535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (0 to 65535)")
+    return value
+
+
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,94 @@
+"""Everything the server can be told, with defaults that work on one machine."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import platformdirs
+
+from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND
+
+ADMIN_TOKEN_FILE = "admin.token"
+
+
+def default_data_dir() -> Path:
+    """The platform's user data directory for tuichat."""
+    return platformdirs.user_data_path("tuichat", appauthor=False)
+
+
+@dataclass
+class ServerConfig:
+    """Settings of one server; ports of 0 ask the system for free ones (tests)."""
+
+    host: str = "0.0.0.0"
+    port_send: int = DEFAULT_PORT_SEND
+    port_recv: int = DEFAULT_PORT_RECV
+    port_image: int | None = None
+    """None means recv + 1 (or any free port when recv is 0)."""
+    data_dir: Path = field(default_factory=default_data_dir)
+    sde: bool = False
+    """Whether ``admin -sd`` may shut the server down."""
+    admin_password: str | None = None
+    """None: a random token kept in ``<data_dir>/admin.token``."""
+    password: str | None = None
+    """The join password every ``hello`` must carry, if set."""
+    max_clients: int = 1_000
+    queue_limit: int = 4 * 1024 * 1024
+    """Bytes a client may have waiting to be sent before it is cut off."""
+    replay_limit: int = 2 * 1024 * 1024
+    """Bytes of history sent at most on joining."""
+    ping_interval: float = 30.0
+    ping_timeout: float = 90.0
+    countdown_step: float = 1.0
+    """Seconds per step of the ``admin -sd`` countdown (shortened in tests)."""
+    console_avatar: Path | None = None
+
+    @property
+    def image_port(self) -> int:
+        """The image port actually asked for."""
+        if self.port_image is not None:
+            return self.port_image
+        return self.port_recv + 1 if self.port_recv else 0
+
+    @property
+    def history_path(self) -> Path:
+        return self.data_dir / "history.sqlite3"
+
+    @property
+    def saves_dir(self) -> Path:
+        return self.data_dir / "saves"
+
+    @property
+    def avatars_dir(self) -> Path:
+        return self.data_dir / "avatars"
+
+    @property
+    def admin_token_path(self) -> Path:
+        return self.data_dir / ADMIN_TOKEN_FILE
+
+
+def ensure_admin_password(config: ServerConfig) -> tuple[str, str]:
+    """The admin password in force and where it came from, for the start-up log.
+
+    Without a configured password the token in ``admin.token`` (mode 0600) is used, made
+    at random on the first start. The token itself is never logged.
+    """
+    if config.admin_password:
+        return config.admin_password, "given on the command line or in the environment"
+    path = config.admin_token_path
+    if path.exists() and not path.is_symlink():
+        token = path.read_text(encoding="utf-8").strip()
+        if token:
+            path.chmod(0o600)
+            return token, f"the token in {path}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    token = secrets.token_urlsafe(24)
+    temp = path.with_name(f".{path.name}.{os.getpid()}")
+    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
+        handle.write(token + "\n")
+    os.replace(temp, path)
+    return token, f"a new random token written to {path}"

@@ -1,0 +1,127 @@
+"""The durable chat history: one SQLite file, used from the reactor thread only.
+
+Every call is one transaction; a message is committed before ``append`` returns, so it
+survives the process being killed. ``seq`` is SQLite's AUTOINCREMENT rowid: it rises by
+one per stored message, survives restarts, and is never reused, even after deletes.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from tuichat.net.frames import SINCE_HISTORY, WELCOME_HISTORY, Message
+from tuichat.server.saves import SavedMessage
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS messages (
+    seq INTEGER PRIMARY KEY AUTOINCREMENT,
+    ts REAL NOT NULL,
+    sender TEXT NOT NULL,
+    text TEXT NOT NULL,
+    avatar TEXT NULL
+)
+"""
+_INSERT = "INSERT INTO messages (ts, sender, text, avatar) VALUES (?, ?, ?, ?)"
+_SELECT = "SELECT seq, ts, sender, text, avatar FROM messages"
+_ALL = _SELECT + " ORDER BY seq"
+_NEWEST = _SELECT + " ORDER BY seq DESC LIMIT ?"
+_NEWEST_AFTER = _SELECT + " WHERE seq > ? ORDER BY seq DESC LIMIT ?"
+_LAST_SEQ = "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
+_DELETE_ALL = "DELETE FROM messages"
+# Deletes every row up to the one just older than the newest ``?``; none if there are fewer.
+_KEEP_LAST = (
+    "DELETE FROM messages"
+    " WHERE seq <= (SELECT seq FROM messages ORDER BY seq DESC LIMIT 1 OFFSET ?)"
+)
+
+
+def _oldest_first(rows: list[Any]) -> list[Message]:
+    """Messages of rows selected newest first, in chronological order."""
+    return [Message(*row) for row in reversed(rows)]
+
+
+def _check_count(count: int) -> None:
+    """Refuse a negative limit (SQLite would read LIMIT -1 as no limit at all)."""
+    if count < 0:
+        raise ValueError(f"a message count must not be negative, not {count}")
+
+
+class History:
+    """Stored chat messages with their ``seq``; not thread-safe, use from one thread."""
+
+    def __init__(self, path: Path) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        # Opened by whichever thread starts the server, then used by the reactor alone.
+        self._db = sqlite3.connect(path, check_same_thread=False)
+        self._db.execute("PRAGMA journal_mode=WAL")
+        self._db.execute("PRAGMA synchronous=NORMAL")
+        with self._db:
+            self._db.execute(_SCHEMA)
+
+    def _insert(self, ts: float, sender: str, text: str, avatar: str | None) -> int:
+        """Insert one row inside the caller's transaction and return its seq."""
+        seq = self._db.execute(_INSERT, (ts, sender, text, avatar)).lastrowid
+        assert seq is not None  # always set by an INSERT
+        return seq
+
+    def append(
+        self, sender: str, text: str, avatar: str | None, ts: float | None = None
+    ) -> Message:
+        """Store a message (``ts`` defaults to now) and return it; committed on return."""
+        when = time.time() if ts is None else ts
+        with self._db:
+            seq = self._insert(when, sender, text, avatar)
+        return Message(seq, when, sender, text, avatar)
+
+    def recent(self, limit: int = WELCOME_HISTORY) -> list[Message]:
+        """The newest ``limit`` messages, oldest first."""
+        _check_count(limit)
+        return _oldest_first(self._db.execute(_NEWEST, (limit,)).fetchall())
+
+    def since(self, seq: int, limit: int = SINCE_HISTORY) -> tuple[list[Message], bool]:
+        """The newest ``limit`` messages after ``seq``, oldest first, and whether more
+        than ``limit`` came after ``seq`` (so the older ones were left out)."""
+        _check_count(limit)
+        rows = self._db.execute(_NEWEST_AFTER, (seq, limit + 1)).fetchall()
+        return _oldest_first(rows[:limit]), len(rows) > limit
+
+    def all(self) -> list[Message]:
+        """Every stored message, oldest first."""
+        return [Message(*row) for row in self._db.execute(_ALL)]
+
+    @property
+    def last_seq(self) -> int:
+        """The highest seq ever assigned (0 before the first); deletes do not lower it."""
+        row = self._db.execute(_LAST_SEQ).fetchone()
+        return 0 if row is None else int(row[0])
+
+    def keep_last(self, count: int) -> int:
+        """Delete all but the newest ``count`` messages; return how many were deleted."""
+        _check_count(count)
+        with self._db:
+            return self._db.execute(_KEEP_LAST, (count,)).rowcount
+
+    def replace(self, entries: Sequence[SavedMessage]) -> list[Message]:
+        """Replace the whole history with ``entries``, in order, in one transaction.
+
+        They get new seqs after ``last_seq`` (a seq is never reused) and no avatar.
+        """
+        with self._db:
+            self._db.execute(_DELETE_ALL)
+            return [
+                Message(
+                    self._insert(entry.ts, entry.sender, entry.text, None),
+                    entry.ts,
+                    entry.sender,
+                    entry.text,
+                )
+                for entry in entries
+            ]
+
+    def close(self) -> None:
+        """Close the database; the history object is unusable afterwards."""
+        self._db.close()

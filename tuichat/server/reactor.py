@@ -1,0 +1,168 @@
+"""The server's event loop: one thread owns every socket, timer and piece of room state.
+
+Other threads (signal handling, avatar validation) never touch that state; they hand work
+to the loop with ``call_soon_threadsafe``. Writes are coalesced: code appends to a peer's
+outbox and marks it dirty, and the loop flushes every dirty peer once per iteration, so
+a burst of messages costs one ``send`` per recipient, not one per message.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import itertools
+import logging
+import selectors
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from typing import Protocol
+
+log = logging.getLogger(__name__)
+
+EventHandler = Callable[[int], None]
+
+
+class Flushable(Protocol):
+    """Something with buffered output to push out at the end of an iteration."""
+
+    def flush(self) -> None: ...
+
+
+class Timer:
+    """A call scheduled on the loop; ``cancel`` stops it from running."""
+
+    __slots__ = ("callback", "cancelled", "when")
+
+    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+        self.when = when
+        self.callback = callback
+        self.cancelled = False
+
+    def cancel(self) -> None:
+        """Keep the callback from running (safe from the loop thread only)."""
+        self.cancelled = True
+
+
+class Reactor:
+    """A selector loop with timers, cross-thread calls and coalesced flushing."""
+
+    def __init__(self) -> None:
+        self._selector = selectors.DefaultSelector()
+        self._wake_reader, self._wake_writer = socket.socketpair()
+        self._wake_reader.setblocking(False)
+        self._wake_writer.setblocking(False)
+        self._selector.register(self._wake_reader, selectors.EVENT_READ, self._drain_wakeups)
+        self._calls: deque[Callable[[], None]] = deque()
+        self._calls_lock = threading.Lock()
+        self._timers: list[tuple[float, int, Timer]] = []
+        self._timer_ids = itertools.count()
+        self._dirty: dict[Flushable, None] = {}
+        self._stopping = False
+        self.thread: threading.Thread | None = None
+
+    # -- registration (loop thread) ------------------------------------------------------
+
+    def register(self, sock: socket.socket, events: int, handler: EventHandler) -> None:
+        """Call ``handler(events)`` whenever ``sock`` is ready for ``events``."""
+        self._selector.register(sock, events, handler)
+
+    def modify(self, sock: socket.socket, events: int, handler: EventHandler) -> None:
+        """Change what ``sock`` is watched for."""
+        self._selector.modify(sock, events, handler)
+
+    def unregister(self, sock: socket.socket) -> None:
+        """Stop watching ``sock``; harmless if it is not watched."""
+        with contextlib.suppress(KeyError, ValueError):
+            self._selector.unregister(sock)
+
+    def mark_dirty(self, peer: Flushable) -> None:
+        """Flush ``peer`` at the end of this iteration."""
+        self._dirty[peer] = None
+
+    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+        """Run ``callback`` on the loop after ``delay`` seconds (loop thread only)."""
+        timer = Timer(time.monotonic() + delay, callback)
+        heapq.heappush(self._timers, (timer.when, next(self._timer_ids), timer))
+        return timer
+
+    # -- from any thread -----------------------------------------------------------------
+
+    def call_soon_threadsafe(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the loop thread as soon as it can."""
+        with self._calls_lock:
+            self._calls.append(callback)
+        with contextlib.suppress(BlockingIOError, OSError):
+            self._wake_writer.send(b"\0")
+
+    def stop(self) -> None:
+        """Ask the loop to end after its current iteration."""
+        self.call_soon_threadsafe(self._set_stopping)
+
+    # -- the loop --------------------------------------------------------------------------
+
+    def run(self) -> None:
+        """Run until ``stop``; then release the selector and wake-up sockets."""
+        try:
+            while not self._stopping:
+                self._run_once()
+        finally:
+            self._selector.close()
+            self._wake_reader.close()
+            self._wake_writer.close()
+
+    def start(self, name: str = "tuichat-reactor") -> threading.Thread:
+        """Run the loop in a new thread and return it."""
+        self.thread = threading.Thread(target=self.run, name=name, daemon=True)
+        self.thread.start()
+        return self.thread
+
+    def _set_stopping(self) -> None:
+        self._stopping = True
+
+    def _run_once(self) -> None:
+        timeout = None
+        if self._timers:
+            timeout = max(0.0, self._timers[0][0] - time.monotonic())
+        if self._calls:
+            timeout = 0.0
+        for key, events in self._selector.select(timeout):
+            handler: EventHandler = key.data
+            self._guarded(handler, events)
+        self._run_timers()
+        self._run_calls()
+        self._flush_dirty()
+
+    def _run_timers(self) -> None:
+        now = time.monotonic()
+        while self._timers and self._timers[0][0] <= now:
+            _, _, timer = heapq.heappop(self._timers)
+            if not timer.cancelled:
+                self._guarded(lambda _events, t=timer: t.callback(), 0)
+
+    def _run_calls(self) -> None:
+        with self._calls_lock:
+            calls, self._calls = self._calls, deque()
+        for call in calls:
+            self._guarded(lambda _events, c=call: c(), 0)
+
+    def _flush_dirty(self) -> None:
+        while self._dirty:
+            dirty, self._dirty = self._dirty, {}
+            for peer in dirty:
+                self._guarded(lambda _events, p=peer: p.flush(), 0)
+
+    def _drain_wakeups(self, _events: int) -> None:
+        with contextlib.suppress(BlockingIOError):
+            while self._wake_reader.recv(4096):
+                pass
+
+    @staticmethod
+    def _guarded(handler: EventHandler, events: int) -> None:
+        """Run one handler; a bug in it is logged and never stops the loop."""
+        try:
+            handler(events)
+        except Exception:
+            log.exception("internal error in the server loop (the server goes on)")

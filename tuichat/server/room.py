@@ -1,0 +1,532 @@
+"""The one chat room: who is here, what they may send, and fan-out to everyone.
+
+Runs on the reactor thread only. Each inbound frame is dispatched by (channel, type) to a
+handler; a message is stored in the history before it is broadcast; a broadcast is
+encoded once and appended to every recipient's outbox.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import logging
+import secrets
+import time
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor, Future
+from typing import TYPE_CHECKING, Any
+
+from tuichat.net.codec import Decoded, ProtocolError, encode
+from tuichat.net.commands import is_admin_line
+from tuichat.net.frames import (
+    CONSOLE,
+    MIN_PROTOCOL_VERSION,
+    PROTOCOL_VERSION,
+    SINCE_HISTORY,
+    WELCOME_HISTORY,
+    Channel,
+    ErrorCode,
+    Frame,
+    FrameType,
+    LeaveReason,
+    Message,
+    is_ref,
+    is_sha256,
+    name_problem,
+    normalize_name,
+    text_problem,
+)
+from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
+from tuichat.server.packing import newest_within, pack_list
+from tuichat.server.peer import Peer
+from tuichat.server.session import Session
+
+if TYPE_CHECKING:
+    import socket
+
+    from tuichat.server.admin import Admin
+    from tuichat.server.config import ServerConfig
+    from tuichat.server.history import History
+    from tuichat.server.reactor import Reactor
+
+log = logging.getLogger("tuichat.server")
+frame_log = logging.getLogger("tuichat.server.frames")
+
+SERVER_SOFTWARE = "tuichat-server/0.1"
+
+Handler = Callable[[Peer, Decoded], None]
+_SETUP_FRAME = {
+    Channel.RECV: FrameType.HELLO,
+    Channel.SEND: FrameType.ATTACH,
+    Channel.IMAGE: FrameType.ATTACH,
+}
+
+
+class Room:
+    """Sessions, their frames, and everything the server says back."""
+
+    def __init__(
+        self,
+        config: ServerConfig,
+        reactor: Reactor,
+        history: History,
+        avatars: AvatarStore,
+        console_avatar: str,
+        admin_password: str,
+        executor: Executor,
+    ) -> None:
+        self.config = config
+        self.reactor = reactor
+        self.history = history
+        self.avatars = avatars
+        self.console_avatar = console_avatar
+        self.admin_password = admin_password
+        self._executor = executor
+        self.sessions: dict[str, Session] = {}
+        self._by_token: dict[str, Session] = {}
+        self._closing: set[Peer] = set()
+        self.admin: Admin | None = None
+        self._handlers: dict[tuple[Channel, str], Handler] = {
+            (Channel.RECV, FrameType.HELLO): self._hello,
+            (Channel.SEND, FrameType.ATTACH): self._attach,
+            (Channel.IMAGE, FrameType.ATTACH): self._attach,
+            (Channel.SEND, FrameType.SAY): self._say,
+            (Channel.SEND, FrameType.COMMAND): self._command,
+            (Channel.SEND, FrameType.BYE): self._bye,
+            (Channel.IMAGE, FrameType.AVATAR): self._avatar_upload,
+            (Channel.IMAGE, FrameType.GET_AVATAR): self._get_avatar,
+        }
+        for channel in Channel:
+            self._handlers[(channel, FrameType.PONG)] = self._pong
+
+    # -- connections -------------------------------------------------------------------------
+
+    def accept(self, sock: socket.socket, channel: Channel) -> Peer:
+        """Take a newly accepted socket into the room's care."""
+        peer = Peer(sock, channel, self.reactor, self, self.config.queue_limit)
+        frame_log.debug("%s connected on %s", peer.address, channel)
+        return peer
+
+    def on_frame(self, peer: Peer, decoded: Decoded) -> None:
+        """Dispatch one inbound frame by channel and type."""
+        frame = decoded.frame
+        frame_log.debug("<- %s %s %s", peer.channel, peer.address, _brief(frame))
+        session: Session | None = peer.session
+        if session is not None:
+            session.last_heard = time.monotonic()
+            if peer.channel is Channel.IMAGE and session.checking_upload:
+                assert session.image_backlog is not None
+                session.image_backlog.append(decoded)
+                return
+        kind = frame["type"]
+        if session is None and kind != _SETUP_FRAME[peer.channel]:
+            self._fail_setup(peer, kind)
+            return
+        handler = self._handlers.get((peer.channel, kind))
+        if handler is None:
+            self._refuse_frame(peer, kind)
+            return
+        handler(peer, decoded)
+
+    def on_bad_frame(self, peer: Peer, error: ProtocolError) -> None:
+        """A frame broke the framing rules: tell the client, end its whole session."""
+        log.warning("bad frame from %s on %s: %s", peer.address, peer.channel, error)
+        self._send_error(peer, ErrorCode.BAD_FRAME, str(error))
+        if peer.session is not None:
+            self.end_session(peer.session, LeaveReason.ERROR, f"bad frame: {error}")
+        else:
+            self._close_peer(peer)
+
+    def on_lost(self, peer: Peer, reason: LeaveReason, why: str) -> None:
+        """A connection ended or failed: its whole session ends."""
+        if peer.session is not None:
+            self.end_session(peer.session, reason, why)
+        else:
+            frame_log.debug("%s on %s gone before joining: %s", peer.address, peer.channel, why)
+            peer.close()
+
+    # -- session set-up --------------------------------------------------------------------
+
+    def _hello(self, peer: Peer, decoded: Decoded) -> None:
+        frame = decoded.frame
+        if peer.session is not None:
+            self._send_error(peer, ErrorCode.UNKNOWN_TYPE, "hello was already received")
+            return
+        refusal = self._hello_refusal(frame)
+        if refusal is not None:
+            code, text = refusal
+            log.info("refused %s from %s: %s", _brief_name(frame), peer.address, text)
+            self._send_error(peer, code, text)
+            self._close_peer(peer)
+            return
+        name = normalize_name(frame["name"])
+        now = time.monotonic()
+        session = Session(secrets.token_urlsafe(24), name, peer, now, now)
+        wanted_avatar = frame.get("avatar")
+        if is_sha256(wanted_avatar) and wanted_avatar in self.avatars:
+            session.avatar = wanted_avatar
+        admin_password = frame.get("admin_password")
+        failed_admin = False
+        if admin_password is not None:
+            session.admin = self._password_ok(admin_password, self.admin_password)
+            failed_admin = not session.admin
+        peer.session = session
+        self._welcome(session, frame.get("since"))
+        self.sessions[session.key] = session
+        self._by_token[session.token] = session
+        self.broadcast(
+            {"type": FrameType.JOIN, "name": name, "avatar": session.avatar}, skip=session
+        )
+        if failed_admin:
+            log.warning("wrong admin password in hello from %s (%s)", name, peer.address)
+            self.notice(session, "Wrong admin password: you joined without admin rights.", "error")
+        log.info(
+            "%s joined from %s%s (%d here)",
+            name,
+            peer.address,
+            " as admin" if session.admin else "",
+            len(self.sessions),
+        )
+
+    def _hello_refusal(self, frame: Frame) -> tuple[ErrorCode, str] | None:
+        version = frame.get("version")
+        if isinstance(version, bool) or not isinstance(version, int):
+            return ErrorCode.BAD_VERSION, (
+                f"hello must give the protocol version as an integer; this server speaks "
+                f"versions {MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}"
+            )
+        if version < MIN_PROTOCOL_VERSION:
+            return ErrorCode.BAD_VERSION, (
+                f"the client speaks protocol version {version}; this server speaks versions "
+                f"{MIN_PROTOCOL_VERSION} to {PROTOCOL_VERSION}"
+            )
+        raw_name = frame.get("name")
+        name = normalize_name(raw_name) if isinstance(raw_name, str) else raw_name
+        problem = name_problem(name)
+        if problem is not None:
+            return ErrorCode.BAD_NAME, problem
+        assert isinstance(name, str)
+        if self.config.password is not None and not self._password_ok(
+            frame.get("password"), self.config.password
+        ):
+            return ErrorCode.BAD_PASSWORD, "this server needs the right join password"
+        if name.casefold() in self.sessions:
+            return ErrorCode.NAME_TAKEN, f"{name!r} is already here; choose another name"
+        if len(self.sessions) >= self.config.max_clients:
+            return ErrorCode.SERVER_FULL, (
+                f"the server is full ({self.config.max_clients:,} users); try again later"
+            )
+        return None
+
+    @staticmethod
+    def _password_ok(given: object, expected: str) -> bool:
+        """Compare in constant time; anything that is not a string is wrong."""
+        if not isinstance(given, str):
+            return False
+        return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
+
+    def _welcome(self, session: Session, since: object) -> None:
+        """Send ``welcome``, then whatever of users and history did not fit into it."""
+        last = self.history.last_seq
+        if isinstance(since, int) and not isinstance(since, bool) and 0 <= since <= last:
+            messages, truncated = self.history.since(since, SINCE_HISTORY)
+        else:
+            messages, truncated = self.history.recent(WELCOME_HISTORY), since is not None
+        history, capped = newest_within(
+            [message.to_frame() for message in messages], self.config.replay_limit
+        )
+        users = [other.user_record() for other in self.sessions.values()]
+        users.append(session.user_record())
+        base: Frame = {
+            "type": FrameType.WELCOME,
+            "version": PROTOCOL_VERSION,
+            "session": session.token,
+            "name": session.name,
+            "server": SERVER_SOFTWARE,
+            "admin": session.admin,
+            "avatar": session.avatar,
+            "console_avatar": self.console_avatar,
+            "history_truncated": truncated or capped,
+            "users": [],
+            "history": [],
+        }
+        with_users, more_users = pack_list(base, "users", users, budget=32_768)
+        welcome, more_history = pack_list(with_users, "history", history)
+        peer = session.recv
+        peer.write(encode(welcome))
+        for user in more_users:
+            peer.write(encode({"type": FrameType.JOIN, **user, "present": True}))
+        for message in more_history:
+            peer.write(encode({**message, "replay": True}))
+        frame_log.debug(
+            "-> recv %s welcome: %d users, %d messages", peer.address, len(users), len(history)
+        )
+
+    def _attach(self, peer: Peer, decoded: Decoded) -> None:
+        token = decoded.frame.get("session")
+        session = self._by_token.get(token) if isinstance(token, str) else None
+        if peer.session is not None:
+            self._send_error(peer, ErrorCode.BAD_SESSION, "this connection is already attached")
+            return
+        if session is None or session.ended:
+            self._send_error(peer, ErrorCode.BAD_SESSION, "unknown session token")
+            self._close_peer(peer)
+            return
+        if session.peer(peer.channel) is not None:
+            self._send_error(
+                peer, ErrorCode.BAD_SESSION, f"the session already has a {peer.channel} channel"
+            )
+            self._close_peer(peer)
+            return
+        if peer.channel is Channel.SEND:
+            session.send = peer
+        else:
+            session.image = peer
+        peer.session = session
+        session.last_heard = time.monotonic()
+        self._write(peer, {"type": FrameType.ATTACHED, "channel": peer.channel.value})
+
+    def _fail_setup(self, peer: Peer, kind: str) -> None:
+        """A frame before ``hello``/``attach``: the set-up order was broken."""
+        if peer.channel is Channel.RECV:
+            self._send_error(peer, ErrorCode.BAD_FRAME, f"expected hello first, got {kind!r}")
+        else:
+            self._send_error(peer, ErrorCode.BAD_SESSION, f"expected attach first, got {kind!r}")
+        self._close_peer(peer)
+
+    def _refuse_frame(self, peer: Peer, kind: str) -> None:
+        known = kind in FrameType.__members__.values()
+        where = f" on the {peer.channel} channel" if known else ""
+        self._send_error(peer, ErrorCode.UNKNOWN_TYPE, f"frame type {kind!r} is not accepted{where}")
+
+    # -- chat ------------------------------------------------------------------------------
+
+    def _say(self, peer: Peer, decoded: Decoded) -> None:
+        session: Session = peer.session
+        frame = decoded.frame
+        text, ref = frame.get("text"), frame.get("ref")
+        if ref is not None and not is_ref(ref):
+            self.notice(session, "ref must be an integer or a string of at most 64 characters",
+                        "error")
+            return
+        if isinstance(text, str) and is_admin_line(text):
+            self._run_admin(session, text)
+            return
+        problem = text_problem(text)
+        if problem is not None:
+            self.notice(session, f"Message not sent: {problem}.", "error", ref=ref)
+            return
+        assert isinstance(text, str)
+        self.post(session.name, text, session.avatar, origin=session, ref=ref)
+
+    def _command(self, peer: Peer, decoded: Decoded) -> None:
+        line = decoded.frame.get("line")
+        session: Session = peer.session
+        if not isinstance(line, str) or text_problem(line) is not None:
+            self.notice(session, "command must be a line of text", "error")
+        elif is_admin_line(line):
+            self._run_admin(session, line)
+        else:
+            first = line.split(maxsplit=1)[0]
+            self.notice(
+                session, f"Unknown command {first!r}. Admin commands: admin -h", "error"
+            )
+
+    def _run_admin(self, session: Session, line: str) -> None:
+        assert self.admin is not None
+        self.admin.handle(session, line)
+
+    def post(
+        self,
+        sender: str,
+        text: str,
+        avatar: str | None,
+        origin: Session | None = None,
+        ref: Any = None,
+    ) -> Message:
+        """Store a message, then send it to everyone; the sender's copy carries ``ref``."""
+        message = self.history.append(sender, text, avatar)
+        frame = message.to_frame()
+        data = encode(frame)
+        for session in list(self.sessions.values()):
+            if session is origin and ref is not None:
+                session.recv.write(encode({**frame, "ref": ref}))
+            else:
+                session.recv.write(data)
+        frame_log.debug("-> all message seq=%d from %s", message.seq, sender)
+        return message
+
+    def console(self, text: str) -> Message:
+        """Say ``text`` to everyone as Console (stored like any message)."""
+        return self.post(CONSOLE, text, self.console_avatar)
+
+    def notice(self, session: Session, text: str, level: str = "info", **extra: Any) -> None:
+        """A reply for one user only, shown as coming from Console; never stored."""
+        frame: Frame = {"type": FrameType.NOTICE, "level": level, "text": text}
+        frame.update({key: value for key, value in extra.items() if value is not None})
+        self._write(session.recv, frame)
+
+    def broadcast(self, frame: Frame, skip: Session | None = None) -> None:
+        """Encode ``frame`` once and queue it for every session's recv channel."""
+        data = encode(frame)
+        for session in list(self.sessions.values()):
+            if session is not skip:
+                session.recv.write(data)
+        frame_log.debug("-> all %s", _brief(frame))
+
+    def send_history_reset(self) -> None:
+        """Tell everyone the history was replaced or cut, with its recent part."""
+        messages = [message.to_frame() for message in self.history.recent(WELCOME_HISTORY)]
+        frame, rest = pack_list({"type": FrameType.HISTORY, "reset": True}, "messages", messages)
+        self.broadcast(frame)
+        for message in rest:
+            self.broadcast({**message, "replay": True})
+
+    def set_admin(self, session: Session) -> None:
+        """Give a session admin rights and show everyone its new badge."""
+        session.admin = True
+        self.broadcast({"type": FrameType.USER_CHANGED, **session.user_record()})
+
+    # -- avatars ---------------------------------------------------------------------------
+
+    def _avatar_upload(self, peer: Peer, decoded: Decoded) -> None:
+        session: Session = peer.session
+        sha = decoded.frame.get("sha256")
+        data = decoded.payload
+        if data is None:
+            self._send_error(peer, ErrorCode.BAD_IMAGE, "an avatar frame needs size and bytes",
+                             sha256=sha if is_sha256(sha) else None)
+            return
+        session.checking_upload = True
+        session.image_backlog = deque()
+        peer.pause_reading()
+        future = self._executor.submit(validate_avatar, data, sha if isinstance(sha, str) else "")
+        future.add_done_callback(
+            lambda done: self.reactor.call_soon_threadsafe(
+                lambda: self._avatar_checked(session, sha, data, done)
+            )
+        )
+
+    def _avatar_checked(
+        self, session: Session, sha: Any, data: bytes, done: Future[None]
+    ) -> None:
+        """Back on the loop: store and announce a good upload, refuse a bad one."""
+        error = done.exception()
+        if session.ended or session.image is None:
+            return
+        if error is None:
+            self.avatars.put(data)
+            session.avatar = sha
+            self.broadcast({"type": FrameType.AVATAR_CHANGED, "name": session.name, "avatar": sha})
+            log.info("%s set avatar %s", session.name, sha[:12])
+        else:
+            reason = str(error) if isinstance(error, AvatarError) else "image check failed"
+            if not isinstance(error, AvatarError):
+                log.error("avatar check failed unexpectedly", exc_info=error)
+            self._send_error(session.image, ErrorCode.BAD_IMAGE, reason,
+                             sha256=sha if is_sha256(sha) else None)
+        session.checking_upload = False
+        backlog, session.image_backlog = session.image_backlog or deque(), None
+        image = session.image
+        while backlog and not session.checking_upload and not image.closing:
+            self.on_frame(image, backlog.popleft())
+        if session.checking_upload:
+            assert session.image_backlog is not None
+            session.image_backlog.extendleft(reversed(backlog))
+        else:
+            image.resume_reading()
+
+    def _get_avatar(self, peer: Peer, decoded: Decoded) -> None:
+        sha = decoded.frame.get("sha256")
+        data = self.avatars.get(sha) if is_sha256(sha) else None
+        if data is None or hashlib.sha256(data).hexdigest() != sha:
+            self._send_error(peer, ErrorCode.NOT_FOUND, "no avatar with that hash",
+                             sha256=sha if is_sha256(sha) else None)
+            return
+        peer.write(encode({"type": FrameType.AVATAR, "sha256": sha}, data))
+
+    # -- keep-alive and leaving --------------------------------------------------------------
+
+    def _pong(self, peer: Peer, decoded: Decoded) -> None:
+        """Any frame refreshes ``last_heard``; a pong needs nothing more."""
+
+    def _bye(self, peer: Peer, decoded: Decoded) -> None:
+        self.end_session(peer.session, LeaveReason.QUIT, "said bye")
+
+    def tick(self) -> None:
+        """Ping the quiet, drop the silent, and cut closing peers that linger too long."""
+        now = time.monotonic()
+        interval, timeout = self.config.ping_interval, self.config.ping_timeout
+        for session in list(self.sessions.values()):
+            quiet = now - session.last_heard
+            if quiet >= timeout:
+                self.end_session(session, LeaveReason.TIMEOUT, f"silent for {quiet:.0f} s")
+            elif quiet >= interval and now - session.last_ping >= interval:
+                session.pings_sent += 1
+                session.last_ping = now
+                self._write(session.recv, {"type": FrameType.PING, "n": session.pings_sent})
+        for peer in list(self._closing):
+            if peer.closed:
+                self._closing.discard(peer)
+            elif peer.expired(now):
+                peer.close()
+                self._closing.discard(peer)
+
+    def end_session(self, session: Session, reason: LeaveReason, why: str) -> None:
+        """Close a session's connections and tell the others it left."""
+        if session.ended:
+            return
+        session.ended = True
+        if self.sessions.get(session.key) is session:
+            del self.sessions[session.key]
+        self._by_token.pop(session.token, None)
+        for peer in session.peers():
+            self._close_peer(peer)
+        self.broadcast({"type": FrameType.LEAVE, "name": session.name, "reason": reason.value})
+        log.info("%s left (%s: %s) (%d here)", session.name, reason, why, len(self.sessions))
+
+    def close_everyone(self, text: str) -> None:
+        """Send ``shutdown`` to every session and close every connection."""
+        self.broadcast({"type": FrameType.SHUTDOWN, "text": text})
+        for session in list(self.sessions.values()):
+            session.ended = True
+            for peer in session.peers():
+                self._close_peer(peer)
+        self.sessions.clear()
+        self._by_token.clear()
+
+    @property
+    def closing_peers(self) -> int:
+        """Connections still flushing their last bytes."""
+        return sum(1 for peer in self._closing if not peer.closed)
+
+    # -- helpers ---------------------------------------------------------------------------
+
+    def _write(self, peer: Peer, frame: Frame) -> None:
+        peer.write(encode(frame))
+        frame_log.debug("-> %s %s %s", peer.channel, peer.address, _brief(frame))
+
+    def _send_error(self, peer: Peer, code: ErrorCode, text: str, **extra: Any) -> None:
+        frame: Frame = {"type": FrameType.ERROR, "code": code.value, "text": text}
+        frame.update({key: value for key, value in extra.items() if value is not None})
+        self._write(peer, frame)
+
+    def _close_peer(self, peer: Peer) -> None:
+        peer.close_soon()
+        self._closing.add(peer)
+
+
+def _brief(frame: Frame) -> str:
+    """A frame for the debug log, without secrets and cut short."""
+    shown = {
+        key: ("***" if "password" in key or key == "session" else value)
+        for key, value in frame.items()
+    }
+    text = repr(shown)
+    return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _brief_name(frame: Frame) -> str:
+    name = frame.get("name")
+    return repr(name[:40]) if isinstance(name, str) else "a hello without a name"

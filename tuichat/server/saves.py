@@ -1,0 +1,243 @@
+"""Admin save files: the chat history as a readable UTF-8 transcript under ``saves/``.
+
+A transcript starts with a ``#`` comment line, then holds one block per message::
+
+    # tuichat history, saved 2026-11-25 13:40:00 UTC, 2 messages
+    [2026-11-25 13:39:01] alice: hello
+    [2026-11-25 13:39:30] bob: two
+        lines
+
+Times are UTC to the second. Extra lines of a message are indented by exactly four spaces
+(the indent is not part of the text). Blank lines and ``#`` lines between messages are
+skipped; they also end the message before them.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import re
+import stat
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+from tuichat.net.frames import CONSOLE, Message, name_problem, normalize_name, text_problem
+
+MAX_SAVE_BYTES = 16 * 1024 * 1024
+"""Largest save file ``load`` reads."""
+_MAX = f"{MAX_SAVE_BYTES:,}"
+
+_FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.txt")
+_TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
+_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
+_INDENT = "    "
+_EXAMPLE = "'[2026-11-25 13:39:01] alice: hello'"
+
+
+@dataclass(frozen=True, slots=True)
+class SavedMessage:
+    """One message read from a save file; ``ts`` is UTC epoch seconds."""
+
+    ts: float
+    sender: str
+    text: str
+
+
+class SaveError(Exception):
+    """A save file that cannot be loaded; ``str()`` is one line for the admin."""
+
+
+def _stamp(moment: datetime) -> str:
+    """``YYYY-mm-dd HH:MM:SS`` of an aware datetime, in UTC."""
+    return moment.astimezone(UTC).replace(tzinfo=None).isoformat(" ", "seconds")
+
+
+def _utc(now: datetime | None) -> datetime:
+    """``now`` in UTC (a naive datetime is taken as UTC), or the current time."""
+    if now is None:
+        return datetime.now(UTC)
+    return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
+
+
+def format_transcript(messages: Iterable[Message], *, now: datetime | None = None) -> str:
+    """The save-file text for ``messages``; ``now`` (default: the current time) is the
+    time named in the header."""
+    lines: list[str] = []
+    count = 0
+    for message in messages:
+        count += 1
+        first, *more = message.text.split("\n")
+        when = _stamp(datetime.fromtimestamp(math.floor(message.ts), UTC))
+        head = f"[{when}] {message.sender}:"
+        lines.append(f"{head} {first}" if first else head)
+        lines.extend(_INDENT + line for line in more)
+    noun = "message" if count == 1 else "messages"
+    header = f"# tuichat history, saved {_stamp(_utc(now))} UTC, {count} {noun}"
+    return "\n".join([header, *lines]) + "\n"
+
+
+def _parse_head(line: str, number: int) -> tuple[float, str, str]:
+    """Time, sender and first text line of a ``[time] sender: text`` line."""
+    close = line.find("] ")
+    if not line.startswith("[") or close < 0:
+        raise SaveError(f"line {number}: expected a message line like {_EXAMPLE}")
+    when = line[1:close]
+    if _TIME.fullmatch(when) is None:
+        raise SaveError(f"line {number}: expected a time like [2026-11-25 13:39:01], not [{when}]")
+    try:
+        ts = datetime.strptime(when, _TIME_FORMAT).replace(tzinfo=UTC).timestamp()
+    except ValueError:
+        raise SaveError(f"line {number}: {when} is not a valid date and time") from None
+    sender, colon, rest = line[close + 2 :].partition(":")
+    if not colon:
+        raise SaveError(f"line {number}: expected 'name: text' after the time")
+    sender = normalize_name(sender)
+    problem = None if sender == CONSOLE else name_problem(sender)
+    if problem is not None:
+        raise SaveError(f"line {number}: bad sender {sender!r}: {problem}")
+    if rest and not rest.startswith(" "):
+        raise SaveError(f"line {number}: expected a space after '{sender}:'")
+    return ts, sender, rest[1:]
+
+
+def parse_transcript(text: str) -> list[SavedMessage]:
+    """The messages of a save file's text; SaveError ``line N: ...`` on anything malformed."""
+    messages: list[SavedMessage] = []
+    # The message being read: its first line's number, time, sender and text lines.
+    current: tuple[int, float, str, list[str]] | None = None
+
+    def finish() -> None:
+        nonlocal current
+        if current is not None:
+            start, ts, sender, parts = current
+            body = "\n".join(parts)
+            problem = text_problem(body)
+            if problem is not None:
+                raise SaveError(f"line {start}: {problem}")
+            messages.append(SavedMessage(ts, sender, body))
+            current = None
+
+    for number, raw in enumerate(text.split("\n"), start=1):
+        line = raw.removesuffix("\r")
+        if current is not None and line.startswith(_INDENT):
+            current[3].append(line[len(_INDENT) :])
+        elif not line.strip() or line.startswith("#"):
+            finish()
+        elif line.startswith("["):
+            finish()
+            ts, sender, first = _parse_head(line, number)
+            current = (number, ts, sender, [first])
+        elif line.startswith(_INDENT):
+            raise SaveError(
+                f"line {number}: an indented line must follow a message line or its indented"
+                " lines (a blank or # line ends a message)"
+            )
+        elif line[0].isspace():
+            raise SaveError(f"line {number}: extra lines of a message are indented by 4 spaces")
+        else:
+            raise SaveError(f"line {number}: expected a message line like {_EXAMPLE}")
+    finish()
+    if not messages:
+        raise SaveError("the file holds no messages")
+    return messages
+
+
+class SaveDir:
+    """The directory of save files; names are bare ``*.txt`` file names inside it."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = root
+
+    def save(
+        self, messages: Iterable[Message], now: datetime | None = None, suffix: str = ""
+    ) -> str:
+        """Write ``messages`` to a new ``chat-YYYYmmdd-HHMMSS{suffix}.txt`` (UTC; ``-2``,
+        ``-3``... added when taken) and return its bare name.
+
+        The name is claimed with an exclusive create, so no file is ever overwritten; the
+        text goes to a temporary file that then atomically replaces the claimed name.
+        """
+        moment = _utc(now)
+        stem = f"chat-{moment:%Y%m%d-%H%M%S}{suffix}"
+        if _FILE_NAME.fullmatch(stem + ".txt") is None:
+            raise ValueError(f"suffix {suffix!r} does not make a valid save file name")
+        data = format_transcript(messages, now=moment).encode()
+        self.root.mkdir(parents=True, exist_ok=True)
+        name, target = self._claim(stem)
+        try:
+            handle, temp = tempfile.mkstemp(dir=self.root, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(handle, "wb") as file:
+                    file.write(data)
+                    file.flush()
+                    os.fsync(file.fileno())
+                os.replace(temp, target)
+            except BaseException:
+                os.unlink(temp)
+                raise
+        except BaseException:
+            target.unlink(missing_ok=True)
+            raise
+        return name
+
+    def _claim(self, stem: str) -> tuple[str, Path]:
+        """Create an empty file under the first free name ``stem.txt``, ``stem-2.txt``..."""
+        number = 1
+        while True:
+            name = f"{stem}.txt" if number == 1 else f"{stem}-{number}.txt"
+            target = self.root / name
+            try:
+                target.open("xb").close()
+            except FileExistsError:
+                number += 1
+            else:
+                return name, target
+
+    def load(self, name: str) -> list[SavedMessage]:
+        """The messages of save file ``name``; SaveError with a one-line reason when it
+        is not a plain, readable, well-formed save file inside the directory."""
+        if _FILE_NAME.fullmatch(name) is None:
+            raise SaveError(
+                f"{name!r} is not a save file name: give a bare name like"
+                " chat-20261125-134000.txt (letters, digits, '.', '_', '-', ending in .txt)"
+            )
+        data = self._read(name)
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise SaveError(f"{name}: not UTF-8 text (bad byte at offset {exc.start})") from None
+        try:
+            return parse_transcript(text)
+        except SaveError as exc:
+            raise SaveError(f"{name}: {exc}") from None
+
+    def _read(self, name: str) -> bytes:
+        """The bytes of regular file ``name`` in the directory, refusing symlinks."""
+        path = self.root / name
+        try:
+            info = path.lstat()
+            if stat.S_ISLNK(info.st_mode):
+                raise SaveError(f"{name}: is a symbolic link; only plain files are loaded")
+            if not stat.S_ISREG(info.st_mode):
+                raise SaveError(f"{name}: is not a regular file")
+            if info.st_size > MAX_SAVE_BYTES:
+                raise SaveError(f"{name}: is {info.st_size:,} bytes; at most {_MAX} are loaded")
+            # Defence in depth: a bare name that is no symlink cannot leave the directory.
+            if path.resolve().parent != self.root.resolve():
+                raise SaveError(f"{name}: is not inside the saves directory")
+            # No-follow and non-blocking in case the file was swapped since the checks.
+            flags = os.O_RDONLY | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_NONBLOCK", 0)
+            with os.fdopen(os.open(path, flags), "rb") as file:
+                if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                    raise SaveError(f"{name}: is not a regular file")
+                data = file.read(MAX_SAVE_BYTES + 1)
+        except FileNotFoundError:
+            raise SaveError(f"no save file named {name}") from None
+        except OSError as exc:
+            raise SaveError(f"{name}: cannot be read ({exc.strerror or exc})") from None
+        if len(data) > MAX_SAVE_BYTES:
+            raise SaveError(f"{name}: is over {_MAX} bytes; larger files are not loaded")
+        return data
