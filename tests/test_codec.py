@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 from typing import Any
@@ -29,8 +30,9 @@ json_scalars = (
 )
 json_values = st.recursive(
     json_scalars,
-    lambda children: st.lists(children, max_size=4)
-    | st.dictionaries(st.text(max_size=8), children, max_size=4),
+    lambda children: (
+        st.lists(children, max_size=4) | st.dictionaries(st.text(max_size=8), children, max_size=4)
+    ),
     max_leaves=10,
 )
 frame_keys = st.text(max_size=12).filter(lambda key: key not in ("type", "size"))
@@ -59,7 +61,7 @@ items = st.tuples(frames, st.none() | small_payloads)
 def split(data: bytes, cuts: list[int]) -> list[bytes]:
     """``data`` cut at the given offsets (any order, duplicates allowed)."""
     points = [0, *sorted(set(cuts)), len(data)]
-    return [data[start:end] for start, end in zip(points, points[1:], strict=False)]
+    return [data[start:end] for start, end in itertools.pairwise(points)]
 
 
 def chunkings(data: bytes) -> st.SearchStrategy[list[bytes]]:
@@ -112,7 +114,7 @@ def test_any_frame_encodes_to_one_line_and_decodes_equal(frame: dict[str, Any]) 
 def test_unicode_nested_and_big_values_round_trip() -> None:
     frame = {
         "type": "wörd 名前 😀",
-        "text": "line\nbreak \u2028 \"quoted\" \\ \x00 \x1f",
+        "text": 'line\nbreak \u2028 "quoted" \\ \x00 \x1f',
         "nested": [[[{"k": [1, -2, 3.5, None, True]}]], {}],
         "big": 2**200,
         "negative": -(2**200),
@@ -124,7 +126,9 @@ def test_unicode_nested_and_big_values_round_trip() -> None:
 
 @given(frames, payloads)
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-def test_frame_with_payload_round_trips_and_sets_size(frame: dict[str, Any], payload: bytes) -> None:
+def test_frame_with_payload_round_trips_and_sets_size(
+    frame: dict[str, Any], payload: bytes
+) -> None:
     data = encode(frame, payload)
     decoded = decode_one(data)
     assert decoded.payload == payload
@@ -246,8 +250,22 @@ def test_limit_counts_from_the_end_of_a_payload() -> None:
         decoder.feed(b"c")
 
 
-@pytest.mark.parametrize("size", [b"-1", b"262145", b'"10"', b"true", b"false", b"1.5", b"null",
-                                  b"10.0", b"[1]", b"1e3", b"99999999999999999999999"])
+@pytest.mark.parametrize(
+    "size",
+    [
+        b"-1",
+        b"262145",
+        b'"10"',
+        b"true",
+        b"false",
+        b"1.5",
+        b"null",
+        b"10.0",
+        b"[1]",
+        b"1e3",
+        b"99999999999999999999999",
+    ],
+)
 def test_invalid_size_is_refused(size: bytes) -> None:
     refused(b'{"type":"avatar","size":' + size + b"}\n" + b"x" * 16)
 
@@ -444,7 +462,10 @@ DEEP = {
     "100k-open-brackets": b"[" * 100_000 + b"\n",
     "open-brackets-within-limit": b"[" * (FRAME_LIMIT - 1) + b"\n",
     "balanced-arrays-within-limit": b'{"type":"x","v":' + b"[" * 30_000 + b"]" * 30_000 + b"}\n",
-    "nested-objects-within-limit": b'{"type":"x","v":' + b'{"a":' * 10_000 + b"1" + b"}" * 10_001
+    "nested-objects-within-limit": b'{"type":"x","v":'
+    + b'{"a":' * 10_000
+    + b"1"
+    + b"}" * 10_001
     + b"\n",
 }
 BAD_INPUT = {
@@ -494,9 +515,33 @@ def test_decoder_keeps_raising_after_an_overlong_line() -> None:
 
 json_ish_bytes = st.lists(
     st.sampled_from(
-        [b"{", b"}", b"[", b"]", b'"type"', b'"size"', b":", b",", b'"x"', b"1", b"0", b"-1",
-         b"\n", b"\r", b" ", b"\\u", b"d800", b"NaN", b"1e400", b"\xff", b"\xc3\xa9", b"null",
-         b"true", b'"', b"\\"]
+        [
+            b"{",
+            b"}",
+            b"[",
+            b"]",
+            b'"type"',
+            b'"size"',
+            b":",
+            b",",
+            b'"x"',
+            b"1",
+            b"0",
+            b"-1",
+            b"\n",
+            b"\r",
+            b" ",
+            b"\\u",
+            b"d800",
+            b"NaN",
+            b"1e400",
+            b"\xff",
+            b"\xc3\xa9",
+            b"null",
+            b"true",
+            b'"',
+            b"\\",
+        ]
     ),
     max_size=60,
 ).map(b"".join)
@@ -537,8 +582,9 @@ def test_arbitrary_bytes_in_any_chunks_raise_only_protocol_error(
 
 
 mutations = st.lists(
-    st.tuples(st.sampled_from(["flip", "insert", "delete"]), st.integers(0, 10**6),
-              st.integers(1, 255)),
+    st.tuples(
+        st.sampled_from(["flip", "insert", "delete"]), st.integers(0, 10**6), st.integers(1, 255)
+    ),
     min_size=1,
     max_size=4,
 )

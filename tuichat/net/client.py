@@ -247,10 +247,18 @@ class Connection:
         """Send any frame (for tests and protocol extensions)."""
         self._send(channel, frame, payload)
 
-    def bye(self) -> None:
-        """Say goodbye and close: the others see ``leave`` with reason ``quit``."""
-        with contextlib.suppress(ConnectionClosed, OSError):
+    def bye(self, timeout: float = 2.0) -> None:
+        """Say goodbye and close: the others see ``leave`` with reason ``quit``.
+
+        Waits (up to ``timeout``) for the server to close its side, so replies to what was
+        sent before the bye still reach ``on_frame``.
+        """
+        try:
             self._send(Channel.SEND, {"type": FrameType.BYE})
+        except ConnectionClosed:
+            pass
+        else:
+            self.closed.wait(timeout)
         self.close("bye")
 
     def close(self, reason: str = "closed by the client") -> None:
@@ -342,7 +350,7 @@ class Connection:
                 for upload in self._uploads.pop(str(sha), []):
                     upload.set_exception(ServerError.from_frame(frame))
 
-    def _note_seqs(self, frames: Any) -> None:
+    def _note_seqs(self, frames: object) -> None:
         for frame in frames if isinstance(frames, list) else []:
             seq = frame.get("seq") if isinstance(frame, dict) else None
             if isinstance(seq, int) and seq > self.last_seq:
@@ -360,8 +368,10 @@ class Connection:
                 return
             self._ending = True
             self.close_reason = self.close_reason or reason
-            pending = [f for fs in (*self._downloads.values(), *self._uploads.values())
-                       for f in fs]
+            pending: list[Future[Any]] = [
+                future for waiting in self._downloads.values() for future in waiting
+            ]
+            pending += [future for waiting in self._uploads.values() for future in waiting]
             self._downloads.clear()
             self._uploads.clear()
         for future in pending:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Callable
+from functools import partial
 from typing import TYPE_CHECKING
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
@@ -190,7 +191,7 @@ class Admin:
         reactor = self._room.reactor
         for count in range(COUNTDOWN_FROM, 0, -1):
             delay = (COUNTDOWN_FIRST - count) * step
-            reactor.call_later(delay, lambda n=count: self._room.console(str(n)))
+            reactor.call_later(delay, partial(self._room.console, str(count)))
         reactor.call_later(
             COUNTDOWN_FIRST * step,
             lambda: self._shut_down(f"Server shut down by {session.name}."),

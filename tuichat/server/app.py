@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import logging
 import resource
+import selectors
 import socket
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from functools import partial
 
 from tuichat.net.frames import Channel
 from tuichat.server.admin import Admin
@@ -87,7 +89,7 @@ class Server:
         )
         for channel, listener in self._listeners.items():
             self.reactor.register(
-                listener, 1, lambda _events, c=channel, s=listener: self._accept(c, s)
+                listener, selectors.EVENT_READ, partial(self._accept, channel, listener)
             )
         tick = min(1.0, config.ping_interval / 4, config.ping_timeout / 4)
         self._schedule_tick(tick)
@@ -141,7 +143,7 @@ class Server:
             self.reactor.unregister(listener)
             listener.close()
 
-    def _accept(self, channel: Channel, listener: socket.socket) -> None:
+    def _accept(self, channel: Channel, listener: socket.socket, _events: int) -> None:
         assert self.room is not None
         for _ in range(ACCEPTS_PER_EVENT):
             try:

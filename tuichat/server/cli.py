@@ -136,8 +136,6 @@ def main(argv: Sequence[str] | None = None) -> int:
 def _log_banner(server: Server) -> None:
     config, ports = server.config, server.ports
     log.info("tuichat-server %s, protocol %d", __version__, PROTOCOL_VERSION)
-    log.info("listening on %s: send %d, recv %d, image %d",
-             config.host, ports.send, ports.recv, ports.image)
     log.info("data dir: %s", config.data_dir)
     log.info("admin password: %s", server.admin_password_source)
     log.info(
@@ -146,6 +144,8 @@ def _log_banner(server: Server) -> None:
         "required" if config.password else "none",
         config.max_clients,
     )
+    log.info("listening on %s: send %d, recv %d, image %d",
+             config.host, ports.send, ports.recv, ports.image)
 
 
 def _port(text: str) -> int:

@@ -18,6 +18,7 @@ import threading
 import time
 from collections import deque
 from collections.abc import Callable
+from functools import partial
 from typing import Protocol
 
 log = logging.getLogger(__name__)
@@ -36,7 +37,7 @@ class Timer:
 
     __slots__ = ("callback", "cancelled", "when")
 
-    def __init__(self, when: float, callback: Callable[[], None]) -> None:
+    def __init__(self, when: float, callback: Callable[[], object]) -> None:
         self.when = when
         self.callback = callback
         self.cancelled = False
@@ -82,7 +83,7 @@ class Reactor:
         """Flush ``peer`` at the end of this iteration."""
         self._dirty[peer] = None
 
-    def call_later(self, delay: float, callback: Callable[[], None]) -> Timer:
+    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
         """Run ``callback`` on the loop after ``delay`` seconds (loop thread only)."""
         timer = Timer(time.monotonic() + delay, callback)
         heapq.heappush(self._timers, (timer.when, next(self._timer_ids), timer))
@@ -130,7 +131,7 @@ class Reactor:
             timeout = 0.0
         for key, events in self._selector.select(timeout):
             handler: EventHandler = key.data
-            self._guarded(handler, events)
+            self._guarded(partial(handler, events))
         self._run_timers()
         self._run_calls()
         self._flush_dirty()
@@ -140,19 +141,19 @@ class Reactor:
         while self._timers and self._timers[0][0] <= now:
             _, _, timer = heapq.heappop(self._timers)
             if not timer.cancelled:
-                self._guarded(lambda _events, t=timer: t.callback(), 0)
+                self._guarded(timer.callback)
 
     def _run_calls(self) -> None:
         with self._calls_lock:
             calls, self._calls = self._calls, deque()
         for call in calls:
-            self._guarded(lambda _events, c=call: c(), 0)
+            self._guarded(call)
 
     def _flush_dirty(self) -> None:
         while self._dirty:
             dirty, self._dirty = self._dirty, {}
             for peer in dirty:
-                self._guarded(lambda _events, p=peer: p.flush(), 0)
+                self._guarded(peer.flush)
 
     def _drain_wakeups(self, _events: int) -> None:
         with contextlib.suppress(BlockingIOError):
@@ -160,9 +161,9 @@ class Reactor:
                 pass
 
     @staticmethod
-    def _guarded(handler: EventHandler, events: int) -> None:
+    def _guarded(call: Callable[[], object]) -> None:
         """Run one handler; a bug in it is logged and never stops the loop."""
         try:
-            handler(events)
+            call()
         except Exception:
             log.exception("internal error in the server loop (the server goes on)")

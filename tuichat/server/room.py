@@ -298,7 +298,8 @@ class Room:
     def _refuse_frame(self, peer: Peer, kind: str) -> None:
         known = kind in FrameType.__members__.values()
         where = f" on the {peer.channel} channel" if known else ""
-        self._send_error(peer, ErrorCode.UNKNOWN_TYPE, f"frame type {kind!r} is not accepted{where}")
+        text = f"frame type {kind!r} is not accepted{where}"
+        self._send_error(peer, ErrorCode.UNKNOWN_TYPE, text)
 
     # -- chat ------------------------------------------------------------------------------
 
@@ -439,7 +440,7 @@ class Room:
 
     def _get_avatar(self, peer: Peer, decoded: Decoded) -> None:
         sha = decoded.frame.get("sha256")
-        data = self.avatars.get(sha) if is_sha256(sha) else None
+        data = self.avatars.get(sha) if isinstance(sha, str) else None
         if data is None or hashlib.sha256(data).hexdigest() != sha:
             self._send_error(peer, ErrorCode.NOT_FOUND, "no avatar with that hash",
                              sha256=sha if is_sha256(sha) else None)

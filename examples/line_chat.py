@@ -1,0 +1,86 @@
+"""A line-mode tuichat client built on ``tuichat.net``: for bots, pipes and quick tests.
+
+Each line read from stdin is said to the room (lines starting with ``admin -`` are sent
+as commands); everything the room says is printed. End of input says bye.
+
+    python examples/line_chat.py alice [--host HOST] [--port-recv PORT] [--port-send PORT]
+    echo "hello from a pipe" | python examples/line_chat.py bot
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+
+from tuichat.net.client import Channel, Connection, ConnectionClosed, ServerError
+from tuichat.net.commands import is_admin_line
+from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, Frame
+
+
+def describe(frame: Frame) -> str | None:
+    """One printable line for a frame a person cares about, or None."""
+    kind = frame.get("type")
+    if kind == "message":
+        stamp = time.strftime("%H:%M", time.localtime(frame["ts"]))
+        return f"[{stamp}] {frame['from']}: {frame['text']}"
+    if kind == "notice":
+        return f"* {frame['text']}"
+    if kind == "error":
+        return f"! {frame.get('code')}: {frame.get('text', '')}"
+    if kind == "join" and not frame.get("present"):
+        return f"-> {frame['name']} joined"
+    if kind == "leave":
+        return f"<- {frame['name']} left ({frame['reason']})"
+    if kind == "history":
+        return "* the history was replaced"
+    if kind == "shutdown":
+        return f"* server: {frame.get('text', 'shutting down')}"
+    return None
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("name")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port-send", type=int, default=DEFAULT_PORT_SEND)
+    parser.add_argument("--port-recv", type=int, default=DEFAULT_PORT_RECV)
+    parser.add_argument("--port-image", type=int, default=None)
+    parser.add_argument("--password", default=None)
+    args = parser.parse_args()
+
+    def show(_channel: Channel, frame: Frame, _payload: bytes | None) -> None:
+        line = describe(frame)
+        if line is not None:
+            print(line, flush=True)
+
+    try:
+        conn = Connection.open(
+            args.host, args.name, port_send=args.port_send, port_recv=args.port_recv,
+            port_image=args.port_image, password=args.password, on_frame=show,
+        )
+    except (ServerError, OSError) as exc:
+        print(f"cannot join: {exc}", file=sys.stderr)
+        return 1
+    users = ", ".join(user["name"] for user in conn.welcome["users"])
+    print(f"* joined as {conn.name}; here: {users}", flush=True)
+    for message in conn.welcome["history"]:
+        show(Channel.RECV, message, None)
+    try:
+        for line in sys.stdin:
+            text = line.rstrip("\n")
+            if not text.strip():
+                continue
+            if is_admin_line(text):
+                conn.command(text)
+            else:
+                conn.say(text)
+    except ConnectionClosed:
+        print(f"* disconnected: {conn.close_reason}", file=sys.stderr)
+        return 1
+    conn.bye()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,346 @@
+"""The contract's rules for names, chat text, refs and avatar hashes, and message frames."""
+
+from __future__ import annotations
+
+import hashlib
+import unicodedata
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from tuichat.net.codec import FrameDecoder, encode
+from tuichat.net.frames import (
+    CONSOLE,
+    Message,
+    is_ref,
+    is_sha256,
+    name_problem,
+    normalize_name,
+    text_problem,
+)
+
+SHA = hashlib.sha256(b"avatar").hexdigest()
+
+# -- names ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "alice",
+        "Zoë",
+        "名前",
+        "a.b-c_d",
+        "x" * 32,
+        "Ωμέγα",
+        "Алиса",
+        "user42",
+        "7",
+        "_",
+        "-a-",
+        "a.",
+        "a..b",
+        "Consoles",
+        "Console1",
+    ],
+)
+def test_name_problem_accepts_valid_names(name: str) -> None:
+    assert name_problem(name) is None
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "",
+        "x" * 33,
+        ".x",
+        ".",
+        "Console",
+        "CONSOLE",
+        "console",
+        "cOnSoLe",
+        "a b",
+        "a/b",
+        "a\\b",
+        "a:b",
+        "a@b",
+        "a\x00",
+        "a\n",
+        "a\t",
+        "\U0001f600",
+        "a\U0001f600",
+        "a\u200bb",
+        "a\ud800",
+        " alice",
+    ],
+    ids=lambda name: repr(name)[:20],
+)
+def test_name_problem_refuses_invalid_names(name: str) -> None:
+    problem = name_problem(name)
+    assert isinstance(problem, str) and problem
+
+
+@pytest.mark.parametrize("value", [None, 1, b"alice", ["alice"], 3.5, True])
+def test_name_problem_refuses_non_strings(value: object) -> None:
+    assert name_problem(value) is not None
+
+
+def test_name_length_counts_characters_not_bytes() -> None:
+    assert name_problem("名" * 32) is None
+    assert name_problem("名" * 33) is not None
+
+
+def test_console_is_the_reserved_name() -> None:
+    assert CONSOLE == "Console"
+    assert name_problem(CONSOLE) is not None
+
+
+def test_normalize_name_makes_decomposed_and_composed_forms_equal() -> None:
+    decomposed, composed = "e\u0301", "\u00e9"
+    assert decomposed != composed
+    assert normalize_name(decomposed) == normalize_name(composed) == composed
+    assert name_problem(normalize_name("Zoe\u0308")) is None
+    assert normalize_name("Zoe\u0308") == "Zoë"
+
+
+@given(st.text(max_size=40))
+@settings(max_examples=300)
+def test_any_accepted_name_keeps_the_contracts_promises(raw: str) -> None:
+    name = normalize_name(raw)
+    if name_problem(name) is not None:
+        return
+    assert 1 <= len(name) <= 32
+    assert not name.startswith(".")
+    assert name.casefold() != "console"
+    assert not any(char.isspace() or char in "/\\:\x00" for char in name)
+    assert all(
+        char in "_-." or unicodedata.category(char)[0] == "L" or unicodedata.category(char) == "Nd"
+        for char in name
+    )
+    name.encode("utf-8")  # never a lone surrogate
+
+
+@given(st.text(alphabet=st.characters(categories=["L", "Nd"]), min_size=1, max_size=32))
+@settings(max_examples=200)
+def test_letters_and_digits_of_any_script_make_a_name(name: str) -> None:
+    if name.casefold() == "console":
+        return
+    assert name_problem(name) is None
+
+
+# -- text -------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "a",
+        "hello",
+        "line one\nline two",
+        "\n indented \n",
+        "x" * 4096,
+        "a" + "\n" * 4095,
+        "\n" * 4095 + "z",
+        "Zoë 名前 \U0001f600",
+        "tab-free but \u00a0spaced",
+    ],
+    ids=lambda text: repr(text)[:20],
+)
+def test_text_problem_accepts_chat_lines(text: str) -> None:
+    assert text_problem(text) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "",
+        " ",
+        "\n",
+        "\n\n  \n",
+        "\u3000",
+        "x" * 4097,
+        "a\tb",
+        "a\rb",
+        "line\r\n",
+        "a\x00",
+        "a\x7f",
+        "a\x1b[31m",
+        "a\x85",
+        "a\ud800",
+        "\udfffz",
+        "\ud83d\ude00",
+    ],
+    ids=lambda text: repr(text)[:20],
+)
+def test_text_problem_refuses_bad_chat_lines(text: str) -> None:
+    problem = text_problem(text)
+    assert isinstance(problem, str) and problem
+
+
+@pytest.mark.parametrize("value", [None, 1, b"hello", ["hello"], 2.5, False])
+def test_text_problem_refuses_non_strings(value: object) -> None:
+    assert text_problem(value) is not None
+
+
+def test_text_limit_counts_characters_and_can_be_lowered() -> None:
+    assert text_problem("é" * 4096) is None
+    assert text_problem("abc", limit=3) is None
+    assert text_problem("abcd", limit=3) is not None
+
+
+@given(st.text(min_size=1, max_size=200))
+@settings(max_examples=300)
+def test_any_accepted_text_is_printable_utf8_with_newlines(text: str) -> None:
+    if text_problem(text) is not None:
+        return
+    assert text.strip()
+    assert all(char == "\n" or unicodedata.category(char) not in ("Cc", "Cs") for char in text)
+    text.encode("utf-8")
+
+
+# -- sha256 and ref ---------------------------------------------------------------------------
+
+
+def test_is_sha256_accepts_a_lowercase_hex_digest() -> None:
+    assert is_sha256(SHA)
+    assert is_sha256("0" * 64)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [
+        SHA.upper(),
+        SHA[:-1],
+        SHA + "0",
+        SHA + "\n",
+        "g" * 64,
+        " " + SHA[1:],
+        "",
+        None,
+        64,
+        SHA.encode(),
+        [SHA],
+    ],
+    ids=[
+        "upper",
+        "short",
+        "long",
+        "newline",
+        "non-hex",
+        "space",
+        "empty",
+        "none",
+        "int",
+        "bytes",
+        "list",
+    ],
+)
+def test_is_sha256_refuses_anything_else(value: object) -> None:
+    assert not is_sha256(value)
+
+
+@pytest.mark.parametrize("value", ["c-17", "x" * 64, 17, 0, -5, 2**70, "名前"])
+def test_is_ref_accepts_short_strings_and_integers(value: object) -> None:
+    assert is_ref(value)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [True, False, None, 1.5, "x" * 65, "", " ", "a\tb", "a\x00", ["c-17"], {"ref": 1}, b"c-17"],
+    ids=lambda value: repr(value)[:20],
+)
+def test_is_ref_refuses_bools_long_strings_and_other_values(value: object) -> None:
+    assert not is_ref(value)
+
+
+# -- message frames ---------------------------------------------------------------------------
+
+messages = st.builds(
+    Message,
+    seq=st.integers(min_value=0, max_value=2**63),
+    ts=st.floats(min_value=0, max_value=4e9, allow_nan=False),
+    sender=st.text(min_size=1, max_size=32),
+    text=st.text(min_size=1, max_size=300),
+    avatar=st.none()
+    | st.just(SHA)
+    | st.text(alphabet="0123456789abcdef", min_size=64, max_size=64),
+)
+
+
+@given(messages)
+@settings(max_examples=200)
+def test_message_round_trips_through_its_frame(message: Message) -> None:
+    assert Message.from_frame(message.to_frame()) == message
+
+
+@given(messages)
+@settings(max_examples=100)
+def test_message_round_trips_over_the_wire(message: Message) -> None:
+    decoded = FrameDecoder().feed(encode(message.to_frame()))
+    assert [Message.from_frame(item.frame) for item in decoded] == [message]
+
+
+def test_message_frame_has_the_contracts_keys() -> None:
+    frame = Message(42, 1764028741.123, "alice", "hello", SHA).to_frame()
+    assert frame == {
+        "type": "message",
+        "seq": 42,
+        "ts": 1764028741.123,
+        "from": "alice",
+        "text": "hello",
+        "avatar": SHA,
+    }
+    assert Message(1, 0.0, "bob", "hi").to_frame()["avatar"] is None
+
+
+def test_message_from_frame_ignores_extra_keys_and_reads_integer_ts() -> None:
+    frame = {
+        "type": "message",
+        "seq": 1,
+        "ts": 17,
+        "from": "a",
+        "text": "t",
+        "ref": "c-1",
+        "replay": True,
+    }
+    message = Message.from_frame(frame)
+    assert message == Message(1, 17.0, "a", "t", None)
+    assert isinstance(message.ts, float)
+
+
+@pytest.mark.parametrize("avatar", ["not-a-hash", SHA.upper(), 5, ["x"]])
+def test_message_from_frame_drops_an_invalid_avatar(avatar: object) -> None:
+    frame = {"type": "message", "seq": 1, "ts": 1.0, "from": "a", "text": "t", "avatar": avatar}
+    assert Message.from_frame(frame).avatar is None
+
+
+@pytest.mark.parametrize("missing", ["seq", "ts", "from", "text"])
+def test_message_from_frame_needs_every_key(missing: str) -> None:
+    frame: dict[str, Any] = {"type": "message", "seq": 1, "ts": 1.0, "from": "a", "text": "t"}
+    del frame[missing]
+    with pytest.raises(KeyError):
+        Message.from_frame(frame)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"seq": "1"},
+        {"seq": 1.0},
+        {"seq": True},
+        {"ts": "1"},
+        {"ts": None},
+        {"ts": False},
+        {"from": 1},
+        {"from": None},
+        {"text": ["t"]},
+        {"text": b"t"},
+    ],
+    ids=lambda changes: repr(changes),
+)
+def test_message_from_frame_refuses_wrong_types(changes: dict[str, Any]) -> None:
+    frame = {"type": "message", "seq": 1, "ts": 1.0, "from": "a", "text": "t", **changes}
+    with pytest.raises(TypeError):
+        Message.from_frame(frame)
