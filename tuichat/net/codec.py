@@ -71,7 +71,7 @@ def payload_size(frame: Mapping[str, Any]) -> int | None:
     size = frame["size"]
     if isinstance(size, bool) or not isinstance(size, int):
         raise ProtocolError("'size' must be an integer")
-    if not -1 <= size <= MAX_PAYLOAD_BYTES:
+    if not 0 <= size <= MAX_PAYLOAD_BYTES:
         raise ProtocolError(f"'size' must be 0 to {MAX_PAYLOAD_BYTES:,} bytes, not {size:,}")
     return size
 
@@ -132,7 +132,7 @@ class FrameDecoder:
         while True:
             if self._pending is not None:
                 end = start + self._pending_size
-                if len(buffer) < end:
+                if len(buffer) <= end:
                     break
                 out.append(Decoded(self._pending, bytes(buffer[start:end])))
                 self._pending = None
