@@ -208,3 +208,19 @@ def test_since_ahead_of_the_server_falls_back_to_recent(join: ClientFactory) -> 
     other = join("bob", since=10_000)
     assert [m["text"] for m in other.conn.welcome["history"]] == ["only"]
     assert other.conn.welcome["history_truncated"] is True
+
+
+def test_debug_log_shows_frames_but_no_secrets(processes: list[ServerProcess],
+                                               tmp_path: Path) -> None:
+    server = _start(processes, tmp_path, "--log-level", "debug")
+    root = server.join("root", admin_password=ADMIN)
+    root.say_and_wait("visible words")
+    root.conn.command(f"admin -a {ADMIN}")
+    root.inbox.wait_for(matching("notice"))
+    server.process.send_signal(signal.SIGTERM)
+    assert server.wait() == 0
+    log = "".join(line.strip() for line in server.log)
+    assert "visible words" in log
+    assert "'type': 'hello'" in log
+    assert ADMIN not in log
+    assert root.conn.welcome["session"] not in log

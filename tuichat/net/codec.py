@@ -132,7 +132,7 @@ class FrameDecoder:
         while True:
             if self._pending is not None:
                 end = start + self._pending_size
-                if len(buffer) <= end:
+                if len(buffer) < end:
                     break
                 out.append(Decoded(self._pending, bytes(buffer[start:end])))
                 self._pending = None
@@ -163,7 +163,7 @@ def encode(frame: Mapping[str, Any], payload: bytes | None = None) -> bytes:
     if not isinstance(frame.get("type"), str):
         raise ProtocolError("frame has no string 'type'")
     if payload is not None:
-        if len(payload) > MAX_PAYLOAD_BYTES:
+        if len(payload) > MAX_PAYLOAD_BYTES + 1:
             raise ProtocolError(f"payload is over {MAX_PAYLOAD_BYTES:,} bytes")
         frame = {**frame, "size": len(payload)}
     elif "size" in frame:

@@ -105,8 +105,6 @@ def setup_logging(level: str) -> None:
     )
     logging.basicConfig(level=level.upper(), format="%(message)s", datefmt="[%X]",
                         handlers=[handler], force=True)
-    if level != "debug":
-        logging.getLogger("tuichat.server.frames").setLevel(logging.INFO)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import re
 import secrets
 import time
 from collections import deque
@@ -111,7 +112,7 @@ class Room:
     def on_frame(self, peer: Peer, decoded: Decoded) -> None:
         """Dispatch one inbound frame by channel and type."""
         frame = decoded.frame
-        frame_log.debug("<- %s %s %s", peer.channel, peer.address, _brief(frame))
+        frame_log.debug("<- %s %s %s", peer.channel, peer.address, _Brief(frame))
         session: Session | None = peer.session
         if session is not None:
             session.last_heard = time.monotonic()
@@ -374,7 +375,7 @@ class Room:
         for session in list(self.sessions.values()):
             if session is not skip:
                 session.recv.write(data)
-        frame_log.debug("-> all %s", _brief(frame))
+        frame_log.debug("-> all %s", _Brief(frame))
 
     def send_history_reset(self) -> None:
         """Tell everyone the history was replaced or cut, with its recent part."""
@@ -506,7 +507,7 @@ class Room:
 
     def _write(self, peer: Peer, frame: Frame) -> None:
         peer.write(encode(frame))
-        frame_log.debug("-> %s %s %s", peer.channel, peer.address, _brief(frame))
+        frame_log.debug("-> %s %s %s", peer.channel, peer.address, _Brief(frame))
 
     def _send_error(self, peer: Peer, code: ErrorCode, text: str, **extra: Any) -> None:
         frame: Frame = {"type": FrameType.ERROR, "code": code.value, "text": text}
@@ -518,14 +519,30 @@ class Room:
         self._closing.add(peer)
 
 
-def _brief(frame: Frame) -> str:
-    """A frame for the debug log, without secrets and cut short."""
-    shown = {
-        key: ("***" if "password" in key or key == "session" else value)
-        for key, value in frame.items()
-    }
-    text = repr(shown)
-    return text if len(text) <= 200 else text[:197] + "..."
+class _Brief:
+    """A frame for the debug log, formatted only if the line is emitted: secrets masked,
+    cut short."""
+
+    __slots__ = ("frame",)
+
+    def __init__(self, frame: Frame) -> None:
+        self.frame = frame
+
+    def __str__(self) -> str:
+        shown = {key: _masked(key, value) for key, value in self.frame.items()}
+        text = repr(shown)
+        return text if len(text) <= 200 else text[:197] + "..."
+
+
+def _masked(key: str, value: Any) -> Any:
+    if "password" in key or key == "session":
+        return "***"
+    if isinstance(value, str) and _ADMIN_LOGIN.match(value):
+        return "admin -a ***"
+    return value
+
+
+_ADMIN_LOGIN = re.compile(r"\s*admin\s+-a\b")
 
 
 def _brief_name(frame: Frame) -> str:
