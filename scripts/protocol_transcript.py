@@ -151,8 +151,14 @@ def tiny_png() -> bytes:
 def run(data_dir: Path) -> str:
     """Run the session against a fresh server and return the transcript."""
     log = Transcript()
-    config = ServerConfig(host=HOST, port_send=0, port_recv=0, data_dir=data_dir,
-                          admin_password="secret", ping_interval=0.5)
+    config = ServerConfig(
+        host=HOST,
+        port_send=0,
+        port_recv=0,
+        data_dir=data_dir,
+        admin_password="secret",
+        ping_interval=0.5,
+    )
     server = Server(config)
     server.start()
     try:

@@ -78,7 +78,7 @@ def test_console_avatar_can_be_replaced(make_server: ServerFactory, join: Client
 def test_bad_console_avatar_fails_start(make_server: ServerFactory, tmp_path: Path) -> None:
     bogus = tmp_path / "bogus.png"
     bogus.write_text("not an image")
-    with pytest.raises(StartupError, match="bogus.png"):
+    with pytest.raises(StartupError, match=r"bogus\.png"):
         make_server(console_avatar=bogus)
 
 
