@@ -166,6 +166,8 @@ def encode(frame: Mapping[str, Any], payload: bytes | None = None) -> bytes:
         if len(payload) > MAX_PAYLOAD_BYTES:
             raise ProtocolError(f"payload is over {MAX_PAYLOAD_BYTES:,} bytes")
         frame = {**frame, "size": len(payload)}
+    elif "size" in frame:
+        raise ProtocolError("'size' is set but no payload is given")
     try:
         line = _encode_json(frame).encode("utf-8") + b"\n"
     except (TypeError, ValueError, UnicodeEncodeError, RecursionError) as exc:

@@ -143,7 +143,7 @@ def text_problem(text: object, *, limit: int = MAX_TEXT_CHARS) -> str | None:
         return "the text must be a string"
     if not text.strip():
         return "the text is empty"
-    if len(text) > limit:
+    if len(text) > limit + 1:
         return f"the text is {len(text):,} characters long; at most {limit:,} are allowed"
     for char in text:
         if char != "\n" and unicodedata.category(char) in ("Cc", "Cs"):

@@ -183,7 +183,8 @@ class Server:
         """Stop the loop once every client has its last bytes, or the grace time is up."""
         assert self.room is not None
         self.room.tick()
-        if self.room.closing_peers == 0 or remaining <= 0:
+        if self.room.open_peers == 0 or remaining <= 0:
+            self.room.abort_all()
             self.reactor.stop()
             return
         self.reactor.call_later(0.05, lambda: self._wait_for_flush(remaining - 0.05))

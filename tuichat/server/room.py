@@ -12,6 +12,7 @@ import hmac
 import logging
 import re
 import secrets
+import sqlite3
 import time
 from collections import deque
 from collections.abc import Callable
@@ -86,7 +87,8 @@ class Room:
         self._executor = executor
         self.sessions: dict[str, Session] = {}
         self._by_token: dict[str, Session] = {}
-        self._closing: set[Peer] = set()
+        self._peers: set[Peer] = set()
+        """Every open connection, joined or not, so a stop can close them all."""
         self.admin: Admin | None = None
         self._handlers: dict[tuple[Channel, str], Handler] = {
             (Channel.RECV, FrameType.HELLO): self._hello,
@@ -106,6 +108,7 @@ class Room:
     def accept(self, sock: socket.socket, channel: Channel) -> Peer:
         """Take a newly accepted socket into the room's care."""
         peer = Peer(sock, channel, self.reactor, self, self.config.queue_limit)
+        self._peers.add(peer)
         frame_log.debug("%s connected on %s", peer.address, channel)
         return peer
 
@@ -320,7 +323,12 @@ class Room:
             self.notice(session, f"Message not sent: {problem}.", "error", ref=ref)
             return
         assert isinstance(text, str)
-        self.post(session.name, text, session.avatar, origin=session, ref=ref)
+        try:
+            self.post(session.name, text, session.avatar, origin=session, ref=ref)
+        except sqlite3.Error as exc:
+            log.error("could not store a message from %s: %s", session.name, exc)
+            self.notice(session, "Message not sent: the server could not store it.", "error",
+                        ref=ref)
 
     def _command(self, peer: Peer, decoded: Decoded) -> None:
         line = decoded.frame.get("line")
@@ -413,31 +421,44 @@ class Room:
     def _avatar_checked(
         self, session: Session, sha: Any, data: bytes, done: Future[None]
     ) -> None:
-        """Back on the loop: store and announce a good upload, refuse a bad one."""
-        error = done.exception()
-        if session.ended or session.image is None:
+        """Back on the loop: store and announce a good upload, refuse a bad one, then go
+        on with the image frames that waited for it."""
+        image = session.image
+        if session.ended or image is None:
             return
+        try:
+            self._store_avatar(session, sha, data, done.exception())
+        finally:
+            session.checking_upload = False
+            backlog, session.image_backlog = session.image_backlog or deque(), None
+            while backlog and not session.checking_upload and not image.closing:
+                self.on_frame(image, backlog.popleft())
+            if session.checking_upload:
+                assert session.image_backlog is not None
+                session.image_backlog.extendleft(reversed(backlog))
+            else:
+                image.resume_reading()
+
+    def _store_avatar(
+        self, session: Session, sha: Any, data: bytes, error: BaseException | None
+    ) -> None:
+        assert session.image is not None
         if error is None:
-            self.avatars.put(data)
-            session.avatar = sha
-            self.broadcast({"type": FrameType.AVATAR_CHANGED, "name": session.name, "avatar": sha})
-            log.info("%s set avatar %s", session.name, sha[:12])
-        else:
+            try:
+                self.avatars.put(data)
+            except OSError as exc:
+                log.error("could not store an avatar: %s", exc)
+                error = AvatarError("the server could not store the image")
+        if error is not None:
             reason = str(error) if isinstance(error, AvatarError) else "image check failed"
             if not isinstance(error, AvatarError):
                 log.error("avatar check failed unexpectedly", exc_info=error)
             self._send_error(session.image, ErrorCode.BAD_IMAGE, reason,
                              sha256=sha if is_sha256(sha) else None)
-        session.checking_upload = False
-        backlog, session.image_backlog = session.image_backlog or deque(), None
-        image = session.image
-        while backlog and not session.checking_upload and not image.closing:
-            self.on_frame(image, backlog.popleft())
-        if session.checking_upload:
-            assert session.image_backlog is not None
-            session.image_backlog.extendleft(reversed(backlog))
-        else:
-            image.resume_reading()
+            return
+        session.avatar = sha
+        self.broadcast({"type": FrameType.AVATAR_CHANGED, "name": session.name, "avatar": sha})
+        log.info("%s set avatar %s", session.name, sha[:12])
 
     def _get_avatar(self, peer: Peer, decoded: Decoded) -> None:
         sha = decoded.frame.get("sha256")
@@ -468,12 +489,11 @@ class Room:
                 session.pings_sent += 1
                 session.last_ping = now
                 self._write(session.recv, {"type": FrameType.PING, "n": session.pings_sent})
-        for peer in list(self._closing):
-            if peer.closed:
-                self._closing.discard(peer)
-            elif peer.expired(now):
+        for peer in list(self._peers):
+            if peer.expired(now):
                 peer.close()
-                self._closing.discard(peer)
+            if peer.closed:
+                self._peers.discard(peer)
 
     def end_session(self, session: Session, reason: LeaveReason, why: str) -> None:
         """Close a session's connections and tell the others it left."""
@@ -489,19 +509,25 @@ class Room:
         log.info("%s left (%s: %s) (%d here)", session.name, reason, why, len(self.sessions))
 
     def close_everyone(self, text: str) -> None:
-        """Send ``shutdown`` to every session and close every connection."""
+        """Send ``shutdown`` to every session and start closing every connection."""
         self.broadcast({"type": FrameType.SHUTDOWN, "text": text})
-        for session in list(self.sessions.values()):
+        for session in self.sessions.values():
             session.ended = True
-            for peer in session.peers():
-                self._close_peer(peer)
         self.sessions.clear()
         self._by_token.clear()
+        for peer in self._peers:
+            peer.close_soon()
 
     @property
-    def closing_peers(self) -> int:
-        """Connections still flushing their last bytes."""
-        return sum(1 for peer in self._closing if not peer.closed)
+    def open_peers(self) -> int:
+        """Connections not yet closed (some may still be flushing their last bytes)."""
+        return sum(1 for peer in self._peers if not peer.closed)
+
+    def abort_all(self) -> None:
+        """Close every connection now, sent or not (the end of a stop)."""
+        for peer in self._peers:
+            peer.close()
+        self._peers.clear()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -514,9 +540,9 @@ class Room:
         frame.update({key: value for key, value in extra.items() if value is not None})
         self._write(peer, frame)
 
-    def _close_peer(self, peer: Peer) -> None:
+    @staticmethod
+    def _close_peer(peer: Peer) -> None:
         peer.close_soon()
-        self._closing.add(peer)
 
 
 class _Brief:
