@@ -11,7 +11,14 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from tuichat.net.codec import Decoded, FrameDecoder, ProtocolError, encode
+from tuichat.net.codec import (
+    Decoded,
+    FrameDecoder,
+    ProtocolError,
+    encode,
+    parse_line,
+    payload_size,
+)
 from tuichat.net.frames import MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES
 
 FRAME_LIMIT = 65_536
@@ -270,6 +277,25 @@ def test_invalid_size_is_refused(size: bytes) -> None:
     refused(b'{"type":"avatar","size":' + size + b"}\n" + b"x" * 16)
 
 
+@pytest.mark.parametrize("size", [-1, PAYLOAD_LIMIT + 1, "10", True, False, 1.5, None, 10.0])
+def test_payload_size_refuses_values_outside_the_contract(size: object) -> None:
+    with pytest.raises(ProtocolError):
+        payload_size({"type": "avatar", "size": size})
+
+
+def test_payload_size_reads_sizes_inside_the_contract() -> None:
+    assert payload_size({"type": "ping"}) is None
+    assert payload_size({"type": "avatar", "size": 0}) == 0
+    assert payload_size({"type": "avatar", "size": PAYLOAD_LIMIT}) == PAYLOAD_LIMIT
+
+
+def test_parse_line_applies_the_limit_counting_the_newline() -> None:
+    line = line_of(FRAME_LIMIT)[:-1]
+    assert parse_line(line)["type"] == "x"
+    with pytest.raises(ProtocolError):
+        parse_line(line[:-2] + b'a"}')
+
+
 def test_size_zero_gives_an_empty_payload_at_once() -> None:
     decoder = FrameDecoder()
     assert decoder.feed(b'{"type":"avatar","size":0}\n') == [
@@ -501,6 +527,16 @@ def test_decoder_keeps_raising_after_a_protocol_error() -> None:
         with pytest.raises(ProtocolError):
             decoder.feed(later)
     assert decoder.buffered == 0, "the failed decoder holds nothing"
+
+
+def test_good_frames_before_bad_bytes_in_one_feed_are_kept() -> None:
+    decoder = FrameDecoder()
+    with pytest.raises(ProtocolError) as caught:
+        decoder.feed(b'{"type":"one"}\n{"type":"two"}\nnot json\n{"type":"three"}\n')
+    assert caught.value.frames == [Decoded({"type": "one"}), Decoded({"type": "two"})]
+    with pytest.raises(ProtocolError) as again:
+        decoder.feed(b'{"type":"after"}\n')
+    assert again.value.frames == [], "frames are handed out once"
 
 
 def test_decoder_keeps_raising_after_an_overlong_line() -> None:

@@ -344,3 +344,24 @@ def test_message_from_frame_refuses_wrong_types(changes: dict[str, Any]) -> None
     frame = {"type": "message", "seq": 1, "ts": 1.0, "from": "a", "text": "t", **changes}
     with pytest.raises(TypeError):
         Message.from_frame(frame)
+
+
+@pytest.mark.parametrize("name", ["नमस्ते", "สมชาย", "Zoe\u0308"])
+def test_combining_marks_may_follow_a_letter(name: str) -> None:
+    assert name_problem(normalize_name(name)) is None
+
+
+@pytest.mark.parametrize("name", ["\u0301abc", "a-\u0301", "1\u0301"])
+def test_combining_marks_cannot_stand_alone(name: str) -> None:
+    assert name_problem(name) is not None
+
+
+@pytest.mark.parametrize("name", ["\uff23\uff4f\uff4e\uff53\uff4f\uff4c\uff45", "\uff23ONSOLE"])
+def test_console_cannot_be_spelled_in_full_width(name: str) -> None:
+    problem = name_problem(name)
+    assert problem is not None and "reserved" in problem
+
+
+@pytest.mark.parametrize("text", ["\u200b", " \u200b\n\u2060 ", "\ufeff"])
+def test_invisible_only_text_counts_as_empty(text: str) -> None:
+    assert text_problem(text) == "the text is empty"

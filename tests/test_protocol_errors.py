@@ -147,6 +147,16 @@ def test_bad_frames_end_only_the_offenders_session(
     assert watcher.say_and_wait("room still works")["text"] == "room still works"
 
 
+def test_good_frames_before_a_bad_line_are_still_delivered(join: ClientFactory) -> None:
+    watcher = join("watcher")
+    offender = join("offender")
+    offender.conn._channels[errors.Channel.SEND].write(
+        b'{"type":"say","text":"last words"}\nnot json\n'
+    )
+    assert watcher.inbox.wait_for(matching("message", text="last words"))["from"] == "offender"
+    assert watcher.inbox.wait_for(matching("leave", name="offender"))["reason"] == "error"
+
+
 def test_client_vanishing_mid_frame_ends_its_session(server: Server, join: ClientFactory) -> None:
     watcher = join("watcher")
     vanishing = join("vanishing")

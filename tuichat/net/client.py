@@ -194,10 +194,12 @@ class Connection:
             self.welcome = welcome
             self.name = str(welcome.get("name", name))
             self._note_seqs(welcome.get("history", []))
+            acknowledged = "attached" in welcome.get("extensions", [])
             for kind in (Channel.SEND, Channel.IMAGE):
                 channel = self._connect(kind, host, ports[kind], timeout)
                 channel.write(encode({"type": FrameType.ATTACH, "session": welcome["session"]}))
-                self._expect(channel, FrameType.ATTACHED)
+                if acknowledged:  # a server that only follows the contract sends no ack
+                    self._expect(channel, FrameType.ATTACHED)
         except BaseException:
             self._close_sockets()
             raise
@@ -309,6 +311,8 @@ class Connection:
                     break
                 channel.pending.extend(channel.decoder.feed(data))
         except ProtocolError as exc:
+            for decoded in exc.frames:
+                self._dispatch(channel.kind, decoded.frame, decoded.payload)
             reason = f"the server sent a bad frame: {exc}"
         except OSError as exc:
             reason = f"{channel.kind} channel failed: {exc}"

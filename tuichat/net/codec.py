@@ -17,9 +17,17 @@ from tuichat.net.frames import MAX_FRAME_BYTES, MAX_PAYLOAD_BYTES, ErrorCode, Fr
 
 
 class ProtocolError(Exception):
-    """Bytes that break the framing rules of the contract (``bad_frame``)."""
+    """Bytes that break the framing rules of the contract (``bad_frame``).
+
+    ``frames`` holds the good frames that came before the bad bytes in the same ``feed``,
+    so a caller can act on them before it gives up on the stream.
+    """
 
     code = ErrorCode.BAD_FRAME
+
+    def __init__(self, message: str, frames: list[Decoded] | None = None) -> None:
+        super().__init__(message)
+        self.frames: list[Decoded] = frames or []
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,20 +121,23 @@ class FrameDecoder:
         if self._failed is not None:
             raise self._failed
         self._buffer += data
+        out: list[Decoded] = []
         try:
-            return self._drain()
+            self._drain(out)
         except ProtocolError as exc:
-            self._failed = exc
+            self._failed = ProtocolError(str(exc))
             self._buffer.clear()
+            exc.frames = out
             raise
+        return out
 
     @property
     def buffered(self) -> int:
         """Bytes held back waiting for the rest of a frame or payload."""
         return len(self._buffer)
 
-    def _drain(self) -> list[Decoded]:
-        out: list[Decoded] = []
+    def _drain(self, out: list[Decoded]) -> None:
+        """Append every complete frame to ``out``; keep the unfinished rest buffered."""
         buffer = self._buffer
         start = 0
         while True:
@@ -151,7 +162,6 @@ class FrameDecoder:
             else:
                 self._pending, self._pending_size = frame, size
         del buffer[:start]
-        return out
 
 
 def encode(frame: Mapping[str, Any], payload: bytes | None = None) -> bytes:

@@ -114,7 +114,9 @@ def name_problem(name: object) -> str | None:
     """Why ``name`` is not a valid user name, or None when it is.
 
     Valid: 1 to 32 characters, letters of any script, digits, ``_``, ``-``, ``.``; not
-    starting with ``.``; not ``Console`` in any case. Expects the NFC form.
+    starting with ``.``; not ``Console`` in any case or width. Expects the NFC form.
+    Combining marks may follow a letter, since many scripts (Devanagari, Thai) cannot
+    spell a name without them.
     """
     if not isinstance(name, str):
         return "the name must be a string"
@@ -122,28 +124,31 @@ def name_problem(name: object) -> str | None:
         return f"the name must be 1 to {MAX_NAME_CHARS} characters"
     if name.startswith("."):
         return "the name must not start with '.'"
-    if name.casefold() == CONSOLE.casefold():
+    if unicodedata.normalize("NFKC", name).casefold() == CONSOLE.casefold():
         return f"the name {CONSOLE!r} is reserved for the server"
+    previous = ""
     for char in name:
-        if char in "_-.":
-            continue
         category = unicodedata.category(char)
-        if not (category.startswith("L") or category == "Nd"):
+        base = char in "_-." or category.startswith("L") or category == "Nd"
+        mark = category in ("Mn", "Mc") and previous[:1] in ("L", "M")
+        if not (base or mark):
             return f"the name may hold only letters, digits, '_', '-' and '.', not {char!r}"
+        previous = category
     return None
 
 
 def text_problem(text: object, *, limit: int = MAX_TEXT_CHARS) -> str | None:
     """Why ``text`` cannot be a chat line, or None when it can.
 
-    1 to ``limit`` characters, not only white space, newlines allowed, no other control
-    characters, and encodable as UTF-8 (no lone surrogates).
+    1 to ``limit`` characters, not only white space or invisible format characters,
+    newlines allowed, no other control characters, and encodable as UTF-8 (no lone
+    surrogates).
     """
     if not isinstance(text, str):
         return "the text must be a string"
-    if not text.strip():
+    if all(char.isspace() or unicodedata.category(char) == "Cf" for char in text):
         return "the text is empty"
-    if len(text) > limit + 1:
+    if len(text) > limit:
         return f"the text is {len(text):,} characters long; at most {limit:,} are allowed"
     for char in text:
         if char != "\n" and unicodedata.category(char) in ("Cc", "Cs"):

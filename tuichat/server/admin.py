@@ -112,7 +112,7 @@ class Admin:
             self._room.notice(session, f"Could not save the history: {exc.strerror}", "error")
             log.error("saving the history failed: %s", exc)
             return
-        self._room.notice(session, f"History saved as {name} ({len(messages):,} messages).")
+        self._room.notice(session, f"History saved as {name} ({_messages(len(messages))}).")
         self._log(session, command, f"saved {name}")
 
     def _load(self, session: Session, rest: str) -> None:
@@ -131,7 +131,7 @@ class Admin:
         self._room.send_history_reset()
         self._room.notice(
             session,
-            f"Loaded {rest} ({len(entries):,} messages). "
+            f"Loaded {rest} ({_messages(len(entries))}). "
             f"The previous history was saved as {backup}.",
         )
         self._log(session, command, f"loaded {rest} ({len(entries)} messages), backup {backup}")
@@ -150,7 +150,7 @@ class Admin:
         self._room.send_history_reset()
         self._room.notice(
             session,
-            f"Cleared {removed:,} messages, kept the last {KEEP_ON_CLEAR}. "
+            f"Cleared {_messages(removed)}, kept the last {KEEP_ON_CLEAR}. "
             f"The previous history was saved as {backup}.",
         )
         self._log(session, command, f"cleared {removed} messages, backup {backup}")
@@ -208,3 +208,7 @@ class Admin:
     @staticmethod
     def _log(session: Session, command: AdminCommand, outcome: str) -> None:
         log.info("admin %s by %s (%s): %s", command.flag, session.name, session.address, outcome)
+
+
+def _messages(count: int) -> str:
+    return f"{count:,} message" if count == 1 else f"{count:,} messages"

@@ -161,15 +161,17 @@ class Peer:
             return
         if self.closing or self._failed:
             return  # draining before close: what the client still sends is ignored
+        error: ProtocolError | None = None
         try:
             frames = self._decoder.feed(data)
         except ProtocolError as exc:
-            self._handler.on_bad_frame(self, exc)  # the handler sends an error and closes
-            return
-        for decoded in frames:
+            frames, error = exc.frames, exc
+        for decoded in frames:  # good frames before bad bytes still count: nothing is lost
             if self.closing or self._failed:
-                break
+                return
             self._handler.on_frame(self, decoded)
+        if error is not None and not self.closing:
+            self._handler.on_bad_frame(self, error)  # the handler sends an error and closes
 
     # -- internals -------------------------------------------------------------------------
 

@@ -56,6 +56,8 @@ log = logging.getLogger("tuichat.server")
 frame_log = logging.getLogger("tuichat.server.frames")
 
 SERVER_SOFTWARE = "tuichat-server/0.1"
+EXTENSIONS = ("attached", "replay", "user_changed", "avatar_reuse")
+"""What this server adds to the contract, named in ``welcome`` so clients can rely on it."""
 
 Handler = Callable[[Peer, Decoded], None]
 _SETUP_FRAME = {
@@ -252,6 +254,7 @@ class Room:
             "avatar": session.avatar,
             "console_avatar": self.console_avatar,
             "history_truncated": truncated or capped,
+            "extensions": list(EXTENSIONS),
             "users": [],
             "history": [],
         }
