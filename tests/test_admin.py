@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, Client, ClientFactory, matching
+from tests.conftest import ADMIN_PASSWORD, WAIT, Client, ClientFactory, ServerFactory, matching
 from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.net.frames import CONSOLE
 from tuichat.server.app import Server
@@ -188,3 +188,17 @@ def test_shutdown_is_refused_without_sde(server: Server, join: ClientFactory) ->
     assert notice["level"] == "error"
     assert "--sde" in str(notice["text"])
     assert root.say_and_wait("still up")["text"] == "still up"
+
+
+def test_sde_countdown_in_process_refuses_a_second_start(make_server: ServerFactory,
+                                                          join: ClientFactory) -> None:
+    server = make_server(sde=True, countdown_step=0.05)
+    root = join("root", server, admin_password=ADMIN_PASSWORD)
+    bob = join("bob", server)
+    root.conn.command("admin -sd")
+    bob.inbox.wait_for(matching("message", text="Server shutting down in 10 seconds."))
+    again = _reply(root, "admin -sd")
+    assert "already running" in str(again["text"])
+    assert "root" in bob.inbox.wait_for(matching("shutdown"))["text"]
+    assert server.wait(WAIT)
+    assert server.exit_code == 0
