@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
 from tuichat.net.frames import text_problem
+from tuichat.server.room import passwords_match
 from tuichat.server.saves import SaveDir, SaveError
 
 if TYPE_CHECKING:
@@ -92,7 +93,7 @@ class Admin:
         if session.admin:
             self._room.notice(session, "You are already an admin.")
             return
-        if not self._room._password_ok(password, self._room.admin_password):
+        if not passwords_match(password, self._room.admin_password):
             self._room.notice(session, "Wrong admin password.", "error")
             log.warning("wrong admin password from %s (%s)", session.name, session.address)
             return

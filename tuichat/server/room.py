@@ -175,14 +175,14 @@ class Room:
         admin_password = frame.get("admin_password")
         failed_admin = False
         if admin_password is not None:
-            session.admin = self._password_ok(admin_password, self.admin_password)
+            session.admin = passwords_match(admin_password, self.admin_password)
             failed_admin = not session.admin
         peer.session = session
         self._welcome(session, frame.get("since"))
         self.sessions[session.key] = session
         self._by_token[session.token] = session
         self.broadcast(
-            {"type": FrameType.JOIN, "name": name, "avatar": session.avatar}, skip=session
+            {"type": FrameType.JOIN, **session.user_record()}, skip=session
         )
         if failed_admin:
             log.warning("wrong admin password in hello from %s (%s)", name, peer.address)
@@ -213,7 +213,7 @@ class Room:
         if problem is not None:
             return ErrorCode.BAD_NAME, problem
         assert isinstance(name, str)
-        if self.config.password is not None and not self._password_ok(
+        if self.config.password is not None and not passwords_match(
             frame.get("password"), self.config.password
         ):
             return ErrorCode.BAD_PASSWORD, "this server needs the right join password"
@@ -224,13 +224,6 @@ class Room:
                 f"the server is full ({self.config.max_clients:,} users); try again later"
             )
         return None
-
-    @staticmethod
-    def _password_ok(given: object, expected: str) -> bool:
-        """Compare in constant time; anything that is not a string is wrong."""
-        if not isinstance(given, str):
-            return False
-        return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
     def _welcome(self, session: Session, since: object) -> None:
         """Send ``welcome``, then whatever of users and history did not fit into it."""
@@ -546,6 +539,13 @@ class Room:
     @staticmethod
     def _close_peer(peer: Peer) -> None:
         peer.close_soon()
+
+
+def passwords_match(given: object, expected: str) -> bool:
+    """Compare in constant time; anything that is not a string is wrong."""
+    if not isinstance(given, str):
+        return False
+    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
 
 
 class _Brief:
