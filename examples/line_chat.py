@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import threading
 import time
 
 from tuichat.net.client import Channel, Connection, ConnectionClosed, ServerError
@@ -66,6 +67,16 @@ def main() -> int:
     print(f"* joined as {conn.name}; here: {users}", flush=True)
     for message in conn.welcome["history"]:
         show(Channel.RECV, message, None)
+    threading.Thread(target=send_lines, args=(conn,), daemon=True).start()
+    conn.closed.wait()
+    if conn.close_reason != "bye":
+        print(f"* disconnected: {conn.close_reason}", file=sys.stderr)
+        return 1
+    return 0
+
+
+def send_lines(conn: Connection) -> None:
+    """Say each line of stdin (admin lines go as commands); say bye at its end."""
     try:
         for line in sys.stdin:
             text = line.rstrip("\n")
@@ -76,10 +87,8 @@ def main() -> int:
             else:
                 conn.say(text)
     except ConnectionClosed:
-        print(f"* disconnected: {conn.close_reason}", file=sys.stderr)
-        return 1
+        return
     conn.bye()
-    return 0
 
 
 if __name__ == "__main__":

@@ -42,3 +42,21 @@ def test_taken_name_is_a_clear_error(server: Server, join: ClientFactory) -> Non
     )
     assert result.returncode == 1
     assert "name_taken" in result.stderr
+
+
+def test_client_exits_when_the_server_shuts_down(server: Server, join: ClientFactory) -> None:
+    ports = server.ports
+    watcher = join("watcher")
+    process = subprocess.Popen(
+        [sys.executable, str(EXAMPLE), "bot", "--port-send", str(ports.send),
+         "--port-recv", str(ports.recv), "--port-image", str(ports.image)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    assert process.stdout is not None
+    assert process.stdout.readline().startswith("* joined as bot")
+    watcher.inbox.wait_for(matching("join", name="bot"))
+    server.stop("maintenance")
+    out, err = process.communicate(timeout=WAIT)
+    assert process.returncode == 1
+    assert "* server: maintenance" in out
+    assert "disconnected: maintenance" in err

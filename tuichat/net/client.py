@@ -255,6 +255,7 @@ class Connection:
         Waits (up to ``timeout``) for the server to close its side, so replies to what was
         sent before the bye still reach ``on_frame``.
         """
+        self.close_reason = self.close_reason or "bye"
         try:
             self._send(Channel.SEND, {"type": FrameType.BYE})
         except ConnectionClosed:
