@@ -14,9 +14,9 @@ import sys
 import threading
 import time
 
-from tuichat.net.client import Channel, Connection, ConnectionClosed, ServerError
+from tuichat.net.client import Connection, ConnectionClosed, ServerError
 from tuichat.net.commands import is_admin_line
-from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, Frame
+from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, Channel, Frame
 
 
 def describe(frame: Frame) -> str | None:

@@ -11,7 +11,7 @@ from PIL import Image
 
 from tests.conftest import ClientFactory, RawChannel, ServerFactory, matching
 from tuichat.net import client as errors
-from tuichat.net.frames import MAX_FRAME_BYTES
+from tuichat.net.frames import MAX_FRAME_BYTES, Channel
 from tuichat.server.app import Server
 
 
@@ -107,7 +107,7 @@ def test_second_attach_of_a_channel_is_refused(server: Server, join: ClientFacto
 
 def test_unknown_type_keeps_the_session(join: ClientFactory) -> None:
     alice = join("alice")
-    alice.conn.send_frame(errors.Channel.SEND, {"type": "dance"})
+    alice.conn.send_frame(Channel.SEND, {"type": "dance"})
     error = alice.inbox.wait_for(matching("error", code="unknown_type"))
     assert "dance" in error["text"]
     assert alice.say_and_wait("still here")["text"] == "still here"
@@ -115,7 +115,7 @@ def test_unknown_type_keeps_the_session(join: ClientFactory) -> None:
 
 def test_known_type_on_the_wrong_channel_is_unknown_type(join: ClientFactory) -> None:
     alice = join("alice")
-    alice.conn.send_frame(errors.Channel.IMAGE, {"type": "say", "text": "x"})
+    alice.conn.send_frame(Channel.IMAGE, {"type": "say", "text": "x"})
     error = alice.inbox.wait_for(matching("error", code="unknown_type"))
     assert "image channel" in error["text"]
     assert alice.say_and_wait("ok")["text"] == "ok"
@@ -139,7 +139,7 @@ def test_bad_frames_end_only_the_offenders_session(
 ) -> None:
     watcher = join("watcher")
     offender = join("offender")
-    offender.conn._channels[errors.Channel.SEND].write(garbage)
+    offender.conn._channels[Channel.SEND].write(garbage)
     error = offender.inbox.wait_for(matching("error", code="bad_frame"))
     assert error["text"]
     offender.inbox.wait_closed()
@@ -150,7 +150,7 @@ def test_bad_frames_end_only_the_offenders_session(
 def test_good_frames_before_a_bad_line_are_still_delivered(join: ClientFactory) -> None:
     watcher = join("watcher")
     offender = join("offender")
-    offender.conn._channels[errors.Channel.SEND].write(
+    offender.conn._channels[Channel.SEND].write(
         b'{"type":"say","text":"last words"}\nnot json\n'
     )
     assert watcher.inbox.wait_for(matching("message", text="last words"))["from"] == "offender"
@@ -160,7 +160,7 @@ def test_good_frames_before_a_bad_line_are_still_delivered(join: ClientFactory) 
 def test_client_vanishing_mid_frame_ends_its_session(server: Server, join: ClientFactory) -> None:
     watcher = join("watcher")
     vanishing = join("vanishing")
-    vanishing.conn._channels[errors.Channel.SEND].write(b'{"type":"say","te')
+    vanishing.conn._channels[Channel.SEND].write(b'{"type":"say","te')
     vanishing.conn.close()
     watcher.inbox.wait_for(matching("leave", name="vanishing"))
     assert watcher.say_and_wait("fine")["text"] == "fine"
@@ -211,7 +211,7 @@ def test_bad_image_keeps_the_session(
     future = alice.conn.upload_avatar(payload) if claimed is None else None
     if claimed is not None:
         alice.conn.send_frame(
-            errors.Channel.IMAGE, {"type": "avatar", "sha256": claimed}, payload
+            Channel.IMAGE, {"type": "avatar", "sha256": claimed}, payload
         )
         alice.inbox.wait_for(matching("error", code="bad_image"))
     else:
@@ -225,7 +225,7 @@ def test_get_unknown_avatar_is_not_found(join: ClientFactory) -> None:
     alice = join("alice")
     with pytest.raises(errors.NotFound):
         alice.conn.get_avatar("a" * 64).result(10)
-    alice.conn.send_frame(errors.Channel.IMAGE, {"type": "get_avatar", "sha256": "../etc"})
+    alice.conn.send_frame(Channel.IMAGE, {"type": "get_avatar", "sha256": "../etc"})
     assert alice.inbox.wait_for(matching("error", code="not_found"))
 
 
