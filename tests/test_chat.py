@@ -126,7 +126,7 @@ def test_ping_is_answered_and_keeps_the_session(make_server: ServerFactory,
 
 def test_silent_client_is_dropped_with_timeout(make_server: ServerFactory,
                                                join: ClientFactory) -> None:
-    quick = make_server(ping_interval=0.05, ping_timeout=0.3)
+    quick = make_server(ping_interval=0.05, ping_timeout=1.0)
     watcher = join("watcher", quick)
     ports = quick.ports
     silent = RawChannel(ports.recv)

@@ -191,13 +191,16 @@ class Connection:
             recv = self._connect(Channel.RECV, host, ports[Channel.RECV], timeout)
             recv.write(encode(hello))
             welcome = self._expect(recv, FrameType.WELCOME)
+            token = welcome.get("session")
+            if not isinstance(token, str):
+                raise ProtocolError("welcome has no session token")
             self.welcome = welcome
             self.name = str(welcome.get("name", name))
             self._note_seqs(welcome.get("history", []))
             acknowledged = "attached" in welcome.get("extensions", [])
             for kind in (Channel.SEND, Channel.IMAGE):
                 channel = self._connect(kind, host, ports[kind], timeout)
-                channel.write(encode({"type": FrameType.ATTACH, "session": welcome["session"]}))
+                channel.write(encode({"type": FrameType.ATTACH, "session": token}))
                 if acknowledged:  # a server that only follows the contract sends no ack
                     self._expect(channel, FrameType.ATTACHED)
         except BaseException:
