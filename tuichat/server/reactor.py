@@ -32,21 +32,6 @@ class Flushable(Protocol):
     def flush(self) -> None: ...
 
 
-class Timer:
-    """A call scheduled on the loop; ``cancel`` stops it from running."""
-
-    __slots__ = ("callback", "cancelled", "when")
-
-    def __init__(self, when: float, callback: Callable[[], object]) -> None:
-        self.when = when
-        self.callback = callback
-        self.cancelled = False
-
-    def cancel(self) -> None:
-        """Keep the callback from running (safe from the loop thread only)."""
-        self.cancelled = True
-
-
 class Reactor:
     """A selector loop with timers, cross-thread calls and coalesced flushing."""
 
@@ -58,7 +43,7 @@ class Reactor:
         self._selector.register(self._wake_reader, selectors.EVENT_READ, self._drain_wakeups)
         self._calls: deque[Callable[[], None]] = deque()
         self._calls_lock = threading.Lock()
-        self._timers: list[tuple[float, int, Timer]] = []
+        self._timers: list[tuple[float, int, Callable[[], object]]] = []
         self._timer_ids = itertools.count()
         self._dirty: dict[Flushable, None] = {}
         self._stopping = False
@@ -83,11 +68,10 @@ class Reactor:
         """Flush ``peer`` at the end of this iteration."""
         self._dirty[peer] = None
 
-    def call_later(self, delay: float, callback: Callable[[], object]) -> Timer:
+    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
         """Run ``callback`` on the loop after ``delay`` seconds (loop thread only)."""
-        timer = Timer(time.monotonic() + delay, callback)
-        heapq.heappush(self._timers, (timer.when, next(self._timer_ids), timer))
-        return timer
+        when = time.monotonic() + delay
+        heapq.heappush(self._timers, (when, next(self._timer_ids), callback))
 
     # -- from any thread -----------------------------------------------------------------
 
@@ -139,9 +123,8 @@ class Reactor:
     def _run_timers(self) -> None:
         now = time.monotonic()
         while self._timers and self._timers[0][0] <= now:
-            _, _, timer = heapq.heappop(self._timers)
-            if not timer.cancelled:
-                self._guarded(timer.callback)
+            _, _, callback = heapq.heappop(self._timers)
+            self._guarded(callback)
 
     def _run_calls(self) -> None:
         with self._calls_lock:

@@ -167,8 +167,7 @@ class Room:
             self._close_peer(peer)
             return
         name = normalize_name(frame["name"])
-        now = time.monotonic()
-        session = Session(secrets.token_urlsafe(24), name, peer, now, now)
+        session = Session(secrets.token_urlsafe(24), name, peer, last_heard=time.monotonic())
         wanted_avatar = frame.get("avatar")
         if is_sha256(wanted_avatar) and wanted_avatar in self.avatars:
             session.avatar = wanted_avatar

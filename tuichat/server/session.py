@@ -21,7 +21,6 @@ class Session:
     token: str
     name: str
     recv: Peer
-    joined_at: float
     last_heard: float
     send: Peer | None = None
     image: Peer | None = None
