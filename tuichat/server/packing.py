@@ -18,7 +18,10 @@ def pack_list(
 ) -> tuple[Frame, list[Frame]]:
     """Put the longest prefix of ``items`` under ``frame[key]`` that keeps the frame within
     ``budget`` bytes (newline included); return the frame and the items left over."""
-    packed = {**frame, key: []}
+    packed = {**frame, key: list(items)}
+    if json_length(packed) + 1 <= budget:  # the common case: one encode, no counting
+        return packed, []
+    packed[key] = []
     used = json_length(packed) + 1
     count = 0
     for item in items:
