@@ -33,6 +33,8 @@ from tuichat.net.frames import (
 log = logging.getLogger(__name__)
 
 FrameCallback = Callable[[Channel, Frame, bytes | None], None]
+SentCallback = Callable[[Channel, Frame, int], None]
+"""Told of every frame written: channel, frame, payload size (for debug views)."""
 CloseCallback = Callable[[str], None]
 CLIENT_SOFTWARE = f"tuichat/{__version__}"
 LINGER_SECONDS = 5.0
@@ -141,7 +143,7 @@ class Connection:
     """A joined session. Use ``Connection.open(...)``; close with ``close()``."""
 
     def __init__(self, name: str, on_frame: FrameCallback | None,
-                 on_close: CloseCallback | None) -> None:
+                 on_close: CloseCallback | None, on_sent: SentCallback | None = None) -> None:
         self.name = name
         self.welcome: Frame = {}
         self.last_seq = 0
@@ -149,6 +151,7 @@ class Connection:
         self.close_reason = ""
         self._on_frame = on_frame
         self._on_close = on_close
+        self._on_sent = on_sent
         self._channels: dict[Channel, _Channel] = {}
         self._refs = itertools.count(1)
         self._futures_lock = threading.Lock()
@@ -174,9 +177,10 @@ class Connection:
         timeout: float = 10.0,
         on_frame: FrameCallback | None = None,
         on_close: CloseCallback | None = None,
+        on_sent: SentCallback | None = None,
     ) -> Connection:
         """Connect and join; raises ServerError (typed by code), OSError or TimeoutError."""
-        self = cls(name, on_frame, on_close)
+        self = cls(name, on_frame, on_close, on_sent)
         ports = {
             Channel.RECV: port_recv,
             Channel.SEND: port_send,
@@ -189,7 +193,7 @@ class Connection:
         hello.update({key: value for key, value in optional.items() if value is not None})
         try:
             recv = self._connect(Channel.RECV, host, ports[Channel.RECV], timeout)
-            recv.write(encode(hello))
+            self._write(recv, hello)
             welcome = self._expect(recv, FrameType.WELCOME)
             token = welcome.get("session")
             if not isinstance(token, str):
@@ -200,7 +204,7 @@ class Connection:
             acknowledged = "attached" in welcome.get("extensions", [])
             for kind in (Channel.SEND, Channel.IMAGE):
                 channel = self._connect(kind, host, ports[kind], timeout)
-                channel.write(encode({"type": FrameType.ATTACH, "session": token}))
+                self._write(channel, {"type": FrameType.ATTACH, "session": token})
                 if acknowledged:  # a server that only follows the contract sends no ack
                     self._expect(channel, FrameType.ATTACHED)
         except BaseException:
@@ -296,12 +300,19 @@ class Connection:
     def _send(self, kind: Channel, frame: Frame, payload: bytes | None = None) -> None:
         if self._ending:
             raise ConnectionClosed(self.close_reason or "the connection is closed")
-        data = encode(frame, payload)
         try:
-            self._channels[kind].write(data)
+            self._write(self._channels[kind], frame, payload)
         except OSError as exc:
             self._end(f"sending failed: {exc}")
             raise ConnectionClosed(str(exc)) from exc
+
+    def _write(self, channel: _Channel, frame: Frame, payload: bytes | None = None) -> None:
+        channel.write(encode(frame, payload))
+        if self._on_sent is not None:
+            try:
+                self._on_sent(channel.kind, frame, len(payload or b""))
+            except Exception:
+                log.exception("on_sent callback failed")
 
     def _read_loop(self, channel: _Channel) -> None:
         reason = f"the server closed the {channel.kind} channel"

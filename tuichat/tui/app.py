@@ -1,0 +1,216 @@
+"""The Textual application: the connect screen, the chat screen, and the link between them.
+
+Network threads never touch widgets: the link's events arrive here as ``LinkMessage``
+(``post_message`` is thread-safe) and are handed to the chat screen on the UI thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections import deque
+from collections.abc import Callable, Iterable
+from pathlib import Path
+
+from textual.app import App, SystemCommand
+from textual.binding import Binding
+from textual.message import Message
+from textual.screen import Screen
+
+from tuichat.net.commands import ADMIN_COMMANDS, AdminCommand
+from tuichat.tui.avatar_book import AvatarBook
+from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceError, choose_avatar
+from tuichat.tui.chat_screen import ChatScreen
+from tuichat.tui.connect_screen import ConnectScreen
+from tuichat.tui.debug_pane import PaneHandler, describe_frame
+from tuichat.tui.hosting import HostedServer
+from tuichat.tui.link import (
+    FIRST_DELAY,
+    AvatarFetched,
+    ChatLink,
+    FrameIn,
+    FrameOut,
+    Joined,
+    LinkEvent,
+    Refused,
+    Target,
+)
+from tuichat.tui.settings import Settings
+from tuichat.tui.slash import SLASH_COMMANDS
+
+DEBUG_BACKLOG = 2_000
+BYE_TIMEOUT = 1.0
+RUN_AT_ONCE = frozenset({"-s", "-h"})
+"""Admin commands the palette runs directly; the others are put in the entry box."""
+
+
+class LinkMessage(Message):
+    """An event from the link's threads, delivered on the UI thread."""
+
+    def __init__(self, event: LinkEvent) -> None:
+        super().__init__()
+        self.event = event
+
+
+class DebugLine(Message):
+    """A log record for the debug pane, from any thread."""
+
+    def __init__(self, line: str, style: str) -> None:
+        super().__init__()
+        self.line = line
+        self.style = style
+
+
+class TuichatApp(App[int]):
+    """The tuichat client."""
+
+    CSS_PATH = "tuichat.tcss"
+    TITLE = "tuichat"
+    ENABLE_COMMAND_PALETTE = True
+    BINDINGS = [
+        Binding("ctrl+q", "leave", "Quit", priority=True),
+        Binding("f1", "help", "Help"),
+        Binding("f2", "toggle_debug", "Debug"),
+    ]
+
+    def __init__(self, settings: Settings, *, connect_now: bool,
+                 hosted: HostedServer | None = None, clock: Callable[[], float] = time.time,
+                 avatar_cache: AvatarDiskCache | None = None,
+                 reconnect_delay: float = FIRST_DELAY, cwd: Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self.hosted = hosted
+        self.clock = clock
+        self.connected_once = False
+        self.link: ChatLink | None = None
+        self.debug_backlog: deque[tuple[float, str, str]] = deque(maxlen=DEBUG_BACKLOG)
+        self.book = AvatarBook(avatar_cache or AvatarDiskCache.default(), AvatarRenderer(),
+                               self._fetch_avatar)
+        self._connect_now = connect_now
+        self._reconnect_delay = reconnect_delay
+        self._cwd = cwd or Path.cwd()
+        self._log_handler = PaneHandler(
+            lambda line, style: self.post_message(DebugLine(line, style)))
+
+    # -- lifecycle --------------------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        for name in ("tuichat.tui", "tuichat.net"):
+            logging.getLogger(name).addHandler(self._log_handler)
+        if self.hosted is not None:
+            self.debug(f"hosting a server on {self.hosted.listen}; its log: "
+                       f"{self.hosted.server.config.data_dir / 'server.log'}")
+        if self._connect_now:
+            self.connect(self.settings)
+        else:
+            self.push_screen(ConnectScreen(self.settings))
+
+    def on_unmount(self) -> None:
+        for name in ("tuichat.tui", "tuichat.net"):
+            logging.getLogger(name).removeHandler(self._log_handler)
+        if self.link is not None:
+            self.link.stop()
+
+    def connect(self, settings: Settings) -> None:
+        """Join with ``settings`` and show the chat screen (errors go to the connect screen)."""
+        self.settings = settings
+        try:
+            avatar = choose_avatar(settings.avatar, settings.name, self._cwd)
+        except AvatarSourceError as exc:
+            self._show_connect(str(exc))
+            return
+        self.debug(f"avatar: {avatar.source}")
+        target = Target(settings.host, settings.name, settings.port_send, settings.port_recv,
+                        settings.image_port, settings.password, settings.admin_password,
+                        avatar.png)
+        self.link = ChatLink(target, lambda event: self.post_message(LinkMessage(event)),
+                             first_delay=self._reconnect_delay)
+        self.book.set_fetch(self.link.fetch_avatar)
+        screen = ChatScreen(target, self.book, lambda: self.link, clock=self.clock)
+        screen.backlog = list(self.debug_backlog)
+        self.switch_or_push(screen)
+        self.link.start()
+
+    def switch_or_push(self, screen: Screen[None]) -> None:
+        if len(self.screen_stack) > 1:
+            self.switch_screen(screen)
+        else:
+            self.push_screen(screen)
+
+    def on_connect_screen_join_requested(self, message: ConnectScreen.JoinRequested) -> None:
+        self.connect(message.settings)
+
+    def _show_connect(self, error: str) -> None:
+        self.switch_or_push(ConnectScreen(self.settings, error=error))
+
+    # -- events from the link ---------------------------------------------------------------
+
+    def on_link_message(self, message: LinkMessage) -> None:
+        event = message.event
+        if isinstance(event, FrameIn):
+            self.debug(describe_frame("←", event.channel, event.frame,
+                                      len(event.payload or b"")), "cyan")
+        elif isinstance(event, FrameOut):
+            self.debug(describe_frame("→", event.channel, event.frame, event.payload_size),
+                       "green")
+            return
+        elif isinstance(event, AvatarFetched):
+            self.book.arrived(event.sha256, event.png)
+        elif isinstance(event, Joined):
+            self.connected_once = True
+        elif isinstance(event, Refused) and not self.connected_once:
+            self.link = None
+            self._show_connect(event.reason)
+            return
+        if isinstance(self.screen, ChatScreen):
+            self.screen.handle(event)
+
+    def _fetch_avatar(self, sha256: str) -> None:
+        if self.link is not None:
+            self.link.fetch_avatar(sha256)
+
+    # -- the debug record -------------------------------------------------------------------
+
+    def debug(self, line: str, style: str = "") -> None:
+        """Record a line for the debug pane (kept while the pane is hidden)."""
+        self.debug_backlog.append((self.clock(), line, style))
+        if isinstance(self.screen, ChatScreen):
+            self.screen.debug_line(self.debug_backlog[-1])
+
+    def on_debug_line(self, message: DebugLine) -> None:
+        self.debug(message.line, message.style)
+
+    # -- actions ----------------------------------------------------------------------------
+
+    async def action_leave(self) -> None:
+        """Leave cleanly (bye, so the others see why) and exit."""
+        link, self.link = self.link, None
+        if link is not None:
+            await asyncio.to_thread(link.stop, BYE_TIMEOUT)
+        self.exit(0)
+
+    def action_help(self) -> None:
+        if isinstance(self.screen, ChatScreen):
+            self.screen.show_help()
+
+    def action_toggle_debug(self) -> None:
+        if isinstance(self.screen, ChatScreen):
+            self.screen.toggle_debug()
+
+    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+        """The palette: our commands first, then Textual's own (theme, keys, quit...)."""
+        if isinstance(screen, ChatScreen):
+            for command in SLASH_COMMANDS:
+                yield SystemCommand(command.name, command.summary,
+                                    lambda line=command.name: screen.run_line(line))
+            for admin in ADMIN_COMMANDS:
+                yield SystemCommand(admin.usage, admin.summary, self._admin_action(screen, admin))
+        yield from super().get_system_commands(screen)
+
+    @staticmethod
+    def _admin_action(screen: ChatScreen, admin: AdminCommand) -> Callable[[], None]:
+        if admin.flag in RUN_AT_ONCE:
+            return lambda: screen.run_line(admin.usage)
+        prefill = f"admin {admin.flag} " if admin.argument else admin.usage
+        return lambda: screen.prefill(prefill)

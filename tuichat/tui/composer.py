@@ -1,0 +1,139 @@
+"""The entry box: Enter sends, ctrl+j adds a line, up/down walk the input history,
+Tab completes names and commands."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from textual import events
+from textual.binding import Binding
+from textual.message import Message
+from textual.widgets import TextArea
+
+MAX_HISTORY = 200
+
+
+@dataclass
+class _Completion:
+    """A Tab completion in progress: where the word starts and the candidates to cycle."""
+
+    row: int
+    start: int
+    choices: list[str]
+    index: int = 0
+
+
+def completions(line: str, first_line: bool, names: Iterable[str],
+                commands: Iterable[str]) -> tuple[int, list[str]]:
+    """Where the text before the cursor may be completed from, and the choices.
+
+    On the first line, ``/…`` and ``admin…`` complete as whole commands. Otherwise the last
+    word completes to a user name: ``name: `` at the start of a line, ``name `` elsewhere.
+    """
+    folded = line.casefold()
+    if first_line and (line.startswith("/") or folded.startswith("admin")
+                       or (line and "admin".startswith(folded))):
+        pool = {command for command in commands if command.casefold().startswith(folded)}
+        return 0, sorted(pool, key=str.casefold)
+    start = max(line.rfind(" "), line.rfind("\t")) + 1
+    word = line[start:].casefold()
+    if not word:
+        return start, []
+    suffix = ": " if start == 0 else " "
+    pool = {name for name in names if name.casefold().startswith(word)}
+    return start, [name + suffix for name in sorted(pool, key=str.casefold)]
+
+
+class Composer(TextArea):
+    """A multi-line entry box for chat lines and commands."""
+
+    BINDINGS = [
+        Binding("ctrl+j,alt+enter", "newline", "New line", show=False),
+        Binding("tab", "complete", "Complete", show=False, priority=True),
+    ]
+
+    class Submitted(Message):
+        """The user pressed Enter; ``text`` is what the box held."""
+
+        def __init__(self, composer: Composer, text: str) -> None:
+            super().__init__()
+            self.composer = composer
+            self.text = text
+
+    def __init__(self, *, names: Callable[[], Iterable[str]],
+                 commands: Iterable[str], id: str | None = None) -> None:
+        super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
+                         compact=True, highlight_cursor_line=False)
+        self._names = names
+        self._commands = tuple(commands)
+        self._history: list[str] = []
+        self._history_index = 0
+        self._draft = ""
+        self._completion: _Completion | None = None
+
+    # -- sending and history ----------------------------------------------------------------
+
+    async def _on_key(self, event: events.Key) -> None:
+        if event.key != "tab":
+            self._completion = None
+        if event.key == "enter":
+            event.stop()
+            event.prevent_default()
+            self.post_message(self.Submitted(self, self.text))
+            return
+        await super()._on_key(event)
+
+    def remember(self, text: str) -> None:
+        """Add a sent line to the input history and clear the box."""
+        if text and (not self._history or self._history[-1] != text):
+            self._history.append(text)
+            del self._history[:-MAX_HISTORY]
+        self._history_index = len(self._history)
+        self._draft = ""
+        self.clear()
+
+    def action_newline(self) -> None:
+        self.insert("\n")
+
+    def action_cursor_up(self, select: bool = False) -> None:
+        if select or self.cursor_location[0] > 0 or not self._history_index:
+            super().action_cursor_up(select)
+            return
+        if self._history_index == len(self._history):
+            self._draft = self.text
+        self._history_index -= 1
+        self._show(self._history[self._history_index])
+
+    def action_cursor_down(self, select: bool = False) -> None:
+        last_row = self.document.line_count - 1
+        if select or self.cursor_location[0] < last_row or \
+                self._history_index >= len(self._history):
+            super().action_cursor_down(select)
+            return
+        self._history_index += 1
+        at_draft = self._history_index == len(self._history)
+        self._show(self._draft if at_draft else self._history[self._history_index])
+
+    def _show(self, text: str) -> None:
+        self.text = text
+        self.move_cursor(self.document.end)
+
+    # -- completion -------------------------------------------------------------------------
+
+    def action_complete(self) -> None:
+        """Complete the word before the cursor; Tab again cycles through the choices."""
+        row, column = self.cursor_location
+        if self._completion is None or self._completion.row != row:
+            line = self.document[row][:column]
+            start, choices = completions(line, row == 0, self._names(), self._commands)
+            if not choices:
+                self.app.bell()
+                return
+            self._completion = _Completion(row, start, choices)
+        else:
+            self._completion.index = (self._completion.index + 1) % len(self._completion.choices)
+        completion = self._completion
+        choice = completion.choices[completion.index]
+        self.replace(choice, (row, completion.start), self.cursor_location)
+        self.move_cursor((row, completion.start + len(choice)))

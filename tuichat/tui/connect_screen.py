@@ -1,0 +1,198 @@
+"""The connect screen: who you are, where to join, and what your picture will look like."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from pathlib import Path
+
+from rich.console import Group
+from rich.text import Text
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.message import Message
+from textual.screen import Screen
+from textual.strip import Strip
+from textual.widgets import Button, Footer, Input, Label, Static
+
+from tuichat.net.frames import name_problem, normalize_name
+from tuichat.tui.avatars import AvatarRenderer, AvatarSourceError, choose_avatar
+from tuichat.tui.settings import Settings
+
+PREVIEW_COLUMNS = (16, 8)
+"""The preview draws the picture large, then at the size the chat shows it."""
+
+
+def port_problem(text: str, *, optional: bool = False) -> str | None:
+    """Why ``text`` is not a TCP port, or None."""
+    if optional and not text.strip():
+        return None
+    if not text.strip().isdigit() or not 1 <= int(text) <= 65_535:
+        return "a port is a number from 1 to 65535"
+    return None
+
+
+def _strips_text(strips: list[Strip]) -> Text:
+    text = Text()
+    for index, strip in enumerate(strips):
+        if index:
+            text.append("\n")
+        for segment in strip:
+            text.append(segment.text, segment.style)
+    return text
+
+
+class AvatarPreview(Static):
+    """The chosen picture, large and at chat size, with where it comes from."""
+
+    def __init__(self, renderer: AvatarRenderer, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._renderer = renderer
+
+    def show(self, png: bytes | None, source: str) -> None:
+        if png is None:
+            self.update(Text(source, style="red"))
+            return
+        key = f"preview:{hash(png)}"
+        pictures = [_strips_text(self._renderer.strips(key, png, columns))
+                    for columns in PREVIEW_COLUMNS]
+        caption = Text(source, style="dim")
+        self.update(Group(pictures[0], Text(""), pictures[1], caption))
+
+
+class ConnectScreen(Screen[None]):
+    """Fill in name and server, then Enter (or the button) joins."""
+
+    BINDINGS = [Binding("ctrl+s", "join", "Join")]
+
+    class JoinRequested(Message):
+        """The form is valid; join with these settings."""
+
+        def __init__(self, settings: Settings) -> None:
+            super().__init__()
+            self.settings = settings
+
+    def __init__(self, settings: Settings, *, error: str = "", cwd: Path | None = None) -> None:
+        super().__init__()
+        self.settings = settings
+        self._error = error
+        self._cwd = cwd or Path.cwd()
+        self._renderer = AvatarRenderer(max_entries=16)
+
+    def compose(self) -> ComposeResult:
+        settings = self.settings
+        yield Static("tuichat: join a chat", id="connect-title")
+        yield Static(self._error, id="connect-error", markup=False)
+        with Horizontal(id="connect-body"):
+            with VerticalScroll(id="connect-form"):
+                yield from self._field("Name", "name", settings.name, "letters, digits, _ - .")
+                yield from self._field("Server", "host", settings.host, "host name or address")
+                with Horizontal(id="ports"):
+                    yield from self._field("Recv port", "port_recv", str(settings.port_recv))
+                    yield from self._field("Send port", "port_send", str(settings.port_send))
+                    image = "" if settings.port_image is None else str(settings.port_image)
+                    yield from self._field("Image port", "port_image", image, "recv + 1")
+                avatar = str(settings.avatar) if settings.avatar else ""
+                yield from self._field("Picture", "avatar", avatar,
+                                       "PNG/JPEG path; empty: my_image.png or an identicon")
+                yield from self._field("Join password", "password", settings.password or "",
+                                       "if the server has one", password=True)
+                yield from self._field("Admin password", "admin_password",
+                                       settings.admin_password or "", "optional",
+                                       password=True)
+                yield Button("Join", id="join", variant="primary")
+            with Vertical(id="connect-side"):
+                yield Label("Your picture as others see it")
+                yield AvatarPreview(self._renderer, id="preview")
+        yield Footer()
+
+    @staticmethod
+    def _field(label: str, key: str, value: str, placeholder: str = "", *,
+               password: bool = False) -> ComposeResult:
+        with Vertical(classes="field", id=f"field-{key}"):
+            yield Label(label)
+            yield Input(value, placeholder=placeholder, password=password, id=key,
+                        select_on_focus=False)
+            yield Static("", classes="problem", id=f"problem-{key}", markup=False)
+
+    def on_mount(self) -> None:
+        self.query_one("#connect-error").display = bool(self._error)
+        self._check_all()
+        self.query_one("#name", Input).focus()
+
+    # -- validation -------------------------------------------------------------------------
+
+    def _value(self, key: str) -> str:
+        return self.query_one(f"#{key}", Input).value
+
+    def _problems(self) -> dict[str, str | None]:
+        name = normalize_name(self._value("name").strip())
+        return {
+            "name": name_problem(name) if name else "your name is needed",
+            "host": None if self._value("host").strip() else "the server's address is needed",
+            "port_recv": port_problem(self._value("port_recv")),
+            "port_send": port_problem(self._value("port_send")),
+            "port_image": port_problem(self._value("port_image"), optional=True),
+            "avatar": self._preview(),
+        }
+
+    def _preview(self) -> str | None:
+        """Redraw the preview; the picture's problem, if any."""
+        path_text = self._value("avatar").strip()
+        path = Path(path_text).expanduser() if path_text else None
+        name = normalize_name(self._value("name").strip()) or "?"
+        preview = self.query_one(AvatarPreview)
+        try:
+            choice = choose_avatar(path, name, self._cwd)
+        except AvatarSourceError as exc:
+            preview.show(None, str(exc))
+            return str(exc)
+        preview.show(choice.png, choice.source)
+        return None
+
+    def _check_all(self) -> dict[str, str | None]:
+        problems = self._problems()
+        for key, problem in problems.items():
+            self._show_problem(key, problem)
+        return problems
+
+    def _show_problem(self, key: str, problem: str | None) -> None:
+        label = self.query_one(f"#problem-{key}", Static)
+        label.update(problem or "")
+        label.display = problem is not None
+        self.query_one(f"#{key}", Input).set_class(problem is not None, "invalid")
+
+    @on(Input.Changed)
+    def _changed(self, event: Input.Changed) -> None:
+        key = event.input.id or ""
+        if key in ("name", "avatar"):
+            self._show_problem("avatar", self._preview())
+        if key in ("name", "host", "port_recv", "port_send", "port_image"):
+            self._show_problem(key, self._problems()[key])
+
+    # -- joining ----------------------------------------------------------------------------
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#join")
+    def action_join(self) -> None:
+        problems = self._check_all()
+        first_bad = next((key for key, problem in problems.items() if problem), None)
+        if first_bad is not None:
+            self.query_one(f"#{first_bad}", Input).focus()
+            return
+        image = self._value("port_image").strip()
+        avatar = self._value("avatar").strip()
+        settings = replace(
+            self.settings,
+            name=normalize_name(self._value("name").strip()),
+            host=self._value("host").strip(),
+            port_recv=int(self._value("port_recv")),
+            port_send=int(self._value("port_send")),
+            port_image=int(image) if image else None,
+            avatar=Path(avatar).expanduser() if avatar else None,
+            password=self._value("password") or None,
+            admin_password=self._value("admin_password") or None,
+        )
+        self.post_message(self.JoinRequested(settings))
+

@@ -1,0 +1,289 @@
+"""The client's hold on a server: join, keep the session, reconnect with back-off.
+
+``ChatLink`` runs one supervisor thread. It joins, uploads the user's avatar when the
+server does not have it yet, and when the session is lost it waits (0.5 s, 1 s, 2 s ...
+up to 15 s, with jitter) and joins again with ``since`` so no message is missed. Everything
+it learns is handed to ``on_event`` as a small event object, from its own threads: the
+app turns those into Textual messages. It knows nothing of Textual.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import random
+import threading
+from collections.abc import Callable
+from concurrent.futures import Future
+from dataclasses import dataclass
+
+from tuichat.net.client import (
+    BadName,
+    BadPassword,
+    BadVersion,
+    Connection,
+    ConnectionClosed,
+    ServerError,
+)
+from tuichat.net.frames import Channel, Frame
+
+log = logging.getLogger(__name__)
+
+FIRST_DELAY = 0.5
+MAX_DELAY = 15.0
+
+
+@dataclass(frozen=True)
+class Target:
+    """Where and as whom to join."""
+
+    host: str
+    name: str
+    port_send: int
+    port_recv: int
+    port_image: int
+    password: str | None = None
+    admin_password: str | None = None
+    avatar_png: bytes | None = None
+
+    @property
+    def avatar_sha(self) -> str | None:
+        return hashlib.sha256(self.avatar_png).hexdigest() if self.avatar_png else None
+
+    @property
+    def address(self) -> str:
+        return f"{self.host}:{self.port_recv}"
+
+
+# -- events, delivered from the link's threads ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class Joined:
+    """A session began; ``welcome`` is the server's welcome frame."""
+
+    welcome: Frame
+    rejoined: bool
+
+
+@dataclass(frozen=True)
+class FrameIn:
+    """A frame from the server (pings included, for the debug pane)."""
+
+    channel: Channel
+    frame: Frame
+    payload: bytes | None
+
+
+@dataclass(frozen=True)
+class FrameOut:
+    """A frame this client wrote; ``payload_size`` counts the bytes after it."""
+
+    channel: Channel
+    frame: Frame
+    payload_size: int
+
+
+@dataclass(frozen=True)
+class Lost:
+    """The session ended without the user asking; ``retry_in`` seconds until the next try."""
+
+    reason: str
+    retry_in: float
+
+
+@dataclass(frozen=True)
+class Retrying:
+    """A join attempt failed while reconnecting; the next comes in ``retry_in`` seconds."""
+
+    reason: str
+    retry_in: float
+    attempt: int
+
+
+@dataclass(frozen=True)
+class Refused:
+    """The server (or the network) refused us for good; the link has stopped."""
+
+    reason: str
+    code: str
+
+
+@dataclass(frozen=True)
+class AvatarFetched:
+    """An avatar's bytes arrived (``png`` is None when the server does not have it)."""
+
+    sha256: str
+    png: bytes | None
+
+
+@dataclass(frozen=True)
+class AvatarRefused:
+    """The server refused our avatar upload."""
+
+    reason: str
+
+
+LinkEvent = Joined | FrameIn | FrameOut | Lost | Retrying | Refused | AvatarFetched | AvatarRefused
+EventSink = Callable[[LinkEvent], None]
+
+FATAL_ON_REJOIN = (BadName, BadPassword, BadVersion)
+"""Errors that retrying cannot cure. ``name_taken`` can: the old session is still ending."""
+
+
+def backoff_delay(attempt: int, first: float = FIRST_DELAY) -> float:
+    """The wait before reconnect ``attempt`` (1-based): doubling, capped, with ±20% jitter."""
+    base = min(MAX_DELAY, first * 2 ** (attempt - 1))
+    return base * random.uniform(0.8, 1.2)
+
+
+class ChatLink:
+    """One user's session with one server, kept alive across disconnects."""
+
+    def __init__(self, target: Target, on_event: EventSink, *,
+                 first_delay: float = FIRST_DELAY, timeout: float = 10.0) -> None:
+        self.target = target
+        self._on_event = on_event
+        self._first_delay = first_delay
+        self._timeout = timeout
+        self._conn: Connection | None = None
+        self._last_seq: int | None = None
+        self._wake = threading.Event()
+        self._stopping = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True, name="tuichat-link")
+
+    # -- control (any thread) ---------------------------------------------------------------
+
+    def start(self) -> None:
+        self._thread.start()
+
+    @property
+    def connected(self) -> bool:
+        conn = self._conn
+        return conn is not None and not conn.closed.is_set()
+
+    def say(self, text: str) -> str:
+        """Send a chat line; raises ConnectionClosed when not connected."""
+        return self._connection().say(text)
+
+    def command(self, line: str) -> None:
+        """Send a command line; raises ConnectionClosed when not connected."""
+        self._connection().command(line)
+
+    def fetch_avatar(self, sha256: str) -> None:
+        """Ask for an avatar; ``AvatarFetched`` follows (nothing if the session ends first)."""
+        try:
+            future = self._connection().get_avatar(sha256)
+        except ConnectionClosed:
+            return
+        future.add_done_callback(lambda done: self._avatar_done(sha256, done))
+
+    def retry_now(self) -> None:
+        """Cut the current back-off short."""
+        self._wake.set()
+
+    def stop(self, timeout: float = 2.0) -> None:
+        """Leave (``bye``) and stop reconnecting; blocks up to about ``timeout``."""
+        self._stopping.set()
+        self._wake.set()
+        conn = self._conn
+        if conn is not None:
+            conn.bye(timeout)
+        if self._thread.is_alive() and self._thread is not threading.current_thread():
+            self._thread.join(timeout)
+
+    # -- the supervisor thread --------------------------------------------------------------
+
+    def _connection(self) -> Connection:
+        conn = self._conn
+        if conn is None or conn.closed.is_set():
+            raise ConnectionClosed("not connected")
+        return conn
+
+    def _run(self) -> None:
+        joined_before = False
+        attempt = 0
+        while not self._stopping.is_set():
+            try:
+                conn = self._join()
+            except ServerError as exc:
+                if not joined_before or isinstance(exc, FATAL_ON_REJOIN):
+                    self._on_event(Refused(exc.text, exc.code))
+                    return
+                reason = exc.text
+            except (OSError, ConnectionError) as exc:
+                if not joined_before:
+                    self._on_event(Refused(_network_words(exc, self.target), "network"))
+                    return
+                reason = _network_words(exc, self.target)
+            else:
+                attempt = 0
+                self._on_event(Joined(conn.welcome, rejoined=joined_before))
+                joined_before = True
+                self._send_avatar(conn)
+                conn.wait_closed()
+                if self._stopping.is_set():
+                    return
+                self._last_seq = conn.last_seq
+                delay = backoff_delay(1, self._first_delay)
+                self._on_event(Lost(conn.close_reason, delay))
+                self._pause(delay)
+                continue
+            attempt += 1
+            delay = backoff_delay(attempt + 1, self._first_delay)
+            self._on_event(Retrying(reason, delay, attempt))
+            self._pause(delay)
+
+    def _pause(self, delay: float) -> None:
+        self._wake.wait(delay)
+        self._wake.clear()
+
+    def _join(self) -> Connection:
+        target = self.target
+        conn = Connection.open(
+            target.host, target.name,
+            port_send=target.port_send, port_recv=target.port_recv,
+            port_image=target.port_image, password=target.password,
+            admin_password=target.admin_password, since=self._last_seq,
+            avatar=target.avatar_sha, timeout=self._timeout,
+            on_frame=lambda channel, frame, payload: self._on_event(
+                FrameIn(channel, frame, payload)),
+            on_sent=lambda channel, frame, size: self._on_event(FrameOut(channel, frame, size)),
+        )
+        self._conn = conn
+        if self._stopping.is_set():
+            conn.close()
+        return conn
+
+    def _send_avatar(self, conn: Connection) -> None:
+        png = self.target.avatar_png
+        if png is None or conn.welcome.get("avatar") == self.target.avatar_sha:
+            return
+        try:
+            upload = conn.upload_avatar(png)
+        except ConnectionClosed:
+            return
+        upload.add_done_callback(self._upload_done)
+
+    def _upload_done(self, done: Future[str]) -> None:
+        error = done.exception()
+        if isinstance(error, ServerError):
+            self._on_event(AvatarRefused(error.text))
+
+    def _avatar_done(self, sha256: str, done: Future[bytes]) -> None:
+        error = done.exception()
+        if error is None:
+            self._on_event(AvatarFetched(sha256, done.result()))
+        elif isinstance(error, ServerError):
+            self._on_event(AvatarFetched(sha256, None))
+
+
+def _network_words(exc: BaseException, target: Target) -> str:
+    """A failure to reach the server, in words a user can act on."""
+    if isinstance(exc, ConnectionRefusedError):
+        return f"nobody is listening on {target.address}: is the server running?"
+    if isinstance(exc, TimeoutError):
+        return f"{target.address} did not answer in time"
+    if isinstance(exc, ConnectionError | EOFError) and not str(exc):
+        return f"{target.address} closed the connection"
+    return f"cannot reach {target.address}: {exc}"

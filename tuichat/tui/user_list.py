@@ -1,0 +1,64 @@
+"""The user list: a small avatar, the name in its colour, and an admin badge per user."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.segment import Segment
+from rich.style import Style
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
+
+from tuichat.tui.roster import Member
+
+AVATAR_COLUMNS = 4
+ROWS_PER_USER = AVATAR_COLUMNS // 2
+ADMIN_BADGE = "@"
+
+StripsFor = Callable[[Member, int], list[Strip]]
+StyleFor = Callable[[str], Style]
+
+
+class UserList(ScrollView, can_focus=False):
+    """Everyone present, admins first, then by name; two rows per user."""
+
+    COMPONENT_CLASSES = {"user-list--admin", "user-list--me"}
+
+    def __init__(self, avatars: StripsFor, name_style: StyleFor, *, id: str | None = None) -> None:
+        super().__init__(id=id)
+        self._avatars = avatars
+        self._name_style = name_style
+        self._members: list[Member] = []
+        self.me = ""
+
+    def show(self, members: list[Member]) -> None:
+        """Show these members (sorted here) and repaint."""
+        self._members = sorted(members, key=lambda member: (not member.admin,
+                                                            member.name.casefold()))
+        self.virtual_size = Size(self.size.width, len(self._members) * ROWS_PER_USER)
+        self.refresh()
+
+    @property
+    def shown_names(self) -> list[str]:
+        return [member.name for member in self._members]
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        index, row = divmod(y + scroll_y, ROWS_PER_USER)
+        width = self.size.width
+        if index >= len(self._members):
+            return Strip.blank(width, self.rich_style)
+        member = self._members[index]
+        picture = self._avatars(member, AVATAR_COLUMNS)[row]
+        segments = [*picture, Segment(" ", self.rich_style)]
+        if row == 0:
+            style = self.rich_style + self._name_style(member.name)
+            if member.name == self.me:
+                style += self.get_component_rich_style("user-list--me", partial=True)
+            segments.append(Segment(member.name, style))
+            if member.admin:
+                badge = self.get_component_rich_style("user-list--admin", partial=True)
+                segments.append(Segment(f" {ADMIN_BADGE}", self.rich_style + badge))
+        strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self.rich_style)
+        return strip.simplify()
