@@ -80,10 +80,3 @@ def test_bad_console_avatar_fails_start(make_server: ServerFactory, tmp_path: Pa
     bogus.write_text("not an image")
     with pytest.raises(StartupError, match=r"bogus\.png"):
         make_server(console_avatar=bogus)
-
-
-def test_tuichat_command_says_the_client_is_not_built_yet() -> None:
-    result = subprocess.run([sys.executable, "-m", "tuichat.tui.main"],
-                            capture_output=True, text=True, timeout=10)
-    assert result.returncode == 1
-    assert len(result.stderr.strip().splitlines()) == 1

@@ -90,8 +90,7 @@ class TuichatApp(App[int]):
         self._connect_now = connect_now
         self._reconnect_delay = reconnect_delay
         self._cwd = cwd or Path.cwd()
-        self._log_handler = PaneHandler(
-            lambda line, style: self.post_message(DebugLine(line, style)))
+        self._log_handler = PaneHandler(self._post_debug_line)
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -99,8 +98,8 @@ class TuichatApp(App[int]):
         for name in ("tuichat.tui", "tuichat.net"):
             logging.getLogger(name).addHandler(self._log_handler)
         if self.hosted is not None:
-            self.debug(f"hosting a server on {self.hosted.listen}; its log: "
-                       f"{self.hosted.server.config.data_dir / 'server.log'}")
+            self.record_debug(f"hosting a server on {self.hosted.listen}; "
+                              f"its log: {self.hosted.log_path}")
         if self._connect_now:
             self.connect(self.settings)
         else:
@@ -120,11 +119,11 @@ class TuichatApp(App[int]):
         except AvatarSourceError as exc:
             self._show_connect(str(exc))
             return
-        self.debug(f"avatar: {avatar.source}")
+        self.record_debug(f"avatar: {avatar.source}")
         target = Target(settings.host, settings.name, settings.port_send, settings.port_recv,
                         settings.image_port, settings.password, settings.admin_password,
                         avatar.png)
-        self.link = ChatLink(target, lambda event: self.post_message(LinkMessage(event)),
+        self.link = ChatLink(target, self._post_link_event,
                              first_delay=self._reconnect_delay)
         self.book.set_fetch(self.link.fetch_avatar)
         screen = ChatScreen(target, self.book, lambda: self.link, clock=self.clock)
@@ -149,10 +148,10 @@ class TuichatApp(App[int]):
     def on_link_message(self, message: LinkMessage) -> None:
         event = message.event
         if isinstance(event, FrameIn):
-            self.debug(describe_frame("←", event.channel, event.frame,
+            self.record_debug(describe_frame("←", event.channel, event.frame,
                                       len(event.payload or b"")), "cyan")
         elif isinstance(event, FrameOut):
-            self.debug(describe_frame("→", event.channel, event.frame, event.payload_size),
+            self.record_debug(describe_frame("→", event.channel, event.frame, event.payload_size),
                        "green")
             return
         elif isinstance(event, AvatarFetched):
@@ -172,14 +171,20 @@ class TuichatApp(App[int]):
 
     # -- the debug record -------------------------------------------------------------------
 
-    def debug(self, line: str, style: str = "") -> None:
+    def record_debug(self, line: str, style: str = "") -> None:
         """Record a line for the debug pane (kept while the pane is hidden)."""
         self.debug_backlog.append((self.clock(), line, style))
         if isinstance(self.screen, ChatScreen):
             self.screen.debug_line(self.debug_backlog[-1])
 
+    def _post_debug_line(self, line: str, style: str) -> None:
+        self.post_message(DebugLine(line, style))
+
+    def _post_link_event(self, event: LinkEvent) -> None:
+        self.post_message(LinkMessage(event))
+
     def on_debug_line(self, message: DebugLine) -> None:
-        self.debug(message.line, message.style)
+        self.record_debug(message.line, message.style)
 
     # -- actions ----------------------------------------------------------------------------
 

@@ -229,10 +229,10 @@ class ChatScreen(Screen[None]):
         if member is None:
             return
         if kind == FrameType.JOIN and frame.get("present") is not True:
-            self._event(f"→ {member.name} joined")
+            self._event(f"{member.name} joined")
         elif kind == FrameType.LEAVE:
             reason = str(frame.get("reason", "quit"))
-            self._event(f"← {member.name} {LEAVE_WORDS.get(reason, f'left ({reason})')}")
+            self._event(f"{member.name} {LEAVE_WORDS.get(reason, f'left ({reason})')}")
         elif kind == FrameType.USER_CHANGED and member.name == self.me:
             self.admin = member.admin
         self._show_users()

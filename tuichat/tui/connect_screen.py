@@ -88,11 +88,10 @@ class ConnectScreen(Screen[None]):
             with VerticalScroll(id="connect-form"):
                 yield from self._field("Name", "name", settings.name, "letters, digits, _ - .")
                 yield from self._field("Server", "host", settings.host, "host name or address")
-                with Horizontal(id="ports"):
-                    yield from self._field("Recv port", "port_recv", str(settings.port_recv))
-                    yield from self._field("Send port", "port_send", str(settings.port_send))
-                    image = "" if settings.port_image is None else str(settings.port_image)
-                    yield from self._field("Image port", "port_image", image, "recv + 1")
+                yield from self._field("Recv port", "port_recv", str(settings.port_recv))
+                yield from self._field("Send port", "port_send", str(settings.port_send))
+                image = "" if settings.port_image is None else str(settings.port_image)
+                yield from self._field("Image port", "port_image", image, "recv port + 1")
                 avatar = str(settings.avatar) if settings.avatar else ""
                 yield from self._field("Picture", "avatar", avatar,
                                        "PNG/JPEG path; empty: my_image.png or an identicon")
@@ -101,9 +100,11 @@ class ConnectScreen(Screen[None]):
                 yield from self._field("Admin password", "admin_password",
                                        settings.admin_password or "", "optional",
                                        password=True)
-                yield Button("Join", id="join", variant="primary")
+                yield Button("Join", id="join", variant="primary", compact=True)
+                yield Static("Enter joins · tab moves between fields · ctrl+q quits",
+                             id="connect-hint")
             with Vertical(id="connect-side"):
-                yield Label("Your picture as others see it")
+                yield Label("Your picture")
                 yield AvatarPreview(self._renderer, id="preview")
         yield Footer()
 
@@ -111,9 +112,10 @@ class ConnectScreen(Screen[None]):
     def _field(label: str, key: str, value: str, placeholder: str = "", *,
                password: bool = False) -> ComposeResult:
         with Vertical(classes="field", id=f"field-{key}"):
-            yield Label(label)
-            yield Input(value, placeholder=placeholder, password=password, id=key,
-                        select_on_focus=False)
+            with Horizontal(classes="field-row"):
+                yield Label(label, classes="field-label")
+                yield Input(value, placeholder=placeholder, password=password, id=key,
+                            select_on_focus=False, compact=True)
             yield Static("", classes="problem", id=f"problem-{key}", markup=False)
 
     def on_mount(self) -> None:

@@ -133,7 +133,7 @@ FATAL_ON_REJOIN = (BadName, BadPassword, BadVersion)
 
 def backoff_delay(attempt: int, first: float = FIRST_DELAY) -> float:
     """The wait before reconnect ``attempt`` (1-based): doubling, capped, with ±20% jitter."""
-    base = min(MAX_DELAY, first * 2 ** (attempt - 1))
+    base = min(MAX_DELAY, first * 2.0 ** (attempt - 1))
     return base * random.uniform(0.8, 1.2)
 
 

@@ -1,15 +1,160 @@
-"""Entry point of the ``tuichat`` command."""
+"""``tuichat``: options, config and remembered values, ``--serve``, then the Textual app."""
 
+from __future__ import annotations
+
+import argparse
+import getpass
+import os
 import sys
+from collections.abc import Mapping
+from pathlib import Path
+
+from tuichat import __version__
+from tuichat.net.frames import PROTOCOL_VERSION, name_problem, normalize_name
+from tuichat.server.config import default_data_dir
+from tuichat.tui.hosting import HostedServer, HostingError, host_server
+from tuichat.tui.settings import (
+    ConfigError,
+    Settings,
+    default_config_path,
+    load_settings,
+    remember,
+    state_path,
+)
+
+PASSWORD_ENV = "TUICHAT_PASSWORD"
+ADMIN_PASSWORD_ENV = "TUICHAT_ADMIN_PASSWORD"
+DEFAULT_LISTEN = "127.0.0.1"
+_SERVE_ONLY = {"listen": "--listen", "sde": "--sde", "data_dir": "--data-dir"}
 
 
-def main() -> int:
-    """Say that the Textual client is not here yet, and fail."""
-    print(
-        "tuichat: the Textual client is not built yet; use tuichat-server and tuichat.net",
-        file=sys.stderr,
+class UsageError(Exception):
+    """A command-line value that cannot be used; one line to show."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The command line of ``tuichat``."""
+    parser = argparse.ArgumentParser(
+        prog="tuichat",
+        description="The tuichat chat client. Without --name it opens a connect screen "
+        "filled in from the command line, the config file and the values used last time.",
+        epilog=f"Values are taken from the command line, then ${PASSWORD_ENV} and "
+        f"${ADMIN_PASSWORD_ENV}, then the config file, then the values remembered in "
+        f"{state_path()}.",
     )
-    return 1
+    add = parser.add_argument
+    add("--name", help="join at once under this name (else the connect screen opens)")
+    add("--host", help="server address (default: 127.0.0.1)")
+    add("--port-send", type=port, metavar="PORT", help="server's send port (default: 49153)")
+    add("--port-recv", type=port, metavar="PORT", help="server's recv port (default: 49154)")
+    add("--port-image", type=port, metavar="PORT",
+        help="server's image port (default: recv port + 1)")
+    add("--avatar", type=Path, metavar="PATH", help="your profile picture (an image file)")
+    add("--password", metavar="PASSWORD",
+        help=f"the server's join password, if it has one (also ${PASSWORD_ENV})")
+    add("--admin-password", metavar="PASSWORD",
+        help=f"become admin on joining (also ${ADMIN_PASSWORD_ENV})")
+    add("--config", type=Path, metavar="PATH",
+        help=f"config file in TOML (default: {default_config_path()})")
+    add("--no-remember", action="store_true",
+        help="do not save the name, host, ports and avatar used for next time")
+    serve = parser.add_argument_group("hosting (--serve)")
+    serve.add_argument("--serve", action="store_true",
+                       help="run a tuichat server inside this program and join it; it "
+                       "stops when you quit, and you are its admin")
+    serve.add_argument("--listen", metavar="ADDR",
+                       help=f"address the hosted server listens on (default: {DEFAULT_LISTEN}; "
+                       "0.0.0.0 lets other machines join)")
+    serve.add_argument("--sde", action="store_true",
+                       help="let an admin shut the hosted server down with 'admin -sd'")
+    serve.add_argument("--data-dir", type=Path, metavar="DIR",
+                       help="the hosted server's history, avatars, admin token and "
+                       f"server.log (default: {default_data_dir()})")
+    add("--version", action="version",
+        version=f"tuichat {__version__} (protocol {PROTOCOL_VERSION})")
+    return parser
+
+
+def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> tuple[Settings, bool]:
+    """The settings to start with, and whether to connect at once (``--name`` given).
+
+    Command line beats environment beats config file beats remembered values beats
+    defaults. Raises ConfigError or UsageError.
+    """
+    settings = load_settings(args.config)
+    for key in ("host", "port_send", "port_recv", "port_image", "avatar"):
+        if getattr(args, key) is not None:
+            setattr(settings, key, getattr(args, key))
+    if args.avatar is not None and not args.avatar.is_file():
+        raise UsageError(f"--avatar: no such file: {args.avatar}")
+    settings.password = args.password or env.get(PASSWORD_ENV) or settings.password
+    settings.admin_password = (
+        args.admin_password or env.get(ADMIN_PASSWORD_ENV) or settings.admin_password
+    )
+    if args.name is not None:
+        settings.name = normalize_name(args.name)
+        problem = name_problem(settings.name)
+        if problem:
+            raise UsageError(f"bad --name: {problem}")
+    elif not settings.name:
+        settings.name = default_name()
+    return settings, args.name is not None
+
+
+def default_name() -> str:
+    """The login name if it is a valid chat name, else ""."""
+    try:
+        name = normalize_name(getpass.getuser())
+    except (OSError, KeyError):  # no login name in the environment or the password file
+        return ""
+    return "" if name_problem(name) else name
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Start the client (and with ``--serve`` a server); the app's exit code."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.serve:
+        for key, option in _SERVE_ONLY.items():
+            if getattr(args, key) not in (None, False):
+                parser.error(f"{option} only goes with --serve")
+    try:
+        settings, connect_now = settings_from_args(args, os.environ)
+    except (ConfigError, UsageError) as exc:
+        return _fail(exc, 2)
+    from tuichat.tui.app import TuichatApp  # only now: the app is a heavy import
+
+    hosted: HostedServer | None = None
+    if args.serve:
+        try:
+            hosted = host_server(settings, args.listen or DEFAULT_LISTEN, args.sde,
+                                 args.data_dir)
+        except HostingError as exc:
+            return _fail(exc, 1)
+    try:
+        app = TuichatApp(settings, connect_now=connect_now, hosted=hosted)
+        code = app.run()
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if hosted is not None:
+            hosted.stop()
+    if not args.no_remember and app.connected_once:
+        remember(app.settings)
+    return code or 0
+
+
+def port(text: str) -> int:
+    """A TCP port from the command line (1 to 65535)."""
+    value = int(text)
+    if not 1 <= value <= 65_535:
+        raise argparse.ArgumentTypeError(f"{value} is not a port (1 to 65535)")
+    return value
+
+
+def _fail(exc: Exception, code: int) -> int:
+    print(f"tuichat: {exc}", file=sys.stderr)
+    return code
 
 
 if __name__ == "__main__":

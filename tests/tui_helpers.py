@@ -1,0 +1,80 @@
+"""Helpers for tests that drive the real Textual app against a real server."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.conftest import WAIT
+from tuichat.server.app import Server
+from tuichat.tui.app import TuichatApp
+from tuichat.tui.avatars import AvatarDiskCache
+from tuichat.tui.chat_screen import ChatScreen
+from tuichat.tui.debug_pane import DebugPane
+from tuichat.tui.settings import Settings
+
+FIXED_NOW = 1_764_000_000.0
+"""2025-11-24 16:00:00 UTC: the clock of client-side lines, so snapshots are stable."""
+
+
+def settings_for(server: Server, name: str, **options: Any) -> Settings:
+    ports = server.ports
+    return Settings(name=name, host="127.0.0.1", port_send=ports.send, port_recv=ports.recv,
+                    port_image=ports.image, **options)
+
+
+def make_app(server: Server, name: str, tmp_path: Path, *, connect_now: bool = True,
+             reconnect_delay: float = 0.05, **options: Any) -> TuichatApp:
+    """An app joining ``server`` as ``name``, with its own avatar cache under tmp_path."""
+    home = tmp_path / f"client-{name or 'nobody'}"
+    home.mkdir(parents=True, exist_ok=True)
+    return TuichatApp(settings_for(server, name, **options), connect_now=connect_now,
+                      avatar_cache=AvatarDiskCache(home / "cache"), cwd=home,
+                      reconnect_delay=reconnect_delay, clock=lambda: FIXED_NOW)
+
+
+async def until(pilot: Pilot[Any], predicate: Callable[[], object], what: str) -> None:
+    """Let the app run until ``predicate()`` holds; fail after WAIT seconds."""
+    deadline = time.monotonic() + WAIT
+    while not predicate():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"timed out waiting for {what}")
+        await pilot.pause(0.01)
+
+
+def chat(app: TuichatApp) -> ChatScreen:
+    screen = app.screen
+    assert isinstance(screen, ChatScreen), f"not on the chat screen: {screen!r}"
+    return screen
+
+
+def on_chat(app: TuichatApp) -> bool:
+    return isinstance(app.screen, ChatScreen) and app.screen.state == "connected"
+
+
+def log_text(app: TuichatApp) -> str:
+    """Everything in the message log, as plain text rows joined by newlines."""
+    return "\n".join(chat(app).log_view.plain_lines())
+
+
+def log_texts(app: TuichatApp) -> list[str]:
+    """The text of every log entry."""
+    return [entry.text for entry in chat(app).log_view.entries]
+
+
+def debug_text(app: TuichatApp) -> str:
+    pane = chat(app).query_one(DebugPane)
+    return "\n".join(line.text for line in pane.lines)
+
+
+async def type_line(pilot: Pilot[Any], text: str) -> None:
+    """Type ``text`` into the entry box and press Enter."""
+    composer = chat(pilot.app).query_one("#composer")
+    composer.focus()
+    await pilot.pause()
+    composer.insert(text)  # type: ignore[attr-defined]
+    await pilot.press("enter")
