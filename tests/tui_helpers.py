@@ -67,8 +67,14 @@ def log_texts(app: TuichatApp) -> list[str]:
 
 
 def debug_text(app: TuichatApp) -> str:
+    """The debug record, one line per frame or log record."""
+    return "\n".join(line for _, line, _ in app.debug_backlog)
+
+
+def pane_text(app: TuichatApp) -> str:
+    """What the debug pane shows (wrapped rows, so long lines are split)."""
     pane = chat(app).query_one(DebugPane)
-    return "\n".join(line.text for line in pane.lines)
+    return "".join(line.text.strip() for line in pane.lines)
 
 
 async def type_line(pilot: Pilot[Any], text: str) -> None:

@@ -59,6 +59,11 @@ def message_entry(frame: Frame) -> LogEntry | None:
                     seq=seq if isinstance(seq, int) else None)
 
 
+def _seconds(delay: float) -> str:
+    """A back-off delay in words: whole seconds, never "0 s"."""
+    return f"{max(1, round(delay))} s"
+
+
 class HelpScreen(ModalScreen[None]):
     """``/help``: commands and keys; any of escape, q, f1 closes it."""
 
@@ -93,6 +98,7 @@ class ChatScreen(Screen[None]):
         self.state = "connecting"
         self._last_seq = 0
         self._shutdown_text = ""
+        self._cause = ""
         self.backlog: list[tuple[float, str, str]] = []
         """Debug lines recorded before this screen existed, shown on mount."""
 
@@ -133,14 +139,16 @@ class ChatScreen(Screen[None]):
         elif isinstance(event, Lost):
             self.book.forget_requests()
             self.state = "reconnecting"
-            cause = f"the server shut down: {self._shutdown_text}" if self._shutdown_text \
-                else f"connection lost: {event.reason}"
-            self._event(f"{cause[0].upper()}{cause[1:]}. Reconnecting…")
-            self._banner(f"Disconnected: {cause}. Reconnecting in {event.retry_in:.0f} s "
-                         "(ctrl+r: now, ctrl+q: quit). Your unsent text is kept.")
+            self._cause = f"the server shut down: {self._shutdown_text}" \
+                if self._shutdown_text else f"connection lost: {event.reason}"
+            self._event(f"{self._cause[0].upper()}{self._cause[1:]}. Reconnecting…")
+            self._banner(f"Disconnected: {self._cause}. Reconnecting in "
+                         f"{_seconds(event.retry_in)} (ctrl+r: now, ctrl+q: quit). "
+                         "Your unsent text is kept.")
         elif isinstance(event, Retrying):
-            self._banner(f"Still disconnected (try {event.attempt}: {event.reason}). "
-                         f"Next try in {event.retry_in:.0f} s (ctrl+r: now, ctrl+q: quit).")
+            self._banner(f"Disconnected: {self._cause}. Try {event.attempt} failed "
+                         f"({event.reason}); next in {_seconds(event.retry_in)} "
+                         "(ctrl+r: now, ctrl+q: quit).")
         elif isinstance(event, Refused):
             self.state = "refused"
             self._event(f"The server refused to let us back in: {event.reason}", error=True)
@@ -171,12 +179,12 @@ class ChatScreen(Screen[None]):
         self.query_one("#banner").display = False
         if rejoined:
             missed = f"{len(fresh)} new message{'s' if len(fresh) != 1 else ''}"
-            self._event(f"Reconnected to {self.target.address}; {missed} since.")
+            self._event(f"Reconnected to {self.target.host}; {missed} since.")
             if welcome.get("history_truncated"):
                 self._event("Some messages from while you were away are not shown "
                             "(more than the server replays).", error=True)
         else:
-            self._event(f"Joined {self.target.address} as {self.me}. "
+            self._event(f"Joined {self.target.host} as {self.me}. "
                         "Type to chat; /help or F1 for commands and keys.")
 
     def _fresh(self, entries: list[LogEntry]) -> list[LogEntry]:
@@ -328,9 +336,9 @@ class ChatScreen(Screen[None]):
     # -- drawing helpers --------------------------------------------------------------------
 
     def debug_line(self, record: tuple[float, str, str]) -> None:
-        if self.is_mounted:
-            _, line, style = record
-            self.query_one(DebugPane).add(line, style)
+        _, line, style = record
+        for pane in self.query(DebugPane):  # none while the screen is torn down
+            pane.add(line, style)
 
     def _event(self, text: str, *, error: bool = False) -> None:
         kind = EntryKind.ERROR if error else EntryKind.EVENT

@@ -1,0 +1,276 @@
+"""The real app, driven by Pilot, against a real server on loopback ports."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from textual.widgets import Input
+
+from tests.conftest import ADMIN_PASSWORD, ClientFactory, ServerFactory, matching
+from tests.tui_helpers import (
+    chat,
+    debug_text,
+    log_text,
+    log_texts,
+    make_app,
+    on_chat,
+    pane_text,
+    settings_for,
+    type_line,
+    until,
+)
+from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS
+from tuichat.server.app import Server
+from tuichat.tui.app import TuichatApp
+from tuichat.tui.composer import Composer
+from tuichat.tui.connect_screen import ConnectScreen
+from tuichat.tui.debug_pane import DebugPane
+from tuichat.tui.message_log import EntryKind
+
+SIZE = (100, 30)
+
+
+async def test_joins_and_tells_the_user_what_next(server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        screen = chat(app)
+        assert "Joined 127.0.0.1 as alice" in log_text(app)
+        assert "/help" in log_text(app)
+        status = str(screen.query_one("#status").render())
+        assert status.startswith("alice @ 127.0.0.1 · connected · 1 user")
+        assert app.connected_once
+        assert screen.focused is screen.query_one(Composer)
+
+
+async def test_two_apps_chat_and_see_each_others_avatars(server: Server, tmp_path: Path) -> None:
+    alice, bob = make_app(server, "alice", tmp_path), make_app(server, "bob", tmp_path)
+    async with alice.run_test(size=SIZE) as pa, bob.run_test(size=SIZE) as pb:
+        await until(pa, lambda: on_chat(alice), "alice joined")
+        await until(pb, lambda: on_chat(bob), "bob joined")
+        await until(pa, lambda: "bob joined" in log_texts(alice), "alice sees bob join")
+        await type_line(pa, "hello bob, see https://example.org")
+        await until(pb, lambda: "hello bob, see https://example.org" in log_texts(bob),
+                    "bob gets the message")
+        await type_line(pb, "hi alice\nsecond line")
+        await until(pa, lambda: "hi alice\nsecond line" in log_texts(alice), "alice gets it")
+        entry = next(e for e in chat(bob).log_view.entries if e.text.startswith("hello bob"))
+        assert entry.sender == "alice" and entry.kind is EntryKind.MESSAGE
+        # Both uploaded identicons; each fetched the other's by hash and can draw it.
+        for app, other in ((alice, "bob"), (bob, "alice")):
+            def avatar_of(app: TuichatApp = app, other: str = other) -> str | None:
+                member = chat(app).roster.get(other)
+                return member.avatar if member is not None else None
+
+            await until(pa, avatar_of, f"{other}'s avatar hash")
+            sha = avatar_of()
+            assert sha is not None
+            await until(pa, lambda app=app, sha=sha: app.book.knows(sha), f"{other}'s avatar")
+        assert chat(alice).query_one("#composer", Composer).text == ""
+        await pa.press("ctrl+q")
+        await until(pb, lambda: "alice left" in log_texts(bob), "bob sees alice quit")
+
+
+async def test_admin_commands_and_their_replies(make_server: ServerFactory,
+                                                tmp_path: Path) -> None:
+    server = make_server(sde=True, countdown_step=0.01)
+    app = make_app(server, "root", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await type_line(pilot, "admin -s")
+        await until(pilot, lambda: "needs admin rights" in log_text(app), "refusal")
+        await type_line(pilot, f"admin -a {ADMIN_PASSWORD}")
+        await until(pilot, lambda: chat(app).admin, "admin rights")
+        assert "admin" in str(chat(app).query_one("#status").render()).split(" · ")
+        assert ADMIN_PASSWORD not in log_text(app)
+        await type_line(pilot, "hello")
+        await type_line(pilot, "admin -s")
+        await until(pilot, lambda: "History saved as" in log_text(app), "save reply")
+        await type_line(pilot, "admin -t : the server speaks")
+        await until(pilot, lambda: "the server speaks" in log_texts(app), "console line")
+        console = next(e for e in chat(app).log_view.entries if e.text == "the server speaks")
+        assert console.sender == CONSOLE
+        # The password never enters the input history: up gives the line before it.
+        composer = chat(app).query_one(Composer)
+        for _ in range(4):
+            await pilot.press("up")
+        assert composer.text == "admin -s"
+        composer.clear()
+        await type_line(pilot, "admin -sd")
+        await until(pilot, lambda: "Server shut down by root." in log_texts(app), "shutdown")
+        assert "Server shutting down in 10 seconds." in log_texts(app)
+        await until(pilot, lambda: chat(app).query_one("#banner").display, "end state banner")
+        banner = str(chat(app).query_one("#banner").render())
+        assert "the server shut down: Server shut down by root." in banner
+        assert "ctrl+q" in banner
+
+
+async def test_debug_pane_toggles_and_shows_frames_without_secrets(
+        server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path, admin_password="wrong secret")
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        pane = chat(app).query_one(DebugPane)
+        assert not pane.display
+        await type_line(pilot, "/Debug")
+        assert pane.display
+        assert chat(app).has_class("debugging")
+        await type_line(pilot, "ping pong")
+        await until(pilot, lambda: '→ send  {"type":"say","text":"ping pong"' in debug_text(app),
+                    "the say frame")
+        await until(pilot, lambda: '← recv  {"type":"message"' in debug_text(app), "the echo")
+        text = debug_text(app)
+        assert '"type":"hello"' in text and '"admin_password":"•••"' in text
+        assert "wrong secret" not in text
+        assert '"session":"•••"' in text
+        assert "avatar: identicon for alice" in text
+        assert '"text":"ping pong"' in pane_text(app)
+        assert "wrong secret" not in pane_text(app)
+        await type_line(pilot, "/debug")
+        assert not pane.display
+        await pilot.press("f2")
+        assert pane.display
+
+
+async def test_reconnects_after_a_restart_and_misses_nothing(make_server: ServerFactory,
+                                                             join: ClientFactory,
+                                                             tmp_path: Path) -> None:
+    first = make_server()
+    ports = first.ports
+    data_dir = first.config.data_dir
+    app = make_app(first, "alice", tmp_path, reconnect_delay=60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await type_line(pilot, "before the restart")
+        await until(pilot, lambda: "before the restart" in log_texts(app), "echo")
+        first.stop()
+        assert first.wait(10)
+        await until(pilot, lambda: chat(app).state == "reconnecting", "lost")
+        assert "Reconnecting in" in str(chat(app).query_one("#banner").render())
+        # The text typed while disconnected stays in the box.
+        await type_line(pilot, "typed while away")
+        composer = chat(app).query_one(Composer)
+        assert composer.text == "typed while away"
+        assert "Not connected" in log_text(app)
+        second = make_server(port_send=ports.send, port_recv=ports.recv,
+                             port_image=ports.image, data_dir=data_dir)
+        bob = join("bob", second)
+        bob.say_and_wait("said while alice was away")
+        await pilot.press("ctrl+r")  # instead of waiting out the 60 s back-off
+        await until(pilot, lambda: on_chat(app), "reconnected")
+        await until(pilot, lambda: "said while alice was away" in log_texts(app), "caught up")
+        assert "Reconnected to 127.0.0.1; 1 new message since." in log_texts(app)
+        assert log_texts(app).count("before the restart") == 1
+        await pilot.press("enter")
+        await until(pilot, lambda: "typed while away" in log_texts(app), "sent after all")
+        bob.inbox.wait_for(matching("message", text="typed while away"))
+
+
+async def test_connect_screen_validates_before_joining(server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "", tmp_path, connect_now=False)
+    async with app.run_test(size=SIZE) as pilot:
+        screen = app.screen
+        assert isinstance(screen, ConnectScreen)
+        problem = screen.query_one("#problem-name")
+        assert "your name is needed" in str(problem.render())
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConnectScreen)
+        name = screen.query_one("#name", Input)
+        name.value = "bad name!"
+        await pilot.pause()
+        assert problem.display and "bad name!" not in str(problem.render())
+        assert str(problem.render())
+        screen.query_one("#port_recv", Input).value = "70000"
+        await pilot.pause()
+        assert "1 to 65535" in str(screen.query_one("#problem-port_recv").render())
+        screen.query_one("#avatar", Input).value = str(tmp_path / "missing.png")
+        await pilot.pause()
+        assert "missing.png" in str(screen.query_one("#problem-avatar").render())
+        await pilot.press("enter")
+        assert isinstance(app.screen, ConnectScreen)
+        name.value = "carol"
+        screen.query_one("#port_recv", Input).value = str(server.ports.recv)
+        screen.query_one("#avatar", Input).value = ""
+        await pilot.pause()
+        assert not problem.display
+        name.focus()
+        await pilot.press("enter")
+        await until(pilot, lambda: on_chat(app), "joined from the form")
+        assert app.settings.name == "carol"
+
+
+async def test_a_refusal_returns_to_the_form_with_the_reason(server: Server, join: ClientFactory,
+                                                              tmp_path: Path) -> None:
+    join("dave")
+    app = make_app(server, "Dave", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "back on the form")
+        error = app.screen.query_one("#connect-error")
+        assert error.display and "already here" in str(error.render())
+        assert app.screen.query_one("#name", Input).value == "Dave"
+        assert not app.connected_once
+
+
+async def test_nobody_listening_is_explained(server: Server, tmp_path: Path) -> None:
+    settings = settings_for(server, "erin")
+    app = make_app(server, "erin", tmp_path)
+    app.settings.port_recv = 1  # nothing listens on port 1 here
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "back on the form")
+        error = str(app.screen.query_one("#connect-error").render())
+        assert "nobody is listening on 127.0.0.1:1" in error
+        assert settings.port_recv != 1
+
+
+async def test_entry_box_history_completion_and_counter(server: Server, join: ClientFactory,
+                                                        tmp_path: Path) -> None:
+    join("bob")
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        composer = chat(app).query_one(Composer)
+        await type_line(pilot, "first")
+        await type_line(pilot, "second")
+        await pilot.press("up")
+        assert composer.text == "second"
+        await pilot.press("up")
+        assert composer.text == "first"
+        await pilot.press("down", "down")
+        assert composer.text == ""
+        await pilot.press("b", "o", "tab")
+        assert composer.text == "bob: "
+        composer.clear()
+        await pilot.press("/", "D", "e", "tab")
+        assert composer.text == "/Debug"
+        composer.clear()
+        await pilot.press("h", "i", "ctrl+j", "t", "h", "e", "r", "e")
+        assert composer.text == "hi\nthere"
+        composer.clear()
+        counter = chat(app).query_one("#counter")
+        composer.insert("x" * (MAX_TEXT_CHARS + 1))
+        await pilot.pause()
+        assert f"{MAX_TEXT_CHARS + 1:,}/{MAX_TEXT_CHARS:,}" in str(counter.render())
+        assert counter.has_class("over")
+        await pilot.press("enter")
+        assert "Not sent" in log_text(app)
+        assert len(composer.text) == MAX_TEXT_CHARS + 1
+
+
+async def test_palette_lists_commands_with_descriptions(server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        commands = {command.title: command for command in app.get_system_commands(app.screen)}
+        for title in ("/Debug", "/help", "/quit", "admin -s", "admin -l FILE.txt",
+                      "admin -c", "admin -t : TEXT", "admin -sd", "admin -a PASSWORD"):
+            assert commands[title].help, title
+        commands["admin -l FILE.txt"].callback()
+        await pilot.pause()
+        assert chat(app).query_one(Composer).text == "admin -l "
+        commands["admin -h"].callback()
+        await until(pilot, lambda: "Admin commands:" in log_text(app), "admin -h reply")
+        commands["/help"].callback()
+        await pilot.pause()
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")
+        assert on_chat(app)
