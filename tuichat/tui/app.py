@@ -195,6 +195,12 @@ class TuichatApp(App[int]):
             await asyncio.to_thread(link.stop, BYE_TIMEOUT)
         self.exit(0)
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """Help and the debug pane belong to the chat screen."""
+        if action in ("help", "toggle_debug"):
+            return isinstance(self.screen, ChatScreen)
+        return True
+
     def action_help(self) -> None:
         if isinstance(self.screen, ChatScreen):
             self.screen.show_help()

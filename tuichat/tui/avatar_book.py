@@ -6,6 +6,7 @@ ones it lacks (once per hash), and hands out rendered strips from the renderer's
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 
 from textual.strip import Strip
@@ -47,6 +48,8 @@ class AvatarBook:
     def arrived(self, sha256: str, png: bytes | None) -> None:
         """An avatar came from the server (None: the server does not have it)."""
         self._asked.discard(sha256)
+        if png is not None and hashlib.sha256(png).hexdigest() != sha256:
+            png = None  # not the picture that was asked for: never show it
         if png is None:
             self._missing.add(sha256)
             return

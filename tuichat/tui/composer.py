@@ -12,6 +12,7 @@ from textual.message import Message
 from textual.widgets import TextArea
 
 MAX_HISTORY = 200
+PLACEHOLDER = "Type a message: enter sends, ctrl+j adds a line, /help lists commands"
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Composer(TextArea):
     def __init__(self, *, names: Callable[[], Iterable[str]],
                  commands: Iterable[str], id: str | None = None) -> None:
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
-                         compact=True, highlight_cursor_line=False)
+                         compact=True, highlight_cursor_line=False, placeholder=PLACEHOLDER)
         self._names = names
         self._commands = tuple(commands)
         self._history: list[str] = []

@@ -79,6 +79,8 @@ class ConnectScreen(Screen[None]):
         self._error = error
         self._cwd = cwd or Path.cwd()
         self._renderer = AvatarRenderer(max_entries=16)
+        self._shown: tuple[str, str] | None = None
+        self._picture_problem: str | None = None
 
     def compose(self) -> ComposeResult:
         settings = self.settings
@@ -144,6 +146,15 @@ class ConnectScreen(Screen[None]):
         path_text = self._value("avatar").strip()
         path = Path(path_text).expanduser() if path_text else None
         name = normalize_name(self._value("name").strip()) or "?"
+        # A picture file is read once, not on every keystroke in the name field.
+        shown = (path_text, name if path is None else "")
+        if shown == self._shown:
+            return self._picture_problem
+        self._shown = shown
+        self._picture_problem = self._draw_preview(path, name)
+        return self._picture_problem
+
+    def _draw_preview(self, path: Path | None, name: str) -> str | None:
         preview = self.query_one(AvatarPreview)
         try:
             choice = choose_avatar(path, name, self._cwd)

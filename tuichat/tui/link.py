@@ -148,6 +148,9 @@ class ChatLink:
         self._timeout = timeout
         self._conn: Connection | None = None
         self._last_seq: int | None = None
+        self._held: list[LinkEvent] | None = None
+        """Frames that arrive while a join is still being announced, in order."""
+        self._order = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True, name="tuichat-link")
@@ -218,7 +221,7 @@ class ChatLink:
                 reason = _network_words(exc, self.target)
             else:
                 attempt = 0
-                self._on_event(Joined(conn.welcome, rejoined=joined_before))
+                self._announce(Joined(conn.welcome, rejoined=joined_before))
                 joined_before = True
                 self._send_avatar(conn)
                 conn.wait_closed()
@@ -234,20 +237,36 @@ class ChatLink:
             self._on_event(Retrying(reason, delay, attempt))
             self._pause(delay)
 
+    def _frame_in(self, channel: Channel, frame: Frame, payload: bytes | None) -> None:
+        with self._order:
+            if self._held is not None:
+                self._held.append(FrameIn(channel, frame, payload))
+                return
+        self._on_event(FrameIn(channel, frame, payload))
+
+    def _announce(self, joined: Joined) -> None:
+        """Deliver ``joined``, then the frames that came after the welcome, in order."""
+        with self._order:
+            held, self._held = self._held or [], None
+            self._on_event(joined)
+            for event in held:
+                self._on_event(event)
+
     def _pause(self, delay: float) -> None:
         self._wake.wait(delay)
         self._wake.clear()
 
     def _join(self) -> Connection:
         target = self.target
+        with self._order:
+            self._held = []  # the readers start before open() returns
         conn = Connection.open(
             target.host, target.name,
             port_send=target.port_send, port_recv=target.port_recv,
             port_image=target.port_image, password=target.password,
             admin_password=target.admin_password, since=self._last_seq,
             avatar=target.avatar_sha, timeout=self._timeout,
-            on_frame=lambda channel, frame, payload: self._on_event(
-                FrameIn(channel, frame, payload)),
+            on_frame=self._frame_in,
             on_sent=lambda channel, frame, size: self._on_event(FrameOut(channel, frame, size)),
         )
         self._conn = conn

@@ -1,0 +1,167 @@
+"""Scenes of the real app against a real server, for snapshot tests and screenshots.
+
+Each scene starts a server on free loopback ports with a seeded history (fixed times), puts
+a second user in the room with a hand-drawn avatar, and opens the app as alice. Times are
+shown in UTC and client-side lines use a fixed clock, so the pictures are the same every
+run. ``scripts/screenshots.py`` saves the same scenes as SVGs.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import os
+import time
+from collections.abc import Awaitable, Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from PIL import Image
+from textual.pilot import Pilot
+
+from tests.tui_helpers import FIXED_NOW, chat, make_app, on_chat, until
+from tuichat.net.client import Connection
+from tuichat.net.frames import CONSOLE
+from tuichat.server.app import Server
+from tuichat.server.config import ServerConfig
+from tuichat.server.history import History
+from tuichat.tui.app import TuichatApp
+from tuichat.tui.avatars import AvatarDiskCache
+from tuichat.tui.settings import Settings
+
+ADMIN_PASSWORD = "scene admin password"
+START = FIXED_NOW - 3_600.0
+"""The first seeded message: an hour before the client-side clock."""
+
+CONVERSATION: tuple[tuple[float, str, str], ...] = (
+    (0, CONSOLE, "Welcome to tuichat! Be kind; admins can save and load the history."),
+    (60, "bob", "morning all"),
+    (75, "bob", "the build is green again: https://ci.example.org/builds/1432"),
+    (200, "carol", "nice. alice, did the avatar cache fix land?"),
+    (260, "alice", "it did: avatars are keyed by hash now, so a changed picture\n"
+                   "is never shown stale."),
+    (290, "alice", "and they render as half-block pixel art, 8x8 in 8 columns"),
+    (900, "carol", "日本語もちゃんと折り返されます (wide characters wrap correctly)"),
+    (1_500, CONSOLE, "History saved as chat-20251124-152500.txt (7 messages)."),
+    (1_800, "bob", "lunch?"),
+)
+
+BOB_PIXELS = (
+    "..yyyy..",
+    ".yyyyyy.",
+    "yybyybyy",
+    "yyyyyyyy",
+    "yrryyrry",
+    "yyrrrryy",
+    ".yyyyyy.",
+    "..yyyy..",
+)
+PALETTE = {".": (0, 0, 0, 0), "y": (250, 204, 21, 255), "b": (30, 30, 30, 255),
+           "r": (200, 40, 40, 255)}
+
+
+def bob_avatar() -> bytes:
+    """An 8x8 smiley, drawn pixel by pixel, as PNG."""
+    image = Image.new("RGBA", (8, 8))
+    image.putdata([PALETTE[pixel] for row in BOB_PIXELS for pixel in row])
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+@contextmanager
+def utc() -> Iterator[None]:
+    """Show times in UTC while the block runs."""
+    old = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
+    time.tzset()
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("TZ", None)
+        else:
+            os.environ["TZ"] = old
+        time.tzset()
+
+
+@dataclass
+class Scene:
+    """A running server with bob in it, and the app to show."""
+
+    server: Server
+    bob: Connection
+    app: TuichatApp
+
+    def close(self) -> None:
+        self.bob.close()
+        self.server.stop()
+        self.server.wait(10)
+
+
+def seed_history(data_dir: Path) -> None:
+    history = History(data_dir / "history.sqlite3")
+    try:
+        for offset, sender, text in CONVERSATION:
+            history.append(sender, text, None, ts=START + offset)
+    finally:
+        history.close()
+
+
+def open_scene(workdir: Path) -> Scene:
+    """Start the server and bob; the app (alice) is built but not yet running."""
+    data_dir = workdir / "server"
+    seed_history(data_dir)
+    server = Server(ServerConfig(host="127.0.0.1", port_send=0, port_recv=0, port_image=0,
+                                 data_dir=data_dir, admin_password=ADMIN_PASSWORD))
+    server.start()
+    ports = server.ports
+    bob = Connection.open("127.0.0.1", "bob", port_send=ports.send, port_recv=ports.recv,
+                          port_image=ports.image, timeout=10)
+    bob.upload_avatar(bob_avatar()).result(10)
+    app = make_app(server, "alice", workdir)
+    return Scene(server, bob, app)
+
+
+async def settled(pilot: Pilot[Any]) -> None:
+    """Wait until alice is in, and every avatar on screen has arrived."""
+    app = pilot.app
+    assert isinstance(app, TuichatApp)
+    await until(pilot, lambda: on_chat(app), "alice joined")
+    bob_sha = hashlib.sha256(bob_avatar()).hexdigest()
+    await until(pilot, lambda: app.book.knows(bob_sha), "bob's avatar")
+    await until(pilot, lambda: app.book.console_avatar is not None
+                and app.book.knows(app.book.console_avatar), "the Console avatar")
+    await until(pilot, lambda: any(member.avatar for member in chat(app).roster
+                                   if member.name == "alice"), "alice's own avatar")
+    await pilot.pause()
+
+
+async def with_debug_pane(pilot: Pilot[Any]) -> None:
+    """The busy chat with the debug pane open, showing one command and its reply."""
+    await settled(pilot)
+    screen = chat(pilot.app)  # type: ignore[arg-type]
+    await pilot.press("f2")
+    pane = screen.query_one("#debug")
+    pane.clear()  # type: ignore[attr-defined]
+    pilot.app.debug_backlog.clear()  # type: ignore[attr-defined]
+    composer = screen.query_one("#composer")
+    composer.insert("admin -h")  # type: ignore[attr-defined]
+    await pilot.press("enter")
+    await until(pilot, lambda: any("Admin commands:" in entry.text
+                                   for entry in screen.log_view.entries), "the reply")
+    await pilot.pause()
+
+
+def connect_app(workdir: Path) -> TuichatApp:
+    """The connect screen, filled from remembered values (no server needed)."""
+    settings = Settings(name="alice", host="chat.example.org")
+    home = workdir / "client-connect"
+    home.mkdir(parents=True, exist_ok=True)
+    return TuichatApp(settings, connect_now=False, avatar_cache=AvatarDiskCache(home / "cache"),
+                      cwd=home, clock=lambda: FIXED_NOW)
+
+
+Prepare = Callable[[Pilot[Any]], Awaitable[None]]

@@ -1,0 +1,45 @@
+"""Snapshots of the real app: the connect screen, a busy chat, the debug pane, 80x24.
+
+Update after a deliberate change with ``pytest tests/test_tui_snapshots.py
+--snapshot-update`` and look at the SVGs in ``tests/__snapshots__/`` before committing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.scenes import Scene, connect_app, open_scene, settled, utc, with_debug_pane
+
+SnapCompare = Callable[..., bool]
+
+
+@pytest.fixture
+def scene(tmp_path: Path) -> Iterator[Scene]:
+    with utc():
+        opened = open_scene(tmp_path)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+def test_connect_screen(snap_compare: SnapCompare, tmp_path: Path) -> None:
+    with utc():
+        assert snap_compare(connect_app(tmp_path), terminal_size=(100, 30))
+
+
+def test_busy_chat_with_avatars_and_console(snap_compare: SnapCompare, scene: Scene) -> None:
+    assert snap_compare(scene.app, terminal_size=(100, 30), run_before=settled)
+
+
+def test_debug_pane_open(snap_compare: SnapCompare, scene: Scene) -> None:
+    assert snap_compare(scene.app, terminal_size=(100, 30), run_before=with_debug_pane)
+
+
+def test_chat_at_80x24(snap_compare: SnapCompare, scene: Scene) -> None:
+    assert snap_compare(scene.app, terminal_size=(80, 24), run_before=settled)
+
+
