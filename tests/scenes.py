@@ -29,6 +29,8 @@ from tuichat.server.config import ServerConfig
 from tuichat.server.history import History
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import AvatarDiskCache
+from tuichat.tui.composer import Composer
+from tuichat.tui.debug_pane import DebugPane
 from tuichat.tui.settings import Settings
 
 ADMIN_PASSWORD = "scene admin password"
@@ -142,13 +144,13 @@ async def settled(pilot: Pilot[Any]) -> None:
 async def with_debug_pane(pilot: Pilot[Any]) -> None:
     """The busy chat with the debug pane open, showing one command and its reply."""
     await settled(pilot)
-    screen = chat(pilot.app)  # type: ignore[arg-type]
+    app = pilot.app
+    assert isinstance(app, TuichatApp)
+    screen = chat(app)
     await pilot.press("f2")
-    pane = screen.query_one("#debug")
-    pane.clear()  # type: ignore[attr-defined]
-    pilot.app.debug_backlog.clear()  # type: ignore[attr-defined]
-    composer = screen.query_one("#composer")
-    composer.insert("admin -h")  # type: ignore[attr-defined]
+    screen.query_one(DebugPane).clear()
+    app.debug_backlog.clear()
+    screen.query_one(Composer).insert("admin -h")
     await pilot.press("enter")
     await until(pilot, lambda: any("Admin commands:" in entry.text
                                    for entry in screen.log_view.entries), "the reply")

@@ -101,7 +101,7 @@ async def test_admin_commands_and_their_replies(make_server: ServerFactory,
         assert "Server shutting down in 10 seconds." in log_texts(app)
         await until(pilot, lambda: chat(app).query_one("#banner").display, "end state banner")
         banner = str(chat(app).query_one("#banner").render())
-        assert "the server shut down: Server shut down by root." in banner
+        assert "the server shut down (Server shut down by root)" in banner
         assert "ctrl+q" in banner
 
 

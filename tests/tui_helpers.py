@@ -7,6 +7,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual.app import App
 from textual.pilot import Pilot
 
 from tests.conftest import WAIT
@@ -14,6 +15,7 @@ from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import AvatarDiskCache
 from tuichat.tui.chat_screen import ChatScreen
+from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane
 from tuichat.tui.settings import Settings
 
@@ -46,7 +48,7 @@ async def until(pilot: Pilot[Any], predicate: Callable[[], object], what: str) -
         await pilot.pause(0.01)
 
 
-def chat(app: TuichatApp) -> ChatScreen:
+def chat(app: App[Any]) -> ChatScreen:
     screen = app.screen
     assert isinstance(screen, ChatScreen), f"not on the chat screen: {screen!r}"
     return screen
@@ -79,8 +81,8 @@ def pane_text(app: TuichatApp) -> str:
 
 async def type_line(pilot: Pilot[Any], text: str) -> None:
     """Type ``text`` into the entry box and press Enter."""
-    composer = chat(pilot.app).query_one("#composer")
+    composer = chat(pilot.app).query_one(Composer)
     composer.focus()
     await pilot.pause()
-    composer.insert(text)  # type: ignore[attr-defined]
+    composer.insert(text)
     await pilot.press("enter")

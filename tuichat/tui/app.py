@@ -103,7 +103,7 @@ class TuichatApp(App[int]):
         if self._connect_now:
             self.connect(self.settings)
         else:
-            self.push_screen(ConnectScreen(self.settings))
+            self.push_screen(ConnectScreen(self.settings, note=self._hosting_note(), cwd=self._cwd))
 
     def on_unmount(self) -> None:
         for name in ("tuichat.tui", "tuichat.net"):
@@ -141,7 +141,15 @@ class TuichatApp(App[int]):
         self.connect(message.settings)
 
     def _show_connect(self, error: str) -> None:
-        self.switch_or_push(ConnectScreen(self.settings, error=error))
+        self.switch_or_push(ConnectScreen(self.settings, error=error, note=self._hosting_note(),
+                                           cwd=self._cwd))
+
+    def _hosting_note(self) -> str:
+        if self.hosted is None:
+            return ""
+        ports = self.hosted.server.ports
+        return (f"You are hosting a server on {self.hosted.listen} (ports {ports.send}, "
+                f"{ports.recv}, {ports.image}) and join it as its admin.")
 
     # -- events from the link ---------------------------------------------------------------
 

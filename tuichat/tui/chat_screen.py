@@ -16,7 +16,6 @@ from tuichat.net.client import ConnectionClosed
 from tuichat.net.commands import is_admin_line
 from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS, Frame, FrameType, text_problem
 from tuichat.tui.avatar_book import AvatarBook
-from tuichat.tui.colours import name_style
 from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane
 from tuichat.tui.link import (
@@ -31,7 +30,7 @@ from tuichat.tui.link import (
     Retrying,
     Target,
 )
-from tuichat.tui.message_log import EntryKind, LogEntry, MessageLog
+from tuichat.tui.message_log import EntryKind, LogEntry, MessageLog, name_style
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.slash import completion_words, find_slash, help_text
 from tuichat.tui.user_list import UserList
@@ -139,8 +138,8 @@ class ChatScreen(Screen[None]):
         elif isinstance(event, Lost):
             self.book.forget_requests()
             self.state = "reconnecting"
-            self._cause = f"the server shut down: {self._shutdown_text}" \
-                if self._shutdown_text else f"connection lost: {event.reason}"
+            self._cause = f"the server shut down ({self._shutdown_text.rstrip('.')})" \
+                if self._shutdown_text else f"connection lost ({event.reason.rstrip('.')})"
             self._event(f"{self._cause[0].upper()}{self._cause[1:]}. Reconnecting…")
             self._banner(f"Disconnected: {self._cause}. Reconnecting in "
                          f"{_seconds(event.retry_in)} (ctrl+r: now, ctrl+q: quit). "

@@ -50,7 +50,7 @@ class Composer(TextArea):
     """A multi-line entry box for chat lines and commands."""
 
     BINDINGS = [
-        Binding("ctrl+j,alt+enter", "newline", "New line", show=False),
+        Binding("ctrl+j", "newline", "New line", show=False),
         Binding("tab", "complete", "Complete", show=False, priority=True),
     ]
 

@@ -73,10 +73,12 @@ class ConnectScreen(Screen[None]):
             super().__init__()
             self.settings = settings
 
-    def __init__(self, settings: Settings, *, error: str = "", cwd: Path | None = None) -> None:
+    def __init__(self, settings: Settings, *, error: str = "", note: str = "",
+                 cwd: Path | None = None) -> None:
         super().__init__()
         self.settings = settings
         self._error = error
+        self._note = note
         self._cwd = cwd or Path.cwd()
         self._renderer = AvatarRenderer(max_entries=16)
         self._shown: tuple[str, str] | None = None
@@ -86,6 +88,7 @@ class ConnectScreen(Screen[None]):
         settings = self.settings
         yield Static("tuichat: join a chat", id="connect-title")
         yield Static(self._error, id="connect-error", markup=False)
+        yield Static(self._note, id="connect-note", markup=False)
         with Horizontal(id="connect-body"):
             with VerticalScroll(id="connect-form"):
                 yield from self._field("Name", "name", settings.name, "letters, digits, _ - .")
@@ -122,6 +125,7 @@ class ConnectScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#connect-error").display = bool(self._error)
+        self.query_one("#connect-note").display = bool(self._note)
         self._check_all()
         self.query_one("#name", Input).focus()
 

@@ -30,7 +30,7 @@ _BY_NAME = {command.name.casefold(): command for command in SLASH_COMMANDS}
 
 KEYS: tuple[tuple[str, str], ...] = (
     ("enter", "send"),
-    ("ctrl+j", "new line in the entry box (alt+enter too)"),
+    ("ctrl+j", "new line in the entry box"),
     ("up / down", "earlier lines you sent"),
     ("tab", "complete a name or command (again: next choice)"),
     ("pageup / pagedown", "scroll the log (end: back to the newest)"),

@@ -1,0 +1,63 @@
+"""Save SVG screenshots of the real app into screenshots/ (the README shows them).
+
+Run from the repository root: ``.venv/bin/python scripts/screenshots.py``. The scenes are
+the ones the snapshot tests check (tests/scenes.py): a real server on free loopback ports
+with a seeded history, bob in the room, and the app joining as alice.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from tests.scenes import (  # noqa: E402 - after the path is set
+    Prepare,
+    connect_app,
+    open_scene,
+    settled,
+    utc,
+    with_debug_pane,
+)
+from tuichat.tui.app import TuichatApp  # noqa: E402
+
+OUT = ROOT / "screenshots"
+
+
+async def shoot(app: TuichatApp, size: tuple[int, int], prepare: Prepare | None,
+                name: str) -> Path:
+    async with app.run_test(size=size) as pilot:
+        if prepare is not None:
+            await prepare(pilot)
+        await pilot.pause()
+        path = app.save_screenshot(f"{name}.svg", str(OUT))
+    return Path(path)
+
+
+def main() -> int:
+    OUT.mkdir(exist_ok=True)
+    shots: list[tuple[str, tuple[int, int], Prepare | None]] = [
+        ("chat", (100, 30), settled),
+        ("chat-80x24", (80, 24), settled),
+        ("debug-pane", (100, 30), with_debug_pane),
+    ]
+    with utc(), tempfile.TemporaryDirectory() as temp:
+        workdir = Path(temp)
+        saved = [asyncio.run(shoot(connect_app(workdir), (100, 30), None, "connect"))]
+        for index, (name, size, prepare) in enumerate(shots):
+            scene = open_scene(workdir / f"scene-{index}")
+            try:
+                saved.append(asyncio.run(shoot(scene.app, size, prepare, name)))
+            finally:
+                scene.close()
+    for path in saved:
+        print(path.relative_to(ROOT))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
