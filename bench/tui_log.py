@@ -1,10 +1,11 @@
-"""How fast and how big the chat log is, against Textual's RichLog.
+"""How fast and how big the chat log is, against Textual's RichLog; tuichat's start-up.
 
 Each case runs in a fresh subprocess (``--case NAME``), so its peak RSS is its own: a bare
-app to its first frame; MessageLog (with identicon avatars) and RichLog fed the same chat
-lines, one app message per line (each handler posts the next, as lines arrive from the
-network), timed from the first append to the first frame after the last; MessageLog's
-re-layout after a width change; MessageLog with ten times the lines, for memory.
+app to its first frame; tuichat to its first frame (the connect screen); MessageLog (with
+identicon avatars) and RichLog fed the same chat lines, one app message per line (each
+handler posts the next, as lines arrive from the network), timed from the first append to
+the first frame after the last; MessageLog's re-layout after a width change; MessageLog
+with ten times the lines, for memory.
 
 Run: ``.venv/bin/python bench/tui_log.py [--json PATH]``.
 """
@@ -14,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import subprocess
 import sys
 import time
@@ -25,6 +27,8 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 
+STARTUP = ("bare", "tuichat_connect", "tuichat_chat")
+"""Cases timed from process spawn: short and noisy, so run several times."""
 SIZE = (100, 40)
 """The terminal the apps run in, headless."""
 NARROW = SIZE[0] - 20
@@ -148,6 +152,52 @@ def case_bare(spawned: float, _: int) -> Result:
     return {"seconds": app.first_frame, "peak_rss_mb": peak_rss_mb()}
 
 
+def _tuichat_first_frame(spawned: float, *, chat: bool) -> Result:
+    """Seconds from the spawn of the process to tuichat's first frame of its first screen.
+
+    ``chat``: started as ``tuichat --name alice`` against a server that accepts but never
+    answers, so the chat screen stays in "connecting"; else the connect screen.
+    """
+    import socket
+    import tempfile
+
+    from tuichat.tui.app import TuichatApp
+    from tuichat.tui.avatars import AvatarDiskCache
+    from tuichat.tui.settings import Settings
+
+    first_frame = 0.0
+    wanted = "ChatScreen" if chat else "ConnectScreen"
+
+    class FirstFrame(TuichatApp):
+        def on_mount(self) -> None:
+            super().on_mount()
+            self.call_after_refresh(self.check)
+
+        def check(self) -> None:
+            nonlocal first_frame
+            if type(self.screen).__name__ != wanted or not self.screen.is_mounted:
+                self.call_after_refresh(self.check)
+                return
+            first_frame = time.time() - spawned
+            self.exit()
+
+    with tempfile.TemporaryDirectory() as temp, socket.create_server(("127.0.0.1", 0)) as mute:
+        port = mute.getsockname()[1]
+        settings = Settings(name="alice", port_recv=port, port_send=port, port_image=port)
+        app = FirstFrame(settings, connect_now=chat, avatar_cache=AvatarDiskCache(Path(temp)),
+                         cwd=Path(temp))
+        app.run(headless=True, size=SIZE)
+    return {"seconds": first_frame, "peak_rss_mb": peak_rss_mb()}
+
+
+def case_tuichat_connect(spawned: float, _: int) -> Result:
+    return _tuichat_first_frame(spawned, chat=False)
+
+
+def case_tuichat_chat(spawned: float, _: int) -> Result:
+    return _tuichat_first_frame(spawned, chat=True)
+
+
 def case_message_log(_: float, count: int) -> Result:
     """MessageLog with identicon avatars, then a re-layout at a narrower width."""
     from textual.strip import Strip
@@ -186,19 +236,23 @@ def case_rich_log(_: float, count: int) -> Result:
 
 CASES: dict[str, Callable[[float, int], Result]] = {
     "bare": case_bare,
+    "tuichat_connect": case_tuichat_connect,
+    "tuichat_chat": case_tuichat_chat,
     "message_log": case_message_log,
     "rich_log": case_rich_log,
     "message_log_large": case_message_log,
 }
 
 
-def run_case(name: str, count: int) -> Result:
-    """Run one case in a fresh interpreter and return what it measured."""
-    command = [sys.executable, __file__, "--case", name, "--count", str(count)]
-    command += ["--spawned", repr(time.time())]
-    done = subprocess.run(command, check=True, capture_output=True, text=True)
-    result: Result = json.loads(done.stdout.splitlines()[-1])
-    return result
+def run_case(name: str, count: int, repeat: int = 1) -> Result:
+    """Run one case ``repeat`` times, each in a fresh interpreter; the median of each figure."""
+    runs: list[Result] = []
+    for _ in range(repeat):
+        command = [sys.executable, __file__, "--case", name, "--count", str(count)]
+        command += ["--spawned", repr(time.time())]
+        done = subprocess.run(command, check=True, capture_output=True, text=True)
+        runs.append(json.loads(done.stdout.splitlines()[-1]))
+    return {key: statistics.median(run[key] for run in runs) for key in runs[0]}
 
 
 def report(results: dict[str, Result], counts: dict[str, int]) -> None:
@@ -220,6 +274,10 @@ def report(results: dict[str, Result], counts: dict[str, int]) -> None:
     table.add_row("message_log re-layout", f"{counts['message_log']:,}", relayout, "")
     memory_ratio = f"{above_bare[0] / above_bare[1]:.2f} (above bare)"
     table.add_row("MessageLog / RichLog", "", f"{time_ratio:.2f}", memory_ratio)
+    for name in ("tuichat_connect", "tuichat_chat"):
+        ratio = results[name]["seconds"] / bare["seconds"]
+        memory = results[name]["peak_rss_mb"] / bare["peak_rss_mb"]
+        table.add_row(f"{name} start-up / bare app", "", f"{ratio:.2f}", f"{memory:.2f}")
     Console().print(table)
 
 
@@ -228,6 +286,8 @@ def main() -> None:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--messages", type=int, default=10_000)
     parser.add_argument("--large", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=7,
+                        help="start-up cases run this many times, interleaved; medians shown")
     parser.add_argument("--case", choices=CASES, help=argparse.SUPPRESS)
     parser.add_argument("--count", type=int, help=argparse.SUPPRESS)
     parser.add_argument("--spawned", type=float, help=argparse.SUPPRESS)
@@ -235,9 +295,11 @@ def main() -> None:
     if args.case:
         print(json.dumps(CASES[args.case](args.spawned, args.count)))
         return
-    counts = {"bare": 0, "message_log": args.messages, "rich_log": args.messages}
+    counts = {"bare": 0, "tuichat_connect": 0, "tuichat_chat": 0,
+              "message_log": args.messages, "rich_log": args.messages}
     counts["message_log_large"] = args.large
-    results = {name: run_case(name, count) for name, count in counts.items()}
+    results = {name: run_case(name, count, args.repeat if name in STARTUP else 1)
+               for name, count in counts.items()}
     report(results, counts)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

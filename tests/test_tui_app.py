@@ -171,28 +171,32 @@ async def test_connect_screen_validates_before_joining(server: Server, tmp_path:
     async with app.run_test(size=SIZE) as pilot:
         screen = app.screen
         assert isinstance(screen, ConnectScreen)
-        problem = screen.query_one("#problem-name")
-        assert "your name is needed" in str(problem.render())
+        panel = screen.query_one("#connect-problems")
+        assert screen.problems == {"name": "your name is needed"}
+        assert "Name: your name is needed" in str(panel.render())
         await pilot.press("enter")
         assert isinstance(app.screen, ConnectScreen)
         name = screen.query_one("#name", Input)
         name.value = "bad name!"
         await pilot.pause()
-        assert problem.display and "bad name!" not in str(problem.render())
-        assert str(problem.render())
+        assert screen.problems["name"] != "your name is needed"
+        assert name.has_class("invalid")
         screen.query_one("#port_recv", Input).value = "70000"
         await pilot.pause()
-        assert "1 to 65535" in str(screen.query_one("#problem-port_recv").render())
+        assert "1 to 65535" in screen.problems["port_recv"]
         screen.query_one("#avatar", Input).value = str(tmp_path / "missing.png")
         await pilot.pause()
-        assert "missing.png" in str(screen.query_one("#problem-avatar").render())
+        assert "missing.png" in screen.problems["avatar"]
+        assert "Recv port: a port is a number from 1 to 65535" in str(panel.render())
         await pilot.press("enter")
         assert isinstance(app.screen, ConnectScreen)
         name.value = "carol"
         screen.query_one("#port_recv", Input).value = str(server.ports.recv)
         screen.query_one("#avatar", Input).value = ""
         await pilot.pause()
-        assert not problem.display
+        assert screen.problems == {}
+        assert not panel.display
+        assert not name.has_class("invalid")
         name.focus()
         await pilot.press("enter")
         await until(pilot, lambda: on_chat(app), "joined from the form")

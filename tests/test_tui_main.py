@@ -18,7 +18,7 @@ import pytest
 from tests.conftest import WAIT, Inbox, matching
 from tuichat import __version__
 from tuichat.net.client import Connection
-from tuichat.tui import main as main_module
+from tuichat.tui import hosting as hosting_module
 from tuichat.tui.hosting import HOST_CLOSED, HostedServer, HostingError, host_server
 from tuichat.tui.main import main
 from tuichat.tui.settings import Settings, state_path
@@ -218,7 +218,7 @@ def test_serve_hosts_a_server_the_app_can_join_as_admin_and_stops_it(
         welcomes.append(conn.welcome)
         conn.bye()
 
-    monkeypatch.setattr(main_module, "host_server", on_free_ports)
+    monkeypatch.setattr(hosting_module, "host_server", on_free_ports)
     monkeypatch.setattr(FakeApp, "behaviour", staticmethod(join))
     assert main(["--serve", "--sde", "--data-dir", str(tmp_path / "data"), "--no-remember"]) == 0
     [app] = fake_app.made
@@ -241,7 +241,7 @@ def test_serve_stops_the_server_on_keyboard_interrupt(
     def interrupt(app: FakeApp) -> None:
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(main_module, "host_server", on_free_ports)
+    monkeypatch.setattr(hosting_module, "host_server", on_free_ports)
     monkeypatch.setattr(FakeApp, "behaviour", staticmethod(interrupt))
     assert main(["--serve", "--data-dir", str(tmp_path / "data"), "--name", "host"]) == 130
     assert hosted[0].server.wait(0)

@@ -12,6 +12,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from textual.app import App, SystemCommand
 from textual.binding import Binding
@@ -21,23 +22,17 @@ from textual.screen import Screen
 from tuichat.net.commands import ADMIN_COMMANDS, AdminCommand
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceError, choose_avatar
-from tuichat.tui.chat_screen import ChatScreen
 from tuichat.tui.connect_screen import ConnectScreen
-from tuichat.tui.debug_pane import PaneHandler, describe_frame
-from tuichat.tui.hosting import HostedServer
-from tuichat.tui.link import (
-    FIRST_DELAY,
-    AvatarFetched,
-    ChatLink,
-    FrameIn,
-    FrameOut,
-    Joined,
-    LinkEvent,
-    Refused,
-    Target,
-)
+from tuichat.tui.debug_pane import PaneHandler
 from tuichat.tui.settings import Settings
 from tuichat.tui.slash import SLASH_COMMANDS
+
+if TYPE_CHECKING:
+    # Loaded when first needed, so the first screen is drawn sooner: the chat side when
+    # joining, the server's modules only when hosting.
+    from tuichat.tui.chat_screen import ChatScreen
+    from tuichat.tui.hosting import HostedServer
+    from tuichat.tui.link import ChatLink, LinkEvent
 
 DEBUG_BACKLOG = 2_000
 BYE_TIMEOUT = 1.0
@@ -65,7 +60,7 @@ class DebugLine(Message):
 class TuichatApp(App[int]):
     """The tuichat client."""
 
-    CSS_PATH = "tuichat.tcss"
+    CSS_PATH = Path(__file__).with_name("tuichat.tcss")  # absolute: subclasses live elsewhere
     TITLE = "tuichat"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [
@@ -77,13 +72,14 @@ class TuichatApp(App[int]):
     def __init__(self, settings: Settings, *, connect_now: bool,
                  hosted: HostedServer | None = None, clock: Callable[[], float] = time.time,
                  avatar_cache: AvatarDiskCache | None = None,
-                 reconnect_delay: float = FIRST_DELAY, cwd: Path | None = None) -> None:
+                 reconnect_delay: float | None = None, cwd: Path | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.hosted = hosted
         self.clock = clock
         self.connected_once = False
         self.link: ChatLink | None = None
+        self._chat: ChatScreen | None = None
         self.debug_backlog: deque[tuple[float, str, str]] = deque(maxlen=DEBUG_BACKLOG)
         self.book = AvatarBook(avatar_cache or AvatarDiskCache.default(), AvatarRenderer(),
                                self._fetch_avatar)
@@ -119,17 +115,25 @@ class TuichatApp(App[int]):
         except AvatarSourceError as exc:
             self._show_connect(str(exc))
             return
+        from tuichat.tui.chat_screen import ChatScreen
+        from tuichat.tui.link import FIRST_DELAY, ChatLink, Target
+
         self.record_debug(f"avatar: {avatar.source}")
         target = Target(settings.host, settings.name, settings.port_send, settings.port_recv,
                         settings.image_port, settings.password, settings.admin_password,
                         avatar.png)
-        self.link = ChatLink(target, self._post_link_event,
-                             first_delay=self._reconnect_delay)
+        delay = FIRST_DELAY if self._reconnect_delay is None else self._reconnect_delay
+        self.link = ChatLink(target, self._post_link_event, first_delay=delay)
         self.book.set_fetch(self.link.fetch_avatar)
-        screen = ChatScreen(target, self.book, lambda: self.link, clock=self.clock)
-        screen.backlog = list(self.debug_backlog)
-        self.switch_or_push(screen)
+        self._chat = ChatScreen(target, self.book, lambda: self.link, clock=self.clock)
+        self._chat.backlog = list(self.debug_backlog)
+        self.switch_or_push(self._chat)
         self.link.start()
+
+    @property
+    def chat(self) -> ChatScreen | None:
+        """The chat screen, while it is the one shown."""
+        return self._chat if self._chat is not None and self.screen is self._chat else None
 
     def switch_or_push(self, screen: Screen[None]) -> None:
         if len(self.screen_stack) > 1:
@@ -154,6 +158,9 @@ class TuichatApp(App[int]):
     # -- events from the link ---------------------------------------------------------------
 
     def on_link_message(self, message: LinkMessage) -> None:
+        from tuichat.tui.debug_pane import describe_frame
+        from tuichat.tui.link import AvatarFetched, FrameIn, FrameOut, Joined, Refused
+
         event = message.event
         if isinstance(event, FrameIn):
             self.record_debug(describe_frame("←", event.channel, event.frame,
@@ -170,8 +177,8 @@ class TuichatApp(App[int]):
             self.link = None
             self._show_connect(event.reason)
             return
-        if isinstance(self.screen, ChatScreen):
-            self.screen.handle(event)
+        if self.chat is not None:
+            self.chat.handle(event)
 
     def _fetch_avatar(self, sha256: str) -> None:
         if self.link is not None:
@@ -182,8 +189,8 @@ class TuichatApp(App[int]):
     def record_debug(self, line: str, style: str = "") -> None:
         """Record a line for the debug pane (kept while the pane is hidden)."""
         self.debug_backlog.append((self.clock(), line, style))
-        if isinstance(self.screen, ChatScreen):
-            self.screen.debug_line(self.debug_backlog[-1])
+        if self.chat is not None:
+            self.chat.debug_line(self.debug_backlog[-1])
 
     def _post_debug_line(self, line: str, style: str) -> None:
         self.post_message(DebugLine(line, style))
@@ -206,25 +213,26 @@ class TuichatApp(App[int]):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         """Help and the debug pane belong to the chat screen."""
         if action in ("help", "toggle_debug"):
-            return isinstance(self.screen, ChatScreen)
+            return self.chat is not None
         return True
 
     def action_help(self) -> None:
-        if isinstance(self.screen, ChatScreen):
-            self.screen.show_help()
+        if self.chat is not None:
+            self.chat.show_help()
 
     def action_toggle_debug(self) -> None:
-        if isinstance(self.screen, ChatScreen):
-            self.screen.toggle_debug()
+        if self.chat is not None:
+            self.chat.toggle_debug()
 
     def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
         """The palette: our commands first, then Textual's own (theme, keys, quit...)."""
-        if isinstance(screen, ChatScreen):
+        chat = self._chat
+        if chat is not None and screen is chat:
             for command in SLASH_COMMANDS:
                 yield SystemCommand(command.name, command.summary,
-                                    lambda line=command.name: screen.run_line(line))
+                                    lambda line=command.name: chat.run_line(line))
             for admin in ADMIN_COMMANDS:
-                yield SystemCommand(admin.usage, admin.summary, self._admin_action(screen, admin))
+                yield SystemCommand(admin.usage, admin.summary, self._admin_action(chat, admin))
         yield from super().get_system_commands(screen)
 
     @staticmethod

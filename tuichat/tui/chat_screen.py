@@ -10,7 +10,7 @@ from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
-from textual.widgets import Footer, Static, TextArea
+from textual.widgets import Static, TextArea
 
 from tuichat.net.client import ConnectionClosed
 from tuichat.net.commands import is_admin_line
@@ -18,6 +18,7 @@ from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS, Frame, FrameType, text_p
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane
+from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.link import (
     AvatarFetched,
     AvatarRefused,
@@ -35,6 +36,8 @@ from tuichat.tui.roster import Member, Roster
 from tuichat.tui.slash import completion_words, find_slash, help_text
 from tuichat.tui.user_list import UserList
 
+MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
+             ("pgup", "Scroll")]
 COUNTER_FROM = MAX_TEXT_CHARS - 500
 """The character counter appears when the entry holds more than this."""
 
@@ -112,7 +115,7 @@ class ChatScreen(Screen[None]):
             yield Composer(names=lambda: self.roster.names, commands=completion_words(),
                            id="composer")
             yield Static(id="counter", markup=False)
-        yield Footer()
+        yield KeyBar(MAIN_KEYS, id="keys")
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False

@@ -10,16 +10,27 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Grid, Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.widgets import Button, Footer, Input, Label, Static
+from textual.widgets import Button, Input, Label, Static
 
 from tuichat.net.frames import name_problem, normalize_name
 from tuichat.tui.avatars import AvatarRenderer, AvatarSourceError, choose_avatar
 from tuichat.tui.settings import Settings
 
+LABELS = {
+    "name": "Name",
+    "host": "Server",
+    "port_recv": "Recv port",
+    "port_send": "Send port",
+    "port_image": "Image port",
+    "avatar": "Picture",
+    "password": "Join password",
+    "admin_password": "Admin password",
+}
+SECRET_FIELDS = frozenset({"password", "admin_password"})
 PREVIEW_COLUMNS = (16, 8)
 """The preview draws the picture large, then at the size the chat shows it."""
 
@@ -83,51 +94,50 @@ class ConnectScreen(Screen[None]):
         self._renderer = AvatarRenderer(max_entries=16)
         self._shown: tuple[str, str] | None = None
         self._picture_problem: str | None = None
+        self._current: dict[str, str] = {}
 
     def compose(self) -> ComposeResult:
         settings = self.settings
+        image = "" if settings.port_image is None else str(settings.port_image)
+        fields = [
+            ("name", settings.name, "letters, digits, _ - ."),
+            ("host", settings.host, "host name or address"),
+            ("port_recv", str(settings.port_recv), ""),
+            ("port_send", str(settings.port_send), ""),
+            ("port_image", image, "recv port + 1"),
+            ("avatar", str(settings.avatar or ""),
+             "PNG/JPEG path; empty: my_image.png or an identicon"),
+            ("password", settings.password or "", "if the server has one"),
+            ("admin_password", settings.admin_password or "", "optional"),
+        ]
         yield Static("tuichat: join a chat", id="connect-title")
         yield Static(self._error, id="connect-error", markup=False)
         yield Static(self._note, id="connect-note", markup=False)
         with Horizontal(id="connect-body"):
-            with VerticalScroll(id="connect-form"):
-                yield from self._field("Name", "name", settings.name, "letters, digits, _ - .")
-                yield from self._field("Server", "host", settings.host, "host name or address")
-                yield from self._field("Recv port", "port_recv", str(settings.port_recv))
-                yield from self._field("Send port", "port_send", str(settings.port_send))
-                image = "" if settings.port_image is None else str(settings.port_image)
-                yield from self._field("Image port", "port_image", image, "recv port + 1")
-                avatar = str(settings.avatar) if settings.avatar else ""
-                yield from self._field("Picture", "avatar", avatar,
-                                       "PNG/JPEG path; empty: my_image.png or an identicon")
-                yield from self._field("Join password", "password", settings.password or "",
-                                       "if the server has one", password=True)
-                yield from self._field("Admin password", "admin_password",
-                                       settings.admin_password or "", "optional",
-                                       password=True)
-                yield Button("Join", id="join", variant="primary", compact=True)
-                yield Static("Enter joins · tab moves between fields · ctrl+q quits",
-                             id="connect-hint")
+            with Grid(id="connect-form"):
+                for key, value, placeholder in fields:
+                    yield Label(LABELS[key])
+                    yield Input(value, placeholder=placeholder, id=key, compact=True,
+                                password=key in SECRET_FIELDS, select_on_focus=False)
             with Vertical(id="connect-side"):
                 yield Label("Your picture")
                 yield AvatarPreview(self._renderer, id="preview")
-        yield Footer()
-
-    @staticmethod
-    def _field(label: str, key: str, value: str, placeholder: str = "", *,
-               password: bool = False) -> ComposeResult:
-        with Vertical(classes="field", id=f"field-{key}"):
-            with Horizontal(classes="field-row"):
-                yield Label(label, classes="field-label")
-                yield Input(value, placeholder=placeholder, password=password, id=key,
-                            select_on_focus=False, compact=True)
-            yield Static("", classes="problem", id=f"problem-{key}", markup=False)
+        yield Static(id="connect-problems", markup=False)
+        with Horizontal(id="connect-actions"):
+            yield Button("Join", id="join", variant="primary", compact=True)
+            yield Static("enter or ^s joins · tab moves between fields · ^q quits",
+                         id="connect-hint")
 
     def on_mount(self) -> None:
         self.query_one("#connect-error").display = bool(self._error)
         self.query_one("#connect-note").display = bool(self._note)
         self._check_all()
         self.query_one("#name", Input).focus()
+
+    @property
+    def problems(self) -> dict[str, str]:
+        """The form's current problems by field (what the problems panel shows)."""
+        return dict(self._current)
 
     # -- validation -------------------------------------------------------------------------
 
@@ -175,10 +185,14 @@ class ConnectScreen(Screen[None]):
         return problems
 
     def _show_problem(self, key: str, problem: str | None) -> None:
-        label = self.query_one(f"#problem-{key}", Static)
-        label.update(problem or "")
-        label.display = problem is not None
+        if problem is None:
+            self._current.pop(key, None)
+        else:
+            self._current[key] = problem
         self.query_one(f"#{key}", Input).set_class(problem is not None, "invalid")
+        panel = self.query_one("#connect-problems", Static)
+        panel.update("\n".join(f"{LABELS[key]}: {text}" for key, text in self._current.items()))
+        panel.display = bool(self._current)
 
     @on(Input.Changed)
     def _changed(self, event: Input.Changed) -> None:

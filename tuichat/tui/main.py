@@ -8,11 +8,11 @@ import os
 import sys
 from collections.abc import Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from tuichat import __version__
 from tuichat.net.frames import PROTOCOL_VERSION, name_problem, normalize_name
 from tuichat.server.config import default_data_dir
-from tuichat.tui.hosting import HostedServer, HostingError, host_server
 from tuichat.tui.settings import (
     ConfigError,
     Settings,
@@ -21,6 +21,9 @@ from tuichat.tui.settings import (
     remember,
     state_path,
 )
+
+if TYPE_CHECKING:
+    from tuichat.tui.hosting import HostedServer
 
 PASSWORD_ENV = "TUICHAT_PASSWORD"
 ADMIN_PASSWORD_ENV = "TUICHAT_ADMIN_PASSWORD"
@@ -126,6 +129,8 @@ def main(argv: list[str] | None = None) -> int:
 
     hosted: HostedServer | None = None
     if args.serve:
+        from tuichat.tui.hosting import HostingError, host_server  # the server, only now
+
         try:
             hosted = host_server(settings, args.listen or DEFAULT_LISTEN, args.sde,
                                  args.data_dir)
