@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from textual.widgets import Input
 
 from tests.conftest import ADMIN_PASSWORD, ClientFactory, ServerFactory, matching
@@ -22,6 +23,7 @@ from tests.tui_helpers import (
 from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS
 from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
+from tuichat.tui.avatars import identicon
 from tuichat.tui.composer import Composer
 from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugPane
@@ -278,3 +280,20 @@ async def test_palette_lists_commands_with_descriptions(server: Server, tmp_path
         assert type(app.screen).__name__ == "HelpScreen"
         await pilot.press("escape")
         assert on_chat(app)
+
+
+async def test_no_color_terminals_get_the_chat_without_colour(
+        server: Server, join: ClientFactory, tmp_path: Path,
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("NO_COLOR", "1")
+    bob = join("bob")
+    bob.conn.upload_avatar(identicon("bob")).result(10)
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        bob.say_and_wait("hello in black and white")
+        await until(pilot, lambda: "hello in black and white" in log_texts(app), "message")
+        await until(pilot, lambda: all(member.avatar is None or app.book.knows(member.avatar)
+                                       for member in chat(app).roster), "avatars")
+        await pilot.pause()  # a frame with the avatars drawn through the NO_COLOR filter
+        assert "hello in black and white" in log_text(app)

@@ -204,7 +204,7 @@ class AvatarRenderer:
     def placeholder(self, columns: int) -> list[Strip]:
         """Blank cells of the picture's size, for while an avatar is being fetched."""
         _check_columns(columns)
-        return _filled(columns, Segment(" "))
+        return _filled(columns, Segment(" ", Style.null()))
 
 
 def _decode(data: bytes, side: int, formats: tuple[str, ...] | None = None,
@@ -313,7 +313,8 @@ def _upper_half(segment: Segment) -> Segment:
     style = segment.style
     if segment.text == " " and style is not None and style.bgcolor is not None:
         return Segment("▀", Style(color=style.bgcolor))
-    return segment
+    # Every segment gets a style: Textual's NO_COLOR filter cannot take None.
+    return Segment(segment.text, style or Style.null())
 
 
 @functools.lru_cache(maxsize=32)

@@ -409,7 +409,7 @@ class MessageLog(ScrollView, can_focus=True):
         if avatar_row >= len(avatar):
             return blank
         picture = avatar[avatar_row].crop_extend(0, AVATAR_COLUMNS, None)
-        return Strip.join([picture, Strip([Segment(" ")])])
+        return Strip.join([picture, Strip([Segment(" ", Style.null())])])
 
     def _run_head(self, index: int) -> tuple[int, int]:
         """The first entry of ``index``'s run and the rows from it to ``index``.
