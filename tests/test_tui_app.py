@@ -278,6 +278,9 @@ async def test_palette_lists_commands_with_descriptions(server: Server, tmp_path
         commands["/help"].callback()
         await pilot.pause()
         assert type(app.screen).__name__ == "HelpScreen"
+        help_text = app.screen.query_one("#help-text")
+        assert help_text.size.width >= 60 and help_text.size.height >= 20
+        assert "admin -l FILE.txt" in str(help_text.render())
         await pilot.press("escape")
         assert on_chat(app)
 
