@@ -27,6 +27,8 @@ from textual.app import App, ComposeResult
 from textual.message import Message
 from textual.widget import Widget
 
+from tuichat.tui import STYLESHEET
+
 STARTUP = ("bare", "tuichat_connect", "tuichat_chat")
 """Cases timed from process spawn: short and noisy, so run several times."""
 SIZE = (100, 40)
@@ -96,6 +98,8 @@ class Bare(App[None]):
 
 class FeedApp(App[None]):
     """Shows one log widget and times feeding it ``lines`` through the message queue."""
+
+    CSS_PATH = STYLESHEET
 
     def __init__(
         self, log: Widget, append: Callable[[Line], object], lines: list[Line], relayout: bool

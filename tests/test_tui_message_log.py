@@ -13,6 +13,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 from textual.strip import Strip
 
+from tuichat.tui import STYLESHEET
 from tuichat.tui.message_log import GUTTER, EntryKind, LogEntry, MessageLog
 
 T0 = 1_700_000_000.0
@@ -38,6 +39,8 @@ class SolidAvatars:
 
 class LogApp(App[None]):
     """A screen holding only the log."""
+
+    CSS_PATH = STYLESHEET
 
     def __init__(self, avatars: SolidAvatars, me: str = "") -> None:
         super().__init__()
@@ -367,6 +370,8 @@ def test_an_entry_taller_than_the_screen_scrolls_row_by_row() -> None:
 
 class SnapshotApp(App[None]):
     """A few runs, an event, a notice, an error, a mention and a URL."""
+
+    CSS_PATH = STYLESHEET
 
     def compose(self) -> ComposeResult:
         log = MessageLog(

@@ -20,6 +20,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from tuichat.net.commands import ADMIN_COMMANDS, AdminCommand
+from tuichat.tui import STYLESHEET
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceError, choose_avatar
 from tuichat.tui.connect_screen import ConnectScreen
@@ -60,7 +61,7 @@ class DebugLine(Message):
 class TuichatApp(App[int]):
     """The tuichat client."""
 
-    CSS_PATH = Path(__file__).with_name("tuichat.tcss")  # absolute: subclasses live elsewhere
+    CSS_PATH = STYLESHEET  # absolute, so subclasses elsewhere find it too
     TITLE = "tuichat"
     ENABLE_COMMAND_PALETTE = True
     BINDINGS = [

@@ -131,23 +131,7 @@ class MessageLog(ScrollView, can_focus=True):
     }
     ALLOW_SELECT = False
     """Rows carry no selection offsets; ``plain_lines`` is the way to copy text."""
-    DEFAULT_CSS = """
-    MessageLog {
-        background: $surface;
-        overflow-x: hidden;
-        overflow-y: auto;
-        scrollbar-gutter: stable;
-        scrollbar-size-vertical: 1;
-        & > .message-log--name { text-style: bold; }
-        & > .message-log--console { color: $text-accent; text-style: bold italic; }
-        & > .message-log--time { text-style: dim; }
-        & > .message-log--event { text-style: dim; }
-        & > .message-log--notice { text-style: italic; }
-        & > .message-log--error { color: $text-error; }
-        & > .message-log--mention { background: $warning-muted; text-style: bold; }
-        & > .message-log--url { color: $text-primary; text-style: underline; }
-    }
-    """
+
 
     def __init__(
         self,
