@@ -112,10 +112,11 @@ async def test_debug_pane_toggles_and_shows_frames_without_secrets(
     app = make_app(server, "alice", tmp_path, admin_password="wrong secret")
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: on_chat(app), "joined")
-        pane = chat(app).query_one(DebugPane)
-        assert not pane.display
+        assert not chat(app).query(DebugPane)  # built when first opened
         await type_line(pilot, "/Debug")
+        pane = chat(app).query_one(DebugPane)
         assert pane.display
+        assert '"type":"hello"' in pane_text(app)  # what came before it was opened
         assert chat(app).has_class("debugging")
         await type_line(pilot, "ping pong")
         await until(pilot, lambda: '→ send  {"type":"say","text":"ping pong"' in debug_text(app),

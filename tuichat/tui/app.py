@@ -24,7 +24,7 @@ from tuichat.tui import STYLESHEET
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceError, choose_avatar
 from tuichat.tui.connect_screen import ConnectScreen
-from tuichat.tui.debug_pane import PaneHandler
+from tuichat.tui.debug_pane import DebugRecord, PaneHandler
 from tuichat.tui.settings import Settings
 from tuichat.tui.slash import SLASH_COMMANDS
 
@@ -81,7 +81,7 @@ class TuichatApp(App[int]):
         self.connected_once = False
         self.link: ChatLink | None = None
         self._chat: ChatScreen | None = None
-        self.debug_backlog: deque[tuple[float, str, str]] = deque(maxlen=DEBUG_BACKLOG)
+        self.debug_backlog: deque[DebugRecord] = deque(maxlen=DEBUG_BACKLOG)
         self.book = AvatarBook(avatar_cache or AvatarDiskCache.default(), AvatarRenderer(),
                                self._fetch_avatar)
         self._connect_now = connect_now
@@ -126,8 +126,8 @@ class TuichatApp(App[int]):
         delay = FIRST_DELAY if self._reconnect_delay is None else self._reconnect_delay
         self.link = ChatLink(target, self._post_link_event, first_delay=delay)
         self.book.set_fetch(self.link.fetch_avatar)
-        self._chat = ChatScreen(target, self.book, lambda: self.link, clock=self.clock)
-        self._chat.backlog = list(self.debug_backlog)
+        self._chat = ChatScreen(target, self.book, lambda: self.link, clock=self.clock,
+                                debug_records=lambda: self.debug_backlog)
         self.switch_or_push(self._chat)
         self.link.start()
 

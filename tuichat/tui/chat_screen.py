@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -17,7 +17,7 @@ from tuichat.net.commands import is_admin_line
 from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS, Frame, FrameType, text_problem
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.composer import Composer
-from tuichat.tui.debug_pane import DebugPane
+from tuichat.tui.debug_pane import DebugPane, DebugRecord
 from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.link import (
     AvatarFetched,
@@ -88,7 +88,8 @@ class ChatScreen(Screen[None]):
     ]
 
     def __init__(self, target: Target, book: AvatarBook, link: Callable[[], ChatLink | None], *,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] = time.time,
+                 debug_records: Callable[[], Iterable[DebugRecord]] = tuple) -> None:
         super().__init__()
         self.target = target
         self._link = link
@@ -101,8 +102,8 @@ class ChatScreen(Screen[None]):
         self._last_seq = 0
         self._shutdown_text = ""
         self._cause = ""
-        self.backlog: list[tuple[float, str, str]] = []
-        """Debug lines recorded before this screen existed, shown on mount."""
+        self._debug_records = debug_records
+        """Everything the debug pane would show; the pane is built when first opened."""
 
     def compose(self) -> ComposeResult:
         yield Static(id="status", markup=False)
@@ -110,7 +111,6 @@ class ChatScreen(Screen[None]):
         with Horizontal(id="body"):
             yield MessageLog(self._entry_avatar, me=self.me, id="log")
             yield UserList(self._member_avatar, name_style, id="users")
-            yield DebugPane(clock=self.clock, id="debug")
         with Horizontal(id="entry-row"):
             yield Composer(names=lambda: self.roster.names, commands=completion_words(),
                            id="composer")
@@ -119,10 +119,7 @@ class ChatScreen(Screen[None]):
 
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
-        self.query_one(DebugPane).display = False
         self.query_one(Composer).focus()
-        for record in self.backlog:
-            self.debug_line(record)
         self._update_status()
 
 
@@ -313,8 +310,16 @@ class ChatScreen(Screen[None]):
         self.toggle_debug()
 
     def toggle_debug(self) -> None:
-        pane = self.query_one(DebugPane)
-        pane.display = not pane.display
+        """Show or hide the debug pane; it is built (from the app's record) when first shown."""
+        panes = self.query(DebugPane)
+        if not panes:
+            pane = DebugPane(id="debug")
+            self.query_one("#body").mount(pane)
+            for record in self._debug_records():
+                pane.add(record)
+        else:
+            pane = panes.first()
+            pane.display = not pane.display
         self.set_class(pane.display, "debugging")
 
     def action_quit(self) -> None:
@@ -337,10 +342,10 @@ class ChatScreen(Screen[None]):
 
     # -- drawing helpers --------------------------------------------------------------------
 
-    def debug_line(self, record: tuple[float, str, str]) -> None:
-        _, line, style = record
-        for pane in self.query(DebugPane):  # none while the screen is torn down
-            pane.add(line, style)
+    def debug_line(self, record: DebugRecord) -> None:
+        """Show a new record in the debug pane, if it has been built."""
+        for pane in self.query(DebugPane):
+            pane.add(record)
 
     def _event(self, text: str, *, error: bool = False) -> None:
         kind = EntryKind.ERROR if error else EntryKind.EVENT

@@ -10,11 +10,11 @@ from rich.text import Text
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Grid, Horizontal, Vertical
+from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.widgets import Button, Input, Label, Static
+from textual.widgets import Button, Input, Static
 
 from tuichat.net.frames import name_problem, normalize_name
 from tuichat.tui.avatars import AvatarRenderer, AvatarSourceError, choose_avatar
@@ -69,7 +69,7 @@ class AvatarPreview(Static):
         pictures = [_strips_text(self._renderer.strips(key, png, columns))
                     for columns in PREVIEW_COLUMNS]
         caption = Text(source, style="dim")
-        self.update(Group(pictures[0], Text(""), pictures[1], caption))
+        self.update(Group(Text("Your picture"), pictures[0], Text(""), pictures[1], caption))
 
 
 class ConnectScreen(Screen[None]):
@@ -114,14 +114,13 @@ class ConnectScreen(Screen[None]):
         yield Static(self._error, id="connect-error", markup=False)
         yield Static(self._note, id="connect-note", markup=False)
         with Horizontal(id="connect-body"):
-            with Grid(id="connect-form"):
+            # One Static for all the labels: a widget per label doubles the form's cost.
+            yield Static("\n\n".join(LABELS[key] for key, _, _ in fields), id="connect-labels")
+            with Vertical(id="connect-form"):
                 for key, value, placeholder in fields:
-                    yield Label(LABELS[key])
                     yield Input(value, placeholder=placeholder, id=key, compact=True,
                                 password=key in SECRET_FIELDS, select_on_focus=False)
-            with Vertical(id="connect-side"):
-                yield Label("Your picture")
-                yield AvatarPreview(self._renderer, id="preview")
+            yield AvatarPreview(self._renderer, id="preview")
         yield Static(id="connect-problems", markup=False)
         with Horizontal(id="connect-actions"):
             yield Button("Join", id="join", variant="primary", compact=True)

@@ -13,6 +13,8 @@ from textual.widgets import RichLog
 from tuichat.net.frames import Channel, Frame
 
 MAX_DEBUG_LINES = 2_000
+DebugRecord = tuple[float, str, str]
+"""(unix time, line, Rich style) of one debug line."""
 SECRET_KEYS = frozenset({"password", "admin_password", "session"})
 MASK = "•••"
 
@@ -37,16 +39,15 @@ def describe_frame(direction: str, channel: Channel, frame: Frame, payload_size:
 
 
 class DebugPane(RichLog):
-    """A bounded log of frames and log records; hidden until toggled."""
+    """A bounded log of frames and log records."""
 
-    def __init__(self, *, clock: Callable[[], float] = time.time, id: str | None = None) -> None:
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(max_lines=MAX_DEBUG_LINES, wrap=True, markup=False, id=id)
-        self._clock = clock
         self.can_focus = False
 
-    def add(self, line: str, style: str = "") -> None:
-        """Append one line with the current time."""
-        now = self._clock()
+    def add(self, record: DebugRecord) -> None:
+        """Append one record, stamped with its own time."""
+        now, line, style = record
         stamp = time.strftime("%H:%M:%S", time.localtime(now)) + f".{int(now * 1000) % 1000:03d}"
         entry = Text(stamp + " ", style="dim")
         entry.append(line, style=style)
