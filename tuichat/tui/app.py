@@ -7,6 +7,7 @@ Network threads never touch widgets: the link's events arrive here as ``LinkMess
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import time
 from collections import deque
@@ -120,6 +121,8 @@ class TuichatApp(App[int]):
         from tuichat.tui.link import FIRST_DELAY, ChatLink, Target
 
         self.record_debug(f"avatar: {avatar.source}")
+        own = hashlib.sha256(avatar.png).hexdigest()
+        self.book.arrived(own, avatar.png)  # our own picture is never fetched back
         target = Target(settings.host, settings.name, settings.port_send, settings.port_recv,
                         settings.image_port, settings.password, settings.admin_password,
                         avatar.png)

@@ -124,7 +124,7 @@ class ConnectScreen(Screen[None]):
         yield Static(id="connect-problems", markup=False)
         with Horizontal(id="connect-actions"):
             yield Button("Join", id="join", variant="primary", compact=True)
-            yield Static("enter or ^s joins · tab moves between fields · ^q quits",
+            yield Static("enter joins · tab: next field · ^q quits",
                          id="connect-hint")
 
     def on_mount(self) -> None:
