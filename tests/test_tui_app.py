@@ -301,3 +301,14 @@ async def test_no_color_terminals_get_the_chat_without_colour(
                                        for member in chat(app).roster), "avatars")
         await pilot.pause()  # a frame with the avatars drawn through the NO_COLOR filter
         assert "hello in black and white" in log_text(app)
+
+
+async def test_a_narrow_terminal_hides_the_user_list(server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=(50, 20)) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        users = chat(app).query_one("#users")
+        assert chat(app).has_class("narrow") and not users.display
+        await pilot.resize_terminal(100, 30)
+        await until(pilot, lambda: users.display, "the user list back")
+        assert not chat(app).has_class("narrow")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
@@ -38,6 +39,7 @@ from tuichat.tui.user_list import UserList
 
 MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
              ("pgup", "Scroll")]
+NARROW_BELOW = 60
 COUNTER_FROM = MAX_TEXT_CHARS - 500
 """The character counter appears when the entry holds more than this."""
 
@@ -122,6 +124,10 @@ class ChatScreen(Screen[None]):
         self.query_one(Composer).focus()
         self._update_status()
 
+
+    def on_resize(self, event: events.Resize) -> None:
+        """Below 60 columns the user list gives its room to the log."""
+        self.set_class(event.size.width < NARROW_BELOW, "narrow")
 
     @property
     def log_view(self) -> MessageLog:
