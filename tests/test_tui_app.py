@@ -312,3 +312,44 @@ async def test_a_narrow_terminal_hides_the_user_list(server: Server, tmp_path: P
         await pilot.resize_terminal(100, 30)
         await until(pilot, lambda: users.display, "the user list back")
         assert not chat(app).has_class("narrow")
+
+
+async def test_admin_clear_replaces_everyones_log(server: Server, join: ClientFactory,
+                                                  tmp_path: Path) -> None:
+    talker = join("talker")
+    for index in range(12):
+        talker.say_and_wait(f"line {index}")
+    app = make_app(server, "root", tmp_path, admin_password=ADMIN_PASSWORD)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app) and chat(app).admin, "joined as admin")
+        assert "line 0" in log_texts(app)
+        await type_line(pilot, "admin -c")
+        await until(pilot, lambda: any(text.startswith("The server replaced the history")
+                                       for text in log_texts(app)), "the reset")
+        texts = log_texts(app)
+        assert "line 0" not in texts and "line 1" not in texts
+        assert [text for text in texts if text.startswith("line ")] == [
+            f"line {index}" for index in range(2, 12)]
+        talker.say_and_wait("after the clear")
+        await until(pilot, lambda: "after the clear" in log_texts(app), "live again")
+
+
+async def test_unknown_commands_are_explained_and_kept(server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await type_line(pilot, "/dance wildly")
+        assert "Unknown command /dance: /help lists the commands." in log_texts(app)
+        assert chat(app).query_one(Composer).text == "/dance wildly"
+
+
+async def test_slash_quit_leaves_cleanly(server: Server, join: ClientFactory,
+                                         tmp_path: Path) -> None:
+    watcher = join("watcher")
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await type_line(pilot, "/quit")
+        await until(pilot, lambda: app.return_code is not None, "the app to exit")
+    assert app.return_code == 0
+    watcher.inbox.wait_for(matching("leave", name="alice", reason="quit"))
