@@ -52,6 +52,30 @@ def build_parser() -> argparse.ArgumentParser:
     add("--password", metavar="PASSWORD", help="join password every client must give")
     add("--max-clients", type=_positive_int, default=1_000, metavar="N",
         help="most users at once (default: %(default)s)")
+    tls = parser.add_argument_group("encryption")
+    tls.add_argument("--tls", action="store_true",
+                     help="wrap all three channels in TLS (TLS 1.2 or later)")
+    tls.add_argument("--tls-cert", type=Path, metavar="PEM",
+                     help="certificate chain (default with --tls: a self-signed certificate "
+                     "made in DATA_DIR/tls on first start; its fingerprint is logged)")
+    tls.add_argument("--tls-key", type=Path, metavar="PEM", help="private key of --tls-cert")
+    limits = parser.add_argument_group("limits (0 means no limit)")
+    limits.add_argument("--rate-burst", type=_positive_int, default=10, metavar="N",
+                        help="chat lines and commands a user may send at once "
+                        "(default: %(default)s)")
+    limits.add_argument("--rate-per-second", type=float, default=5.0, metavar="R",
+                        help="sustained lines and commands per second (default: %(default)s)")
+    limits.add_argument("--setup-timeout", type=float, default=10.0, metavar="SECONDS",
+                        help="time a connection has to say hello or attach "
+                        "(default: %(default)s)")
+    limits.add_argument("--max-per-address", type=_non_negative_int, default=64, metavar="N",
+                        help="open connections from one address, 3 per user "
+                        "(default: %(default)s)")
+    limits.add_argument("--max-connections", type=_non_negative_int, default=3_100,
+                        metavar="N", help="open connections in total (default: %(default)s)")
+    limits.add_argument("--avatar-store-mb", type=_non_negative_int, default=256, metavar="MB",
+                        help="size of the avatar store; least recently used dropped beyond "
+                        "it (default: %(default)s)")
     add("--console-avatar", type=Path, metavar="PNG",
         help="avatar of Console, the server's voice (default: the shipped Cons.png)")
     add("--log-level", default="info", choices=["debug", "info", "warning", "error"],
@@ -92,7 +116,20 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         ping_timeout=args.ping_timeout,
         countdown_step=args.countdown_step,
         console_avatar=args.console_avatar,
+        tls=args.tls,
+        tls_cert=args.tls_cert,
+        tls_key=args.tls_key,
+        rate_burst=args.rate_burst,
+        rate_per_second=args.rate_per_second,
+        setup_timeout=args.setup_timeout,
+        max_per_address=args.max_per_address,
+        max_connections=args.max_connections,
+        avatar_store_limit=args.avatar_store_mb * 1024 * 1024,
     )
+    if (args.tls_cert is None) != (args.tls_key is None):
+        raise StartupError("--tls-cert and --tls-key go together")
+    if args.tls_cert is not None and not args.tls:
+        raise StartupError("--tls-cert and --tls-key need --tls")
     if args.data_dir is not None:
         config.data_dir = args.data_dir
     return config
@@ -157,6 +194,13 @@ def _positive_int(text: str) -> int:
     value = int(text)
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
+    return value
+
+
+def _non_negative_int(text: str) -> int:
+    value = int(text)
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"{value} must be 0 (no limit) or more")
     return value
 
 

@@ -45,6 +45,31 @@ class ServerConfig:
     countdown_step: float = 1.0
     """Seconds per step of the ``admin -sd`` countdown (shortened in tests)."""
     console_avatar: Path | None = None
+    # -- encryption (issue 4) --
+    tls: bool = False
+    """Wrap all three channels in TLS."""
+    tls_cert: Path | None = None
+    tls_key: Path | None = None
+    """With ``tls`` and no cert/key: a self-signed certificate made in the data dir."""
+    # -- flood control and resource limits (issue 4); 0 means "no limit" where it applies --
+    rate_burst: int = 10
+    """``say``/``command`` frames a session may send at once (token bucket size)."""
+    rate_per_second: float = 5.0
+    """How fast the bucket refills."""
+    rate_abuse_limit: int = 50
+    """Refused frames within a minute after which the session is disconnected."""
+    setup_timeout: float = 10.0
+    """Seconds a connection has to send hello/attach; a half-attached session expires too."""
+    max_per_address: int = 64
+    """Open connections from one address (3 per user); 0: no limit."""
+    max_connections: int = 3_100
+    """Open connections in total; 0: no limit."""
+    auth_max_failures: int = 5
+    """Wrong join/admin passwords from one address before it is refused for a while."""
+    auth_lockout: float = 600.0
+    """Seconds an address is refused after too many wrong passwords."""
+    avatar_store_limit: int = 256 * 1024 * 1024
+    """Bytes of stored avatars; the least recently used are dropped beyond it."""
 
     @property
     def image_port(self) -> int:
@@ -60,6 +85,10 @@ class ServerConfig:
     @property
     def saves_dir(self) -> Path:
         return self.data_dir / "saves"
+
+    @property
+    def tls_dir(self) -> Path:
+        return self.data_dir / "tls"
 
     @property
     def avatars_dir(self) -> Path:
