@@ -14,7 +14,7 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import Screen
 from textual.strip import Strip
-from textual.widgets import Button, Input, Static
+from textual.widgets import Button, Checkbox, Input, Static
 
 from tuichat.net.frames import name_problem, normalize_name
 from tuichat.tui.avatars import AvatarRenderer, AvatarSourceError, choose_avatar
@@ -115,11 +115,14 @@ class ConnectScreen(Screen[None]):
         yield Static(self._note, id="connect-note", markup=False)
         with Horizontal(id="connect-body"):
             # One Static for all the labels: a widget per label doubles the form's cost.
-            yield Static("\n\n".join(LABELS[key] for key, _, _ in fields), id="connect-labels")
+            labels = [LABELS[key] for key, _, _ in fields] + ["Encryption"]
+            yield Static("\n".join(labels), id="connect-labels")
             with Vertical(id="connect-form"):
                 for key, value, placeholder in fields:
                     yield Input(value, placeholder=placeholder, id=key, compact=True,
                                 password=key in SECRET_FIELDS, select_on_focus=False)
+                yield Checkbox("TLS (the server runs with --tls)", settings.tls, id="tls",
+                               compact=True)
             yield AvatarPreview(self._renderer, id="preview")
         yield Static(id="connect-problems", markup=False)
         with Horizontal(id="connect-actions"):
@@ -223,6 +226,7 @@ class ConnectScreen(Screen[None]):
             avatar=Path(avatar).expanduser() if avatar else None,
             password=self._value("password") or None,
             admin_password=self._value("admin_password") or None,
+            tls=self.query_one("#tls", Checkbox).value,
         )
         self.post_message(self.JoinRequested(settings))
 

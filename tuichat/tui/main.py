@@ -57,6 +57,11 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"the server's join password, if it has one (also ${PASSWORD_ENV})")
     add("--admin-password", metavar="PASSWORD",
         help=f"become admin on joining (also ${ADMIN_PASSWORD_ENV})")
+    add("--tls", action="store_true", default=None,
+        help="speak TLS to the server (with --serve: the hosted server speaks TLS too)")
+    add("--tls-ca", type=Path, metavar="PEM",
+        help="trust certificates signed by this CA (default: the system's CAs; a "
+        "self-signed server is trusted on first use, like SSH)")
     add("--config", type=Path, metavar="PATH",
         help=f"config file in TOML (default: {default_config_path()})")
     add("--no-remember", action="store_true",
@@ -85,11 +90,15 @@ def settings_from_args(args: argparse.Namespace, env: Mapping[str, str]) -> tupl
     defaults. Raises ConfigError or UsageError.
     """
     settings = load_settings(args.config)
-    for key in ("host", "port_send", "port_recv", "port_image", "avatar"):
+    for key in ("host", "port_send", "port_recv", "port_image", "avatar", "tls", "tls_ca"):
         if getattr(args, key) is not None:
             setattr(settings, key, getattr(args, key))
     if args.avatar is not None and not args.avatar.is_file():
         raise UsageError(f"--avatar: no such file: {args.avatar}")
+    if args.tls_ca is not None:
+        if not args.tls_ca.is_file():
+            raise UsageError(f"--tls-ca: no such file: {args.tls_ca}")
+        settings.tls = True
     settings.password = args.password or env.get(PASSWORD_ENV) or settings.password
     settings.admin_password = (
         args.admin_password or env.get(ADMIN_PASSWORD_ENV) or settings.admin_password

@@ -23,10 +23,13 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "tuichat"
 KEYS = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "password",
-        "admin_password")
+        "admin_password", "tls", "tls_ca")
 """What a config file may set, all in its top-level table."""
 PORT_KEYS = ("port_send", "port_recv", "port_image")
-REMEMBERED = ("name", "host", "port_send", "port_recv", "port_image", "avatar")
+BOOL_KEYS = ("tls",)
+PATH_KEYS = ("avatar", "tls_ca")
+"""Paths in a file are read relative to that file's folder."""
+REMEMBERED = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "tls", "tls_ca")
 """The keys written to ``last.toml``: everything but the passwords."""
 _TOML_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]} | {
     ord('"'): '\\"',
@@ -50,6 +53,10 @@ class Settings:
     written to disk."""
     admin_password: str | None = None
     """Like ``password``, never written to disk."""
+    tls: bool = False
+    """Speak TLS on all three channels."""
+    tls_ca: Path | None = None
+    """Trust certificates from this CA file (else the system's, then trust on first use)."""
 
     @property
     def image_port(self) -> int:
@@ -138,28 +145,38 @@ def _read_values(path: Path, allowed: tuple[str, ...], *, missing_ok: bool) -> d
                 raise ConfigError(f"{path}: {key} must be an integer, not {value!r}")
             if not 1 <= value <= 65_535:
                 raise ConfigError(f"{path}: {key} = {value} is not a port (1 to 65535)")
+        elif key in BOOL_KEYS:
+            if not isinstance(value, bool):
+                raise ConfigError(f"{path}: {key} must be true or false, not {value!r}")
         elif not isinstance(value, str):
             raise ConfigError(f"{path}: {key} must be a string, not {value!r}")
-        values[key] = path.parent / Path(value).expanduser() if key == "avatar" else value
+        values[key] = path.parent / Path(value).expanduser() if key in PATH_KEYS else value
     return values
 
 
-def _remembered_values(settings: Settings) -> dict[str, str | int]:
-    values: dict[str, str | int | None] = {
+def _remembered_values(settings: Settings) -> dict[str, str | int | bool]:
+    values: dict[str, str | int | bool | None] = {
         "name": settings.name,
         "host": settings.host,
         "port_send": settings.port_send,
         "port_recv": settings.port_recv,
         "port_image": settings.port_image,
         "avatar": str(settings.avatar.absolute()) if settings.avatar is not None else None,
+        "tls": settings.tls,
+        "tls_ca": str(settings.tls_ca.absolute()) if settings.tls_ca is not None else None,
     }
     return {key: value for key, value in values.items() if value is not None}
 
 
-def _dump(values: dict[str, str | int]) -> str:
-    """A TOML document of one table of bare keys holding strings and integers."""
+def _dump(values: dict[str, str | int | bool]) -> str:
+    """A TOML document of one table of bare keys holding strings, integers and booleans."""
     lines = ["# Last-used values, written by tuichat. Settings go in config.toml instead."]
     for key, value in values.items():
-        text = f'"{value.translate(_TOML_ESCAPES)}"' if isinstance(value, str) else str(value)
+        if isinstance(value, bool):
+            text = "true" if value else "false"
+        elif isinstance(value, str):
+            text = f'"{value.translate(_TOML_ESCAPES)}"'
+        else:
+            text = str(value)
         lines.append(f"{key} = {text}")
     return "\n".join(lines) + "\n"

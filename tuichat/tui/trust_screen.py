@@ -1,0 +1,37 @@
+"""Trust on first use: ask once whether a server's self-signed certificate is the right one."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Vertical
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+
+class TrustScreen(ModalScreen[bool]):
+    """Shows the fingerprint; y trusts (and remembers), n or escape refuses."""
+
+    BINDINGS = [
+        Binding("y", "answer(True)", "Trust"),
+        Binding("n,escape", "answer(False)", "Refuse"),
+    ]
+
+    def __init__(self, host: str, port: int, fingerprint: str) -> None:
+        super().__init__()
+        self._where = f"{host}:{port}"
+        self._fingerprint = fingerprint
+
+    def compose(self) -> ComposeResult:
+        with Vertical(id="trust-box"):
+            yield Static(f"First connection to {self._where} over TLS", id="trust-title",
+                         markup=False)
+            yield Static(
+                "Its certificate is not signed by an authority this machine knows. Compare "
+                "this fingerprint with the one the server logged at start-up (ask its "
+                "operator) before you trust it:", id="trust-text", markup=False)
+            yield Static(self._fingerprint, id="trust-fingerprint", markup=False)
+            yield Static("y: trust and remember it · n: refuse", id="trust-keys", markup=False)
+
+    def action_answer(self, trust: bool) -> None:
+        self.dismiss(trust)
