@@ -5,6 +5,7 @@ as commands); everything the room says is printed. End of input says bye.
 
     python examples/line_chat.py alice [--host HOST] [--port-recv PORT] [--port-send PORT]
     echo "hello from a pipe" | python examples/line_chat.py bot
+    python examples/line_chat.py alice --tls [--tls-ca CA.pem]
 """
 
 from __future__ import annotations
@@ -13,10 +14,12 @@ import argparse
 import sys
 import threading
 import time
+from pathlib import Path
 
 from tuichat.net.client import Connection, ConnectionClosed, ServerError
 from tuichat.net.commands import is_admin_line
 from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, Channel, Frame
+from tuichat.net.tls import TlsClientConfig
 
 
 def describe(frame: Frame) -> str | None:
@@ -48,7 +51,13 @@ def main() -> int:
     parser.add_argument("--port-recv", type=int, default=DEFAULT_PORT_RECV)
     parser.add_argument("--port-image", type=int, default=None)
     parser.add_argument("--password", default=None)
+    parser.add_argument("--tls", action="store_true", help="connect with TLS")
+    parser.add_argument("--tls-ca", type=Path, default=None, metavar="PEM",
+                        help="trust servers signed by this CA (implies --tls)")
     args = parser.parse_args()
+    tls = None
+    if args.tls or args.tls_ca is not None:
+        tls = TlsClientConfig(ca_file=args.tls_ca, ask=ask_on_terminal)
 
     def show(_channel: Channel, frame: Frame, _payload: bytes | None) -> None:
         line = describe(frame)
@@ -58,7 +67,7 @@ def main() -> int:
     try:
         conn = Connection.open(
             args.host, args.name, port_send=args.port_send, port_recv=args.port_recv,
-            port_image=args.port_image, password=args.password, on_frame=show,
+            port_image=args.port_image, password=args.password, on_frame=show, tls=tls,
         )
     except (ServerError, OSError) as exc:
         print(f"cannot join: {exc}", file=sys.stderr)
@@ -73,6 +82,19 @@ def main() -> int:
         print(f"* disconnected: {conn.close_reason}", file=sys.stderr)
         return 1
     return 0
+
+
+def ask_on_terminal(host: str, port: int, fingerprint: str) -> bool:
+    """Trust on first use: show a certificate no CA vouches for and ask, once."""
+    if not sys.stdin.isatty():
+        print(f"{host}:{port} has a certificate no CA vouches for ({fingerprint}), and "
+              "there is no terminal to ask: connect once from a terminal to pin it, "
+              "or pass --tls-ca", file=sys.stderr)
+        return False
+    print(f"{host}:{port} shows a certificate no CA vouches for:\n  {fingerprint}\n"
+          "Compare it with the fingerprint the server logged when it started.",
+          file=sys.stderr)
+    return input("Trust it and remember it? [y/N] ").strip().lower() in ("y", "yes")
 
 
 def send_lines(conn: Connection) -> None:

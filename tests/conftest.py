@@ -160,6 +160,11 @@ def make_server(tmp_path: Path) -> Iterator[ServerFactory]:
             "port_image": 0,
             "data_dir": tmp_path / f"data-{len(servers)}",
             "admin_password": ADMIN_PASSWORD,
+            # Every test client comes from 127.0.0.1 and types faster than a person: these
+            # limits are off unless a test sets them (tests/test_limits.py does).
+            "rate_burst": 0,
+            "max_per_address": 0,
+            "auth_max_failures": 0,
         }
         options.update(overrides)
         server = Server(ServerConfig(**options))

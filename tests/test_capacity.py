@@ -35,7 +35,7 @@ def _join_raw(server: Server, name: str) -> Joined:
 
 @pytest.mark.timeout(300)
 def test_thousand_clients_connected_and_all_receive(make_server: ServerFactory) -> None:
-    server = make_server(max_clients=CLIENTS)
+    server = make_server(max_clients=CLIENTS, max_per_address=0)
     joined = [_join_raw(server, f"user{number:04d}") for number in range(CLIENTS)]
 
     refused = RawChannel(server.ports.recv)

@@ -128,7 +128,7 @@ def test_sigterm_tells_clients_and_exits_zero(processes: list[ServerProcess],
 
 def test_kill_9_loses_no_acknowledged_message(processes: list[ServerProcess],
                                               tmp_path: Path) -> None:
-    server = _start(processes, tmp_path)
+    server = _start(processes, tmp_path, "--rate-burst", "40")
     alice, bob = server.join("alice"), server.join("bob")
     echoes = [alice.say_and_wait(f"msg {n}") for n in range(20)]
     echoes += [bob.say_and_wait(f"reply {n}") for n in range(20)]

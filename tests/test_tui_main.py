@@ -18,6 +18,7 @@ import pytest
 from tests.conftest import WAIT, Inbox, matching
 from tuichat import __version__
 from tuichat.net.client import Connection
+from tuichat.net.tls import KnownHosts, TlsClientConfig
 from tuichat.tui import hosting as hosting_module
 from tuichat.tui.hosting import HOST_CLOSED, HostedServer, HostingError, host_server
 from tuichat.tui.main import main
@@ -329,3 +330,25 @@ def test_stop_tells_everyone_the_host_left(host: HostFactory) -> None:
     inbox.wait_closed()
     assert conn.close_reason == HOST_CLOSED
     assert hosted.server.wait(0)
+
+
+def test_hosting_with_tls_pins_its_own_certificate(host: HostFactory) -> None:
+    settings = Settings(port_send=0, port_recv=0, port_image=0, tls=True)
+    hosted = host(settings)
+    fingerprint = hosted.server.tls_fingerprint
+    assert fingerprint is not None and fingerprint.startswith("SHA256:")
+    known = KnownHosts()  # the config dir under tmp_path (XDG_CONFIG_HOME)
+    assert known.get("127.0.0.1", settings.port_recv) == fingerprint
+
+    def never_asked(host: str, port: int, shown: str) -> bool:
+        raise AssertionError("the host was asked to trust its own server")
+
+    conn = Connection.open(
+        settings.host, "alice", port_send=settings.port_send, port_recv=settings.port_recv,
+        port_image=settings.image_port, admin_password=settings.admin_password, timeout=WAIT,
+        tls=TlsClientConfig(known_hosts=known, ask=never_asked),
+    )
+    try:
+        assert conn.welcome["admin"] is True
+    finally:
+        conn.bye()

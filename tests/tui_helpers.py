@@ -11,6 +11,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from tests.conftest import WAIT
+from tuichat.net.tls import KnownHosts
 from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import AvatarDiskCache
@@ -30,13 +31,15 @@ def settings_for(server: Server, name: str, **options: Any) -> Settings:
 
 
 def make_app(server: Server, name: str, tmp_path: Path, *, connect_now: bool = True,
-             reconnect_delay: float = 0.05, **options: Any) -> TuichatApp:
-    """An app joining ``server`` as ``name``, with its own avatar cache under tmp_path."""
+             reconnect_delay: float = 0.05, known_hosts: KnownHosts | None = None,
+             **options: Any) -> TuichatApp:
+    """An app joining ``server`` as ``name``, with its own caches under tmp_path."""
     home = tmp_path / f"client-{name or 'nobody'}"
     home.mkdir(parents=True, exist_ok=True)
     return TuichatApp(settings_for(server, name, **options), connect_now=connect_now,
                       avatar_cache=AvatarDiskCache(home / "cache"), cwd=home,
-                      reconnect_delay=reconnect_delay, clock=lambda: FIXED_NOW)
+                      reconnect_delay=reconnect_delay, clock=lambda: FIXED_NOW,
+                      known_hosts=known_hosts or KnownHosts(home / "known_hosts"))
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], what: str) -> None:

@@ -3,6 +3,7 @@
 ``Connection.open`` connects recv, says hello, reads welcome, then connects send and image
 and attaches both. After that one reader thread per channel hands every frame to
 ``on_frame``; pings are answered here. Send methods are safe to call from any thread.
+With ``tls`` each channel is wrapped in TLS, and all three must show one certificate.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from tuichat.net.frames import (
     Frame,
     FrameType,
 )
+from tuichat.net.tls import TlsClientConfig, TlsDialer
 
 log = logging.getLogger(__name__)
 
@@ -178,9 +180,12 @@ class Connection:
         on_frame: FrameCallback | None = None,
         on_close: CloseCallback | None = None,
         on_sent: SentCallback | None = None,
+        tls: TlsClientConfig | None = None,
     ) -> Connection:
-        """Connect and join; raises ServerError (typed by code), OSError or TimeoutError."""
+        """Connect and join; raises ServerError (typed by code), OSError or TimeoutError
+        (TlsError, an OSError, when TLS cannot be set up)."""
         self = cls(name, on_frame, on_close, on_sent)
+        dialer = TlsDialer(tls, host) if tls is not None else None
         ports = {
             Channel.RECV: port_recv,
             Channel.SEND: port_send,
@@ -192,7 +197,7 @@ class Connection:
                     "avatar": avatar}
         hello.update({key: value for key, value in optional.items() if value is not None})
         try:
-            recv = self._connect(Channel.RECV, host, ports[Channel.RECV], timeout)
+            recv = self._connect(Channel.RECV, host, ports[Channel.RECV], timeout, dialer)
             self._write(recv, hello)
             welcome = self._expect(recv, FrameType.WELCOME)
             token = welcome.get("session")
@@ -203,7 +208,7 @@ class Connection:
             self._note_seqs(welcome.get("history", []))
             acknowledged = "attached" in welcome.get("extensions", [])
             for kind in (Channel.SEND, Channel.IMAGE):
-                channel = self._connect(kind, host, ports[kind], timeout)
+                channel = self._connect(kind, host, ports[kind], timeout, dialer)
                 self._write(channel, {"type": FrameType.ATTACH, "session": token})
                 if acknowledged:  # a server that only follows the contract sends no ack
                     self._expect(channel, FrameType.ATTACHED)
@@ -281,10 +286,14 @@ class Connection:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _connect(self, kind: Channel, host: str, port: int, timeout: float) -> _Channel:
-        sock = socket.create_connection((host, port), timeout=timeout)
-        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        channel = _Channel(kind, sock)
+    def _connect(self, kind: Channel, host: str, port: int, timeout: float,
+                 tls: TlsDialer | None) -> _Channel:
+        def connect() -> socket.socket:
+            sock = socket.create_connection((host, port), timeout=timeout)
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+            return sock
+
+        channel = _Channel(kind, connect() if tls is None else tls.wrap(connect, port))
         self._channels[kind] = channel
         return channel
 
@@ -396,12 +405,14 @@ class Connection:
         for future in pending:
             future.set_exception(ConnectionClosed(self.close_reason))
         for channel in self._channels.values():
+            # socket.socket.shutdown, not SSLSocket's, which would drop the TLS state the
+            # reader still needs for the server's last frames.
             with contextlib.suppress(OSError):
                 if local:
-                    channel.sock.shutdown(socket.SHUT_RDWR)
+                    socket.socket.shutdown(channel.sock, socket.SHUT_RDWR)
                 else:
                     channel.sock.settimeout(LINGER_SECONDS)
-                    channel.sock.shutdown(socket.SHUT_WR)
+                    socket.socket.shutdown(channel.sock, socket.SHUT_WR)
         if not self._threads:
             self._finished()
 

@@ -7,6 +7,7 @@ import logging
 import resource
 import selectors
 import socket
+import ssl
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +21,7 @@ from tuichat.server.history import History
 from tuichat.server.reactor import Reactor
 from tuichat.server.room import Room
 from tuichat.server.saves import SaveDir
+from tuichat.server.tls import server_context
 
 log = logging.getLogger("tuichat.server")
 
@@ -56,6 +58,8 @@ class Server:
         self.admin_password_source = ""
         self.room: Room | None = None
         self.history: History | None = None
+        self.tls_fingerprint: str | None = None
+        """The SHA-256 fingerprint of the TLS certificate (after ``start`` with TLS)."""
 
     @property
     def ports(self) -> Ports:
@@ -70,7 +74,10 @@ class Server:
         try:
             config.data_dir.mkdir(parents=True, exist_ok=True)
             admin_password, self.admin_password_source = ensure_admin_password(config)
-            avatars = AvatarStore(config.avatars_dir)
+            tls: ssl.SSLContext | None = None
+            if config.tls:
+                tls, self.tls_fingerprint = server_context(config)
+            avatars = AvatarStore(config.avatars_dir, config.avatar_store_limit)
             console_sha = avatars.put(console_avatar(config.console_avatar))
             self.history = History(config.history_path)
         except Exception as exc:
@@ -78,7 +85,7 @@ class Server:
             raise StartupError(str(exc)) from exc
         self.room = Room(
             config, self.reactor, self.history, avatars, console_sha, admin_password,
-            self._executor,
+            self._executor, tls,
         )
         self.room.admin = Admin(
             self.room,

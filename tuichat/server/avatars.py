@@ -1,17 +1,21 @@
 """Avatar images: validation of uploads, a content-addressed store, the Console's own picture.
 
-``validate_avatar`` runs on worker threads; ``AvatarStore`` is used from the reactor thread.
-Neither keeps mutable state beyond the files of the store itself.
+``validate_avatar`` runs on worker threads; ``AvatarStore`` is used from the reactor thread
+and keeps no state beyond its files and a running count of their bytes.
 """
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import io
+import logging
 import os
 import tempfile
 import threading
+import time
 import warnings
+from collections.abc import Callable, Collection
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -20,7 +24,11 @@ from PIL import Image
 
 from tuichat.net.frames import MAX_AVATAR_SIDE, MAX_PAYLOAD_BYTES, is_sha256
 
+log = logging.getLogger("tuichat.server")
+
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
+TRIM_TARGET = 0.9
+"""A full store is trimmed to this share of its limit, so it is not rescanned per upload."""
 
 # ``warnings.catch_warnings`` swaps the process-wide filter list on entry and restores it on
 # exit; two threads inside it at once can restore each other's filters out of order. The
@@ -72,18 +80,29 @@ def _open_png(data: bytes) -> Image.Image:
 
 
 class AvatarStore:
-    """Validated avatars kept as ``<root>/<sha256>.png``, addressed only by their hash."""
+    """Validated avatars kept as ``<root>/<sha256>.png``, addressed only by their hash.
 
-    def __init__(self, root: Path) -> None:
-        """Use ``root`` as the store's directory, creating it if needed."""
+    With a ``limit``, the store holds at most that many bytes: a ``put`` that passes it
+    drops the least recently used avatars (by file time, renewed on every ``put`` and
+    ``get``) down to ``TRIM_TARGET`` of it, sparing the ones the caller names as in use.
+    """
+
+    def __init__(self, root: Path, limit: int = 0, clock: Callable[[], float] = time.time) -> None:
+        """Use ``root`` as the store's directory, creating it if needed; 0: no limit."""
         root.mkdir(mode=0o700, parents=True, exist_ok=True)
         self._root = root
+        self._limit = limit
+        self._clock = clock
+        self._size = sum(size for _, _, size in self._files())
+        """Bytes stored, kept up to date by ``put`` and recounted from disk by a trim."""
 
-    def put(self, data: bytes) -> str:
-        """Store already-validated ``data`` atomically (once) and return its hash."""
+    def put(self, data: bytes, keep: Collection[str] = ()) -> str:
+        """Store already-validated ``data`` atomically (once) and return its hash; over the
+        limit, drop the least recently used avatars except this one and ``keep``."""
         digest = hashlib.sha256(data).hexdigest()
         path = self._path(digest)
         if path.is_file():
+            self._touch(path)
             return digest
         fd, temp = tempfile.mkstemp(dir=self._root, prefix=".", suffix=".tmp")
         try:
@@ -93,16 +112,23 @@ class AvatarStore:
         except BaseException:
             os.unlink(temp)
             raise
+        self._touch(path)
+        self._size += len(data)
+        if self._limit and self._size > self._limit:
+            self._trim({digest, *keep})
         return digest
 
     def get(self, sha256: str) -> bytes | None:
         """The stored bytes for ``sha256``, or None if absent or not a valid digest."""
         if not is_sha256(sha256):
             return None
+        path = self._path(sha256)
         try:
-            return self._path(sha256).read_bytes()
+            data = path.read_bytes()
         except FileNotFoundError:
             return None
+        self._touch(path)
+        return data
 
     def __contains__(self, sha256: object) -> bool:
         """True when an avatar with this hash is stored."""
@@ -111,6 +137,43 @@ class AvatarStore:
     def _path(self, digest: str) -> Path:
         """The file for a digest already checked with ``is_sha256``."""
         return self._root / f"{digest}.png"
+
+    def _touch(self, path: Path) -> None:
+        """Mark an avatar as used now (the store's LRU order)."""
+        now = self._clock()
+        with contextlib.suppress(OSError):
+            os.utime(path, (now, now))
+
+    def _files(self) -> list[tuple[float, str, int]]:
+        """(last use, hash, size) of every stored avatar."""
+        found = []
+        with os.scandir(self._root) as entries:
+            for entry in entries:
+                digest, suffix = entry.name[:-4], entry.name[-4:]
+                if suffix != ".png" or not is_sha256(digest):
+                    continue
+                with contextlib.suppress(FileNotFoundError):
+                    info = entry.stat(follow_symlinks=False)
+                    found.append((info.st_mtime, digest, info.st_size))
+        return found
+
+    def _trim(self, keep: set[str]) -> None:
+        """Drop the least recently used avatars not in ``keep`` until under the target."""
+        files = sorted(self._files())
+        self._size = sum(size for _, _, size in files)
+        target = self._limit * TRIM_TARGET
+        dropped = 0
+        for _, digest, size in files:
+            if self._size <= target:
+                break
+            if digest in keep:
+                continue
+            with contextlib.suppress(FileNotFoundError):
+                self._path(digest).unlink()
+            self._size -= size
+            dropped += 1
+        log.info("avatar store over %s bytes: dropped the %d least recently used, %s bytes left",
+                 f"{self._limit:,}", dropped, f"{self._size:,}")
 
 
 def console_avatar(path: Path | None = None) -> bytes:

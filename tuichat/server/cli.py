@@ -60,11 +60,19 @@ def build_parser() -> argparse.ArgumentParser:
                      "made in DATA_DIR/tls on first start; its fingerprint is logged)")
     tls.add_argument("--tls-key", type=Path, metavar="PEM", help="private key of --tls-cert")
     limits = parser.add_argument_group("limits (0 means no limit)")
-    limits.add_argument("--rate-burst", type=_positive_int, default=10, metavar="N",
+    limits.add_argument("--rate-burst", type=_non_negative_int, default=10, metavar="N",
                         help="chat lines and commands a user may send at once "
                         "(default: %(default)s)")
     limits.add_argument("--rate-per-second", type=float, default=5.0, metavar="R",
                         help="sustained lines and commands per second (default: %(default)s)")
+    limits.add_argument("--rate-abuse-limit", type=_non_negative_int, default=50, metavar="N",
+                        help="refused lines within a minute after which a user is "
+                        "disconnected (default: %(default)s)")
+    limits.add_argument("--auth-max-failures", type=_non_negative_int, default=5, metavar="N",
+                        help="wrong passwords from one address before it is locked out "
+                        "(default: %(default)s)")
+    limits.add_argument("--auth-lockout", type=float, default=600.0, metavar="SECONDS",
+                        help="how long a locked-out address waits (default: %(default)s)")
     limits.add_argument("--setup-timeout", type=float, default=10.0, metavar="SECONDS",
                         help="time a connection has to say hello or attach "
                         "(default: %(default)s)")
@@ -121,6 +129,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         tls_key=args.tls_key,
         rate_burst=args.rate_burst,
         rate_per_second=args.rate_per_second,
+        rate_abuse_limit=args.rate_abuse_limit,
+        auth_max_failures=args.auth_max_failures,
+        auth_lockout=args.auth_lockout,
         setup_timeout=args.setup_timeout,
         max_per_address=args.max_per_address,
         max_connections=args.max_connections,
@@ -179,6 +190,9 @@ def _log_banner(server: Server) -> None:
         "required" if config.password else "none",
         config.max_clients,
     )
+    if server.tls_fingerprint is not None:
+        log.info("TLS on all three channels; certificate fingerprint %s",
+                 server.tls_fingerprint)
     log.info("listening on %s: send %d, recv %d, image %d",
              config.host, ports.send, ports.recv, ports.image)
 

@@ -1,4 +1,9 @@
-"""One accepted connection: a decoder for what comes in, a bounded outbox for what goes out."""
+"""One accepted connection: a decoder for what comes in, a bounded outbox for what goes out.
+
+With TLS the connection runs an ``ssl.SSLObject`` over memory buffers: bytes read from the
+socket go in, plaintext comes out, and what TLS wants to send goes to the same outbox, so
+the reactor drives encrypted and plain peers alike.
+"""
 
 from __future__ import annotations
 
@@ -6,11 +11,12 @@ import contextlib
 import logging
 import selectors
 import socket
+import ssl
 import time
 from typing import TYPE_CHECKING, Any, Protocol
 
-from tuichat.net.codec import Decoded, FrameDecoder, ProtocolError
-from tuichat.net.frames import Channel, LeaveReason
+from tuichat.net.codec import Decoded, FrameDecoder, ProtocolError, encode
+from tuichat.net.frames import Channel, ErrorCode, FrameType, LeaveReason
 
 if TYPE_CHECKING:
     from tuichat.server.reactor import Reactor
@@ -20,6 +26,10 @@ log = logging.getLogger(__name__)
 READ_CHUNK = 65_536
 LINGER_SECONDS = 2.0
 """How long a closing peer may take to read its last frames before the socket is cut."""
+TLS_HANDSHAKE = 0x16
+"""The first byte of every TLS connection (a handshake record); no frame starts with it."""
+NEEDS_TLS = "this server requires TLS: connect with --tls"
+NO_TLS = "this server does not use TLS: connect without --tls"
 
 
 class PeerHandler(Protocol):
@@ -47,6 +57,7 @@ class Peer:
         reactor: Reactor,
         handler: PeerHandler,
         queue_limit: int,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         sock.setblocking(False)
         with contextlib.suppress(OSError):
@@ -59,7 +70,10 @@ class Peer:
         self._handler = handler
         self._queue_limit = queue_limit
         self._decoder = FrameDecoder()
+        self._tls = _Tls(tls) if tls is not None else None
+        self._first_read = True
         self._outbox = bytearray()
+        """Bytes for the wire: ciphertext when the peer speaks TLS."""
         self._watching = selectors.EVENT_READ
         self._reading = True
         self._closing_deadline: float | None = None
@@ -81,6 +95,9 @@ class Peer:
         """Queue bytes for the client; an overflowing outbox ends the peer."""
         if self.closing or self._failed:
             return
+        if self._tls is not None:
+            self._tls.send(data)
+            data = self._tls.wire()
         if len(self._outbox) + len(data) > self._queue_limit:
             self._fail(LeaveReason.ERROR, f"outgoing queue over {self._queue_limit:,} bytes")
             return
@@ -101,7 +118,8 @@ class Peer:
             self._outbox.clear()
             self._fail(LeaveReason.ERROR, f"send failed: {exc.strerror or exc}")
             return
-        if self._closing_deadline is not None and not self._outbox:
+        if (self._closing_deadline is not None and not self._outbox
+                and (self._tls is None or self._tls.ready)):
             with contextlib.suppress(OSError):
                 self.sock.shutdown(socket.SHUT_WR)
         self._watch()
@@ -110,6 +128,8 @@ class Peer:
         """Flush what is queued, then close; give the client a moment to read it."""
         if self.closing:
             return
+        if self._tls is not None:
+            self._outbox += self._tls.close()
         self._closing_deadline = time.monotonic() + LINGER_SECONDS
         self._reading = True  # keep draining input so closing does not reset the link
         self._reactor.mark_dirty(self)
@@ -159,7 +179,16 @@ class Peer:
             else:
                 self._fail(LeaveReason.QUIT, "connection closed by the client")
             return
-        if self.closing or self._failed:
+        if self._failed:
+            return
+        if self._first_read:
+            self._first_read = False
+            if (data[0] == TLS_HANDSHAKE) != (self._tls is not None):
+                self._refuse_wrong_layer()
+                return
+        if self._tls is not None and not (self.closing and self._tls.ready):
+            data = self._decrypt(data)  # when closing, only to finish the handshake
+        if self.closing or self._failed or not data:
             return  # draining before close: what the client still sends is ignored
         error: ProtocolError | None = None
         try:
@@ -174,6 +203,33 @@ class Peer:
             self._handler.on_bad_frame(self, error)  # the handler sends an error and closes
 
     # -- internals -------------------------------------------------------------------------
+
+    def _decrypt(self, data: bytes) -> bytes:
+        """Plaintext from wire bytes; queue what TLS answers (handshake, tickets)."""
+        assert self._tls is not None
+        try:
+            plain = self._tls.receive(data)
+        except ssl.SSLError as exc:
+            why = f"TLS failed: {exc.reason or exc}"
+            log.info("%s on %s: %s", self.address, self.channel, why)
+            self._fail(LeaveReason.ERROR, why)
+            return b""
+        answer = self._tls.wire()
+        if answer:
+            self._outbox += answer
+            self._reactor.mark_dirty(self)
+        return plain
+
+    def _refuse_wrong_layer(self) -> None:
+        """Plain bytes on a TLS port, or a TLS hello on a plain one: say so in plain text,
+        so the client shows a clear error instead of waiting."""
+        text = NEEDS_TLS if self._tls is not None else NO_TLS
+        log.info("%s on %s: refused: %s", self.address, self.channel, text)
+        self._tls = None
+        error = {"type": FrameType.ERROR, "code": ErrorCode.BAD_FRAME, "text": text}
+        self._outbox += encode(error)  # even when closing already: it is all it can read
+        self._reactor.mark_dirty(self)
+        self.close_soon()
 
     def _fail(self, reason: LeaveReason, why: str) -> None:
         """Report the peer lost, once, from the loop rather than mid-broadcast."""
@@ -200,6 +256,66 @@ class Peer:
         else:
             self._reactor.unregister(self.sock)
         self._watching = wanted
+
+
+class _Tls:
+    """The TLS state of one server-side connection, sans-IO: wire bytes in and out of
+    memory buffers. ``ssl.SSLError`` means the link is unusable."""
+
+    def __init__(self, context: ssl.SSLContext) -> None:
+        self._incoming = ssl.MemoryBIO()
+        self._outgoing = ssl.MemoryBIO()
+        self._ssl = context.wrap_bio(self._incoming, self._outgoing, server_side=True)
+        self.ready = False
+        """True once the handshake is done."""
+        self._unsent = bytearray()
+        """Plaintext written before the handshake finished."""
+        self._closing = False
+
+    def receive(self, data: bytes) -> bytes:
+        """Feed bytes from the socket; return the plaintext they complete."""
+        self._incoming.write(data)
+        if not self.ready:
+            try:
+                self._ssl.do_handshake()
+            except ssl.SSLWantReadError:
+                return b""
+            self.ready = True
+            if self._unsent:
+                self._ssl.write(self._unsent)
+                self._unsent.clear()
+            if self._closing:
+                self._unwrap()
+        if self._closing:
+            return b""
+        plain = bytearray()
+        with contextlib.suppress(ssl.SSLWantReadError, ssl.SSLZeroReturnError):
+            while chunk := self._ssl.read(READ_CHUNK):
+                plain += chunk
+        return bytes(plain)
+
+    def send(self, data: bytes) -> None:
+        """Encrypt ``data`` for ``wire``; held back until the handshake is done."""
+        if self.ready:
+            self._ssl.write(data)
+        else:
+            self._unsent += data
+
+    def close(self) -> bytes:
+        """End TLS politely (close_notify), now or once the handshake is done; returns
+        the wire bytes to send."""
+        self._closing = True
+        if self.ready:
+            self._unwrap()
+        return self.wire()
+
+    def _unwrap(self) -> None:
+        with contextlib.suppress(ssl.SSLError):  # close_notify is out; no need to await theirs
+            self._ssl.unwrap()
+
+    def wire(self) -> bytes:
+        """Encrypted bytes waiting to be sent."""
+        return self._outgoing.read()
 
 
 def _format_address(sock: socket.socket) -> str:

@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import logging
+import math
 import re
 import secrets
 import sqlite3
 import time
-from collections import deque
+from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
+from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tuichat.net.codec import Decoded, ProtocolError, encode
@@ -40,12 +42,14 @@ from tuichat.net.frames import (
     text_problem,
 )
 from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
+from tuichat.server.limits import AuthThrottle, LineLimit, Verdict
 from tuichat.server.packing import newest_within, pack_list
 from tuichat.server.peer import Peer
 from tuichat.server.session import Session
 
 if TYPE_CHECKING:
     import socket
+    import ssl
 
     from tuichat.server.admin import Admin
     from tuichat.server.config import ServerConfig
@@ -79,6 +83,7 @@ class Room:
         console_avatar: str,
         admin_password: str,
         executor: Executor,
+        tls: ssl.SSLContext | None = None,
     ) -> None:
         self.config = config
         self.reactor = reactor
@@ -87,10 +92,15 @@ class Room:
         self.console_avatar = console_avatar
         self.admin_password = admin_password
         self._executor = executor
+        self._tls = tls
         self.sessions: dict[str, Session] = {}
         self._by_token: dict[str, Session] = {}
-        self._peers: set[Peer] = set()
-        """Every open connection, joined or not, so a stop can close them all."""
+        self._peers: dict[Peer, str] = {}
+        """Every open connection, joined or not, so a stop can close them all; with the
+        host it comes from, for the per-address limit."""
+        self._per_host: Counter[str] = Counter()
+        self._line_limits: dict[Session, LineLimit] = {}
+        self._auth = AuthThrottle(config.auth_max_failures, config.auth_lockout)
         self.admin: Admin | None = None
         self._handlers: dict[tuple[Channel, str], Handler] = {
             (Channel.RECV, FrameType.HELLO): self._hello,
@@ -109,8 +119,8 @@ class Room:
 
     def accept(self, sock: socket.socket, channel: Channel) -> Peer:
         """Take a newly accepted socket into the room's care."""
-        peer = Peer(sock, channel, self.reactor, self, self.config.queue_limit)
-        self._peers.add(peer)
+        peer = Peer(sock, channel, self.reactor, self, self.config.queue_limit, self._tls)
+        self._admit(peer)
         frame_log.debug("%s connected on %s", peer.address, channel)
         return peer
 
@@ -152,6 +162,45 @@ class Room:
             frame_log.debug("%s on %s gone before joining: %s", peer.address, peer.channel, why)
             peer.close()
 
+    def _admit(self, peer: Peer) -> None:
+        """Count a new connection; over a limit refuse it, else start its set-up clock."""
+        host = _peer_host(peer)
+        self._peers[peer] = host
+        self._per_host[host] += 1
+        refusal = self._connection_refusal(host)
+        if refusal is not None:
+            log.info("refused a connection from %s on %s: %s", peer.address, peer.channel, refusal)
+            self._send_error(peer, ErrorCode.SERVER_FULL, refusal)
+            self._close_peer(peer)
+        elif self.config.setup_timeout > 0:
+            self.reactor.call_later(self.config.setup_timeout, partial(self._setup_expired, peer))
+
+    def _connection_refusal(self, host: str) -> str | None:
+        """Why one more connection from ``host`` (already counted) is too many, if it is."""
+        per_host, total = self.config.max_per_address, self.config.max_connections
+        if (per_host and self._per_host[host] > per_host) or (total and len(self._peers) > total):
+            self._forget_closed()  # recount: some may have closed since the last tick
+        if per_host and self._per_host[host] > per_host:
+            return f"too many connections from your address (at most {per_host:,}); try later"
+        if total and len(self._peers) > total:
+            return f"the server is full ({total:,} connections); try again later"
+        return None
+
+    def _forget_closed(self) -> None:
+        """Stop counting connections that have closed."""
+        for peer in [peer for peer in self._peers if peer.closed]:
+            host = self._peers.pop(peer)
+            self._per_host[host] -= 1
+            if not self._per_host[host]:
+                del self._per_host[host]
+
+    def _setup_expired(self, peer: Peer) -> None:
+        """A connection had ``setup_timeout`` seconds for ``hello`` or ``attach``."""
+        if peer.session is None and not peer.closing:
+            log.info("%s on %s sent no %s within %g s; closed", peer.address, peer.channel,
+                     _SETUP_FRAME[peer.channel], self.config.setup_timeout)
+            self._close_peer(peer)
+
     # -- session set-up --------------------------------------------------------------------
 
     def _hello(self, peer: Peer, decoded: Decoded) -> None:
@@ -159,7 +208,7 @@ class Room:
         if peer.session is not None:
             self._send_error(peer, ErrorCode.UNKNOWN_TYPE, "hello was already received")
             return
-        refusal = self._hello_refusal(frame)
+        refusal = self._hello_refusal(frame, self._peers[peer])
         if refusal is not None:
             code, text = refusal
             log.info("refused %s from %s: %s", _brief_name(frame), peer.address, text)
@@ -172,11 +221,18 @@ class Room:
         if is_sha256(wanted_avatar) and wanted_avatar in self.avatars:
             session.avatar = wanted_avatar
         admin_password = frame.get("admin_password")
+        admin_wait = (
+            self._auth.retry_after(self._peers[peer]) if admin_password is not None else 0.0
+        )
         failed_admin = False
-        if admin_password is not None:
+        if admin_password is not None and not admin_wait:
             session.admin = passwords_match(admin_password, self.admin_password)
             failed_admin = not session.admin
         peer.session = session
+        config = self.config
+        self._line_limits[session] = LineLimit(
+            config.rate_burst, config.rate_per_second, config.rate_abuse_limit
+        )
         self._welcome(session, frame.get("since"))
         self.sessions[session.key] = session
         self._by_token[session.token] = session
@@ -185,7 +241,11 @@ class Room:
         )
         if failed_admin:
             log.warning("wrong admin password in hello from %s (%s)", name, peer.address)
+            self._password_failed(name, self._peers[peer])
             self.notice(session, "Wrong admin password: you joined without admin rights.", "error")
+        elif admin_wait:
+            self.notice(session, f"{_throttled(admin_wait).capitalize()}: you joined without "
+                        "admin rights.", "error")
         log.info(
             "%s joined from %s%s (%d here)",
             name,
@@ -193,8 +253,10 @@ class Room:
             " as admin" if session.admin else "",
             len(self.sessions),
         )
+        if config.setup_timeout > 0:
+            self.reactor.call_later(config.setup_timeout, partial(self._attach_expired, session))
 
-    def _hello_refusal(self, frame: Frame) -> tuple[ErrorCode, str] | None:
+    def _hello_refusal(self, frame: Frame, host: str) -> tuple[ErrorCode, str] | None:
         version = frame.get("version")
         if isinstance(version, bool) or not isinstance(version, int):
             return ErrorCode.BAD_VERSION, (
@@ -212,10 +274,11 @@ class Room:
         if problem is not None:
             return ErrorCode.BAD_NAME, problem
         assert isinstance(name, str)
-        if self.config.password is not None and not passwords_match(
-            frame.get("password"), self.config.password
-        ):
-            return ErrorCode.BAD_PASSWORD, "this server needs the right join password"
+        if self.config.password is not None:
+            problem = self._join_password_problem(name, host, frame.get("password"),
+                                                  self.config.password)
+            if problem is not None:
+                return ErrorCode.BAD_PASSWORD, problem
         if name.casefold() in self.sessions:
             return ErrorCode.NAME_TAKEN, f"{name!r} is already here; choose another name"
         if len(self.sessions) >= self.config.max_clients:
@@ -223,6 +286,27 @@ class Room:
                 f"the server is full ({self.config.max_clients:,} users); try again later"
             )
         return None
+
+    def _join_password_problem(
+        self, name: str, host: str, given: object, expected: str
+    ) -> str | None:
+        """Why ``given`` does not let ``name`` in; a wrong one counts against ``host``, and a
+        throttled ``host`` is refused without a look at the password."""
+        wait = self._auth.retry_after(host)
+        if wait:
+            return f"{_throttled(wait)} (the password was not checked)"
+        if passwords_match(given, expected):
+            return None
+        if given is not None:
+            log.warning("wrong join password from %s (%s)", name, host)
+            self._password_failed(name, host)
+        return "this server needs the right join password"
+
+    def _password_failed(self, name: str, host: str) -> None:
+        """Count a wrong password against ``host``; log it when that locks the address out."""
+        if self._auth.fail(host):
+            log.warning("too many wrong passwords from %s (the last as %s): its passwords are "
+                        "refused for %g s", host, name, self.config.auth_lockout)
 
     def _welcome(self, session: Session, since: object) -> None:
         """Send ``welcome``, then whatever of users and history did not fit into it."""
@@ -286,6 +370,17 @@ class Room:
         session.last_heard = time.monotonic()
         self._write(peer, {"type": FrameType.ATTACHED, "channel": peer.channel.value})
 
+    def _attach_expired(self, session: Session) -> None:
+        """A joined session had ``setup_timeout`` seconds to attach send and image."""
+        missing = [channel.value for channel in (Channel.SEND, Channel.IMAGE)
+                   if session.peer(channel) is None]
+        if session.ended or not missing:
+            return
+        what = f"{' and '.join(missing)} channel{'s' if len(missing) > 1 else ''}"
+        why = f"no {what} attached within {self.config.setup_timeout:g} s"
+        self.notice(session, f"Disconnected: {why}.", "error")
+        self.end_session(session, LeaveReason.TIMEOUT, why)
+
     def _fail_setup(self, peer: Peer, kind: str) -> None:
         """A frame before ``hello``/``attach``: the set-up order was broken."""
         if peer.channel is Channel.RECV:
@@ -306,6 +401,8 @@ class Room:
         session: Session = peer.session
         frame = decoded.frame
         text, ref = frame.get("text"), frame.get("ref")
+        if not self._within_rate(session, ref if is_ref(ref) else None):
+            return
         if ref is not None and not is_ref(ref):
             self.notice(session, "ref must be an integer or a string of at most 64 characters",
                         "error")
@@ -328,6 +425,8 @@ class Room:
     def _command(self, peer: Peer, decoded: Decoded) -> None:
         line = decoded.frame.get("line")
         session: Session = peer.session
+        if not self._within_rate(session):
+            return
         if not isinstance(line, str) or text_problem(line) is not None:
             self.notice(session, "command must be a line of text", "error")
         elif is_admin_line(line):
@@ -338,9 +437,37 @@ class Room:
                 session, f"Unknown command {first!r}. Admin commands: admin -h", "error"
             )
 
+    def _within_rate(self, session: Session, ref: Any = None) -> bool:
+        """Spend the session's allowance for one ``say`` or ``command``; over the rate,
+        refuse it, and end a session that keeps flooding (leave reason ``kicked``)."""
+        verdict = self._line_limits[session].check()
+        if verdict is Verdict.PASS:
+            return True
+        config = self.config
+        lines = f"{config.rate_burst} line{'s' if config.rate_burst != 1 else ''}"
+        self.notice(session, f"Slow down: at most {lines} at once and "
+                    f"{config.rate_per_second:g} per second.", "error", ref=ref)
+        if verdict is Verdict.CUT_OFF:
+            why = f"{config.rate_abuse_limit} lines refused within a minute"
+            log.warning("%s (%s) flooded: %s", session.name, session.address, why)
+            self.notice(session, f"Disconnected for flooding: {why}.", "error")
+            self.end_session(session, LeaveReason.KICKED, f"flooding: {why}")
+        return False
+
     def _run_admin(self, session: Session, line: str) -> None:
+        """Run an admin line; ``admin -a`` guesses are throttled per address like hellos."""
         assert self.admin is not None
+        host = self._peers[session.recv]
+        guess = not session.admin and _is_admin_login(line)
+        wait = self._auth.retry_after(host) if guess else 0.0
+        if wait:
+            log.info("admin -a from %s (%s) refused unchecked: too many wrong passwords",
+                     session.name, session.address)
+            self.notice(session, _throttled(wait).capitalize(), "error")
+            return
         self.admin.handle(session, line)
+        if guess and not session.admin:  # the admin found the password wrong (and logged it)
+            self._password_failed(session.name, host)
 
     def post(
         self,
@@ -440,7 +567,7 @@ class Room:
         assert session.image is not None
         if error is None:
             try:
-                self.avatars.put(data)
+                self.avatars.put(data, keep=self._avatars_in_use())
             except OSError as exc:
                 log.error("could not store an avatar: %s", exc)
                 error = AvatarError("the server could not store the image")
@@ -454,6 +581,11 @@ class Room:
         session.avatar = sha
         self.broadcast({"type": FrameType.AVATAR_CHANGED, "name": session.name, "avatar": sha})
         log.info("%s set avatar %s", session.name, sha[:12])
+
+    def _avatars_in_use(self) -> set[str]:
+        """What a full avatar store must keep: Console's avatar and everyone's present."""
+        used = {session.avatar for session in self.sessions.values()}
+        return {avatar for avatar in used if avatar is not None} | {self.console_avatar}
 
     def _get_avatar(self, peer: Peer, decoded: Decoded) -> None:
         sha = decoded.frame.get("sha256")
@@ -487,8 +619,7 @@ class Room:
         for peer in list(self._peers):
             if peer.expired(now):
                 peer.close()
-            if peer.closed:
-                self._peers.discard(peer)
+        self._forget_closed()
 
     def end_session(self, session: Session, reason: LeaveReason, why: str) -> None:
         """Close a session's connections and tell the others it left."""
@@ -498,6 +629,7 @@ class Room:
         if self.sessions.get(session.key) is session:
             del self.sessions[session.key]
         self._by_token.pop(session.token, None)
+        self._line_limits.pop(session, None)
         for peer in session.peers():
             self._close_peer(peer)
         self.broadcast({"type": FrameType.LEAVE, "name": session.name, "reason": reason.value})
@@ -510,6 +642,7 @@ class Room:
             session.ended = True
         self.sessions.clear()
         self._by_token.clear()
+        self._line_limits.clear()
         for peer in self._peers:
             peer.close_soon()
 
@@ -523,6 +656,7 @@ class Room:
         for peer in self._peers:
             peer.close()
         self._peers.clear()
+        self._per_host.clear()
 
     # -- helpers ---------------------------------------------------------------------------
 
@@ -571,6 +705,25 @@ def _masked(key: str, value: Any) -> Any:
 
 
 _ADMIN_LOGIN = re.compile(r"\s*admin\s+-a\b")
+
+
+def _is_admin_login(line: str) -> bool:
+    """True for ``admin -a PASSWORD`` with a password given: the one line that guesses."""
+    words = line.split(maxsplit=2)
+    return len(words) == 3 and words[:2] == ["admin", "-a"]
+
+
+def _throttled(wait: float) -> str:
+    """Why a password was not even checked, and for how long that goes on."""
+    return f"too many wrong passwords from your address; try again in {math.ceil(wait)} s"
+
+
+def _peer_host(peer: Peer) -> str:
+    """The address a connection comes from, without the port: what per-address limits count."""
+    try:
+        return str(peer.sock.getpeername()[0])
+    except OSError:
+        return peer.address
 
 
 def _brief_name(frame: Frame) -> str:

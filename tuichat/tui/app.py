@@ -12,6 +12,7 @@ import logging
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from tuichat.net.commands import ADMIN_COMMANDS, AdminCommand
+from tuichat.net.tls import KnownHosts, TlsClientConfig
 from tuichat.tui import STYLESHEET
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceError, choose_avatar
@@ -28,6 +30,7 @@ from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugRecord, PaneHandler
 from tuichat.tui.settings import Settings
 from tuichat.tui.slash import SLASH_COMMANDS
+from tuichat.tui.trust_screen import TrustScreen
 
 if TYPE_CHECKING:
     # Loaded when first needed, so the first screen is drawn sooner: the chat side when
@@ -74,7 +77,8 @@ class TuichatApp(App[int]):
     def __init__(self, settings: Settings, *, connect_now: bool,
                  hosted: HostedServer | None = None, clock: Callable[[], float] = time.time,
                  avatar_cache: AvatarDiskCache | None = None,
-                 reconnect_delay: float | None = None, cwd: Path | None = None) -> None:
+                 reconnect_delay: float | None = None, cwd: Path | None = None,
+                 known_hosts: KnownHosts | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.hosted = hosted
@@ -88,6 +92,8 @@ class TuichatApp(App[int]):
         self._connect_now = connect_now
         self._reconnect_delay = reconnect_delay
         self._cwd = cwd or Path.cwd()
+        self._known_hosts = known_hosts or KnownHosts()
+        self._trust_questions: list[Future[bool]] = []
         self._log_handler = PaneHandler(self._post_debug_line)
 
     # -- lifecycle --------------------------------------------------------------------------
@@ -103,7 +109,21 @@ class TuichatApp(App[int]):
         else:
             self.push_screen(ConnectScreen(self.settings, note=self._hosting_note(), cwd=self._cwd))
 
+    def _ask_trust(self, host: str, port: int, fingerprint: str) -> bool:
+        """Ask the user about an unknown certificate (called on the link's thread)."""
+        answer: Future[bool] = Future()
+        self._trust_questions.append(answer)
+        try:
+            self.call_from_thread(self.push_screen, TrustScreen(host, port, fingerprint),
+                                  answer.set_result)
+        except RuntimeError:  # the app is no longer running
+            return False
+        return answer.result()
+
     def on_unmount(self) -> None:
+        for question in self._trust_questions:  # nobody is left to answer
+            if not question.done():
+                question.set_result(False)
         for name in ("tuichat.tui", "tuichat.net"):
             logging.getLogger(name).removeHandler(self._log_handler)
         if self.link is not None:
@@ -123,9 +143,11 @@ class TuichatApp(App[int]):
         self.record_debug(f"avatar: {avatar.source}")
         own = hashlib.sha256(avatar.png).hexdigest()
         self.book.arrived(own, avatar.png)  # our own picture is never fetched back
+        tls = TlsClientConfig(settings.tls_ca, self._known_hosts, self._ask_trust) \
+            if settings.tls else None
         target = Target(settings.host, settings.name, settings.port_send, settings.port_recv,
                         settings.image_port, settings.password, settings.admin_password,
-                        avatar.png)
+                        avatar.png, tls)
         delay = FIRST_DELAY if self._reconnect_delay is None else self._reconnect_delay
         self.link = ChatLink(target, self._post_link_event, first_delay=delay)
         self.book.set_fetch(self.link.fetch_avatar)

@@ -14,6 +14,7 @@ from logging.handlers import RotatingFileHandler
 from pathlib import Path
 
 from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND
+from tuichat.net.tls import KnownHosts
 from tuichat.server.app import Server, StartupError
 from tuichat.server.config import ServerConfig, ensure_admin_password
 from tuichat.tui.settings import Settings
@@ -94,6 +95,7 @@ def host_server(
         sde=sde,
         admin_password=settings.admin_password,
         password=settings.password,
+        tls=settings.tls,
     )
     if data_dir is not None:
         config.data_dir = data_dir
@@ -118,6 +120,8 @@ def host_server(
     settings.port_send, settings.port_recv = ports.send, ports.recv
     settings.port_image = None if ports.image == ports.recv + 1 else ports.image
     settings.admin_password = admin_password
+    if server.tls_fingerprint is not None:  # our own server: no need to ask whether to trust it
+        KnownHosts().pin(settings.host, ports.recv, server.tls_fingerprint)
     return HostedServer(server, admin_password, listen, config.data_dir / LOG_FILE, route)
 
 

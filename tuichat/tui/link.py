@@ -26,6 +26,7 @@ from tuichat.net.client import (
     ServerError,
 )
 from tuichat.net.frames import Channel, Frame
+from tuichat.net.tls import CertificateChanged, TlsClientConfig, TlsError, Untrusted
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,7 @@ class Target:
     password: str | None = None
     admin_password: str | None = None
     avatar_png: bytes | None = None
+    tls: TlsClientConfig | None = None
 
     @property
     def avatar_sha(self) -> str | None:
@@ -129,6 +131,8 @@ EventSink = Callable[[LinkEvent], None]
 
 FATAL_ON_REJOIN = (BadName, BadPassword, BadVersion)
 """Errors that retrying cannot cure. ``name_taken`` can: the old session is still ending."""
+NEVER_RETRIED = (CertificateChanged, Untrusted)
+"""A changed or refused certificate is the user's call, never the back-off's."""
 
 
 def backoff_delay(attempt: int, first: float = FIRST_DELAY) -> float:
@@ -214,6 +218,9 @@ class ChatLink:
                     self._on_event(Refused(exc.text, exc.code))
                     return
                 reason = exc.text
+            except NEVER_RETRIED as exc:
+                self._on_event(Refused(str(exc), "tls"))
+                return
             except (OSError, ConnectionError) as exc:
                 if not joined_before:
                     self._on_event(Refused(_network_words(exc, self.target), "network"))
@@ -265,7 +272,7 @@ class ChatLink:
             port_send=target.port_send, port_recv=target.port_recv,
             port_image=target.port_image, password=target.password,
             admin_password=target.admin_password, since=self._last_seq,
-            avatar=target.avatar_sha, timeout=self._timeout,
+            avatar=target.avatar_sha, timeout=self._timeout, tls=target.tls,
             on_frame=self._frame_in,
             on_sent=lambda channel, frame, size: self._on_event(FrameOut(channel, frame, size)),
         )
@@ -299,6 +306,8 @@ class ChatLink:
 
 def _network_words(exc: BaseException, target: Target) -> str:
     """A failure to reach the server, in words a user can act on."""
+    if isinstance(exc, TlsError):
+        return str(exc)
     if isinstance(exc, ConnectionRefusedError):
         return f"nobody is listening on {target.address}: is the server running?"
     if isinstance(exc, TimeoutError):

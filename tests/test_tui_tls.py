@@ -1,0 +1,72 @@
+"""The app over TLS: trust on first use asked once, remembered, and a changed key refused."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from tests.conftest import ServerFactory
+from tests.tui_helpers import chat, log_texts, make_app, on_chat, type_line, until
+from tuichat.net.tls import KnownHosts
+from tuichat.tui.connect_screen import ConnectScreen
+from tuichat.tui.trust_screen import TrustScreen
+
+SIZE = (100, 30)
+
+
+async def test_a_self_signed_server_is_trusted_once_then_remembered(
+        make_server: ServerFactory, tmp_path: Path) -> None:
+    server = make_server(tls=True)
+    known = KnownHosts(tmp_path / "known_hosts")
+    app = make_app(server, "alice", tmp_path, tls=True, known_hosts=known)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TrustScreen), "the trust question")
+        shown = str(app.screen.query_one("#trust-fingerprint").render())
+        assert shown.startswith("SHA256:")
+        await pilot.press("y")
+        await until(pilot, lambda: on_chat(app), "joined over TLS")
+        await type_line(pilot, "secret plans")
+        await until(pilot, lambda: "secret plans" in log_texts(app), "echo over TLS")
+        assert known.get("127.0.0.1", server.ports.recv) == shown
+    again = make_app(server, "bob", tmp_path, tls=True, known_hosts=known)
+    async with again.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(again), "joined without asking")
+        assert not any(isinstance(screen, TrustScreen) for screen in again.screen_stack)
+
+
+async def test_refusing_the_certificate_returns_to_the_form(make_server: ServerFactory,
+                                                            tmp_path: Path) -> None:
+    server = make_server(tls=True)
+    known = KnownHosts(tmp_path / "known_hosts")
+    app = make_app(server, "alice", tmp_path, tls=True, known_hosts=known)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TrustScreen), "the trust question")
+        await pilot.press("n")
+        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "back on the form")
+        assert app.screen.query_one("#connect-error").display
+        assert known.get("127.0.0.1", server.ports.recv) is None
+        assert not app.connected_once
+
+
+async def test_a_changed_certificate_is_refused_loudly(make_server: ServerFactory,
+                                                       tmp_path: Path) -> None:
+    first = make_server(tls=True)
+    ports, data_dir = first.ports, first.config.data_dir
+    known = KnownHosts(tmp_path / "known_hosts")
+    app = make_app(first, "alice", tmp_path, tls=True, known_hosts=known,
+                   reconnect_delay=60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, TrustScreen), "the trust question")
+        await pilot.press("y")
+        await until(pilot, lambda: on_chat(app), "joined")
+        first.stop()
+        assert first.wait(10)
+        await until(pilot, lambda: chat(app).state == "reconnecting", "lost")
+        shutil.rmtree(data_dir / "tls")  # the restarted server makes a new certificate
+        make_server(port_send=ports.send, port_recv=ports.recv, port_image=ports.image,
+                    data_dir=data_dir, tls=True)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: chat(app).state == "refused", "refused")
+        banner = str(chat(app).query_one("#banner").render())
+        assert "has CHANGED" in banner
+        assert not any(isinstance(screen, TrustScreen) for screen in app.screen_stack)
