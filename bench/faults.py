@@ -1,0 +1,186 @@
+"""The fault suite: fuzzing, slow clients and kill -9, run outside pytest, with figures.
+
+Runs the same attacks as ``tests/test_fuzz_server.py``, ``tests/test_slow_clients.py`` and
+``tests/test_durability.py`` and prints one table: fuzz cases per channel, crashes,
+tracebacks, messages lost, duplicate seqs, and a well-behaved client's round trip (``say``
+to its own echo) in a quiet room and during each attack.
+
+Run: ``.venv/bin/python bench/faults.py [--examples N | --long] [--kills N] [--json PATH]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for ``tests``
+
+from rich.console import Console
+from rich.table import Table
+
+from tests import test_durability, test_fuzz_server, test_slow_clients
+from tests.faultkit import Latency, ServerProcess, reactor_alive
+
+LONG_EXAMPLES = 100_000
+
+Figures = dict[str, Any]
+
+
+def run_fuzzing(examples: int, data_dir: Path) -> Figures:
+    """Every channel and kind of fuzz case against one in-process server."""
+    per_test = test_fuzz_server.examples_per_test(examples)
+    failures: list[str] = []
+    started = time.monotonic()
+    with test_fuzz_server.fuzz_target(data_dir) as fuzzer:
+        normal = fuzzer.probe.sample(test_slow_clients.SAMPLES)
+        for channel in test_fuzz_server.CHANNELS:
+            for kind in test_fuzz_server.KINDS:
+                try:
+                    test_fuzz_server.run_fuzz(fuzzer, channel, kind, per_test)
+                except Exception as exc:  # the falsifying example is printed by Hypothesis
+                    first = fuzzer.failures[0] if fuzzer.failures else ""
+                    failures.append(f"{channel}/{kind}: {exc}\nfirst failure: {first}")
+                    fuzzer.failures.clear()
+        crashed = not reactor_alive(fuzzer.server)
+        tracebacks = sum(1 for record in fuzzer.watch.problems if record.exc_info)
+        errors = len(fuzzer.watch.problems)
+        counts = dict(fuzzer.counts)
+        during = fuzzer.latency
+    return {
+        "cases": counts, "seconds": round(time.monotonic() - started, 1),
+        "crashes": int(crashed), "tracebacks": tracebacks, "error_records": errors,
+        "failures": failures, "latency_normal": normal, "latency_fuzzing": during,
+    }
+
+
+def run_slow_clients(data_dir: Path) -> Figures:
+    """Slowloris, then never-readers, against one server process."""
+    server = ServerProcess(data_dir, *test_slow_clients.SERVER_FLAGS)
+    server.start()
+    try:
+        normal, slowloris, attack = test_slow_clients.measure_slowloris(server)
+        normal_2, never, probe = test_slow_clients.measure_never_readers(server)
+    finally:
+        crashed = not server.running
+        exit_code = server.stop()
+    return {
+        "slowloris_connections": attack.connections, "slowloris_bytes": attack.bytes_sent,
+        "never_readers_cut_off": probe.leaves["error"], "crashes": int(crashed),
+        "exit_code": exit_code, "tracebacks": len(server.problems()),
+        "latency_normal": Latency(normal.samples + normal_2.samples),
+        "latency_slowloris": slowloris, "latency_never_readers": never,
+        "bounds_slowloris": test_slow_clients.latency_problem(normal, slowloris) or "ok",
+        "bounds_never_readers": test_slow_clients.latency_problem(normal_2, never) or "ok",
+    }
+
+
+def run_kills(kills: int, data_dir: Path, seed: int) -> Figures:
+    """Kill -9 and restart while three clients talk; compare with the history file."""
+    report = test_durability.run_durability(data_dir, kills, seed)
+    figures = report.row()
+    del figures["recovery"]  # shown as latency_recovery
+    return {**figures, "latency_recovery": report.recovery,
+            "lost_examples": report.lost[:5], "duplicate_examples": report.duplicate_seqs[:5]}
+
+
+def show(fuzz: Figures, slow: Figures, kills: Figures, command: str) -> None:
+    """Print the figures as two tables."""
+    console = Console()
+    cases = fuzz["cases"]
+    totals = Table(title="Fault suite", caption=command)
+    totals.add_column("figure")
+    totals.add_column("value", justify="right")
+    rows: list[tuple[str, object]] = [
+        ("fuzz cases, recv channel", cases.get("recv", 0)),
+        ("fuzz cases, send channel", cases.get("send", 0)),
+        ("fuzz cases, image channel", cases.get("image", 0)),
+        ("fuzz cases in all", sum(cases.values())),
+        ("fuzz failures (falsifying examples)", len(fuzz["failures"])),
+        ("server crashes", fuzz["crashes"] + slow["crashes"] + kills["crashes"]),
+        ("tracebacks in the server log", fuzz["tracebacks"] + slow["tracebacks"]
+         + kills["tracebacks"]),
+        ("error records in the server log (fuzzing)", fuzz["error_records"]),
+        ("slowloris connections held", slow["slowloris_connections"]),
+        ("never-readers cut off (leave: error)", slow["never_readers_cut_off"]),
+        ("SIGKILLs", kills["kills"]),
+        ("messages received by clients (distinct seqs)", kills["received"]),
+        ("messages lost", kills["lost"]),
+        ("duplicate seqs", kills["duplicate_seqs"]),
+        ("lines stored twice", kills["duplicate_texts"]),
+        ("messages received out of order", kills["out_of_order"]),
+        ("latency bounds, slowloris", slow["bounds_slowloris"]),
+        ("latency bounds, never-readers", slow["bounds_never_readers"]),
+    ]
+    for name, value in rows:
+        totals.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(totals)
+
+    latency = Table(title="Well-behaved client: say -> own echo (ms)")
+    for column in ("phase", "round trips", "p50", "p99", "max"):
+        latency.add_column(column, justify="left" if column == "phase" else "right")
+    phases: list[tuple[str, Latency]] = [
+        ("normal (in-process server)", fuzz["latency_normal"]),
+        ("during fuzzing (in-process server)", fuzz["latency_fuzzing"]),
+        ("normal (server process)", slow["latency_normal"]),
+        ("during slowloris", slow["latency_slowloris"]),
+        ("during never-readers, busy room", slow["latency_never_readers"]),
+        ("kill -9 until all are back", kills["latency_recovery"]),
+    ]
+    for name, figures in phases:
+        row = figures.row()
+        latency.add_row(name, f"{row['n']:,}", f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}",
+                        f"{row['max_ms']:.2f}")
+    console.print(latency)
+    for failure in fuzz["failures"]:
+        console.print(f"[red]fuzz failure:[/] {failure}", markup=True)
+
+
+def _plain(value: Any) -> Any:
+    """JSON-ready figures: latencies as their row of milliseconds."""
+    if isinstance(value, Latency):
+        return value.row()
+    if isinstance(value, dict):
+        return {key: _plain(item) for key, item in value.items()}
+    return value
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int,
+                        default=test_fuzz_server.DEFAULT_EXAMPLES, help="fuzz cases in all")
+    parser.add_argument("--long", action="store_true",
+                        help=f"{LONG_EXAMPLES:,} fuzz cases (overrides --examples)")
+    parser.add_argument("--kills", type=int, default=5, help="SIGKILL/restart rounds")
+    parser.add_argument("--seed", type=int, default=4, help="seed of the kill moments")
+    parser.add_argument("--json", type=Path, help="also write the figures here")
+    args = parser.parse_args()
+    examples = LONG_EXAMPLES if args.long else args.examples
+    phases: dict[str, Callable[[Path], Figures]] = {
+        "fuzzing": lambda where: run_fuzzing(examples, where),
+        "slow_clients": run_slow_clients,
+        "kills": lambda where: run_kills(args.kills, where, args.seed),
+    }
+    figures: dict[str, Figures] = {}
+    with tempfile.TemporaryDirectory(prefix="tuichat-faults-") as scratch:
+        for name, phase in phases.items():
+            Console(stderr=True).print(f"[dim]{name}...[/]")
+            figures[name] = phase(Path(scratch) / name)
+    command = "$ " + " ".join([".venv/bin/python", "bench/faults.py", *sys.argv[1:]])
+    show(figures["fuzzing"], figures["slow_clients"], figures["kills"], command)
+    if args.json:
+        args.json.write_text(json.dumps(_plain(figures), indent=2, default=str) + "\n")
+    fuzz, slow, kills = figures["fuzzing"], figures["slow_clients"], figures["kills"]
+    bad = [fuzz["failures"], fuzz["crashes"], fuzz["error_records"], slow["crashes"],
+           slow["tracebacks"], kills["lost"], kills["duplicate_seqs"], kills["crashes"],
+           kills["tracebacks"], kills["out_of_order"]]
+    return 1 if any(bad) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
