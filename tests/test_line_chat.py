@@ -56,7 +56,8 @@ def test_client_exits_when_the_server_shuts_down(server: Server, join: ClientFac
     assert process.stdout.readline().startswith("* joined as bot")
     watcher.inbox.wait_for(matching("join", name="bot"))
     server.stop("maintenance")
+    # stdin stays open: closing it would make the client say bye, racing the shutdown.
+    assert process.wait(timeout=WAIT) == 1
     out, err = process.communicate(timeout=WAIT)
-    assert process.returncode == 1
     assert "* server: maintenance" in out
     assert "disconnected: maintenance" in err
