@@ -17,16 +17,19 @@ from tests.tui_helpers import (
     on_chat,
     pane_text,
     settings_for,
+    showing_error,
     type_line,
     until,
 )
-from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS
+from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS, Channel
 from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import identicon
+from tuichat.tui.chat_screen import ChatScreen
 from tuichat.tui.composer import Composer
 from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugPane
+from tuichat.tui.link import FrameIn, Joined, Target
 from tuichat.tui.message_log import EntryKind
 
 SIZE = (100, 30)
@@ -211,7 +214,7 @@ async def test_a_refusal_returns_to_the_form_with_the_reason(server: Server, joi
     join("dave")
     app = make_app(server, "Dave", tmp_path)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "back on the form")
+        await until(pilot, lambda: showing_error(app), "back on the form, with the reason")
         error = app.screen.query_one("#connect-error")
         assert error.display and "already here" in str(error.render())
         assert app.screen.query_one("#name", Input).value == "Dave"
@@ -223,7 +226,7 @@ async def test_nobody_listening_is_explained(server: Server, tmp_path: Path) -> 
     app = make_app(server, "erin", tmp_path)
     app.settings.port_recv = 1  # nothing listens on port 1 here
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "back on the form")
+        await until(pilot, lambda: showing_error(app), "back on the form, with the reason")
         error = str(app.screen.query_one("#connect-error").render())
         assert "nobody is listening on 127.0.0.1:1" in error
         assert settings.port_recv != 1
@@ -353,3 +356,20 @@ async def test_slash_quit_leaves_cleanly(server: Server, join: ClientFactory,
         await until(pilot, lambda: app.return_code is not None, "the app to exit")
     assert app.return_code == 0
     watcher.inbox.wait_for(matching("leave", name="alice", reason="quit"))
+
+
+async def test_events_before_the_screen_is_built_are_applied_in_order(
+        server: Server, join: ClientFactory, tmp_path: Path) -> None:
+    # The link can join before Textual has composed the chat screen.
+    bob = join("bob")
+    app = make_app(server, "alice", tmp_path, connect_now=False)
+    async with app.run_test(size=SIZE) as pilot:
+        target = Target("127.0.0.1", "bob", 1, 2, 3)
+        screen = ChatScreen(target, app.book, lambda: None, clock=app.clock)
+        app.push_screen(screen)
+        screen.handle(Joined(bob.conn.welcome, rejoined=False))  # not mounted yet
+        screen.handle(FrameIn(Channel.RECV, {"type": "join", "name": "carol",
+                                             "avatar": None, "admin": False}, None))
+        await until(pilot, lambda: screen.state == "connected", "the early join applied")
+        assert screen.roster.names == ["bob", "carol"]
+        assert "carol joined" in [entry.text for entry in screen.log_view.entries]

@@ -6,9 +6,8 @@ import shutil
 from pathlib import Path
 
 from tests.conftest import ServerFactory
-from tests.tui_helpers import chat, log_texts, make_app, on_chat, type_line, until
+from tests.tui_helpers import chat, log_texts, make_app, on_chat, showing_error, type_line, until
 from tuichat.net.tls import KnownHosts
-from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.trust_screen import TrustScreen
 
 SIZE = (100, 30)
@@ -42,7 +41,7 @@ async def test_refusing_the_certificate_returns_to_the_form(make_server: ServerF
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: isinstance(app.screen, TrustScreen), "the trust question")
         await pilot.press("n")
-        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "back on the form")
+        await until(pilot, lambda: showing_error(app), "back on the form, with the reason")
         assert app.screen.query_one("#connect-error").display
         assert known.get("127.0.0.1", server.ports.recv) is None
         assert not app.connected_once

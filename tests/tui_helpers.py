@@ -17,6 +17,7 @@ from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import AvatarDiskCache
 from tuichat.tui.chat_screen import ChatScreen
 from tuichat.tui.composer import Composer
+from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugPane
 from tuichat.tui.settings import Settings
 
@@ -60,6 +61,14 @@ def chat(app: App[Any]) -> ChatScreen:
 def on_chat(app: TuichatApp) -> bool:
     return isinstance(app.screen, ChatScreen) and app.screen.state == "connected"
 
+
+def showing_error(app: TuichatApp) -> bool:
+    """The connect screen is up, mounted, and shows its error line."""
+    screen = app.screen
+    if not isinstance(screen, ConnectScreen):
+        return False
+    errors = screen.query("#connect-error")
+    return bool(errors) and errors.first().display
 
 def log_text(app: TuichatApp) -> str:
     """Everything in the message log, as plain text rows joined by newlines."""

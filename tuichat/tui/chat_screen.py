@@ -104,6 +104,9 @@ class ChatScreen(Screen[None]):
         self._last_seq = 0
         self._shutdown_text = ""
         self._cause = ""
+        self._early: list[LinkEvent] | None = []
+        """Events that came before the widgets existed (the link can be faster than
+        composing the screen); applied in order on mount. None once mounted."""
         self._debug_records = debug_records
         """Everything the debug pane would show; the pane is built when first opened."""
 
@@ -122,8 +125,10 @@ class ChatScreen(Screen[None]):
     def on_mount(self) -> None:
         self.query_one("#banner").display = False
         self.query_one(Composer).focus()
+        early, self._early = self._early or [], None
+        for event in early:
+            self.handle(event)
         self._update_status()
-
 
     def on_resize(self, event: events.Resize) -> None:
         """Below 60 columns the user list gives its room to the log."""
@@ -137,6 +142,9 @@ class ChatScreen(Screen[None]):
 
     def handle(self, event: LinkEvent) -> None:
         """Apply one event from the link (on the UI thread)."""
+        if self._early is not None:
+            self._early.append(event)
+            return
         if isinstance(event, FrameIn):
             self.apply_frame(event.frame)
         elif isinstance(event, Joined):
