@@ -7,6 +7,7 @@ one per stored message, survives restarts, and is never reused, even after delet
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -69,13 +70,24 @@ class History:
         return seq
 
     def append(
-        self, sender: str, text: str, avatar: str | None, ts: float | None = None
+        self, sender: str, text: str, avatar: str | None, ts: float | None = None,
+        *, commit: bool = True,
     ) -> Message:
-        """Store a message (``ts`` defaults to now) and return it; committed on return."""
+        """Store a message (``ts`` defaults to now) and return it.
+
+        With ``commit=False`` the row joins the open transaction, to be made durable by
+        ``commit`` (the server commits once per loop pass, before anything is sent).
+        """
         when = time.time() if ts is None else ts
-        with self._db:
-            seq = self._insert(when, sender, text, avatar)
+        seq = self._insert(when, sender, text, avatar)
+        if commit:
+            self._db.commit()
         return Message(seq, when, sender, text, avatar)
+
+    def commit(self) -> None:
+        """Make every appended message durable (nothing to do when none is pending)."""
+        if self._db.in_transaction:
+            self._db.commit()
 
     def recent(self, limit: int = WELCOME_HISTORY) -> list[Message]:
         """The newest ``limit`` messages, oldest first."""
@@ -123,5 +135,7 @@ class History:
             ]
 
     def close(self) -> None:
-        """Close the database; the history object is unusable afterwards."""
+        """Commit what is pending and close (again: nothing); unusable afterwards."""
+        with contextlib.suppress(sqlite3.ProgrammingError):  # already closed
+            self.commit()
         self._db.close()

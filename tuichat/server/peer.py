@@ -93,7 +93,7 @@ class Peer:
 
     def write(self, data: bytes) -> None:
         """Queue bytes for the client; an overflowing outbox ends the peer."""
-        if self.closing or self._failed:
+        if self._closing_deadline is not None or self.closed or self._failed:
             return
         if self._tls is not None:
             self._tls.send(data)
@@ -118,10 +118,12 @@ class Peer:
             self._outbox.clear()
             self._fail(LeaveReason.ERROR, f"send failed: {exc.strerror or exc}")
             return
-        if (self._closing_deadline is not None and not self._outbox
-                and (self._tls is None or self._tls.ready)):
-            with contextlib.suppress(OSError):
-                self.sock.shutdown(socket.SHUT_WR)
+        if self._closing_deadline is not None:
+            if not self._outbox and (self._tls is None or self._tls.ready):
+                with contextlib.suppress(OSError):
+                    self.sock.shutdown(socket.SHUT_WR)
+        elif not self._outbox and self._watching == selectors.EVENT_READ and self._reading:
+            return  # the common case after a broadcast: all sent, nothing to re-register
         self._watch()
 
     def close_soon(self) -> None:

@@ -46,6 +46,8 @@ class Reactor:
         self._timers: list[tuple[float, int, Callable[[], object]]] = []
         self._timer_ids = itertools.count()
         self._dirty: dict[Flushable, None] = {}
+        self.before_flush: list[Callable[[], None]] = []
+        """Run before queued output is sent, e.g. to commit what it reports."""
         self._stopping = False
         self.thread: threading.Thread | None = None
 
@@ -133,10 +135,25 @@ class Reactor:
             self._guarded(call)
 
     def _flush_dirty(self) -> None:
+        # The hot loop of every broadcast: one try around the loop rather than per peer
+        # (a failing peer is logged and the loop goes on with the next one).
+        try:
+            for hook in self.before_flush:
+                hook()
+        except Exception:  # e.g. the disk is full: send nothing that is not durable yet
+            log.exception("could not prepare output; it stays queued")
+            return
         while self._dirty:
             dirty, self._dirty = self._dirty, {}
-            for peer in dirty:
-                self._guarded(peer.flush)
+            peers = iter(dirty)
+            while True:
+                try:
+                    for peer in peers:
+                        peer.flush()
+                except Exception:
+                    log.exception("internal error in the server loop (the server goes on)")
+                else:
+                    break
 
     def _drain_wakeups(self, _events: int) -> None:
         with contextlib.suppress(BlockingIOError):

@@ -88,6 +88,7 @@ class Room:
         self.config = config
         self.reactor = reactor
         self.history = history
+        reactor.before_flush.append(history.commit)
         self.avatars = avatars
         self.console_avatar = console_avatar
         self.admin_password = admin_password
@@ -478,7 +479,8 @@ class Room:
         ref: Any = None,
     ) -> Message:
         """Store a message, then send it to everyone; the sender's copy carries ``ref``."""
-        message = self.history.append(sender, text, avatar)
+        # Committed with the rest of this loop pass, before any of it is sent.
+        message = self.history.append(sender, text, avatar, commit=False)
         frame = message.to_frame()
         data = encode(frame)
         for session in list(self.sessions.values()):
