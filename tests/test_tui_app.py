@@ -280,7 +280,7 @@ async def test_palette_lists_commands_with_descriptions(server: Server, tmp_path
         commands["admin -h"].callback()
         await until(pilot, lambda: "Admin commands:" in log_text(app), "admin -h reply")
         commands["/help"].callback()
-        await pilot.pause()
+        await until(pilot, lambda: bool(app.screen.query("#help-text")), "the help drawn")
         assert type(app.screen).__name__ == "HelpScreen"
         help_text = app.screen.query_one("#help-text")
         assert help_text.size.width >= 60 and help_text.size.height >= 20

@@ -8,9 +8,15 @@ from pathlib import Path
 from tests.conftest import ServerFactory
 from tests.tui_helpers import chat, log_texts, make_app, on_chat, showing_error, type_line, until
 from tuichat.net.tls import KnownHosts
+from tuichat.tui.app import TuichatApp
 from tuichat.tui.trust_screen import TrustScreen
 
 SIZE = (100, 30)
+
+
+def asking_trust(app: TuichatApp) -> bool:
+    """The trust question is up and drawn (its fingerprint line exists)."""
+    return isinstance(app.screen, TrustScreen) and bool(app.screen.query("#trust-fingerprint"))
 
 
 async def test_a_self_signed_server_is_trusted_once_then_remembered(
@@ -19,7 +25,7 @@ async def test_a_self_signed_server_is_trusted_once_then_remembered(
     known = KnownHosts(tmp_path / "known_hosts")
     app = make_app(server, "alice", tmp_path, tls=True, known_hosts=known)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TrustScreen), "the trust question")
+        await until(pilot, lambda: asking_trust(app), "the trust question")
         shown = str(app.screen.query_one("#trust-fingerprint").render())
         assert shown.startswith("SHA256:")
         await pilot.press("y")
@@ -39,7 +45,7 @@ async def test_refusing_the_certificate_returns_to_the_form(make_server: ServerF
     known = KnownHosts(tmp_path / "known_hosts")
     app = make_app(server, "alice", tmp_path, tls=True, known_hosts=known)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TrustScreen), "the trust question")
+        await until(pilot, lambda: asking_trust(app), "the trust question")
         await pilot.press("n")
         await until(pilot, lambda: showing_error(app), "back on the form, with the reason")
         assert app.screen.query_one("#connect-error").display
@@ -55,7 +61,7 @@ async def test_a_changed_certificate_is_refused_loudly(make_server: ServerFactor
     app = make_app(first, "alice", tmp_path, tls=True, known_hosts=known,
                    reconnect_delay=60.0)
     async with app.run_test(size=SIZE) as pilot:
-        await until(pilot, lambda: isinstance(app.screen, TrustScreen), "the trust question")
+        await until(pilot, lambda: asking_trust(app), "the trust question")
         await pilot.press("y")
         await until(pilot, lambda: on_chat(app), "joined")
         first.stop()

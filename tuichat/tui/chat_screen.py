@@ -9,6 +9,7 @@ from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
+from textual.css.query import NoMatches
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widgets import Static, TextArea
@@ -107,6 +108,7 @@ class ChatScreen(Screen[None]):
         self._early: list[LinkEvent] | None = []
         """Events that came before the widgets existed (the link can be faster than
         composing the screen); applied in order on mount. None once mounted."""
+        self._gone = False
         self._debug_records = debug_records
         """Everything the debug pane would show; the pane is built when first opened."""
 
@@ -130,6 +132,9 @@ class ChatScreen(Screen[None]):
             self.handle(event)
         self._update_status()
 
+    def on_unmount(self) -> None:
+        self._gone = True
+
     def on_resize(self, event: events.Resize) -> None:
         """Below 60 columns the user list gives its room to the log."""
         self.set_class(event.size.width < NARROW_BELOW, "narrow")
@@ -142,9 +147,17 @@ class ChatScreen(Screen[None]):
 
     def handle(self, event: LinkEvent) -> None:
         """Apply one event from the link (on the UI thread)."""
+        if self._gone:
+            return  # the app is closing: the link's last events have nowhere to go
         if self._early is not None:
             self._early.append(event)
             return
+        try:
+            self._apply(event)
+        except NoMatches:  # torn down between two of the link's last events
+            self._gone = True
+
+    def _apply(self, event: LinkEvent) -> None:
         if isinstance(event, FrameIn):
             self.apply_frame(event.frame)
         elif isinstance(event, Joined):
