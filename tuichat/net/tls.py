@@ -8,17 +8,16 @@ certificate is refused from then on. All three channels must show the same certi
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
 import socket
 import ssl
-import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
+
+from tuichat.files import write_private
 
 TrustDecider = Callable[[str, int, str], bool]
 """Asked ``(host, port, fingerprint)`` about a certificate no CA vouches for: trust it?"""
@@ -52,23 +51,6 @@ def fingerprint(der: bytes) -> str:
     """``SHA256:AB:CD:...``, the SHA-256 of a DER certificate as ``openssl x509
     -noout -fingerprint -sha256`` shows it."""
     return "SHA256:" + hashlib.sha256(der).digest().hex(":").upper()
-
-
-def write_private(path: Path, data: bytes) -> None:
-    """Replace ``path`` with ``data`` (mode 0600) in one step: a crash leaves the old file
-    or the new one, never half of one."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    descriptor, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    try:
-        with os.fdopen(descriptor, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(temp)
-        raise
 
 
 def default_known_hosts() -> Path:

@@ -11,7 +11,6 @@ import hashlib
 import io
 import logging
 import os
-import tempfile
 import threading
 import time
 import warnings
@@ -22,6 +21,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from tuichat.files import write_private
 from tuichat.net.frames import MAX_AVATAR_SIDE, MAX_PAYLOAD_BYTES, is_sha256
 
 log = logging.getLogger("tuichat.server")
@@ -104,14 +104,7 @@ class AvatarStore:
         if path.is_file():
             self._touch(path)
             return digest
-        fd, temp = tempfile.mkstemp(dir=self._root, prefix=".", suffix=".tmp")
-        try:
-            with os.fdopen(fd, "wb") as file:
-                file.write(data)
-            os.replace(temp, path)
-        except BaseException:
-            os.unlink(temp)
-            raise
+        write_private(path, data)
         self._touch(path)
         self._size += len(data)
         if self._limit and self._size > self._limit:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import platformdirs
 
+from tuichat.files import write_private
 from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND
 
 ADMIN_TOKEN_FILE = "admin.token"
@@ -113,11 +113,6 @@ def ensure_admin_password(config: ServerConfig) -> tuple[str, str]:
         if token:
             path.chmod(0o600)
             return token, f"the token in {path}"
-    path.parent.mkdir(parents=True, exist_ok=True)
     token = secrets.token_urlsafe(24)
-    temp = path.with_name(f".{path.name}.{os.getpid()}")
-    descriptor = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8") as handle:
-        handle.write(token + "\n")
-    os.replace(temp, path)
+    write_private(path, (token + "\n").encode())
     return token, f"a new random token written to {path}"

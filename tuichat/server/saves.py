@@ -18,12 +18,12 @@ import math
 import os
 import re
 import stat
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
+from tuichat.files import write_private
 from tuichat.net.frames import CONSOLE, Message, name_problem, normalize_name, text_problem
 
 MAX_SAVE_BYTES = 16 * 1024 * 1024
@@ -168,16 +168,7 @@ class SaveDir:
         self.root.mkdir(parents=True, exist_ok=True)
         name, target = self._claim(stem)
         try:
-            handle, temp = tempfile.mkstemp(dir=self.root, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(handle, "wb") as file:
-                    file.write(data)
-                    file.flush()
-                    os.fsync(file.fileno())
-                os.replace(temp, target)
-            except BaseException:
-                os.unlink(temp)
-                raise
+            write_private(target, data)
         except BaseException:
             target.unlink(missing_ok=True)
             raise

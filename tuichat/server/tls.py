@@ -14,7 +14,8 @@ from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
 
-from tuichat.net.tls import fingerprint, write_private
+from tuichat.files import write_private
+from tuichat.net.tls import fingerprint
 from tuichat.server.config import ServerConfig
 
 log = logging.getLogger("tuichat.server")

@@ -13,7 +13,6 @@ import io
 import logging
 import os
 import stat
-import tempfile
 import threading
 import unicodedata
 import warnings
@@ -28,6 +27,7 @@ from rich_pixels import HalfcellRenderer
 from textual.cache import LRUCache
 from textual.strip import Strip
 
+from tuichat.files import write_private
 from tuichat.net.frames import MAX_AVATAR_SIDE, is_sha256
 
 log = logging.getLogger(__name__)
@@ -157,14 +157,7 @@ class AvatarDiskCache:
         digest = hashlib.sha256(data).hexdigest()
         try:
             self._root.mkdir(mode=0o700, parents=True, exist_ok=True)
-            fd, temp = tempfile.mkstemp(dir=self._root, prefix=".", suffix=".tmp")
-            try:
-                with os.fdopen(fd, "wb") as file:
-                    file.write(data)
-                os.replace(temp, self._path(digest))  # replaces a symlink, never follows it
-            except BaseException:
-                Path(temp).unlink(missing_ok=True)
-                raise
+            write_private(self._path(digest), data)
         except OSError as exc:
             log.warning("could not cache avatar %s in %s: %s", digest, self._root, exc)
         return digest

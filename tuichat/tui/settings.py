@@ -6,10 +6,7 @@ remembers between runs lives apart in ``last.toml`` in the state dir, never with
 
 from __future__ import annotations
 
-import contextlib
 import logging
-import os
-import tempfile
 import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -17,6 +14,7 @@ from typing import Any
 
 import platformdirs
 
+from tuichat.files import write_private
 from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND
 
 log = logging.getLogger(__name__)
@@ -108,17 +106,7 @@ def remember(settings: Settings) -> None:
     """
     path = state_path()
     try:
-        data = _dump(_remembered_values(settings)).encode("utf-8")
-        path.parent.mkdir(parents=True, exist_ok=True)
-        descriptor, temp = tempfile.mkstemp(dir=path.parent, prefix=".last.", suffix=".tmp")
-        try:
-            with os.fdopen(descriptor, "wb") as handle:
-                handle.write(data)
-                os.fsync(handle.fileno())
-            os.replace(temp, path)
-        finally:
-            with contextlib.suppress(FileNotFoundError):
-                os.unlink(temp)
+        write_private(path, _dump(_remembered_values(settings)).encode("utf-8"))
     except (OSError, UnicodeError) as exc:
         log.warning("could not remember the last-used values in %s: %s", path, exc)
 
