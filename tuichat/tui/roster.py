@@ -10,19 +10,22 @@ from tuichat.net.frames import Frame, FrameType
 
 @dataclass
 class Member:
-    """One user present: name, avatar hash (None: none uploaded) and admin badge."""
+    """One user present: name, avatar hash (None: none uploaded), admin badge, away text."""
 
     name: str
     avatar: str | None = None
     admin: bool = False
+    away: str | None = None
+    """Why the user is away (``/away``), or None while they are here."""
 
 
 def _member(frame: Frame) -> Member | None:
     name = frame.get("name")
     if not isinstance(name, str) or not name:
         return None
-    avatar = frame.get("avatar")
-    return Member(name, avatar if isinstance(avatar, str) else None, frame.get("admin") is True)
+    avatar, away = frame.get("avatar"), frame.get("away")
+    return Member(name, avatar if isinstance(avatar, str) else None, frame.get("admin") is True,
+                  away if isinstance(away, str) and away else None)
 
 
 class Roster:
@@ -71,6 +74,6 @@ class Roster:
             known.avatar = member.avatar
             return known
         if kind == FrameType.USER_CHANGED:
-            known.avatar, known.admin = member.avatar, member.admin
+            known.avatar, known.admin, known.away = member.avatar, member.admin, member.away
             return known
         return None
