@@ -40,7 +40,8 @@ def make_app(server: Server, name: str, tmp_path: Path, *, connect_now: bool = T
     return TuichatApp(settings_for(server, name, **options), connect_now=connect_now,
                       avatar_cache=AvatarDiskCache(home / "cache"), cwd=home,
                       reconnect_delay=reconnect_delay, clock=lambda: FIXED_NOW,
-                      known_hosts=known_hosts or KnownHosts(home / "known_hosts"))
+                      known_hosts=known_hosts or KnownHosts(home / "known_hosts"),
+                      ignore_file=home / "ignored.json")
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], what: str) -> None:

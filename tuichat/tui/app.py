@@ -29,7 +29,7 @@ from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceErr
 from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugRecord, PaneHandler
 from tuichat.tui.settings import Settings
-from tuichat.tui.slash import SLASH_COMMANDS
+from tuichat.tui.slash import SLASH_COMMANDS, SlashCommand
 from tuichat.tui.trust_screen import TrustScreen
 
 if TYPE_CHECKING:
@@ -78,7 +78,7 @@ class TuichatApp(App[int]):
                  hosted: HostedServer | None = None, clock: Callable[[], float] = time.time,
                  avatar_cache: AvatarDiskCache | None = None,
                  reconnect_delay: float | None = None, cwd: Path | None = None,
-                 known_hosts: KnownHosts | None = None) -> None:
+                 known_hosts: KnownHosts | None = None, ignore_file: Path | None = None) -> None:
         super().__init__()
         self.settings = settings
         self.hosted = hosted
@@ -93,6 +93,7 @@ class TuichatApp(App[int]):
         self._reconnect_delay = reconnect_delay
         self._cwd = cwd or Path.cwd()
         self._known_hosts = known_hosts or KnownHosts()
+        self._ignore_file = ignore_file
         self._trust_questions: list[Future[bool]] = []
         self._log_handler = PaneHandler(self._post_debug_line)
 
@@ -138,6 +139,7 @@ class TuichatApp(App[int]):
             self._show_connect(str(exc))
             return
         from tuichat.tui.chat_screen import ChatScreen
+        from tuichat.tui.ignore import IgnoreList
         from tuichat.tui.link import FIRST_DELAY, ChatLink, Target
 
         self.record_debug(f"avatar: {avatar.source}")
@@ -152,7 +154,8 @@ class TuichatApp(App[int]):
         self.link = ChatLink(target, self._post_link_event, first_delay=delay)
         self.book.set_fetch(self.link.fetch_avatar)
         self._chat = ChatScreen(target, self.book, lambda: self.link, clock=self.clock,
-                                debug_records=lambda: self.debug_backlog)
+                                debug_records=lambda: self.debug_backlog, settings=settings,
+                                ignored=IgnoreList(target.address, self._ignore_file))
         self.switch_or_push(self._chat)
         self.link.start()
 
@@ -255,11 +258,17 @@ class TuichatApp(App[int]):
         chat = self._chat
         if chat is not None and screen is chat:
             for command in SLASH_COMMANDS:
-                yield SystemCommand(command.name, command.summary,
-                                    lambda line=command.name: chat.run_line(line))
+                yield SystemCommand(command.usage, command.summary,
+                                    self._slash_action(chat, command))
             for admin in ADMIN_COMMANDS:
                 yield SystemCommand(admin.usage, admin.summary, self._admin_action(chat, admin))
         yield from super().get_system_commands(screen)
+
+    @staticmethod
+    def _slash_action(screen: ChatScreen, command: SlashCommand) -> Callable[[], None]:
+        if command.runs_at_once:
+            return lambda: screen.run_line(command.name)
+        return lambda: screen.prefill(f"{command.name} ")
 
     @staticmethod
     def _admin_action(screen: ChatScreen, admin: AdminCommand) -> Callable[[], None]:

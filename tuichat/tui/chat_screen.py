@@ -16,10 +16,19 @@ from textual.widgets import Static, TextArea
 
 from tuichat.net.client import ConnectionClosed
 from tuichat.net.commands import is_admin_line
-from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS, Frame, FrameType, text_problem
+from tuichat.net.frames import (
+    CONSOLE,
+    MAX_TEXT_CHARS,
+    Frame,
+    FrameType,
+    name_problem,
+    normalize_name,
+    text_problem,
+)
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane, DebugRecord
+from tuichat.tui.ignore import IgnoreList
 from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.link import (
     AvatarFetched,
@@ -35,7 +44,8 @@ from tuichat.tui.link import (
 )
 from tuichat.tui.message_log import EntryKind, LogEntry, MessageLog, name_style
 from tuichat.tui.roster import Member, Roster
-from tuichat.tui.slash import completion_words, find_slash, help_text
+from tuichat.tui.settings import TIME_MODES, Settings
+from tuichat.tui.slash import SlashCommand, completion_words, find_slash, help_text
 from tuichat.tui.user_list import UserList
 
 MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
@@ -51,6 +61,9 @@ LEAVE_WORDS = {
     "kicked": "was kicked",
     "shutdown": "left (server shutting down)",
 }
+SWITCHES = {"on": True, "off": False}
+TIME_WORDS = {"time": "as hours and minutes", "datetime": "with the date",
+              "off": "not at all"}
 
 
 def message_entry(frame: Frame) -> LogEntry | None:
@@ -59,9 +72,45 @@ def message_entry(frame: Frame) -> LogEntry | None:
     if not (isinstance(sender, str) and isinstance(text, str)):
         return None
     avatar = frame.get("avatar")
-    return LogEntry(EntryKind.MESSAGE, text, float(ts) if isinstance(ts, int | float) else 0.0,
+    kind = EntryKind.ACTION if frame.get("action") is True else EntryKind.MESSAGE
+    return LogEntry(kind, text, float(ts) if isinstance(ts, int | float) else 0.0,
                     sender=sender, avatar=avatar if isinstance(avatar, str) else None,
                     seq=seq if isinstance(seq, int) else None)
+
+
+def private_entry(frame: Frame) -> LogEntry | None:
+    """A log entry for a ``private`` frame, or None if the frame is malformed."""
+    sender, to, text, ts = (frame.get(key) for key in ("from", "to", "text", "ts"))
+    if not (isinstance(sender, str) and isinstance(to, str) and isinstance(text, str)):
+        return None
+    avatar = frame.get("avatar")
+    return LogEntry(EntryKind.PRIVATE, text, float(ts) if isinstance(ts, int | float) else 0.0,
+                    sender=sender, avatar=avatar if isinstance(avatar, str) else None, peer=to)
+
+
+def _ago(seconds: float) -> str:
+    """A duration in the largest whole units that matter: "3 h 5 min", "40 s"."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{secs} s"
+
+
+def _leave_words(frame: Frame) -> str:
+    """What happened to a user who left, e.g. "was kicked by alice: spam"."""
+    reason = str(frame.get("reason", "quit"))
+    words = LEAVE_WORDS.get(reason, f"left ({reason})")
+    by, text = frame.get("by"), frame.get("text")
+    if reason == "kicked" and isinstance(by, str):
+        words = f"was {'banned' if frame.get('banned') is True else 'kicked'} by {by}"
+        if isinstance(text, str) and text:
+            words += f": {text}"
+    return words
 
 
 def _seconds(delay: float) -> str:
@@ -88,12 +137,32 @@ class ChatScreen(Screen[None]):
         Binding("pageup", "scroll_log(-1)", "Scroll up", show=False),
         Binding("pagedown", "scroll_log(1)", "Scroll down", show=False),
         Binding("ctrl+end", "follow", "Newest", show=False),
+        Binding("ctrl+f", "start_search", "Search", show=False),
+        Binding("f3", "search_step(True)", "Previous match", show=False),
+        Binding("shift+f3", "search_step(False)", "Next match", show=False),
+        Binding("escape", "stop_search", "Stop searching", show=False),
     ]
 
     def __init__(self, target: Target, book: AvatarBook, link: Callable[[], ChatLink | None], *,
                  clock: Callable[[], float] = time.time,
-                 debug_records: Callable[[], Iterable[DebugRecord]] = tuple) -> None:
+                 debug_records: Callable[[], Iterable[DebugRecord]] = tuple,
+                 settings: Settings | None = None, ignored: IgnoreList | None = None) -> None:
         super().__init__()
+        self.settings = settings if settings is not None else Settings()
+        """Display preferences; changed by /timestamp, /markdown, /bell (remembered at exit)."""
+        self.ignored = ignored
+        """Names ignored on this server; None: ignoring is not available (nowhere to keep it)."""
+        self.extensions: frozenset[str] = frozenset()
+        """What the server adds to the contract (from ``welcome``)."""
+        self._last_private = ""
+        """Who last wrote to us privately: ``/reply`` answers them."""
+        self._unread = 0
+        self._mentions = 0
+        """Messages, and mentions of us, that came while the log was scrolled up."""
+        self._search = ""
+        self._search_at: tuple[int, int] | None = None
+        self._quiet = False
+        """``/quiet``: room events (joins, leaves, renames, away) are not logged."""
         self.target = target
         self._link = link
         self.book = book
@@ -125,6 +194,12 @@ class ChatScreen(Screen[None]):
         yield KeyBar(MAIN_KEYS, id="keys")
 
     def on_mount(self) -> None:
+        log = self.log_view
+        log.markdown = self.settings.markdown
+        log.emoji = self.settings.emoji
+        log.time_mode = self.settings.timestamps
+        if self.ignored is not None:
+            log.hidden = self.ignored.keys
         self.query_one("#banner").display = False
         self.query_one(Composer).focus()
         early, self._early = self._early or [], None
@@ -189,6 +264,9 @@ class ChatScreen(Screen[None]):
     def _joined(self, welcome: Frame, rejoined: bool) -> None:
         self.me = str(welcome.get("name", self.me))
         self.admin = welcome.get("admin") is True
+        extensions = welcome.get("extensions")
+        self.extensions = frozenset(name for name in extensions if isinstance(name, str)) \
+            if isinstance(extensions, list) else frozenset()
         console = welcome.get("console_avatar")
         self.book.console_avatar = console if isinstance(console, str) else None
         self.roster.reset(welcome.get("users"))
@@ -228,9 +306,19 @@ class ChatScreen(Screen[None]):
             entry = message_entry(frame)
             if entry is not None:
                 for fresh in self._fresh([entry]):
-                    self.log_view.add(fresh)
+                    self._arrived(fresh, live=frame.get("replay") is not True)
+        elif kind == "private":
+            entry = private_entry(frame)
+            if entry is not None:
+                if entry.sender.casefold() != self.me.casefold():
+                    self._last_private = entry.sender
+                self._arrived(entry, live=True)
+        elif kind == "whois":
+            self._whois(frame)
         elif kind == FrameType.NOTICE:
             level = EntryKind.ERROR if frame.get("level") == "error" else EntryKind.NOTICE
+            if frame.get("motd") is True:
+                level = EntryKind.MOTD
             self.log_view.add(LogEntry(level, str(frame.get("text", "")), self.clock(),
                                        sender=CONSOLE))
         elif kind == FrameType.ERROR and frame.get("code") != "not_found":
@@ -259,17 +347,79 @@ class ChatScreen(Screen[None]):
 
     def _presence(self, frame: Frame) -> None:
         kind = frame.get("type")
+        before = self.roster.get(str(frame.get("name", "")))
+        was_away = before.away if before is not None else None
         member = self.roster.apply(frame)
         if member is None:
             return
-        if kind == FrameType.JOIN and frame.get("present") is not True:
-            self._event(f"{member.name} joined")
-        elif kind == FrameType.LEAVE:
-            reason = str(frame.get("reason", "quit"))
-            self._event(f"{member.name} {LEAVE_WORDS.get(reason, f'left ({reason})')}")
-        elif kind == FrameType.USER_CHANGED and member.name == self.me:
-            self.admin = member.admin
+        renamed_from = frame.get("renamed_from")
+        if kind == FrameType.JOIN and isinstance(renamed_from, str):
+            self._renamed(renamed_from, member.name)
+        elif kind == FrameType.JOIN and frame.get("present") is not True:
+            self._room_event(f"{member.name} joined")
+        elif kind == FrameType.LEAVE and not isinstance(frame.get("renamed_to"), str):
+            self._room_event(f"{member.name} {_leave_words(frame)}")
+        elif kind == FrameType.USER_CHANGED:
+            if member.name == self.me:
+                self.admin = member.admin
+            if member.away != was_away:
+                self._room_event(f"{member.name} is away: {member.away}" if member.away
+                                 else f"{member.name} is back")
         self._show_users()
+
+    def _renamed(self, old: str, new: str) -> None:
+        """Someone (perhaps we) took a new name: follow them everywhere we keep names."""
+        if old.casefold() == self.me.casefold():
+            self.me = new
+            self.log_view.me = new
+            self.query_one(UserList).me = new
+            self._event(f"You are now known as {new}")
+        else:
+            self._room_event(f"{old} is now known as {new}")
+        if self._last_private.casefold() == old.casefold():
+            self._last_private = new
+        if self.ignored is not None and old in self.ignored:
+            self.ignored.rename(old, new)
+            self.log_view.hidden = self.ignored.keys
+
+    def _whois(self, frame: Frame) -> None:
+        """Show a ``whois`` answer under the user's own picture."""
+        name = str(frame.get("name", "?"))
+        joined = frame.get("joined")
+        lines = [f"whois {name}: {'an admin' if frame.get('admin') is True else 'not an admin'}"]
+        away = frame.get("away")
+        lines.append(f"away: {away}" if isinstance(away, str) and away else "here (not away)")
+        if isinstance(joined, int | float) and not isinstance(joined, bool):
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(joined))
+            lines.append(f"here since {when} ({_ago(self.clock() - joined)})")
+        address = frame.get("address")
+        if isinstance(address, str):
+            lines.append(f"address: {address} (shown to admins only)")
+        avatar = frame.get("avatar")
+        self.log_view.add(LogEntry(EntryKind.NOTICE, "\n".join(lines), self.clock(),
+                                   sender=name, avatar=avatar if isinstance(avatar, str) else None))
+
+    def _arrived(self, entry: LogEntry, *, live: bool) -> None:
+        """Add a chat entry; count it while the log is scrolled up, ring for a mention."""
+        log = self.log_view
+        mine = entry.sender.casefold() == self.me.casefold()
+        ignored = self.ignored is not None and entry.sender in self.ignored
+        if not live or mine or ignored:
+            log.add(entry)
+            return
+        if not log.at_end:
+            if not self._unread:
+                log.mark_unread()
+            self._unread += 1
+            self._mentions += log.mentions_me(entry)
+        if self.settings.bell and (log.mentions_me(entry) or entry.kind is EntryKind.PRIVATE):
+            self.app.bell()
+        log.add(entry)
+
+    def on_message_log_reached_end(self, message: MessageLog.ReachedEnd) -> None:
+        """Back at the newest: nothing is unread any more."""
+        self._unread = self._mentions = 0
+        self._update_status()
 
     # -- what the user does -----------------------------------------------------------------
 
@@ -286,7 +436,9 @@ class ChatScreen(Screen[None]):
         slash = find_slash(line)
         if slash is not None:
             composer.remember(line)
-            getattr(self, f"action_{slash.action}")()
+            command, args = slash
+            getattr(self, f"slash_{command.action}")(command, args)
+            self._update_status()
             return
         if line.startswith("/"):
             self._event(f"Unknown command {line.split()[0]}: /help lists the commands.",
@@ -302,11 +454,186 @@ class ChatScreen(Screen[None]):
             else:
                 self._connected_link().say(text.rstrip())
         except ConnectionClosed:
-            self._event("Not connected: your text is kept in the entry box; "
-                        "send it again once reconnected.", error=True)
+            self._not_connected()
             return
         # A password never goes into the input history.
         composer.remember(line if line.split()[:2] != ["admin", "-a"] else "")
+        self._read_up()
+
+    # -- client commands (/name ARGS), from the table in slash.py ---------------------------
+
+    def slash_msg(self, command: SlashCommand, args: str) -> None:
+        name, _, text = args.partition(" ")
+        if not name or not text.strip():
+            self._usage(command)
+            return
+        self._private(name, text.strip())
+
+    def slash_reply(self, command: SlashCommand, args: str) -> None:
+        if not args:
+            self._usage(command)
+        elif not self._last_private:
+            self._event("Nobody has sent you a private message yet: use /msg NAME TEXT.",
+                        error=True)
+        else:
+            self._private(self._last_private, args)
+
+    def _private(self, name: str, text: str) -> None:
+        problem = text_problem(text)
+        if problem is not None:
+            self._event(f"Not sent: {problem}.", error=True)
+        elif self._supports("private", "/msg"):
+            self._send({"type": "private", "to": name, "text": text})
+
+    def slash_me(self, command: SlashCommand, args: str) -> None:
+        problem = text_problem(args) if args else "/me needs an action"
+        if problem is not None:
+            self._event(f"Not sent: {problem}. Usage: {command.usage}", error=True)
+        elif self._supports("action", "/me"):
+            self._send({"type": "say", "text": args, "action": True})
+
+    def slash_nick(self, command: SlashCommand, args: str) -> None:
+        name = normalize_name(args)
+        problem = name_problem(name) if args else f"usage: {command.usage}"
+        if problem is not None:
+            self._event(f"Name not changed: {problem}.", error=True)
+        elif self._supports("rename", "/nick"):
+            self._send({"type": "nick", "name": name})
+
+    def slash_away(self, command: SlashCommand, args: str) -> None:
+        me = self.roster.get(self.me)
+        if not args and me is not None and me.away:
+            self.slash_back(command, "")
+        elif self._supports("away", "/away"):
+            self._send({"type": "away", "text": args or "away"})
+
+    def slash_back(self, command: SlashCommand, args: str) -> None:
+        if self._supports("away", "/back"):
+            self._send({"type": "away", "text": None})
+
+    def slash_whois(self, command: SlashCommand, args: str) -> None:
+        if not args or " " in args:
+            self._usage(command)
+        elif self._supports("whois", "/whois"):
+            self._send({"type": "whois", "name": args})
+
+    def slash_names(self, command: SlashCommand, args: str) -> None:
+        members = sorted(self.roster, key=lambda member: member.name.casefold())
+        described = [member.name + (" (admin)" if member.admin else "")
+                     + (f" (away: {member.away})" if member.away else "") for member in members]
+        count = f"{len(members)} here" if len(members) != 1 else "1 here"
+        self._event(f"{count}: {', '.join(described)}")
+
+    def slash_ignore(self, command: SlashCommand, args: str) -> None:
+        if self.ignored is None:
+            self._event("Ignoring is not available here.", error=True)
+        elif not args:
+            names = self.ignored.names
+            self._event(f"Ignored on this server: {', '.join(names)} (/unignore NAME)" if names
+                        else "You ignore nobody on this server.")
+        elif args.casefold() == self.me.casefold():
+            self._event("You cannot ignore yourself.", error=True)
+        elif not self.ignored.add(args):
+            self._event(f"You already ignore {args}.", error=True)
+        else:
+            self.log_view.hidden = self.ignored.keys
+            here = "" if self.roster.get(args) else f" ({args} is not here now)"
+            self._event(f"Ignoring {args} on this server{here}: their messages are hidden. "
+                        f"/unignore {args} shows them again.")
+
+    def slash_unignore(self, command: SlashCommand, args: str) -> None:
+        if not args:
+            self._usage(command)
+        elif self.ignored is None or not self.ignored.remove(args):
+            self._event(f"You do not ignore {args}.", error=True)
+        else:
+            self.log_view.hidden = self.ignored.keys
+            self._event(f"No longer ignoring {args}.")
+
+    def slash_search(self, command: SlashCommand, args: str) -> None:
+        if not args:
+            self.action_stop_search()
+            return
+        self._search = args
+        count = self.log_view.search(args)
+        self._search_at = self.log_view.search_step() if count else None
+        if not count:
+            self._event(f"No message holds {args!r}.")
+
+    def slash_timestamp(self, command: SlashCommand, args: str) -> None:
+        mode = args.casefold()
+        if not mode:
+            mode = TIME_MODES[(TIME_MODES.index(self.settings.timestamps) + 1) % len(TIME_MODES)]
+        if mode not in TIME_MODES:
+            self._usage(command)
+            return
+        self.settings.timestamps = mode
+        self.log_view.time_mode = mode
+        self._event(f"Times are shown {TIME_WORDS[mode]}.")
+
+    def slash_markdown(self, command: SlashCommand, args: str) -> None:
+        value = self._switch(command, args, self.settings.markdown)
+        if value is not None:
+            self.settings.markdown = self.log_view.markdown = value
+            self._event("Markdown in messages is rendered." if value
+                        else "Messages are shown as typed (no Markdown).")
+
+    def slash_bell(self, command: SlashCommand, args: str) -> None:
+        value = self._switch(command, args, self.settings.bell)
+        if value is not None:
+            self.settings.bell = value
+            self._event("The bell rings when you are mentioned or messaged privately."
+                        if value else "The bell stays quiet.")
+
+    def slash_quiet(self, command: SlashCommand, args: str) -> None:
+        self._quiet = not self._quiet
+        self._event("Joins, leaves and other room events are hidden (/quiet shows them)."
+                    if self._quiet else "Room events are shown again.")
+
+    def slash_debug(self, command: SlashCommand, args: str) -> None:
+        self.toggle_debug()
+
+    def slash_help(self, command: SlashCommand, args: str) -> None:
+        self.show_help()
+
+    def slash_quit(self, command: SlashCommand, args: str) -> None:
+        self.action_quit()
+
+    def _switch(self, command: SlashCommand, args: str, current: bool) -> bool | None:
+        """``on``/``off``, or the opposite of ``current`` when no argument; None if wrong."""
+        if not args:
+            return not current
+        value = SWITCHES.get(args.casefold())
+        if value is None:
+            self._usage(command)
+        return value
+
+    def _usage(self, command: SlashCommand) -> None:
+        self._event(f"Usage: {command.usage} ({command.summary})", error=True)
+
+    def _supports(self, extension: str, what: str) -> bool:
+        """True if the server speaks ``extension``; else say that ``what`` cannot work."""
+        if extension in self.extensions or self.state != "connected":
+            return True  # when disconnected, _send says so
+        self._event(f"{what} is not available: this server does not support it.", error=True)
+        return False
+
+    def _send(self, frame: Frame) -> None:
+        try:
+            self._connected_link().send(frame)
+        except ConnectionClosed:
+            self._not_connected()
+            return
+        self._read_up()
+
+    def _not_connected(self) -> None:
+        self._event("Not connected: your text is kept in the entry box; "
+                    "send it again once reconnected.", error=True)
+
+    def _read_up(self) -> None:
+        """We spoke: whatever was new has been seen, and the log follows again."""
+        self.log_view.clear_marker()
+        self.log_view.scroll_end(animate=False)
 
     def _connected_link(self) -> ChatLink:
         link = self._link()
@@ -367,12 +694,31 @@ class ChatScreen(Screen[None]):
     def action_follow(self) -> None:
         self.log_view.scroll_end(animate=False)
 
+    def action_start_search(self) -> None:
+        self.prefill("/search ")
+
+    def action_search_step(self, backward: bool) -> None:
+        if self._search:
+            self._search_at = self.log_view.search_step(backward)
+            self._update_status()
+
+    def action_stop_search(self) -> None:
+        if self._search:
+            self._search, self._search_at = "", None
+            self.log_view.clear_search()
+            self._update_status()
+
     # -- drawing helpers --------------------------------------------------------------------
 
     def debug_line(self, record: DebugRecord) -> None:
         """Show a new record in the debug pane, if it has been built."""
         for pane in self.query(DebugPane):
             pane.add(record)
+
+    def _room_event(self, text: str) -> None:
+        """Someone joined, left, renamed or went away: logged unless ``/quiet``."""
+        if not self._quiet:
+            self._event(text)
 
     def _event(self, text: str, *, error: bool = False) -> None:
         kind = EntryKind.ERROR if error else EntryKind.EVENT
@@ -400,4 +746,13 @@ class ChatScreen(Screen[None]):
             parts.append(f"{users} user{'s' if users != 1 else ''}")
         if self.admin:
             parts.append("admin")
+        me = self.roster.get(self.me)
+        if me is not None and me.away:
+            parts.append("away")
+        if self._search:
+            where = f"{self._search_at[0]}/{self._search_at[1]}" if self._search_at else "0/0"
+            parts.append(f"search {self._search!r} {where} (f3 / shift+f3, esc)")
+        if self._unread:
+            mentions = f", {self._mentions} for you" if self._mentions else ""
+            parts.append(f"↓ {self._unread} new{mentions}")
         self.query_one("#status", Static).update(" · ".join(parts))

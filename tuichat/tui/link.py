@@ -15,7 +15,7 @@ import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from tuichat.net.client import (
     BadName,
@@ -25,7 +25,7 @@ from tuichat.net.client import (
     ConnectionClosed,
     ServerError,
 )
-from tuichat.net.frames import Channel, Frame
+from tuichat.net.frames import Channel, Frame, FrameType
 from tuichat.net.tls import CertificateChanged, TlsClientConfig, TlsError, Untrusted
 
 log = logging.getLogger(__name__)
@@ -131,6 +131,8 @@ EventSink = Callable[[LinkEvent], None]
 
 FATAL_ON_REJOIN = (BadName, BadPassword, BadVersion)
 """Errors that retrying cannot cure. ``name_taken`` can: the old session is still ending."""
+ENDING_CODES = ("kicked", "banned")
+"""Error codes of a session the server ended on purpose: the link does not come back."""
 NEVER_RETRIED = (CertificateChanged, Untrusted)
 """A changed or refused certificate is the user's call, never the back-off's."""
 
@@ -154,6 +156,8 @@ class ChatLink:
         self._last_seq: int | None = None
         self._held: list[LinkEvent] | None = None
         """Frames that arrive while a join is still being announced, in order."""
+        self._ended: Refused | None = None
+        """Why the server ended the session on purpose (a kick or a ban), if it did."""
         self._order = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -176,6 +180,10 @@ class ChatLink:
     def command(self, line: str) -> None:
         """Send a command line; raises ConnectionClosed when not connected."""
         self._connection().command(line)
+
+    def send(self, frame: Frame) -> None:
+        """Send any frame on the send channel; raises ConnectionClosed when not connected."""
+        self._connection().send_frame(Channel.SEND, frame)
 
     def fetch_avatar(self, sha256: str) -> None:
         """Ask for an avatar; ``AvatarFetched`` follows (nothing if the session ends first)."""
@@ -214,7 +222,8 @@ class ChatLink:
             try:
                 conn = self._join()
             except ServerError as exc:
-                if not joined_before or isinstance(exc, FATAL_ON_REJOIN):
+                if not joined_before or isinstance(exc, FATAL_ON_REJOIN) \
+                        or exc.code in ENDING_CODES:
                     self._on_event(Refused(exc.text, exc.code))
                     return
                 reason = exc.text
@@ -234,6 +243,9 @@ class ChatLink:
                 conn.wait_closed()
                 if self._stopping.is_set():
                     return
+                if self._ended is not None:
+                    self._on_event(self._ended)
+                    return
                 self._last_seq = conn.last_seq
                 delay = backoff_delay(1, self._first_delay)
                 self._on_event(Lost(conn.close_reason, delay))
@@ -245,11 +257,24 @@ class ChatLink:
             self._pause(delay)
 
     def _frame_in(self, channel: Channel, frame: Frame, payload: bytes | None) -> None:
+        self._follow(frame)
         with self._order:
             if self._held is not None:
                 self._held.append(FrameIn(channel, frame, payload))
                 return
         self._on_event(FrameIn(channel, frame, payload))
+
+    def _follow(self, frame: Frame) -> None:
+        """Keep what the next join needs: our name after ``/nick``; a kick or ban."""
+        kind = frame.get("type")
+        if kind == FrameType.JOIN and isinstance(frame.get("name"), str) \
+                and str(frame.get("renamed_from", "")).casefold() == self.target.name.casefold():
+            self.target = replace(self.target, name=frame["name"])
+            conn = self._conn
+            if conn is not None:
+                conn.name = frame["name"]
+        elif kind == FrameType.ERROR and frame.get("code") in ENDING_CODES:
+            self._ended = Refused(str(frame.get("text", "")), str(frame["code"]))
 
     def _announce(self, joined: Joined) -> None:
         """Deliver ``joined``, then the frames that came after the welcome, in order."""

@@ -21,13 +21,16 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "tuichat"
 KEYS = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "password",
-        "admin_password", "tls", "tls_ca")
+        "admin_password", "tls", "tls_ca", "timestamps", "markdown", "emoji", "bell")
 """What a config file may set, all in its top-level table."""
 PORT_KEYS = ("port_send", "port_recv", "port_image")
-BOOL_KEYS = ("tls",)
+BOOL_KEYS = ("tls", "markdown", "emoji", "bell")
+TIME_MODES = ("time", "datetime", "off")
+"""How message times are shown: hours and minutes, date and time, or not at all."""
 PATH_KEYS = ("avatar", "tls_ca")
 """Paths in a file are read relative to that file's folder."""
-REMEMBERED = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "tls", "tls_ca")
+REMEMBERED = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "tls", "tls_ca",
+              "timestamps", "markdown", "emoji", "bell")
 """The keys written to ``last.toml``: everything but the passwords."""
 _TOML_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]} | {
     ord('"'): '\\"',
@@ -55,6 +58,14 @@ class Settings:
     """Speak TLS on all three channels."""
     tls_ca: Path | None = None
     """Trust certificates from this CA file (else the system's, then trust on first use)."""
+    timestamps: str = "time"
+    """One of ``TIME_MODES`` (``/timestamp``)."""
+    markdown: bool = True
+    """Render Markdown in messages (``/markdown``); the text is stored as typed either way."""
+    emoji: bool = True
+    """Show ``:smile:`` shortcodes as emoji."""
+    bell: bool = True
+    """Ring the terminal bell when someone mentions you (``/bell``)."""
 
     @property
     def image_port(self) -> int:
@@ -138,6 +149,9 @@ def _read_values(path: Path, allowed: tuple[str, ...], *, missing_ok: bool) -> d
                 raise ConfigError(f"{path}: {key} must be true or false, not {value!r}")
         elif not isinstance(value, str):
             raise ConfigError(f"{path}: {key} must be a string, not {value!r}")
+        elif key == "timestamps" and value not in TIME_MODES:
+            raise ConfigError(f"{path}: timestamps must be one of {', '.join(TIME_MODES)}, "
+                              f"not {value!r}")
         values[key] = path.parent / Path(value).expanduser() if key in PATH_KEYS else value
     return values
 
@@ -152,6 +166,10 @@ def _remembered_values(settings: Settings) -> dict[str, str | int | bool]:
         "avatar": str(settings.avatar.absolute()) if settings.avatar is not None else None,
         "tls": settings.tls,
         "tls_ca": str(settings.tls_ca.absolute()) if settings.tls_ca is not None else None,
+        "timestamps": settings.timestamps,
+        "markdown": settings.markdown,
+        "emoji": settings.emoji,
+        "bell": settings.bell,
     }
     return {key: value for key, value in values.items() if value is not None}
 

@@ -1,7 +1,8 @@
 """What the entry box understands besides chat: client commands and the help text.
 
 Admin lines (``admin -s`` ...) go to the server as typed; the server's table in
-``tuichat.net.commands`` describes them, so ``/help`` and the palette read it too.
+``tuichat.net.commands`` describes them, so ``/help`` and the palette read it too. The
+table below feeds the parser, ``/help``, Tab completion and the command palette.
 """
 
 from __future__ import annotations
@@ -13,19 +14,57 @@ from tuichat.net.commands import ADMIN_COMMANDS
 
 @dataclass(frozen=True, slots=True)
 class SlashCommand:
-    """A command the client runs itself: its name, the action it runs, and what it does."""
+    """A command typed as ``/name ARGS``: what it takes, what it does, how it is run.
+
+    ``action`` names the chat screen's ``slash_<action>(args)`` method. A command whose
+    arguments are all optional (in brackets) or absent runs at once from the palette;
+    the others are put in the entry box to finish.
+    """
 
     name: str
-    action: str
+    argument: str
     summary: str
+    action: str
+
+    @property
+    def usage(self) -> str:
+        """The command as a user types it, e.g. ``/msg NAME TEXT``."""
+        return f"{self.name} {self.argument}".rstrip()
+
+    @property
+    def runs_at_once(self) -> bool:
+        """True when the command needs no argument."""
+        return not self.argument or self.argument.startswith("[")
 
 
 SLASH_COMMANDS: tuple[SlashCommand, ...] = (
-    SlashCommand("/Debug", "toggle_debug", "show or hide the debug pane (client log and frames)"),
-    SlashCommand("/help", "help", "list commands and keys"),
-    SlashCommand("/quit", "quit", "leave the chat (the others see you leave)"),
+    SlashCommand("/msg", "NAME TEXT", "send TEXT privately to NAME", "msg"),
+    SlashCommand("/reply", "TEXT", "answer the last private message", "reply"),
+    SlashCommand("/me", "ACTION", "show yourself doing ACTION (* you waves)", "me"),
+    SlashCommand("/nick", "NAME", "rename yourself; everyone sees the change", "nick"),
+    SlashCommand("/away", "[TEXT]", "mark yourself away (again, or /back: here again)", "away"),
+    SlashCommand("/back", "", "you are here again", "back"),
+    SlashCommand("/whois", "NAME", "who NAME is: away text, admin, here since, picture",
+                 "whois"),
+    SlashCommand("/names", "", "list who is here", "names"),
+    SlashCommand("/ignore", "[NAME]", "hide NAME's messages on this server (alone: list)",
+                 "ignore"),
+    SlashCommand("/unignore", "NAME", "show NAME's messages again", "unignore"),
+    SlashCommand("/quiet", "", "hide or show joins, leaves and other room events", "quiet"),
+    SlashCommand("/search", "[TEXT]", "highlight TEXT in the log (f3/shift+f3: next/previous; "
+                 "alone: stop)", "search"),
+    SlashCommand("/timestamp", "[time|datetime|off]", "how message times are shown "
+                 "(alone: the next choice)", "timestamp"),
+    SlashCommand("/markdown", "[on|off]", "render Markdown in messages (alone: toggle)",
+                 "markdown"),
+    SlashCommand("/bell", "[on|off]", "ring the terminal bell when you are mentioned "
+                 "(alone: toggle)", "bell"),
+    SlashCommand("/Debug", "", "show or hide the debug pane (client log and frames)", "debug"),
+    SlashCommand("/help", "", "list commands and keys", "help"),
+    SlashCommand("/quit", "", "leave the chat (the others see you leave); also /exit", "quit"),
 )
 
+_ALIASES = {"/exit": "/quit"}
 _BY_NAME = {command.name.casefold(): command for command in SLASH_COMMANDS}
 
 KEYS: tuple[tuple[str, str], ...] = (
@@ -33,7 +72,8 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+j", "new line in the entry box"),
     ("up / down", "earlier lines you sent"),
     ("tab", "complete a name or command (again: next choice)"),
-    ("pageup / pagedown", "scroll the log (end: back to the newest)"),
+    ("pageup / pagedown", "scroll the log (ctrl+end: back to the newest)"),
+    ("ctrl+f", "search the log (f3 / shift+f3: next / previous match, escape: stop)"),
     ("f2", "debug pane"),
     ("ctrl+p", "command palette"),
     ("ctrl+r", "reconnect now (when disconnected)"),
@@ -41,25 +81,34 @@ KEYS: tuple[tuple[str, str], ...] = (
 )
 
 
-def find_slash(line: str) -> SlashCommand | None:
-    """The client command ``line`` names (case-insensitive), or None."""
+def find_slash(line: str) -> tuple[SlashCommand, str] | None:
+    """The client command ``line`` names (case-insensitive) and its arguments, or None."""
     words = line.split(maxsplit=1)
-    return _BY_NAME.get(words[0].casefold()) if words else None
+    if not words:
+        return None
+    name = words[0].casefold()
+    command = _BY_NAME.get(_ALIASES.get(name, name))
+    if command is None:
+        return None
+    return command, words[1].strip() if len(words) > 1 else ""
 
 
 def completion_words() -> list[str]:
     """What Tab completes on the first line: client commands and admin commands."""
+    slash = [command.name + (" " if command.argument else "") for command in SLASH_COMMANDS]
     admin = [command.usage if not command.argument else f"admin {command.flag} "
              for command in ADMIN_COMMANDS]
-    return [command.name for command in SLASH_COMMANDS] + admin
+    return slash + admin
 
 
 def help_text() -> str:
     """The ``/help`` text: client commands, admin commands, keys."""
+    width = max(len(usage) for usage in [*(command.usage for command in SLASH_COMMANDS),
+                                         *(command.usage for command in ADMIN_COMMANDS)])
     lines = ["Commands:"]
-    lines += [f"  {command.name:<18} {command.summary}" for command in SLASH_COMMANDS]
+    lines += [f"  {command.usage:<{width}}  {command.summary}" for command in SLASH_COMMANDS]
     lines.append("Admin commands (answered by the server):")
-    lines += [f"  {command.usage:<18} {command.summary}" for command in ADMIN_COMMANDS]
+    lines += [f"  {command.usage:<{width}}  {command.summary}" for command in ADMIN_COMMANDS]
     lines.append("Keys:")
-    lines += [f"  {key:<18} {what}" for key, what in KEYS]
+    lines += [f"  {key:<{width}}  {what}" for key, what in KEYS]
     return "\n".join(lines)

@@ -1,0 +1,116 @@
+"""The client's command table, its ignore list and its display settings, without an app."""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from tuichat.net.commands import ADMIN_COMMANDS
+from tuichat.tui.ignore import MAX_IGNORED, IgnoreList
+from tuichat.tui.settings import ConfigError, Settings, load_settings
+from tuichat.tui.slash import SLASH_COMMANDS, completion_words, find_slash, help_text
+
+
+@pytest.fixture(autouse=True)
+def _own_dirs(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Config and state dirs of this test only."""
+    for kind in ("CONFIG", "STATE", "CACHE"):
+        monkeypatch.setenv(f"XDG_{kind}_HOME", str(tmp_path / kind.lower()))
+
+
+def test_every_command_is_found_with_its_arguments_in_any_case() -> None:
+    for command in SLASH_COMMANDS:
+        found = find_slash(f"{command.name.upper()}   some  words ")
+        assert found == (command, "some  words")
+    exit_command = find_slash("/exit")
+    assert exit_command is not None and exit_command[0].name == "/quit"
+    assert find_slash("/nosuch x") is None
+    assert find_slash("") is None
+
+
+def test_help_completion_and_the_palette_read_one_table() -> None:
+    text = help_text()
+    for command in SLASH_COMMANDS:
+        assert command.usage in text and command.summary in text
+    for admin in ADMIN_COMMANDS:
+        assert admin.usage in text
+    words = completion_words()
+    assert "/msg " in words and "/names" in words and "/quit" in words
+    # The palette runs argument-free commands at once and prefills the others.
+    at_once = {command.name for command in SLASH_COMMANDS if command.runs_at_once}
+    assert {"/names", "/away", "/ignore", "/help", "/timestamp"} <= at_once
+    assert not {"/msg", "/reply", "/me", "/nick", "/whois", "/unignore"} & at_once
+
+
+def test_every_command_names_a_screen_method() -> None:
+    from tuichat.tui.chat_screen import ChatScreen
+
+    for command in SLASH_COMMANDS:
+        assert callable(getattr(ChatScreen, f"slash_{command.action}", None)), command.name
+
+
+def test_ignore_list_is_kept_per_server_and_case_insensitive(tmp_path: Path) -> None:
+    path = tmp_path / "state" / "ignored.json"
+    here = IgnoreList("chat.example:49154", path)
+    assert here.add("Bob")
+    assert not here.add("bob")
+    assert "BOB" in here and here.keys == frozenset({"bob"})
+    there = IgnoreList("other:49154", path)
+    assert there.names == []
+    there.add("carol")
+    again = IgnoreList("chat.example:49154", path)
+    assert again.names == ["Bob"]
+    assert IgnoreList("other:49154", path).names == ["carol"]
+    assert os.stat(path).st_mode & 0o777 == 0o600
+    assert again.remove("BOB") and not again.remove("bob")
+    assert json.loads(path.read_text()) == {"other:49154": ["carol"]}
+
+
+def test_ignore_list_follows_a_rename_and_has_a_bound(tmp_path: Path) -> None:
+    path = tmp_path / "ignored.json"
+    ignored = IgnoreList("h:1", path)
+    ignored.add("bob")
+    ignored.rename("Bob", "robert")
+    assert ignored.names == ["robert"]
+    ignored.rename("carol", "dave")  # not ignored: nothing follows
+    assert ignored.names == ["robert"]
+    for number in range(MAX_IGNORED - 1):
+        assert ignored.add(f"user{number}")
+    assert not ignored.add("one-too-many")
+    assert len(IgnoreList("h:1", path).names) == MAX_IGNORED
+
+
+@pytest.mark.parametrize("content", ["not json", "[1, 2]", '{"h:1": "bob"}', '{"h:1": [3, ""]}'])
+def test_a_broken_ignore_file_is_read_as_empty(tmp_path: Path, content: str) -> None:
+    path = tmp_path / "ignored.json"
+    path.write_text(content)
+    ignored = IgnoreList("h:1", path)
+    assert ignored.names == []
+    assert ignored.add("bob")
+    assert IgnoreList("h:1", path).names == ["bob"]
+
+
+def test_display_settings_come_from_the_config_file(tmp_path: Path) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text('timestamps = "datetime"\nmarkdown = false\nemoji = false\nbell = false\n')
+    settings = load_settings(config)
+    assert (settings.timestamps, settings.markdown, settings.emoji, settings.bell) == (
+        "datetime", False, False, False)
+    defaults = Settings()
+    assert (defaults.timestamps, defaults.markdown, defaults.emoji, defaults.bell) == (
+        "time", True, True, True)
+
+
+@pytest.mark.parametrize(("line", "problem"), [
+    ('timestamps = "seconds"', "timestamps must be one of time, datetime, off"),
+    ("markdown = 1", "markdown must be true or false"),
+    ('bell = "yes"', "bell must be true or false"),
+])
+def test_wrong_display_settings_are_refused(tmp_path: Path, line: str, problem: str) -> None:
+    config = tmp_path / "config.toml"
+    config.write_text(line + "\n")
+    with pytest.raises(ConfigError, match=problem):
+        load_settings(config)
