@@ -99,8 +99,12 @@ class Client:
 class RawChannel:
     """A bare socket speaking frames, for testing what the Connection would never send."""
 
-    def __init__(self, port: int) -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+    def __init__(self, port: int, source: str | None = None) -> None:
+        """Connect to ``port`` on 127.0.0.1, from ``source`` when given (any address of
+        127/8 works on Linux, so tests can come from two addresses)."""
+        bind = (source, 0) if source is not None else None
+        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT,
+                                             source_address=bind)
         self.decoder = FrameDecoder()
         self.pending: list[Decoded] = []
 

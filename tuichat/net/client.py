@@ -106,11 +106,25 @@ class NotFound(ServerError):
     code = ErrorCode.NOT_FOUND
 
 
+class Kicked(ServerError):
+    """An admin ended the session (extension ``moderation``)."""
+
+    code = ErrorCode.KICKED
+
+
+class Banned(ServerError):
+    """The address is banned: at ``hello``, or when an admin banned it (``moderation``)."""
+
+    code = ErrorCode.BANNED
+
+
 _ERROR_TYPES: dict[str, type[ServerError]] = {
     kind.code: kind
     for kind in (BadVersion, BadName, NameTaken, BadPassword, ServerFull, BadSession,
-                 BadFrame, UnknownType, BadImage, NotFound)
+                 BadFrame, UnknownType, BadImage, NotFound, Kicked, Banned)
 }
+_ENDING_ERRORS = (ErrorCode.KICKED, ErrorCode.BANNED)
+"""Error codes after which the server closes the session (their text is the reason)."""
 
 
 class ConnectionClosed(ConnectionError):
@@ -227,11 +241,35 @@ class Connection:
 
     # -- sending (any thread) --------------------------------------------------------------
 
-    def say(self, text: str, ref: str | None = None) -> str:
-        """Send a chat line; returns the ``ref`` its echo will carry."""
-        ref = ref if ref is not None else f"c-{next(self._refs)}"
-        self._send(Channel.SEND, {"type": FrameType.SAY, "text": text, "ref": ref})
+    def say(self, text: str, ref: str | None = None, *, action: bool = False) -> str:
+        """Send a chat line (an emote, ``/me``, with ``action``); returns the ``ref`` its
+        echo will carry."""
+        ref = ref if ref is not None else self._next_ref()
+        frame: Frame = {"type": FrameType.SAY, "text": text, "ref": ref}
+        if action:
+            frame["action"] = True
+        self._send(Channel.SEND, frame)
         return ref
+
+    def private(self, to: str, text: str, ref: str | None = None) -> str:
+        """Send a private message to ``to``; returns the ``ref`` of the sender's copy (and
+        of a refusal)."""
+        ref = ref if ref is not None else self._next_ref()
+        self._send(Channel.SEND, {"type": FrameType.PRIVATE, "to": to, "text": text,
+                                  "ref": ref})
+        return ref
+
+    def nick(self, name: str) -> None:
+        """Ask to be renamed; success comes as ``leave`` + ``join`` with ``renamed_*``."""
+        self._send(Channel.SEND, {"type": FrameType.NICK, "name": name})
+
+    def away(self, text: str | None) -> None:
+        """Set the away text, or come back with None."""
+        self._send(Channel.SEND, {"type": FrameType.AWAY, "text": text})
+
+    def whois(self, name: str) -> None:
+        """Ask about ``name``; the answer is a ``whois`` frame (or an error notice)."""
+        self._send(Channel.SEND, {"type": FrameType.WHOIS, "name": name})
 
     def command(self, line: str) -> None:
         """Send a command line (e.g. ``admin -s``) exactly as typed."""
@@ -285,6 +323,9 @@ class Connection:
         return self.closed.wait(timeout)
 
     # -- internals -------------------------------------------------------------------------
+
+    def _next_ref(self) -> str:
+        return f"c-{next(self._refs)}"
 
     def _connect(self, kind: Channel, host: str, port: int, timeout: float,
                  tls: TlsDialer | None) -> _Channel:
@@ -354,6 +395,10 @@ class Connection:
             self._note_seqs(frame.get("messages", []))
         elif frame_type == FrameType.SHUTDOWN:
             self.close_reason = str(frame.get("text", "the server shut down"))
+        elif frame_type == FrameType.ERROR and frame.get("code") in _ENDING_ERRORS:
+            self.close_reason = str(frame.get("text") or frame.get("code"))
+        elif frame_type == FrameType.LEAVE and frame.get("name") == self.name:
+            self.name = str(frame.get("renamed_to") or self.name)
         self._settle_futures(frame, payload)
         if self._on_frame is not None:
             try:

@@ -32,6 +32,11 @@ ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
     AdminCommand("-l", "FILE.txt", "load a saved history file (replaces the history)"),
     AdminCommand("-c", "", "clear the history, keeping the last 10 messages"),
     AdminCommand("-t", ": TEXT", "say TEXT to everyone as Console"),
+    AdminCommand("-k", "NAME [REASON]", "disconnect NAME, with REASON shown to everyone"),
+    AdminCommand("-b", "NAME [MINUTES]",
+                 "ban NAME's address (or an ADDRESS) for MINUTES or for good; alone: list"),
+    AdminCommand("-ub", "ADDRESS", "lift the ban on ADDRESS (or on a banned NAME)"),
+    AdminCommand("-m", "TEXT", "set the message of the day; alone: show it; '-': clear it"),
     AdminCommand("-sd", "", "shut the server down after a 10-second countdown (needs --sde)"),
     AdminCommand("-h", "", "list the admin commands", False),
 )

@@ -25,6 +25,8 @@ MAX_PAYLOAD_BYTES = 262_144
 MAX_TEXT_CHARS = 4_096
 MAX_NAME_CHARS = 32
 MAX_REF_CHARS = 64
+MAX_AWAY_CHARS = 200
+"""Longest away text (extension ``away``)."""
 WELCOME_HISTORY = 200
 """Messages in ``welcome`` without ``since``."""
 SINCE_HISTORY = 1_000
@@ -71,6 +73,10 @@ class FrameType(StrEnum):
     PING = "ping"
     PONG = "pong"
     BYE = "bye"
+    PRIVATE = "private"  # extension: a private message, both ways
+    NICK = "nick"  # extension: rename yourself
+    AWAY = "away"  # extension: set or clear your away text
+    WHOIS = "whois"  # extension: ask about a user, and the answer
 
 
 class ErrorCode(StrEnum):
@@ -86,6 +92,8 @@ class ErrorCode(StrEnum):
     UNKNOWN_TYPE = "unknown_type"
     BAD_IMAGE = "bad_image"
     NOT_FOUND = "not_found"
+    KICKED = "kicked"  # extension: an admin ended the session
+    BANNED = "banned"  # extension: the address is banned
 
 
 class LeaveReason(StrEnum):
@@ -156,6 +164,15 @@ def text_problem(text: object, *, limit: int = MAX_TEXT_CHARS) -> str | None:
     return None
 
 
+def away_problem(text: object) -> str | None:
+    """Why ``text`` cannot be an away text, or None: the chat-text rules, one line, at
+    most ``MAX_AWAY_CHARS`` characters."""
+    problem = text_problem(text, limit=MAX_AWAY_CHARS)
+    if problem is None and "\n" in str(text):
+        return "the text must be one line"
+    return problem
+
+
 def is_ref(value: object) -> bool:
     """True for a usable client ``ref``: a short string or an integer."""
     if isinstance(value, bool):
@@ -176,10 +193,13 @@ class Message:
     sender: str
     text: str
     avatar: str | None = None
+    action: bool = False
+    """An emote (``/me waves``), shown as ``* alice waves``."""
 
     def to_frame(self) -> Frame:
-        """The ``message`` frame for this message (without a ``ref``)."""
-        return {
+        """The ``message`` frame for this message (without a ``ref``); ``action`` only
+        when true."""
+        frame: Frame = {
             "type": FrameType.MESSAGE.value,
             "seq": self.seq,
             "ts": self.ts,
@@ -187,6 +207,9 @@ class Message:
             "text": self.text,
             "avatar": self.avatar,
         }
+        if self.action:
+            frame["action"] = True
+        return frame
 
     @classmethod
     def from_frame(cls, frame: Frame) -> Message:
@@ -199,4 +222,5 @@ class Message:
             raise TypeError("seq and ts must be numbers")
         if not (isinstance(sender, str) and isinstance(text, str)):
             raise TypeError("from and text must be strings")
-        return cls(seq, float(ts), sender, text, avatar if is_sha256(avatar) else None)
+        avatar = avatar if is_sha256(avatar) else None
+        return cls(seq, float(ts), sender, text, avatar, frame.get("action") is True)

@@ -13,7 +13,9 @@ from functools import partial
 from typing import TYPE_CHECKING
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
-from tuichat.net.frames import text_problem
+from tuichat.net.frames import ErrorCode, text_problem
+from tuichat.server.bans import MAX_BAN_MINUTES, Ban, canonical_address
+from tuichat.server.config import store_motd
 from tuichat.server.room import passwords_match
 from tuichat.server.saves import SaveDir, SaveError
 
@@ -57,6 +59,10 @@ class Admin:
             "-l": self._load,
             "-c": self._clear,
             "-t": self._console_text,
+            "-k": self._kick,
+            "-b": self._ban,
+            "-ub": self._unban,
+            "-m": self._motd,
             "-sd": self._shutdown,
             "-h": self._help,
         }
@@ -169,6 +175,116 @@ class Admin:
         self._room.console(text)
         self._log(session, command, f"said {text[:60]!r}")
 
+    def _kick(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-k"]
+        words = rest.split(maxsplit=1)
+        if not words:
+            self._usage(session, "admin -k needs a name, e.g. admin -k bob stop shouting\n")
+            return
+        reason = words[1] if len(words) == 2 else None
+        problem = None if reason is None else text_problem(reason)
+        target = self._room.find(words[0])
+        if problem is not None:
+            self._room.notice(session, f"Not kicked: the reason: {problem}.", "error")
+        elif target is None:
+            self._room.notice(session, f"No one named {words[0]!r} is here.", "error")
+        elif target is session:
+            self._room.notice(session, "You cannot kick yourself.", "error")
+        else:
+            why = f"kicked by {session.name}"
+            text = f"You were {why}: {reason}" if reason else f"You were {why}."
+            self._room.remove(target, (ErrorCode.KICKED, text), why,
+                              {"by": session.name, "text": reason})
+            self._room.notice(session, f"Kicked {target.name}.")
+            self._log(session, command, f"kicked {target.name} ({target.address})")
+
+    def _ban(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-b"]
+        words = rest.split()
+        if not words:
+            self._list_bans(session)
+            return
+        minutes = _minutes(words[1]) if len(words) == 2 else None
+        if len(words) > 2 or (len(words) == 2 and minutes is None):
+            self._usage(session, "admin -b takes a name or address, then MINUTES as a whole "
+                        f"number from 1 to {MAX_BAN_MINUTES:,}, e.g. admin -b bob 30\n")
+            return
+        target = self._room.find(words[0])
+        address = target.host if target is not None else canonical_address(words[0])
+        if address is None:
+            self._room.notice(session, f"No one named {words[0]!r} is here, and it is not an "
+                              "address.", "error")
+        elif address == session.host:
+            self._room.notice(session, f"That would ban your own address ({address}).", "error")
+        else:
+            ban = self._room.bans.ban(address, target.name if target else None, session.name,
+                                      minutes)
+            self._ban_sessions(session, ban, minutes)
+            self._log(session, command, f"banned {address} until {ban.until_text}")
+
+    def _ban_sessions(self, session: Session, ban: Ban, minutes: int | None) -> None:
+        """End every session from a newly banned address and tell the admin."""
+        duration = f" (for {_minutes_text(minutes)})" if minutes is not None else ""
+        text = f"Your address is banned by {session.name}{duration}."
+        ended = self._room.sessions_from(ban.address)
+        for victim in ended:
+            self._room.remove(victim, (ErrorCode.BANNED, text), f"banned by {session.name}",
+                              {"by": session.name, "banned": True})
+        until = f"until {ban.until_text}"
+        if minutes is not None:
+            until = f"for {_minutes_text(minutes)} ({until})"
+        gone = f"; disconnected {', '.join(victim.name for victim in ended)}" if ended else ""
+        self._room.notice(session, f"Banned {ban.address} {until}{gone}.")
+
+    def _list_bans(self, session: Session) -> None:
+        bans = self._room.bans.active()
+        if not bans:
+            self._room.notice(session, "No address is banned.")
+            return
+        lines = [f"  {ban.address}  {ban.name or '-'}  by {ban.by}  until {ban.until_text}"
+                 for ban in bans]
+        self._room.notice(session, "Banned addresses:\n" + "\n".join(lines))
+
+    def _unban(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-ub"]
+        if len(rest.split()) != 1:
+            self._usage(session, "admin -ub needs one address (or a banned name), e.g. "
+                        "admin -ub 192.0.2.7\n")
+            return
+        ban = self._room.bans.lift(rest)
+        if ban is None:
+            self._room.notice(session, f"{rest} is not banned.", "error")
+            return
+        self._room.notice(session, f"Unbanned {ban.address}.")
+        self._log(session, command, f"unbanned {ban.address}")
+
+    def _motd(self, session: Session, rest: str) -> None:
+        command = ADMIN_BY_FLAG["-m"]
+        room = self._room
+        if not rest:
+            shown = f"Message of the day: {room.motd}" if room.motd else None
+            room.notice(session, shown or "There is no message of the day.")
+            return
+        text = None if rest == "-" else rest
+        problem = None if text is None else text_problem(text)
+        if problem is not None:
+            room.notice(session, f"Not set: {problem}.", "error")
+            return
+        try:
+            store_motd(room.config.motd_path, text)
+        except OSError as exc:
+            room.notice(session, f"Could not store the message of the day: {exc.strerror}",
+                        "error")
+            log.error("storing the message of the day failed: %s", exc)
+            return
+        room.motd = text
+        if text is None:
+            room.notice(session, "Message of the day cleared.")
+        else:
+            room.announce_motd()
+        self._log(session, command, "cleared the message of the day" if text is None
+                  else f"set the message of the day to {text[:60]!r}")
+
     def _shutdown(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-sd"]
         if rest:
@@ -209,6 +325,18 @@ class Admin:
     @staticmethod
     def _log(session: Session, command: AdminCommand, outcome: str) -> None:
         log.info("admin %s by %s (%s): %s", command.flag, session.name, session.address, outcome)
+
+
+def _minutes(text: str) -> int | None:
+    """A ban's MINUTES: a whole number from 1 to ``MAX_BAN_MINUTES``, else None."""
+    if not (text.isascii() and text.isdigit()):
+        return None
+    minutes = int(text)
+    return minutes if 1 <= minutes <= MAX_BAN_MINUTES else None
+
+
+def _minutes_text(count: int) -> str:
+    return "1 minute" if count == 1 else f"{count:,} minutes"
 
 
 def _messages(count: int) -> str:

@@ -16,7 +16,8 @@ from functools import partial
 from tuichat.net.frames import Channel
 from tuichat.server.admin import Admin
 from tuichat.server.avatars import AvatarStore, console_avatar
-from tuichat.server.config import ServerConfig, ensure_admin_password
+from tuichat.server.bans import BanList
+from tuichat.server.config import ServerConfig, ensure_admin_password, initial_motd
 from tuichat.server.history import History
 from tuichat.server.reactor import Reactor
 from tuichat.server.room import Room
@@ -79,13 +80,14 @@ class Server:
                 tls, self.tls_fingerprint = server_context(config)
             avatars = AvatarStore(config.avatars_dir, config.avatar_store_limit)
             console_sha = avatars.put(console_avatar(config.console_avatar))
+            motd = initial_motd(config)
             self.history = History(config.history_path)
         except Exception as exc:
             self._close_listeners()
             raise StartupError(str(exc)) from exc
         self.room = Room(
             config, self.reactor, self.history, avatars, console_sha, admin_password,
-            self._executor, tls,
+            self._executor, tls, bans=BanList(config.bans_path), motd=motd,
         )
         self.room.admin = Admin(
             self.room,

@@ -50,6 +50,9 @@ def build_parser() -> argparse.ArgumentParser:
     secret.add_argument("--admin-password-file", type=Path, metavar="FILE",
                         help="read the admin password from the first line of FILE")
     add("--password", metavar="PASSWORD", help="join password every client must give")
+    add("--motd", metavar="TEXT",
+        help="message of the day, shown to everyone who joins; kept in DATA_DIR/motd.txt "
+        "(admin -m changes it; '' removes it)")
     add("--max-clients", type=_positive_int, default=1_000, metavar="N",
         help="most users at once (default: %(default)s)")
     tls = parser.add_argument_group("encryption")
@@ -124,6 +127,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         ping_timeout=args.ping_timeout,
         countdown_step=args.countdown_step,
         console_avatar=args.console_avatar,
+        motd=args.motd,
         tls=args.tls,
         tls_cert=args.tls_cert,
         tls_key=args.tls_key,
@@ -190,6 +194,9 @@ def _log_banner(server: Server) -> None:
         "required" if config.password else "none",
         config.max_clients,
     )
+    if server.room is not None:
+        log.info("message of the day: %s; banned addresses: %d",
+                 "set" if server.room.motd else "none", len(server.room.bans.active()))
     if server.tls_fingerprint is not None:
         log.info("TLS on all three channels; certificate fingerprint %s",
                  server.tls_fingerprint)

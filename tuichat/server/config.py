@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -9,7 +10,9 @@ from pathlib import Path
 import platformdirs
 
 from tuichat.files import write_private
-from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND
+from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, text_problem
+
+log = logging.getLogger("tuichat.server")
 
 ADMIN_TOKEN_FILE = "admin.token"
 
@@ -45,6 +48,9 @@ class ServerConfig:
     countdown_step: float = 1.0
     """Seconds per step of the ``admin -sd`` countdown (shortened in tests)."""
     console_avatar: Path | None = None
+    motd: str | None = None
+    """The message of the day, stored in ``<data_dir>/motd.txt`` at start; None: keep the
+    stored one (if any); empty: none (the stored one is removed)."""
     # -- encryption (issue 4) --
     tls: bool = False
     """Wrap all three channels in TLS."""
@@ -98,6 +104,14 @@ class ServerConfig:
     def admin_token_path(self) -> Path:
         return self.data_dir / ADMIN_TOKEN_FILE
 
+    @property
+    def motd_path(self) -> Path:
+        return self.data_dir / "motd.txt"
+
+    @property
+    def bans_path(self) -> Path:
+        return self.data_dir / "bans.json"
+
 
 def ensure_admin_password(config: ServerConfig) -> tuple[str, str]:
     """The admin password in force and where it came from, for the start-up log.
@@ -116,3 +130,36 @@ def ensure_admin_password(config: ServerConfig) -> tuple[str, str]:
     token = secrets.token_urlsafe(24)
     write_private(path, (token + "\n").encode())
     return token, f"a new random token written to {path}"
+
+
+def initial_motd(config: ServerConfig) -> str | None:
+    """The message of the day at start: ``config.motd`` (stored, so it outlasts the run;
+    ValueError when it breaks the text rules), else the stored one (ignored, with a
+    warning, when it breaks them)."""
+    path = config.motd_path
+    if config.motd is not None:
+        problem = text_problem(config.motd) if config.motd else None
+        if problem is not None:
+            raise ValueError(f"the message of the day (--motd): {problem}")
+        store_motd(path, config.motd or None)
+        return config.motd or None
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        return None
+    except (OSError, ValueError) as exc:
+        log.warning("ignoring the message of the day in %s: %s", path, exc)
+        return None
+    problem = text_problem(text)
+    if problem is not None:
+        log.warning("ignoring the message of the day in %s: %s", path, problem)
+        return None
+    return text
+
+
+def store_motd(path: Path, text: str | None) -> None:
+    """Keep ``text`` as the message of the day in ``path`` (mode 0600), or remove it."""
+    if text is None:
+        path.unlink(missing_ok=True)
+    else:
+        write_private(path, text.encode())

@@ -23,11 +23,15 @@ CREATE TABLE IF NOT EXISTS messages (
     ts REAL NOT NULL,
     sender TEXT NOT NULL,
     text TEXT NOT NULL,
-    avatar TEXT NULL
+    avatar TEXT NULL,
+    action INTEGER NOT NULL DEFAULT 0
 )
 """
-_INSERT = "INSERT INTO messages (ts, sender, text, avatar) VALUES (?, ?, ?, ?)"
-_SELECT = "SELECT seq, ts, sender, text, avatar FROM messages"
+_COLUMNS = "PRAGMA table_info(messages)"
+_ADD_ACTION = "ALTER TABLE messages ADD COLUMN action INTEGER NOT NULL DEFAULT 0"
+"""A database from before emotes (issue 6) gets the column, every old row a plain message."""
+_INSERT = "INSERT INTO messages (ts, sender, text, avatar, action) VALUES (?, ?, ?, ?, ?)"
+_SELECT = "SELECT seq, ts, sender, text, avatar, action FROM messages"
 _ALL = _SELECT + " ORDER BY seq"
 _NEWEST = _SELECT + " ORDER BY seq DESC LIMIT ?"
 _NEWEST_AFTER = _SELECT + " WHERE seq > ? ORDER BY seq DESC LIMIT ?"
@@ -40,9 +44,15 @@ _KEEP_LAST = (
 )
 
 
+def _message(row: Any) -> Message:
+    """The Message of a selected row (``action`` is stored as 0 or 1)."""
+    seq, ts, sender, text, avatar, action = row
+    return Message(seq, ts, sender, text, avatar, bool(action))
+
+
 def _oldest_first(rows: list[Any]) -> list[Message]:
     """Messages of rows selected newest first, in chronological order."""
-    return [Message(*row) for row in reversed(rows)]
+    return [_message(row) for row in reversed(rows)]
 
 
 def _check_count(count: int) -> None:
@@ -62,27 +72,32 @@ class History:
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._db:
             self._db.execute(_SCHEMA)
+            columns = {row[1] for row in self._db.execute(_COLUMNS)}
+            if "action" not in columns:
+                self._db.execute(_ADD_ACTION)
 
-    def _insert(self, ts: float, sender: str, text: str, avatar: str | None) -> int:
+    def _insert(
+        self, ts: float, sender: str, text: str, avatar: str | None, action: bool
+    ) -> int:
         """Insert one row inside the caller's transaction and return its seq."""
-        seq = self._db.execute(_INSERT, (ts, sender, text, avatar)).lastrowid
+        seq = self._db.execute(_INSERT, (ts, sender, text, avatar, int(action))).lastrowid
         assert seq is not None  # always set by an INSERT
         return seq
 
     def append(
         self, sender: str, text: str, avatar: str | None, ts: float | None = None,
-        *, commit: bool = True,
+        *, commit: bool = True, action: bool = False,
     ) -> Message:
-        """Store a message (``ts`` defaults to now) and return it.
+        """Store a message (``ts`` defaults to now; ``action`` for an emote) and return it.
 
         With ``commit=False`` the row joins the open transaction, to be made durable by
         ``commit`` (the server commits once per loop pass, before anything is sent).
         """
         when = time.time() if ts is None else ts
-        seq = self._insert(when, sender, text, avatar)
+        seq = self._insert(when, sender, text, avatar, action)
         if commit:
             self._db.commit()
-        return Message(seq, when, sender, text, avatar)
+        return Message(seq, when, sender, text, avatar, action)
 
     def commit(self) -> None:
         """Make every appended message durable (nothing to do when none is pending)."""
@@ -103,7 +118,7 @@ class History:
 
     def all(self) -> list[Message]:
         """Every stored message, oldest first."""
-        return [Message(*row) for row in self._db.execute(_ALL)]
+        return [_message(row) for row in self._db.execute(_ALL)]
 
     @property
     def last_seq(self) -> int:
@@ -120,16 +135,18 @@ class History:
     def replace(self, entries: Sequence[SavedMessage]) -> list[Message]:
         """Replace the whole history with ``entries``, in order, in one transaction.
 
-        They get new seqs after ``last_seq`` (a seq is never reused) and no avatar.
+        They get new seqs after ``last_seq`` (a seq is never reused) and no avatar; emotes
+        stay emotes.
         """
         with self._db:
             self._db.execute(_DELETE_ALL)
             return [
                 Message(
-                    self._insert(entry.ts, entry.sender, entry.text, None),
+                    self._insert(entry.ts, entry.sender, entry.text, None, entry.action),
                     entry.ts,
                     entry.sender,
                     entry.text,
+                    action=entry.action,
                 )
                 for entry in entries
             ]

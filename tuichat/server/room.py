@@ -35,6 +35,7 @@ from tuichat.net.frames import (
     FrameType,
     LeaveReason,
     Message,
+    away_problem,
     is_ref,
     is_sha256,
     name_problem,
@@ -42,6 +43,7 @@ from tuichat.net.frames import (
     text_problem,
 )
 from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
+from tuichat.server.bans import Ban, BanList, canonical_address
 from tuichat.server.limits import AuthThrottle, LineLimit, Verdict
 from tuichat.server.packing import newest_within, pack_list
 from tuichat.server.peer import Peer
@@ -60,7 +62,10 @@ log = logging.getLogger("tuichat.server")
 frame_log = logging.getLogger("tuichat.server.frames")
 
 SERVER_SOFTWARE = "tuichat-server/0.1"
-EXTENSIONS = ("attached", "replay", "user_changed", "avatar_reuse")
+EXTENSIONS = (
+    "attached", "replay", "user_changed", "avatar_reuse",
+    "private", "action", "rename", "away", "whois", "motd", "moderation",
+)
 """What this server adds to the contract, named in ``welcome`` so clients can rely on it."""
 
 Handler = Callable[[Peer, Decoded], None]
@@ -84,6 +89,9 @@ class Room:
         admin_password: str,
         executor: Executor,
         tls: ssl.SSLContext | None = None,
+        *,
+        bans: BanList,
+        motd: str | None = None,
     ) -> None:
         self.config = config
         self.reactor = reactor
@@ -94,6 +102,9 @@ class Room:
         self.admin_password = admin_password
         self._executor = executor
         self._tls = tls
+        self.bans = bans
+        self.motd = motd
+        """The message of the day, sent in ``welcome`` and as a notice after it."""
         self.sessions: dict[str, Session] = {}
         self._by_token: dict[str, Session] = {}
         self._peers: dict[Peer, str] = {}
@@ -110,6 +121,10 @@ class Room:
             (Channel.SEND, FrameType.SAY): self._say,
             (Channel.SEND, FrameType.COMMAND): self._command,
             (Channel.SEND, FrameType.BYE): self._bye,
+            (Channel.SEND, FrameType.PRIVATE): self._private,
+            (Channel.SEND, FrameType.NICK): self._nick,
+            (Channel.SEND, FrameType.AWAY): self._away,
+            (Channel.SEND, FrameType.WHOIS): self._whois,
             (Channel.IMAGE, FrameType.AVATAR): self._avatar_upload,
             (Channel.IMAGE, FrameType.GET_AVATAR): self._get_avatar,
         }
@@ -217,7 +232,8 @@ class Room:
             self._close_peer(peer)
             return
         name = normalize_name(frame["name"])
-        session = Session(secrets.token_urlsafe(24), name, peer, last_heard=time.monotonic())
+        session = Session(secrets.token_urlsafe(24), name, peer, last_heard=time.monotonic(),
+                          host=self._peers[peer], joined=time.time())
         wanted_avatar = frame.get("avatar")
         if is_sha256(wanted_avatar) and wanted_avatar in self.avatars:
             session.avatar = wanted_avatar
@@ -258,6 +274,9 @@ class Room:
             self.reactor.call_later(config.setup_timeout, partial(self._attach_expired, session))
 
     def _hello_refusal(self, frame: Frame, host: str) -> tuple[ErrorCode, str] | None:
+        ban = self.bans.get(host)
+        if ban is not None:
+            return ErrorCode.BANNED, _ban_refusal(ban)
         version = frame.get("version")
         if isinstance(version, bool) or not isinstance(version, int):
             return ErrorCode.BAD_VERSION, (
@@ -332,6 +351,7 @@ class Room:
             "console_avatar": self.console_avatar,
             "history_truncated": truncated or capped,
             "extensions": list(EXTENSIONS),
+            "motd": self.motd,
             "users": [],
             "history": [],
         }
@@ -346,6 +366,8 @@ class Room:
         frame_log.debug(
             "-> recv %s welcome: %d users, %d messages", peer.address, len(users), len(history)
         )
+        if self.motd is not None:
+            self.notice(session, self.motd, motd=True)
 
     def _attach(self, peer: Peer, decoded: Decoded) -> None:
         token = decoded.frame.get("session")
@@ -417,7 +439,8 @@ class Room:
             return
         assert isinstance(text, str)
         try:
-            self.post(session.name, text, session.avatar, origin=session, ref=ref)
+            self.post(session.name, text, session.avatar, origin=session, ref=ref,
+                      action=frame.get("action") is True)
         except sqlite3.Error as exc:
             log.error("could not store a message from %s: %s", session.name, exc)
             self.notice(session, "Message not sent: the server could not store it.", "error",
@@ -439,8 +462,9 @@ class Room:
             )
 
     def _within_rate(self, session: Session, ref: Any = None) -> bool:
-        """Spend the session's allowance for one ``say`` or ``command``; over the rate,
-        refuse it, and end a session that keeps flooding (leave reason ``kicked``)."""
+        """Spend the session's allowance for one frame sent to the room (``say``,
+        ``command``, ``private``, ``nick``, ``away``, ``whois``); over the rate, refuse it,
+        and end a session that keeps flooding (leave reason ``kicked``)."""
         verdict = self._line_limits[session].check()
         if verdict is Verdict.PASS:
             return True
@@ -470,6 +494,127 @@ class Room:
         if guess and not session.admin:  # the admin found the password wrong (and logged it)
             self._password_failed(session.name, host)
 
+    # -- private messages, names, away, whois ---------------------------------------------
+
+    def _private(self, peer: Peer, decoded: Decoded) -> None:
+        session: Session = peer.session
+        frame = decoded.frame
+        text, ref = frame.get("text"), frame.get("ref")
+        if not self._within_rate(session, ref if is_ref(ref) else None):
+            return
+        if ref is not None and not is_ref(ref):
+            self.notice(session, "ref must be an integer or a string of at most 64 characters",
+                        "error")
+            return
+        problem = text_problem(text)
+        target = self.find(frame.get("to"))
+        if problem is not None:
+            self.notice(session, f"Message not sent: {problem}.", "error", ref=ref)
+        elif target is None:
+            self.notice(session, f"No one named {_quoted(frame.get('to'))} is here; your "
+                        "message was not sent.", "error", ref=ref)
+        elif target is session:
+            self.notice(session, "You cannot send a private message to yourself.", "error",
+                        ref=ref)
+        else:
+            assert isinstance(text, str)
+            self._deliver_private(session, target, text, ref)
+
+    def _deliver_private(self, sender: Session, target: Session, text: str, ref: Any) -> None:
+        """Send a private message to both parties (the sender's copy with ``ref``); tell
+        the sender when the recipient is away. Never stored, its text never logged."""
+        frame: Frame = {"type": FrameType.PRIVATE, "from": sender.name, "to": target.name,
+                        "text": text, "ts": time.time(), "avatar": sender.avatar}
+        self._write(target.recv, frame)
+        self._write(sender.recv, {**frame, "ref": ref} if ref is not None else frame)
+        if target.away is not None:
+            self.notice(sender, f"{target.name} is away: {target.away}")
+
+    def _nick(self, peer: Peer, decoded: Decoded) -> None:
+        session: Session = peer.session
+        if not self._within_rate(session):
+            return
+        wanted = decoded.frame.get("name")
+        name = normalize_name(wanted) if isinstance(wanted, str) else wanted
+        problem = name_problem(name)
+        if problem is not None:
+            self.notice(session, f"Name not changed: {problem}.", "error")
+            return
+        assert isinstance(name, str)
+        holder = self.sessions.get(name.casefold())
+        if name == session.name:
+            self.notice(session, f"You are already {name}.")
+        elif holder is not None and holder is not session:
+            self.notice(session, f"Name not changed: {name!r} is already here.", "error")
+        else:
+            self._rename(session, name)
+
+    def _rename(self, session: Session, name: str) -> None:
+        """Give a session a new name: everyone, the user too, sees it leave and join."""
+        old = session.name
+        del self.sessions[session.key]
+        session.name = name
+        self.sessions[session.key] = session
+        self.broadcast({"type": FrameType.LEAVE, "name": old, "reason": LeaveReason.QUIT.value,
+                        "renamed_to": name})
+        self.broadcast({"type": FrameType.JOIN, **session.user_record(), "renamed_from": old})
+        log.info("%s (%s) is now %s", old, session.address, name)
+
+    def _away(self, peer: Peer, decoded: Decoded) -> None:
+        session: Session = peer.session
+        if not self._within_rate(session):
+            return
+        text = decoded.frame.get("text")
+        away = text if text != "" else None
+        problem = away_problem(away) if away is not None else None
+        if problem is not None:
+            self.notice(session, f"Away text not set: {problem}.", "error")
+            return
+        if away == session.away:
+            return
+        session.away = away
+        self.broadcast({"type": FrameType.USER_CHANGED, **session.user_record()})
+        log.info("%s is %s", session.name, "away" if away is not None else "back")
+
+    def _whois(self, peer: Peer, decoded: Decoded) -> None:
+        session: Session = peer.session
+        if not self._within_rate(session):
+            return
+        wanted = decoded.frame.get("name")
+        target = self.find(wanted)
+        if target is None:
+            self.notice(session, f"No one named {_quoted(wanted)} is here.", "error")
+            return
+        reply: Frame = {"type": FrameType.WHOIS, **target.user_record(), "joined": target.joined}
+        if session.admin:
+            reply["address"] = target.host
+        self._write(session.recv, reply)
+
+    def find(self, name: object) -> Session | None:
+        """The session present under ``name`` (compared like names at ``hello``), if any."""
+        if not isinstance(name, str):
+            return None
+        return self.sessions.get(normalize_name(name).casefold())
+
+    # -- moderation and the message of the day (run by admin commands) ---------------------
+
+    def remove(self, session: Session, error: tuple[ErrorCode, str], why: str,
+               leave: dict[str, Any]) -> None:
+        """End a session at an admin's word: an ``error`` (code, text) on its recv, then
+        ``leave`` (reason ``kicked``, plus the keys of ``leave``) to the others."""
+        self._send_error(session.recv, *error)
+        self.end_session(session, LeaveReason.KICKED, why, **leave)
+
+    def sessions_from(self, host: str) -> list[Session]:
+        """The sessions whose recv connection comes from ``host``."""
+        return [session for session in self.sessions.values() if session.host == host]
+
+    def announce_motd(self) -> None:
+        """Show everyone the message of the day (there must be one)."""
+        assert self.motd is not None
+        self.broadcast({"type": FrameType.NOTICE, "level": "info", "text": self.motd,
+                        "motd": True})
+
     def post(
         self,
         sender: str,
@@ -477,10 +622,12 @@ class Room:
         avatar: str | None,
         origin: Session | None = None,
         ref: Any = None,
+        action: bool = False,
     ) -> Message:
-        """Store a message, then send it to everyone; the sender's copy carries ``ref``."""
+        """Store a message (an emote with ``action``), then send it to everyone; the
+        sender's copy carries ``ref``."""
         # Committed with the rest of this loop pass, before any of it is sent.
-        message = self.history.append(sender, text, avatar, commit=False)
+        message = self.history.append(sender, text, avatar, commit=False, action=action)
         frame = message.to_frame()
         data = encode(frame)
         for session in list(self.sessions.values()):
@@ -623,8 +770,11 @@ class Room:
                 peer.close()
         self._forget_closed()
 
-    def end_session(self, session: Session, reason: LeaveReason, why: str) -> None:
-        """Close a session's connections and tell the others it left."""
+    def end_session(
+        self, session: Session, reason: LeaveReason, why: str, **leave: Any
+    ) -> None:
+        """Close a session's connections and tell the others it left (``leave`` adds keys
+        to the ``leave`` frame; None values are left out)."""
         if session.ended:
             return
         session.ended = True
@@ -634,7 +784,9 @@ class Room:
         self._line_limits.pop(session, None)
         for peer in session.peers():
             self._close_peer(peer)
-        self.broadcast({"type": FrameType.LEAVE, "name": session.name, "reason": reason.value})
+        frame: Frame = {"type": FrameType.LEAVE, "name": session.name, "reason": reason.value}
+        frame.update({key: value for key, value in leave.items() if value is not None})
+        self.broadcast(frame)
         log.info("%s left (%s: %s) (%d here)", session.name, reason, why, len(self.sessions))
 
     def close_everyone(self, text: str) -> None:
@@ -694,6 +846,8 @@ class _Brief:
 
     def __str__(self) -> str:
         shown = {key: _masked(key, value) for key, value in self.frame.items()}
+        if self.frame.get("type") == FrameType.PRIVATE and "text" in shown:
+            shown["text"] = "***"
         text = repr(shown)
         return text if len(text) <= 200 else text[:197] + "..."
 
@@ -723,9 +877,21 @@ def _throttled(wait: float) -> str:
 def _peer_host(peer: Peer) -> str:
     """The address a connection comes from, without the port: what per-address limits count."""
     try:
-        return str(peer.sock.getpeername()[0])
+        host = str(peer.sock.getpeername()[0])
     except OSError:
         return peer.address
+    return canonical_address(host) or host
+
+
+def _quoted(name: object) -> str:
+    """A name from a frame (any JSON value) as shown in a notice: quoted, cut short."""
+    return repr(name[:40] if isinstance(name, str) else name)[:60]
+
+
+def _ban_refusal(ban: Ban) -> str:
+    """The text of the ``banned`` error refusing a ``hello``."""
+    until = "" if ban.until is None else f" until {ban.until_text}"
+    return f"your address ({ban.address}) is banned{until}"
 
 
 def _brief_name(frame: Frame) -> str:

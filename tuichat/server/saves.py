@@ -2,14 +2,16 @@
 
 A transcript starts with a ``#`` comment line, then holds one block per message::
 
-    # tuichat history, saved 2026-11-25 13:40:00 UTC, 2 messages
+    # tuichat history, saved 2026-11-25 13:40:00 UTC, 3 messages
     [2026-11-25 13:39:01] alice: hello
     [2026-11-25 13:39:30] bob: two
         lines
+    [2026-11-25 13:39:45] * alice waves
 
-Times are UTC to the second. Extra lines of a message are indented by exactly four spaces
-(the indent is not part of the text). Blank lines and ``#`` lines between messages are
-skipped; they also end the message before them.
+Times are UTC to the second. An emote is ``* sender text`` (names hold neither ``*`` nor
+spaces, so it cannot be mistaken for a message). Extra lines of a message are indented by
+exactly four spaces (the indent is not part of the text). Blank lines and ``#`` lines
+between messages are skipped; they also end the message before them.
 """
 
 from __future__ import annotations
@@ -44,6 +46,7 @@ class SavedMessage:
     ts: float
     sender: str
     text: str
+    action: bool = False
 
 
 class SaveError(Exception):
@@ -71,7 +74,7 @@ def format_transcript(messages: Iterable[Message], *, now: datetime | None = Non
         count += 1
         first, *more = message.text.split("\n")
         when = _stamp(datetime.fromtimestamp(math.floor(message.ts), UTC))
-        head = f"[{when}] {message.sender}:"
+        head = f"[{when}] * {message.sender}" if message.action else f"[{when}] {message.sender}:"
         lines.append(f"{head} {first}" if first else head)
         lines.extend(_INDENT + line for line in more)
     noun = "message" if count == 1 else "messages"
@@ -79,8 +82,9 @@ def format_transcript(messages: Iterable[Message], *, now: datetime | None = Non
     return "\n".join([header, *lines]) + "\n"
 
 
-def _parse_head(line: str, number: int) -> tuple[float, str, str]:
-    """Time, sender and first text line of a ``[time] sender: text`` line."""
+def _parse_head(line: str, number: int) -> tuple[float, str, str, bool]:
+    """Time, sender, first text line and emote flag of a ``[time] sender: text`` or
+    ``[time] * sender text`` line."""
     close = line.find("] ")
     if not line.startswith("[") or close < 0:
         raise SaveError(f"line {number}: expected a message line like {_EXAMPLE}")
@@ -91,45 +95,52 @@ def _parse_head(line: str, number: int) -> tuple[float, str, str]:
         ts = datetime.strptime(when, _TIME_FORMAT).replace(tzinfo=UTC).timestamp()
     except ValueError:
         raise SaveError(f"line {number}: {when} is not a valid date and time") from None
-    sender, colon, rest = line[close + 2 :].partition(":")
-    if not colon:
-        raise SaveError(f"line {number}: expected 'name: text' after the time")
+    body = line[close + 2 :]
+    action = body.startswith("* ")
+    if action:
+        sender, _, rest = body[2:].partition(" ")
+    else:
+        sender, colon, rest = body.partition(":")
+        if not colon:
+            raise SaveError(f"line {number}: expected 'name: text' after the time")
+        if rest and not rest.startswith(" "):
+            raise SaveError(f"line {number}: expected a space after '{sender}:'")
+        rest = rest[1:]
     sender = normalize_name(sender)
     problem = None if sender == CONSOLE else name_problem(sender)
     if problem is not None:
         raise SaveError(f"line {number}: bad sender {sender!r}: {problem}")
-    if rest and not rest.startswith(" "):
-        raise SaveError(f"line {number}: expected a space after '{sender}:'")
-    return ts, sender, rest[1:]
+    return ts, sender, rest, action
 
 
 def parse_transcript(text: str) -> list[SavedMessage]:
     """The messages of a save file's text; SaveError ``line N: ...`` on anything malformed."""
     messages: list[SavedMessage] = []
-    # The message being read: its first line's number, time, sender and text lines.
-    current: tuple[int, float, str, list[str]] | None = None
+    # The message being read: its first line's number, time, sender, emote flag and text
+    # lines.
+    current: tuple[int, float, str, bool, list[str]] | None = None
 
     def finish() -> None:
         nonlocal current
         if current is not None:
-            start, ts, sender, parts = current
+            start, ts, sender, action, parts = current
             body = "\n".join(parts)
             problem = text_problem(body)
             if problem is not None:
                 raise SaveError(f"line {start}: {problem}")
-            messages.append(SavedMessage(ts, sender, body))
+            messages.append(SavedMessage(ts, sender, body, action))
             current = None
 
     for number, raw in enumerate(text.split("\n"), start=1):
         line = raw.removesuffix("\r")
         if current is not None and line.startswith(_INDENT):
-            current[3].append(line[len(_INDENT) :])
+            current[4].append(line[len(_INDENT) :])
         elif not line.strip() or line.startswith("#"):
             finish()
         elif line.startswith("["):
             finish()
-            ts, sender, first = _parse_head(line, number)
-            current = (number, ts, sender, [first])
+            ts, sender, first, action = _parse_head(line, number)
+            current = (number, ts, sender, action, [first])
         elif line.startswith(_INDENT):
             raise SaveError(
                 f"line {number}: an indented line must follow a message line or its indented"

@@ -22,6 +22,11 @@ class Session:
     name: str
     recv: Peer
     last_heard: float
+    host: str = ""
+    """The address the recv connection comes from, without the port (what bans match)."""
+    joined: float = 0.0
+    """Wall-clock time of ``welcome`` (Unix seconds), for ``whois``."""
+    away: str | None = None
     send: Peer | None = None
     image: Peer | None = None
     admin: bool = False
@@ -53,5 +58,6 @@ class Session:
         ]
 
     def user_record(self) -> Frame:
-        """The user as listed in ``welcome`` and ``user_changed``."""
-        return {"name": self.name, "avatar": self.avatar, "admin": self.admin}
+        """The user as listed in ``welcome``, ``join`` and ``user_changed``."""
+        return {"name": self.name, "avatar": self.avatar, "admin": self.admin,
+                "away": self.away}

@@ -1,0 +1,166 @@
+"""BanList on its own: expiry on a stepped clock, lifting, and the file across restarts."""
+
+from __future__ import annotations
+
+import json
+import logging
+import stat
+from pathlib import Path
+
+import pytest
+
+from tuichat.server.bans import MAX_BAN_MINUTES, Ban, BanList, canonical_address
+
+T0 = 1_795_000_000.0
+"""2026-11-18 11:06:40 UTC."""
+
+
+class Clock:
+    """Unix time that moves only when a test steps it."""
+
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def step(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock()
+
+
+@pytest.fixture
+def path(tmp_path: Path) -> Path:
+    return tmp_path / "data" / "bans.json"
+
+
+@pytest.fixture
+def bans(path: Path, clock: Clock) -> BanList:
+    return BanList(path, clock)
+
+
+def test_a_timed_ban_holds_until_its_minutes_are_up(bans: BanList, clock: Clock) -> None:
+    ban = bans.ban("127.0.0.2", "bob", "root", 30)
+    assert ban == Ban("127.0.0.2", "bob", "root", T0 + 1800)
+    clock.step(1799)
+    assert bans.get("127.0.0.2") == ban
+    assert bans.active() == [ban]
+    clock.step(1)
+    assert bans.get("127.0.0.2") is None
+    assert bans.active() == []
+
+
+def test_a_ban_without_minutes_lasts_until_lifted(bans: BanList, clock: Clock) -> None:
+    ban = bans.ban("10.0.0.1", None, "root", None)
+    clock.step(MAX_BAN_MINUTES * 60 * 10)
+    assert bans.get("10.0.0.1") == ban
+    assert bans.lift("10.0.0.1") == ban
+    assert bans.get("10.0.0.1") is None
+
+
+def test_banning_again_replaces_the_ban(bans: BanList, clock: Clock) -> None:
+    bans.ban("127.0.0.2", "bob", "root", 5)
+    again = bans.ban("127.0.0.2", "carol", "alice", None)
+    clock.step(600)
+    assert bans.active() == [again]
+
+
+def test_lift_by_name_takes_the_newest_ban_for_it(bans: BanList) -> None:
+    first = bans.ban("127.0.0.2", "bob", "root", None)
+    second = bans.ban("127.0.0.3", "Bob", "root", None)
+    assert bans.lift("BOB") == second
+    assert bans.active() == [first]
+    assert bans.lift("bob") == first
+    assert bans.lift("bob") is None
+
+
+def test_lift_of_what_is_not_banned_is_none(bans: BanList, clock: Clock) -> None:
+    bans.ban("127.0.0.2", "bob", "root", 1)
+    assert bans.lift("127.0.0.9") is None
+    assert bans.lift("zed") is None
+    clock.step(60)
+    assert bans.lift("127.0.0.2") is None  # expired already
+
+
+def test_bans_are_kept_in_a_private_file(path: Path, clock: Clock, bans: BanList) -> None:
+    timed = bans.ban("127.0.0.2", "bob", "root", 10)
+    lasting = bans.ban("::1", None, "root", None)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o600
+    assert BanList(path, clock).active() == [timed, lasting]
+    clock.step(600)
+    assert BanList(path, clock).active() == [lasting]
+
+
+def test_an_expired_ban_is_not_written_again(path: Path, clock: Clock, bans: BanList) -> None:
+    bans.ban("127.0.0.2", "bob", "root", 1)
+    clock.step(61)
+    bans.ban("127.0.0.3", "carol", "root", None)
+    stored = json.loads(path.read_text(encoding="utf-8"))["bans"]
+    assert [entry["address"] for entry in stored] == ["127.0.0.3"]
+
+
+def test_a_missing_file_is_an_empty_list_without_a_warning(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    assert BanList(path).active() == []
+    assert not caplog.records
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "not json",
+        "[]",
+        '{"bans": 1}',
+        '{"bans": [{"address": "bob", "name": null, "by": "root", "until": null}]}',
+        '{"bans": [{"address": "127.0.0.2", "name": 1, "by": "root", "until": null}]}',
+        '{"bans": [{"address": "127.0.0.2", "name": null, "by": "root", "until": "soon"}]}',
+        '{"bans": [{"address": "127.0.0.2", "name": null, "by": "root", "until": 1e999}]}',
+        '{"bans": [{"address": "127.0.0.2", "name": null, "by": "root"}]}',
+    ],
+)
+def test_a_corrupt_file_is_ignored_with_a_warning(
+    path: Path, caplog: pytest.LogCaptureFixture, text: str
+) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text(text, encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="tuichat.server"):
+        assert BanList(path).active() == []
+    assert any("unreadable ban list" in record.getMessage() for record in caplog.records)
+
+
+def test_a_failed_write_is_logged_and_the_ban_holds(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("not a directory")
+    bans = BanList(blocker / "bans.json")
+    with caplog.at_level(logging.ERROR, logger="tuichat.server"):
+        ban = bans.ban("127.0.0.2", "bob", "root", None)
+    assert bans.get("127.0.0.2") == ban
+    assert any("could not store the bans" in record.getMessage() for record in caplog.records)
+
+
+@pytest.mark.parametrize(
+    ("text", "address"),
+    [
+        ("127.0.0.2", "127.0.0.2"),
+        (" 10.0.0.1 ", "10.0.0.1"),
+        ("::FFFF:127.0.0.2", "127.0.0.2"),
+        ("0:0:0:0:0:0:0:1", "::1"),
+        ("bob", None),
+        ("127.0.0.2:5000", None),
+        ("", None),
+    ],
+)
+def test_canonical_address(text: str, address: str | None) -> None:
+    assert canonical_address(text) == address
+
+
+def test_until_text_is_utc_to_the_minute() -> None:
+    assert Ban("127.0.0.2", None, "root", T0).until_text == "2026-11-18 11:06 UTC"
+    assert Ban("127.0.0.2", None, "root", None).until_text == "admin -ub"
