@@ -134,9 +134,10 @@ class ChatScreen(Screen[None]):
 
     BINDINGS = [
         Binding("ctrl+r", "reconnect", "Reconnect", show=False),
-        Binding("pageup", "scroll_log(-1)", "Scroll up", show=False),
-        Binding("pagedown", "scroll_log(1)", "Scroll down", show=False),
-        Binding("ctrl+end", "follow", "Newest", show=False),
+        # Priority: the entry box (a TextArea) would take these keys for its cursor.
+        Binding("pageup", "scroll_log(-1)", "Scroll up", show=False, priority=True),
+        Binding("pagedown", "scroll_log(1)", "Scroll down", show=False, priority=True),
+        Binding("ctrl+end", "follow", "Newest", show=False, priority=True),
         Binding("ctrl+f", "start_search", "Search", show=False),
         Binding("f3", "search_step(True)", "Previous match", show=False),
         Binding("shift+f3", "search_step(False)", "Next match", show=False),
