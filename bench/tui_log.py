@@ -4,8 +4,8 @@ Each case runs in a fresh subprocess (``--case NAME``), so its peak RSS is its o
 app to its first frame; tuichat to its first frame (the connect screen); MessageLog (with
 identicon avatars) and RichLog fed the same chat lines, one app message per line (each
 handler posts the next, as lines arrive from the network), timed from the first append to
-the first frame after the last; MessageLog's re-layout after a width change; MessageLog
-with ten times the lines, for memory.
+the first frame after the last; MessageLog's re-layout after a width change; the same with
+one message in ten in Markdown; MessageLog with ten times the lines, for memory.
 
 Run: ``.venv/bin/python bench/tui_log.py [--json PATH]``.
 """
@@ -60,6 +60,16 @@ def chat_lines(count: int, seed: int = 1) -> list[Line]:
         if rng.random() < 0.05:
             words.insert(0, "me:")
         lines.append((sender, " ".join(words), T0 + n * 3))
+    return lines
+
+
+def markdown_chat(count: int) -> list[Line]:
+    """``chat_lines`` with every tenth message in Markdown: emphasis, a list or code."""
+    lines = chat_lines(count)
+    shapes = ("**{}** ok", "- {}\n- `build` it", "```python\nprint({!r})\n```")
+    for n in range(0, count, 10):
+        sender, text, ts = lines[n]
+        lines[n] = (sender, shapes[n // 10 % 3].format(text), ts)
     return lines
 
 
@@ -204,6 +214,15 @@ def case_tuichat_chat(spawned: float, _: int) -> Result:
 
 def case_message_log(_: float, count: int) -> Result:
     """MessageLog with identicon avatars, then a re-layout at a narrower width."""
+    return _message_log(chat_lines(count))
+
+
+def case_message_log_markdown(_: float, count: int) -> Result:
+    """As ``message_log``, one message in ten in Markdown."""
+    return _message_log(markdown_chat(count))
+
+
+def _message_log(lines: list[Line]) -> Result:
     from textual.strip import Strip
 
     from tuichat.tui.avatars import AvatarRenderer, identicon
@@ -220,7 +239,7 @@ def case_message_log(_: float, count: int) -> Result:
         log.add(LogEntry(EntryKind.MESSAGE, text, ts, sender))
 
     log = MessageLog(avatar, me="me")
-    times = FeedApp(log, append, chat_lines(count), relayout=True).measure()
+    times = FeedApp(log, append, lines, relayout=True).measure()
     return times | {"peak_rss_mb": peak_rss_mb()}
 
 
@@ -243,6 +262,7 @@ CASES: dict[str, Callable[[float, int], Result]] = {
     "tuichat_connect": case_tuichat_connect,
     "tuichat_chat": case_tuichat_chat,
     "message_log": case_message_log,
+    "message_log_markdown": case_message_log_markdown,
     "rich_log": case_rich_log,
     "message_log_large": case_message_log,
 }
@@ -278,6 +298,8 @@ def report(results: dict[str, Result], counts: dict[str, int]) -> None:
     table.add_row("message_log re-layout", f"{counts['message_log']:,}", relayout, "")
     memory_ratio = f"{above_bare[0] / above_bare[1]:.2f} (above bare)"
     table.add_row("MessageLog / RichLog", "", f"{time_ratio:.2f}", memory_ratio)
+    markdown = results["message_log_markdown"]["seconds"] / mine["seconds"]
+    table.add_row("1 in 10 Markdown / plain", "", f"{markdown:.2f}", "")
     for name in ("tuichat_connect", "tuichat_chat"):
         ratio = results[name]["seconds"] / bare["seconds"]
         memory = results[name]["peak_rss_mb"] / bare["peak_rss_mb"]
@@ -300,7 +322,8 @@ def main() -> None:
         print(json.dumps(CASES[args.case](args.spawned, args.count)))
         return
     counts = {"bare": 0, "tuichat_connect": 0, "tuichat_chat": 0,
-              "message_log": args.messages, "rich_log": args.messages}
+              "message_log": args.messages, "message_log_markdown": args.messages,
+              "rich_log": args.messages}
     counts["message_log_large"] = args.large
     results = {name: run_case(name, count, args.repeat if name in STARTUP else 1)
                for name, count in counts.items()}

@@ -14,7 +14,7 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from tuichat.tui import STYLESHEET
-from tuichat.tui.message_log import GUTTER, EntryKind, LogEntry, MessageLog
+from tuichat.tui.message_log import GUTTER, EntryKind, LogEntry, MessageLog, name_style
 
 T0 = 1_700_000_000.0
 """22:13:20 UTC."""
@@ -364,6 +364,59 @@ def test_an_entry_taller_than_the_screen_scrolls_row_by_row() -> None:
         ]
         g = " " * GUTTER
         assert log.plain_lines()[-5:] == [f"{g}row 1999", f"{g}bob 22:13", f"{g}after", "", ""]
+
+    run(scenario)
+
+
+def test_actions_are_lines_with_the_coloured_name_and_break_runs() -> None:
+    async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
+        log.extend([say("alice", "hi"), LogEntry(EntryKind.ACTION, "waves", T0 + 1, "alice"),
+                    say("alice", "again", T0 + 2)])
+        await pilot.pause()
+        g = " " * GUTTER
+        assert log.plain_lines()[:7] == [f"{g}alice 22:13", f"{g}hi", "", "",
+                                         f"{g}* alice waves  22:13", f"{g}alice 22:13", f"{g}again"]
+        action = row(log, 4)
+        assert action.crop(0, GUTTER).text == g
+        assert all(s.bold and s.color == name_style("alice").color for s in cells(action, "alice"))
+        assert all(s.italic for s in cells(action, "waves"))
+        assert all(s.dim for s in cells(action, "22:13"))
+
+    run(scenario)
+
+
+def test_private_messages_have_their_own_runs_and_header() -> None:
+    def private(text: str, ts: float, peer: str = "bob") -> LogEntry:
+        return LogEntry(EntryKind.PRIVATE, text, ts, "alice", peer=peer)
+
+    async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
+        log.extend([say("alice", "public"), private("psst", T0 + 1), private("more", T0 + 2),
+                    private("other", T0 + 3, "carol"), say("alice", "public again", T0 + 4)])
+        await pilot.pause()
+        assert [line.strip() for line in log.plain_lines()] == [
+            "alice 22:13", "public", "", "",
+            "alice → bob · private 22:13", "psst", "more", "",
+            "alice → carol · private 22:13", "other", "", "",
+            "alice 22:13", "public again", "", "",
+        ]
+        header = row(log, 4)
+        private_style = log.get_component_rich_style("message-log--private", partial=True)
+        assert all(s.italic and s.color == private_style.color for s in cells(header, "private"))
+        assert all(s.color == name_style("bob").color for s in cells(header, "bob"))
+
+    run(scenario)
+
+
+def test_the_message_of_the_day_has_its_own_header_and_style() -> None:
+    async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
+        log.extend([LogEntry(EntryKind.NOTICE, "welcome", T0, "Console"),
+                    LogEntry(EntryKind.MOTD, "Be nice :smile:", T0 + 1, "Console")])
+        await pilot.pause()
+        assert [line.strip() for line in log.plain_lines()[4:6]] == [
+            "Message of the day 22:13", "Be nice 😄"]
+        motd = log.get_component_rich_style("message-log--motd", partial=True)
+        assert all(s.color == motd.color and s.bold for s in cells(row(log, 4), "Message"))
+        assert all(s.color == motd.color and s.italic for s in cells(row(log, 5), "Be nice"))
 
     run(scenario)
 

@@ -1,35 +1,45 @@
 """The chat log: runs of messages under one avatar, rendered a visible row at a time.
 
-Entries stay plain data. For the current width the log keeps one cumulative row count per
-entry (an ``array``), finds the entry of a screen row by bisection, and renders a row only
-when it comes into view, keeping rows and recently wrapped entries in bounded LRU caches.
+Entries stay plain data. The log lays out the entries it shows (all but those of hidden
+senders): for the current width it keeps one cumulative row count per shown entry (an
+``array``), finds the entry of a screen row by bisection, and renders a row only when it
+comes into view, keeping rows and recently drawn entries in bounded LRU caches. Plain
+lines are counted without rendering; the few bodies that look like Markdown are rendered
+by rich, and their lines are both the count and the drawing.
 """
 
 from __future__ import annotations
 
+import copy
 import re
 import time
 import zlib
 from array import array
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from rich._wrap import divide_line
 from rich.cells import cell_len
+from rich.emoji import Emoji
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.events import Resize
-from textual.geometry import Size
+from textual.geometry import Region, Size
+from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tuichat.net.frames import CONSOLE
+
+if TYPE_CHECKING:
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
 
 AVATAR_COLUMNS = 8
 AVATAR_ROWS = AVATAR_COLUMNS // 2
@@ -39,6 +49,14 @@ RUN_SECONDS = 300.0
 """A message joins its sender's run if it follows the previous one within this time."""
 EVENT_MARK = "→"
 """Starts an event's line, which has no avatar or header."""
+ACTION_MARK = "*"
+"""Starts an action's line (``/me``): ``* alice waves``."""
+MOTD_TITLE = "Message of the day"
+MARKER_LABEL = " new messages "
+"""The unread marker's words, centred in a rule across the text column."""
+TIME_MODES = ("time", "datetime", "off")
+CODE_THEME = "monokai"
+"""Syntax colours of fenced code, on a dark block that stands out from the text."""
 NAME_COLOURS = (
     "red",
     "green",
@@ -57,6 +75,15 @@ _CONTROLS = {code: chr(0x2400 + code) for code in range(0x20) if code != 0x0A}
 _CONTROLS |= {0x7F: "\u2421"} | {code: "\ufffd" for code in range(0x80, 0xA0)}
 """Control characters shown as their Unicode pictures, so none reaches the terminal."""
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", re.IGNORECASE)
+_MARKDOWN_HINT = re.compile(r"[*_`>\n]")
+"""A character without which a one-line body cannot hold the Markdown looked for."""
+_MARKDOWN = re.compile(
+    r"^(?:[-*] |\d+[.)] |> |```)"  # a list item, quote or code fence starts a line
+    r"|`[^`\n]+`"  # inline code
+    r"|(?<![\w*])\*{1,2}(?=[^\s*])[^*\n]*(?<=[^\s*])\*{1,2}(?![\w*])"  # *emphasis*, **strong**
+    r"|(?<!\w)_(?=[^\s_])[^_\n]*(?<=[^\s_])_(?!\w)",  # _emphasis_
+    re.MULTILINE,
+)
 
 
 class EntryKind(StrEnum):
@@ -66,9 +93,20 @@ class EntryKind(StrEnum):
     NOTICE = "notice"
     ERROR = "error"
     EVENT = "event"
+    ACTION = "action"
+    PRIVATE = "private"
+    MOTD = "motd"
 
 
-_KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error"}
+_PEOPLE = frozenset({EntryKind.MESSAGE, EntryKind.ACTION, EntryKind.PRIVATE})
+"""Kinds a user wrote: they can mention me, and an ignored sender's are hidden."""
+_LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION})
+"""Kinds drawn as lines of their own: no avatar, no header, never in a run."""
+_RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
+"""Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
+_MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE})
+_EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
+_KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd"}
 """Component styles of the whole text of server notices."""
 
 
@@ -82,6 +120,8 @@ class LogEntry:
     sender: str = ""
     avatar: str | None = None
     seq: int | None = None
+    peer: str | None = None
+    """PRIVATE only: the other party, whom the header names after ``sender →``."""
 
 
 AvatarProvider = Callable[[LogEntry, int], list[Strip]]
@@ -93,6 +133,11 @@ def local_time(ts: float) -> str:
     return time.strftime("%H:%M", time.localtime(ts))
 
 
+def local_datetime(ts: float) -> str:
+    """``ts`` as the local date, hours and minutes."""
+    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
+
+
 @lru_cache(maxsize=1024)
 def name_style(name: str) -> Style:
     """The stable colour of a sender, the same in every session."""
@@ -102,18 +147,57 @@ def name_style(name: str) -> Style:
 
 def continues_run(previous: LogEntry | None, entry: LogEntry) -> bool:
     """True if ``entry`` goes under ``previous``'s header and avatar."""
-    return (
-        previous is not None
-        and entry.kind is not EntryKind.EVENT
-        and previous.kind is not EntryKind.EVENT
-        and entry.sender == previous.sender
-        and entry.ts - previous.ts <= RUN_SECONDS
-    )
+    if (
+        previous is None
+        or entry.sender != previous.sender
+        or entry.ts - previous.ts > RUN_SECONDS
+    ):
+        return False
+    if entry.kind is EntryKind.PRIVATE:
+        return previous.kind is EntryKind.PRIVATE and (
+            (entry.peer or "").casefold() == (previous.peer or "").casefold()
+        )
+    return entry.kind in _RUNS and previous.kind in _RUNS
 
 
-def has_header(previous: LogEntry | None, entry: LogEntry) -> bool:
-    """True if ``entry`` starts a run, under a header with the sender's name."""
-    return entry.kind is not EntryKind.EVENT and not continues_run(previous, entry)
+def looks_like_markdown(text: str) -> bool:
+    """True if ``text`` has emphasis, inline code, a list, a quote or a code fence."""
+    hinted = _MARKDOWN_HINT.search(text) or text.startswith("- ") or text[:1].isdigit()
+    return bool(hinted) and _MARKDOWN.search(text) is not None
+
+
+@lru_cache(maxsize=1)
+def _markdown_kit() -> tuple[Markdown, MarkdownIt]:
+    """An empty Markdown renderable to copy, and a parser made as rich makes its own.
+
+    Imported and made once, the first time a body needs them: the import takes 0.15 s,
+    and making a parser takes four times as long as parsing a chat message with it.
+    """
+    from markdown_it import MarkdownIt
+    from rich.markdown import Markdown
+
+    template = Markdown("", code_theme=CODE_THEME, hyperlinks=True)
+    return template, MarkdownIt().enable("strikethrough").enable("table")
+
+
+def _parse_markdown(text: str) -> Markdown:
+    """rich's Markdown renderable of ``text``, parsed by the shared parser."""
+    template, parser = _markdown_kit()
+    markdown = copy.copy(template)
+    markdown.markup, markdown.parsed = text, parser.parse(text)
+    return markdown
+
+
+def _hard_breaks(text: str) -> str:
+    """``text`` with its line breaks kept by Markdown (outside code fences), as typed."""
+    lines = text.split("\n")
+    fenced = False
+    for number, line in enumerate(lines[:-1]):
+        if line.lstrip().startswith("```"):
+            fenced = not fenced
+        elif not fenced and line.strip():
+            lines[number] = line + "  "
+    return "\n".join(lines)
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -128,10 +212,18 @@ class MessageLog(ScrollView, can_focus=True):
         "message-log--error",
         "message-log--mention",
         "message-log--url",
+        "message-log--action",
+        "message-log--private",
+        "message-log--motd",
+        "message-log--match",
+        "message-log--match-current",
+        "message-log--marker",
     }
     ALLOW_SELECT = False
     """Rows carry no selection offsets; ``plain_lines`` is the way to copy text."""
 
+    class ReachedEnd(Message):
+        """The user has scrolled back to the newest entry."""
 
     def __init__(
         self,
@@ -148,20 +240,41 @@ class MessageLog(ScrollView, can_focus=True):
         self._time_format = time_format
         self._me = me
         self._mention = _mention_pattern(me)
+        self._markdown = True
+        self._emoji = True
+        self._time_mode = "time"
+        self._hidden: frozenset[str] = frozenset()
         self._entries: list[LogEntry] = []
         self._width = 0
         """The content width the layout is for; 0 until the widget has a size."""
+        self._shown = array("q")
+        """The index in ``_entries`` of each laid-out entry: the ones not hidden."""
         self._ends = array("q")
-        """The row just past each entry, padding included: a prefix sum of heights."""
+        """The row just past each shown entry, padding included: a prefix sum of heights."""
         self._run_rows = 0
         """Rows of the last run so far, without its padding."""
         self._padding = 0
         """Blank rows that end the last entry, so its run is as tall as an avatar."""
+        self._marker: int | None = None
+        """The index of the entry the unread marker goes above (or the first shown after)."""
+        self._marker_pos: int | None = None
+        """The shown entry the marker is drawn above, once laid out."""
+        self._marker_pending = False
+        self._search: re.Pattern[str] | None = None
+        self._matches: list[int] = []
+        """Indices of the shown entries whose body matches the search, oldest first."""
+        self._current: int | None = None
+        """The entry index of the current match."""
+        self._at_end = True
+        self._released = False
+        """The user scrolled (Textual released the anchor) since the log last followed."""
         self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
-        """Rendered rows keyed by (entry index, row in the entry, width)."""
+        """Rendered rows keyed by (shown position, row in the entry, width)."""
         self._lines: LRUCache[tuple[int, int], list[Text]] = LRUCache(256)
-        """Styled, wrapped text of recently drawn entries keyed by (entry index, width),
+        """Styled, wrapped text of recently drawn entries keyed by (shown position, width),
         so the rows of a tall entry do not wrap it again each."""
+        self._rendered: LRUCache[tuple[str, int], list[Text]] = LRUCache(256)
+        """Markdown bodies rendered by rich, keyed by (source, width); their row counts."""
 
     @property
     def me(self) -> str:
@@ -175,9 +288,66 @@ class MessageLog(ScrollView, can_focus=True):
         self._repaint()
 
     @property
+    def markdown(self) -> bool:
+        """Render message bodies that look like Markdown as Markdown."""
+        return self._markdown
+
+    @markdown.setter
+    def markdown(self, on: bool) -> None:
+        self._markdown = on
+        self._relayout()
+
+    @property
+    def emoji(self) -> bool:
+        """Show ``:smile:`` shortcodes as emoji."""
+        return self._emoji
+
+    @emoji.setter
+    def emoji(self, on: bool) -> None:
+        self._emoji = on
+        self._relayout()
+
+    @property
+    def time_mode(self) -> str:
+        """How times show: "time" (``time_format``), "datetime" or "off"."""
+        return self._time_mode
+
+    @time_mode.setter
+    def time_mode(self, mode: str) -> None:
+        if mode not in TIME_MODES:
+            raise ValueError(f"time_mode must be one of {TIME_MODES}, not {mode!r}")
+        self._time_mode = mode
+        self._relayout()
+
+    @property
+    def hidden(self) -> frozenset[str]:
+        """Casefolded names whose messages, actions and private messages are not shown."""
+        return self._hidden
+
+    @hidden.setter
+    def hidden(self, names: frozenset[str]) -> None:
+        self._hidden = frozenset(name.casefold() for name in names)
+        if self._search is not None:
+            self._matches = []
+            self._scan(0)
+            if self._current not in self._matches:
+                self._current = None
+        self._relayout()
+
+    @property
     def entries(self) -> Sequence[LogEntry]:
-        """Every entry, oldest first."""
+        """Every entry, oldest first, hidden ones included."""
         return self._entries
+
+    @property
+    def at_end(self) -> bool:
+        """True while the view shows (and follows) the newest entry."""
+        return self._at_end
+
+    @property
+    def has_marker(self) -> bool:
+        """True if the unread marker is waiting for the next entry or is shown."""
+        return self._marker_pending or self._marker is not None
 
     def add(self, entry: LogEntry) -> None:
         """Append one entry; a view at the bottom follows it."""
@@ -187,12 +357,19 @@ class MessageLog(ScrollView, can_focus=True):
         """Append many entries with a single layout update."""
         start = len(self._entries)
         self._entries.extend(entries)
+        if self._marker_pending and len(self._entries) > start:
+            self._marker_pending = False
+            self._marker = start
+        self._scan(start)
         if self._width:
             self._lay_out(start)
 
     def reset(self, entries: Iterable[LogEntry]) -> None:
-        """Replace every entry and show the newest."""
+        """Replace every entry and show the newest; the marker and current match go."""
         self._entries = list(entries)
+        self._marker, self._marker_pending = None, False
+        self._matches, self._current = [], None
+        self._scan(0)
         self._clear_caches()
         if self._width:
             self._clear_layout()
@@ -204,12 +381,74 @@ class MessageLog(ScrollView, can_focus=True):
         """Repaint with the provider's current avatars (one has arrived)."""
         self._repaint()
 
+    def mentions_me(self, entry: LogEntry) -> bool:
+        """True if ``entry`` is a message, action or private message of another naming me."""
+        return (
+            self._mention is not None
+            and entry.kind in _PEOPLE
+            and not self._is_me(entry.sender)
+            and self._mention.search(entry.text) is not None
+        )
+
+    def mark_unread(self) -> None:
+        """Draw a "new messages" rule above the next entry, unless a marker is already due."""
+        if not self.has_marker:
+            self._marker_pending = True
+
+    def clear_marker(self) -> None:
+        """Remove the unread marker, pending or shown."""
+        self._marker_pending = False
+        self._marker = None
+        pos, self._marker_pos = self._marker_pos, None
+        if pos is not None:
+            self._lay_out_again(pos)
+
+    def search(self, term: str) -> int:
+        """Highlight every case-insensitive match of ``term`` in the shown bodies.
+
+        Returns the number of shown entries that match; an empty ``term`` clears the search.
+        """
+        if not term:
+            self.clear_search()
+            return 0
+        self._search = re.compile(re.escape(term), re.IGNORECASE)
+        self._matches, self._current = [], None
+        self._scan(0)
+        self._repaint()
+        return len(self._matches)
+
+    def search_step(self, backward: bool = True) -> tuple[int, int] | None:
+        """Move the current match to an older (or newer) matching entry and show it.
+
+        The first step goes to the newest match; steps wrap around. Returns the current
+        match's position counted from the newest (1 is the newest) and the number of
+        matches, or None when nothing matches.
+        """
+        matches = self._matches
+        if not matches:
+            return None
+        if self._current is None:
+            at = len(matches) - 1
+        else:
+            at = bisect_left(matches, self._current)
+            at = (at - 1 if backward else at + 1) % len(matches)
+        self._current = matches[at]
+        self._repaint()
+        self._scroll_to_entry(self._current)
+        return len(matches) - at, len(matches)
+
+    def clear_search(self) -> None:
+        """Remove the search and its highlights."""
+        self._search, self._matches, self._current = None, [], None
+        self._repaint()
+
     def plain_lines(self) -> list[str]:
-        """Every row at the current width as plain text, avatars as spaces, right-stripped."""
+        """Every shown row at the current width as plain text, avatars as spaces,
+        right-stripped."""
         rows: list[str] = []
-        for index in range(len(self._ends)):
-            lines = [(" " * GUTTER + line.plain).rstrip() for line in self._text_lines(index)]
-            rows += lines + [""] * (self._height(index) - len(lines))
+        for pos in range(len(self._ends)):
+            lines = [(" " * GUTTER + line.plain).rstrip() for line in self._text_lines(pos)]
+            rows += lines + [""] * (self._height(pos) - len(lines))
         return rows
 
     def on_mount(self) -> None:
@@ -221,30 +460,39 @@ class MessageLog(ScrollView, can_focus=True):
         width = self.scrollable_content_region.width
         if width <= 0 or width == self._width:
             return
-        following = self.is_vertical_scroll_end or not self._ends
-        keep = None if following else self._locate(self.scroll_offset.y)
         self._width = width
-        self._clear_layout()
-        self._lay_out(0)
-        if keep is not None:
-            index, row = keep
-            self.scroll_to(y=self._start(index) + min(row, self._height(index) - 1), animate=False)
+        self._relayout()
 
     def notify_style_update(self) -> None:
         """Drop rendered rows: the theme or stylesheet changed."""
         super().notify_style_update()
         self._clear_caches()
 
+    def watch_scroll_y(self, old_value: float, new_value: float) -> None:
+        """Note reaching the end: follow again, and tell the screen."""
+        super().watch_scroll_y(old_value, new_value)
+        reached = self.scroll_offset.y >= self.max_scroll_y and not self._at_end
+        self._at_end = self.scroll_offset.y >= self.max_scroll_y
+        if reached:
+            self._follow()
+            self.post_message(self.ReachedEnd())
+
+    def release_anchor(self) -> None:
+        """Stop following the end while the user scrolls (a scroll down at the end too,
+        which moves nothing: ``_lay_out`` follows again then)."""
+        super().release_anchor()
+        self._released = True
+
     def render_line(self, y: int) -> Strip:
         """The row ``y`` of the view, from the cache or rendered now."""
         row = self.scroll_offset.y + y
         if not self._ends or row >= self._ends[-1]:
             return Strip.blank(self._width, self.rich_style)
-        index, offset = self._locate(row)
-        key = (index, offset, self._width)
+        pos, offset = self._locate(row)
+        key = (pos, offset, self._width)
         strip = self._strips.get(key)
         if strip is None:
-            strip = self._render_row(index, offset)
+            strip = self._render_row(pos, offset)
             self._strips.set(key, strip)
         return strip
 
@@ -253,42 +501,115 @@ class MessageLog(ScrollView, can_focus=True):
         return max(1, self._width - GUTTER)
 
     def _repaint(self) -> None:
-        self._clear_caches()
+        self._strips.clear()
+        self._lines.clear()
         self.refresh()
 
     def _clear_caches(self) -> None:
         self._strips.clear()
         self._lines.clear()
+        self._rendered.clear()
 
-    def _start(self, index: int) -> int:
-        """The first row of entry ``index`` (or the total row count past the last one)."""
-        return self._ends[index - 1] if index else 0
+    def _entry(self, pos: int) -> LogEntry:
+        return self._entries[self._shown[pos]]
 
-    def _height(self, index: int) -> int:
-        """Rows of entry ``index``, padding included."""
-        return self._start(index + 1) - self._start(index)
+    def _previous(self, pos: int) -> LogEntry | None:
+        return self._entries[self._shown[pos - 1]] if pos else None
+
+    def _is_hidden(self, entry: LogEntry) -> bool:
+        return entry.kind in _PEOPLE and entry.sender.casefold() in self._hidden
+
+    def _start(self, pos: int) -> int:
+        """The first row of shown entry ``pos`` (or the total row count past the last)."""
+        return self._ends[pos - 1] if pos else 0
+
+    def _top(self, pos: int) -> int:
+        """The first row of shown entry ``pos`` below the unread marker, if it has one."""
+        return self._start(pos) + (pos == self._marker_pos)
+
+    def _height(self, pos: int) -> int:
+        """Rows of shown entry ``pos``, marker and padding included."""
+        return self._start(pos + 1) - self._start(pos)
 
     def _locate(self, row: int) -> tuple[int, int]:
-        """The entry holding ``row``, and the row's offset within it."""
-        index = bisect_right(self._ends, row)
-        return index, row - self._start(index)
+        """The shown entry holding ``row``, and the row's offset within it."""
+        pos = bisect_right(self._ends, row)
+        return pos, row - self._start(pos)
+
+    def _continues(self, pos: int) -> bool:
+        """True if shown entry ``pos`` goes under the previous one's header and avatar."""
+        return pos != self._marker_pos and continues_run(self._previous(pos), self._entry(pos))
+
+    def _has_header(self, pos: int) -> bool:
+        return self._entry(pos).kind not in _LINES and not self._continues(pos)
+
+    def _relayout(self) -> None:
+        """Lay every entry out again (a new width or setting), keeping the top one in view."""
+        if not self._width:
+            return
+        keep = None if self._at_end or not self._ends else self._locate(self.scroll_offset.y)
+        kept = None if keep is None else (self._shown[keep[0]], keep[1])
+        self._clear_layout()
+        self._repaint()
+        self._lay_out(0)
+        if kept is not None and self._ends:
+            index, row = kept
+            pos = min(bisect_left(self._shown, index), len(self._shown) - 1)
+            row = min(row, self._height(pos) - 1) if self._shown[pos] == index else 0
+            self.scroll_to(y=self._start(pos) + row, animate=False)
+
+    def _follow(self) -> None:
+        """Follow new entries again from the end."""
+        self._released = False
+        self.anchor()
 
     def _clear_layout(self) -> None:
+        self._shown = array("q")
         self._ends = array("q")
         self._run_rows = self._padding = 0
+        self._marker_pos = None
+
+    def _lay_out_again(self, pos: int) -> None:
+        """Lay out the shown entries from ``pos`` on again, the ones before staying put."""
+        if pos >= len(self._shown):
+            return
+        index = self._shown[pos]
+        del self._shown[pos:]
+        del self._ends[pos:]
+        self._padding = 0
+        if pos:
+            last = pos - 1
+            own = self._count_rows(self._entry(last)) + self._has_header(last)
+            self._padding = self._height(last) - own - (last == self._marker_pos)
+        self._run_rows = AVATAR_ROWS - self._padding
+        self._repaint()
+        self._lay_out(index)
 
     def _lay_out(self, start: int) -> None:
-        """Place the entries from ``start`` on, then resize and repaint once."""
-        entries = self._entries
+        """Place the shown entries from index ``start`` on, then resize and repaint once."""
+        if self._released and self._at_end and self.scroll_target_y >= self.max_scroll_y:
+            self._follow()
+        entries, hidden, shown = self._entries, self._hidden, self._shown
+        marker = None if self._marker_pos is not None else self._marker
+        previous = entries[shown[-1]] if shown else None
         for index in range(start, len(entries)):
-            self._place(self._previous(index), entries[index])
+            entry = entries[index]
+            if hidden and self._is_hidden(entry):
+                continue
+            if marker is not None and index >= marker:
+                self._marker_pos, marker = len(shown), None
+            self._place(len(shown), previous, entry)
+            shown.append(index)
+            previous = entry
         self.virtual_size = Size(self._width, self._ends[-1] if self._ends else 0)
         self.refresh()
 
-    def _place(self, previous: LogEntry | None, entry: LogEntry) -> None:
-        """Append ``entry``'s rows, moving its run's padding below it."""
-        continues = continues_run(previous, entry)
-        rows = self._count_rows(entry) + int(has_header(previous, entry))
+    def _place(self, pos: int, previous: LogEntry | None, entry: LogEntry) -> None:
+        """Append the rows of ``entry``, shown at ``pos`` after ``previous``, moving its
+        run's padding below it."""
+        continues = pos != self._marker_pos and continues_run(previous, entry)
+        line = entry.kind in _LINES
+        rows = self._count_rows(entry) + (not continues and not line)
         end = self._ends[-1] if self._ends else 0
         if continues:
             end -= self._padding
@@ -296,71 +617,175 @@ class MessageLog(ScrollView, can_focus=True):
             self._run_rows += rows
         else:
             self._run_rows = rows
-        event = entry.kind is EntryKind.EVENT
-        self._padding = 0 if event else max(0, AVATAR_ROWS - self._run_rows)
-        self._ends.append(end + rows + self._padding)
+        self._padding = 0 if line else max(0, AVATAR_ROWS - self._run_rows)
+        self._ends.append(end + (pos == self._marker_pos) + rows + self._padding)
 
     def _count_rows(self, entry: LogEntry) -> int:
-        """Rows of the entry's wrapped text, as ``Text.wrap`` will make them.
+        """Rows of the entry's body, as it will be drawn.
 
         Most chat lines fit and take the short path. Others are counted with the line
         breaker that ``Text.wrap`` itself uses, without building Text objects: a third
-        faster, which matters when every entry is laid out again on a resize.
+        faster, which matters when every entry is laid out again on a resize. Markdown is
+        rendered, and its lines kept for drawing.
         """
-        plain = self._plain(entry)
+        text = self._display(entry)
+        if self._is_markdown(entry, text):
+            return len(self._markdown_lines(text))
+        plain = text
+        if entry.kind in _LINES:
+            prefix, suffix = self._affixes(entry)
+            plain = f"{prefix}{text}{suffix}"
         width = self._text_width
         if "\n" not in plain and cell_len(plain) <= width:
             return 1
         return sum(len(divide_line(line, width, fold=True)) + 1 for line in plain.split("\n"))
 
-    def _plain(self, entry: LogEntry) -> str:
-        """The entry's text as shown, before styling and wrapping."""
+    def _display(self, entry: LogEntry) -> str:
+        """The entry's text as shown: control characters pictured, shortcodes as emoji."""
         text = entry.text.translate(_CONTROLS)
-        if entry.kind is EntryKind.EVENT:
-            return f"{EVENT_MARK} {text}  {self._time_format(entry.ts)}"
+        if self._emoji and text.count(":") > 1 and entry.kind in _EMOJI_KINDS:
+            return Emoji.replace(text)
         return text
 
-    def _text_lines(self, index: int) -> list[Text]:
-        """The text column of entry ``index``: its header if any, then its wrapped text.
+    def _is_markdown(self, entry: LogEntry, text: str) -> bool:
+        return self._markdown and entry.kind in _MARKDOWN_KINDS and looks_like_markdown(text)
+
+    def _affixes(self, entry: LogEntry) -> tuple[str, str]:
+        """What a line kind's body has before and after its text (nothing for others)."""
+        if entry.kind is EntryKind.EVENT:
+            prefix = f"{EVENT_MARK} "
+        elif entry.kind is EntryKind.ACTION:
+            prefix = f"{ACTION_MARK} {entry.sender.translate(_CONTROLS)} "
+        else:
+            return "", ""
+        when = self._time(entry.ts)
+        return prefix, f"  {when}" if when else ""
+
+    def _time(self, ts: float) -> str:
+        if self._time_mode == "off":
+            return ""
+        return local_datetime(ts) if self._time_mode == "datetime" else self._time_format(ts)
+
+    def _text_lines(self, pos: int) -> list[Text]:
+        """The text column of shown entry ``pos``: the marker and header if any, then its
+        body's lines.
 
         The rows past these, up to the entry's height, are padding.
         """
-        entry = self._entries[index]
-        lines = [self._header(entry)] if has_header(self._previous(index), entry) else []
-        lines += self._body(entry).wrap(self.app.console, self._text_width, overflow="fold")
+        entry = self._entry(pos)
+        lines = [self._marker_line()] if pos == self._marker_pos else []
+        if self._has_header(pos):
+            lines.append(self._header(entry))
+        text = self._display(entry)
+        current = self._shown[pos] == self._current
+        if self._is_markdown(entry, text):
+            for line in self._markdown_lines(text):
+                line = line.copy()
+                self._decorate(line, 0, len(line), entry, current)
+                lines.append(line)
+        else:
+            body = self._body(entry, text, current)
+            lines += body.wrap(self.app.console, self._text_width, overflow="fold")
         return lines
 
-    def _previous(self, index: int) -> LogEntry | None:
-        return self._entries[index - 1] if index else None
+    def _marker_line(self) -> Text:
+        rule = MARKER_LABEL.center(self._text_width, "─")[: self._text_width]
+        return Text.assemble((rule, self._style("marker")))
 
     def _header(self, entry: LogEntry) -> Text:
-        name = entry.sender.translate(_CONTROLS)
-        if entry.sender == CONSOLE:
-            name_part = (name, self._style("console"))
+        header = Text()
+        if entry.kind is EntryKind.MOTD:
+            header.append(MOTD_TITLE, self._style("name") + self._style("motd"))
+        elif entry.sender == CONSOLE:
+            header.append(entry.sender, self._style("console"))
         else:
-            name_part = (name, self._style("name") + name_style(name))
-        header = Text.assemble(name_part, " ", (self._time_format(entry.ts), self._style("time")))
+            header.append(*self._coloured(entry.sender))
+            if entry.kind is EntryKind.PRIVATE:
+                private = self._style("private")
+                header.append(" → ", private)
+                header.append(*self._coloured(entry.peer or self._me or "you"))
+                header.append(" · private", private)
+        when = self._time(entry.ts)
+        if when:
+            header.append(" ")
+            header.append(when, self._style("time"))
         header.truncate(self._text_width, overflow="ellipsis")
         return header
 
-    def _body(self, entry: LogEntry) -> Text:
-        """The entry's text with its styles: kind, URLs, mentions of me."""
-        plain = self._plain(entry)
-        text = Text(plain)
+    def _coloured(self, name: str) -> tuple[str, Style]:
+        """A user's name in its colour."""
+        name = name.translate(_CONTROLS)
+        return name, self._style("name") + name_style(name)
+
+    def _body(self, entry: LogEntry, text: str, current: bool) -> Text:
+        """The plain body with its styles: kind, URLs, mentions of me, search matches."""
+        prefix, suffix = self._affixes(entry)
+        body = Text(f"{prefix}{text}{suffix}")
+        start, end = len(prefix), len(prefix) + len(text)
         if entry.kind is EntryKind.EVENT:
-            text.stylize(self._style("event"))
-            text.stylize(self._style("time"), len(plain) - len(self._time_format(entry.ts)))
-            return text
-        if entry.kind in _KIND_STYLES:
-            text.stylize(self._style(_KIND_STYLES[entry.kind]))
-        url_style = self._style("url")
-        for match in _URL.finditer(plain):
-            text.stylize(url_style + Style(link=match.group()), match.start(), match.end())
-        if self._mention and entry.kind is EntryKind.MESSAGE and not self._is_me(entry.sender):
+            body.stylize(self._style("event"))
+        elif entry.kind is EntryKind.ACTION:
+            name_end = len(prefix) - 1
+            body.stylize(self._style("name") + name_style(entry.sender), 2, name_end)
+            body.stylize(self._style("action"), start, end)
+        elif entry.kind in _KIND_STYLES:
+            body.stylize(self._style(_KIND_STYLES[entry.kind]))
+        if suffix:
+            body.stylize(self._style("time"), end + 2)
+        self._decorate(body, start, end, entry, current)
+        return body
+
+    def _decorate(self, text: Text, start: int, end: int, entry: LogEntry, current: bool) -> None:
+        """Style URLs, mentions of me and search matches between ``start`` and ``end``."""
+        plain = text.plain
+        if entry.kind is not EntryKind.EVENT:
+            url_style = self._style("url")
+            for match in _URL.finditer(plain, start, end):
+                text.stylize(url_style + Style(link=match.group()), match.start(), match.end())
+        if self._mention and entry.kind in _PEOPLE and not self._is_me(entry.sender):
             mention_style = self._style("mention")
-            for match in self._mention.finditer(plain):
+            for match in self._mention.finditer(plain, start, end):
                 text.stylize(mention_style, match.start(), match.end())
-        return text
+        if self._search is not None:
+            match_style = self._style("match-current" if current else "match")
+            for match in self._search.finditer(plain, start, end):
+                text.stylize(match_style, match.start(), match.end())
+
+    def _markdown_lines(self, text: str) -> list[Text]:
+        """``text`` rendered as Markdown at the text width, one Text per row (cached),
+        without the blank lines rich puts around some blocks."""
+        width = self._text_width
+        lines = self._rendered.get((text, width))
+        if lines is None:
+            console = self.app.console
+            markdown = _parse_markdown(_hard_breaks(text))
+            rendered = console.render_lines(markdown, console.options.update_width(width),
+                                            pad=False)
+            lines = [_text(line) for line in rendered]
+            while lines and not lines[-1].plain:
+                lines.pop()
+            while lines and not lines[0].plain:
+                del lines[0]
+            self._rendered.set((text, width), lines)
+        return lines
+
+    def _scan(self, start: int) -> None:
+        """Add the shown entries from index ``start`` on that match the search."""
+        search = self._search
+        if search is None:
+            return
+        for index in range(start, len(self._entries)):
+            entry = self._entries[index]
+            if not self._is_hidden(entry) and search.search(self._display(entry)):
+                self._matches.append(index)
+
+    def _scroll_to_entry(self, index: int) -> None:
+        """Scroll the shown entry ``index`` into view, centred if it fits."""
+        pos = bisect_left(self._shown, index)
+        if pos >= len(self._shown) or self._shown[pos] != index:
+            return
+        region = Region(0, self._start(pos), self._width, self._height(pos))
+        self.scroll_to_region(region, animate=False, center=True, immediate=True)
 
     def _is_me(self, sender: str) -> bool:
         return sender.casefold() == self._me.casefold()
@@ -368,48 +793,53 @@ class MessageLog(ScrollView, can_focus=True):
     def _style(self, component: str) -> Style:
         return self.get_component_rich_style(f"message-log--{component}", partial=True)
 
-    def _render_row(self, index: int, row: int) -> Strip:
-        """Row ``row`` of entry ``index``: gutter and text, as wide as the content."""
-        key = (index, self._width)
+    def _render_row(self, pos: int, row: int) -> Strip:
+        """Row ``row`` of shown entry ``pos``: gutter and text, as wide as the content."""
+        key = (pos, self._width)
         lines = self._lines.get(key)
         if lines is None:
-            lines = self._text_lines(index)
+            lines = self._text_lines(pos)
             self._lines.set(key, lines)
         text = Strip(lines[row].render(self.app.console)) if row < len(lines) else Strip([])
         base = self.rich_style
-        strip = Strip.join([self._gutter(index, row), text])
+        strip = Strip.join([self._gutter(pos, row), text])
         return strip.crop_extend(0, self._width, base).apply_style(base)
 
-    def _gutter(self, index: int, row: int) -> Strip:
-        """The gutter beside row ``row`` of entry ``index``: its run's avatar, or blank."""
+    def _gutter(self, pos: int, row: int) -> Strip:
+        """The gutter beside row ``row`` of shown entry ``pos``: its run's avatar, or blank."""
         blank = Strip.blank(GUTTER)
-        if self._entries[index].kind is EntryKind.EVENT:
+        if self._entry(pos).kind in _LINES:
             return blank
-        head, offset = self._run_head(index)
-        avatar_row = offset + row
-        if avatar_row >= AVATAR_ROWS:
+        head = self._run_head(pos)
+        avatar_row = self._start(pos) + row - self._top(head)
+        if not 0 <= avatar_row < AVATAR_ROWS:
             return blank
-        avatar = self._avatars(self._entries[head], AVATAR_COLUMNS)
+        avatar = self._avatars(self._entry(head), AVATAR_COLUMNS)
         if avatar_row >= len(avatar):
             return blank
         picture = avatar[avatar_row].crop_extend(0, AVATAR_COLUMNS, None)
         return Strip.join([picture, Strip([Segment(" ", Style.null())])])
 
-    def _run_head(self, index: int) -> tuple[int, int]:
-        """The first entry of ``index``'s run and the rows from it to ``index``.
+    def _run_head(self, pos: int) -> int:
+        """The first shown entry of ``pos``'s run, or one far enough up for the avatar.
 
-        The walk back stops once the offset reaches the avatar's height, since no avatar
-        row is needed past it; so it is short even in a run of thousands of messages.
+        The walk back stops once the rows from the head reach the avatar's height, since
+        no avatar row is needed past it; so it is short even in a run of thousands.
         """
-        start = self._start(index)
-        head = index
-        while (
-            head
-            and start - self._start(head) < AVATAR_ROWS
-            and continues_run(self._previous(head), self._entries[head])
-        ):
+        start = self._start(pos)
+        head = pos
+        while head and start - self._top(head) < AVATAR_ROWS and self._continues(head):
             head -= 1
-        return head, start - self._start(head)
+        return head
+
+
+def _text(segments: list[Segment]) -> Text:
+    """A rendered line as Text, to be styled further (control segments dropped)."""
+    text = Text()
+    for segment in segments:
+        if not segment.control:
+            text.append(segment.text, segment.style)
+    return text
 
 
 def _mention_pattern(name: str) -> re.Pattern[str] | None:

@@ -1,4 +1,4 @@
-"""The user list: a small avatar, the name in its colour, and an admin badge per user."""
+"""The user list: a small avatar, the name in its colour, an admin badge and away state."""
 
 from __future__ import annotations
 
@@ -15,15 +15,16 @@ from tuichat.tui.roster import Member
 AVATAR_COLUMNS = 4
 ROWS_PER_USER = AVATAR_COLUMNS // 2
 ADMIN_BADGE = "@"
+AWAY_MARK = " (away)"
 
 StripsFor = Callable[[Member, int], list[Strip]]
 StyleFor = Callable[[str], Style]
 
 
 class UserList(ScrollView, can_focus=False):
-    """Everyone present, admins first, then by name; two rows per user."""
+    """Everyone present, admins first, then by name; two rows per user; away ones dimmed."""
 
-    COMPONENT_CLASSES = {"user-list--admin", "user-list--me"}
+    COMPONENT_CLASSES = {"user-list--admin", "user-list--me", "user-list--away"}
 
     def __init__(self, avatars: StripsFor, name_style: StyleFor, *, id: str | None = None) -> None:
         super().__init__(id=id)
@@ -56,9 +57,14 @@ class UserList(ScrollView, can_focus=False):
             style = self.rich_style + self._name_style(member.name)
             if member.name == self.me:
                 style += self.get_component_rich_style("user-list--me", partial=True)
-            segments.append(Segment(member.name, style))
+            away = Style()
+            if member.away:
+                away = self.get_component_rich_style("user-list--away", partial=True)
+            segments.append(Segment(member.name, style + away))
             if member.admin:
                 badge = self.get_component_rich_style("user-list--admin", partial=True)
                 segments.append(Segment(f" {ADMIN_BADGE}", self.rich_style + badge))
+            if member.away:
+                segments.append(Segment(AWAY_MARK, self.rich_style + away))
         strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self.rich_style)
         return strip.simplify()
