@@ -22,6 +22,7 @@ from tests.scenes import (  # noqa: E402 - after the path is set
     settled,
     utc,
     with_debug_pane,
+    with_features,
 )
 from tuichat.tui.app import TuichatApp  # noqa: E402
 
@@ -54,6 +55,12 @@ def main() -> int:
                 saved.append(asyncio.run(shoot(scene.app, size, prepare, name)))
             finally:
                 scene.close()
+        scene = open_scene(workdir / "scene-features")
+        try:
+            saved.append(asyncio.run(shoot(scene.app, (100, 30), with_features(scene.bob),
+                                           "features")))
+        finally:
+            scene.close()
     for path in saved:
         print(path.relative_to(ROOT))
     return 0

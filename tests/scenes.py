@@ -34,6 +34,7 @@ from tuichat.tui.debug_pane import DebugPane
 from tuichat.tui.settings import Settings
 
 ADMIN_PASSWORD = "scene admin password"
+Prepare = Callable[[Pilot[Any]], Awaitable[None]]
 START = FIXED_NOW - 3_600.0
 """The first seeded message: an hour before the client-side clock."""
 
@@ -157,6 +158,35 @@ async def with_debug_pane(pilot: Pilot[Any]) -> None:
     await pilot.pause()
 
 
+FEATURES_MARKDOWN = (
+    "deploy checklist:\n- run `make test`\n- tag **v0.2**\n"
+    "```python\nprint(\"shipped :rocket:\")\n```"
+)
+
+
+def with_features(bob: Connection) -> Prepare:
+    """The busy chat after bob's emote, a private line, Markdown and an away; alice has
+    switched times off (live messages carry the server's clock) and searches."""
+
+    async def prepare(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        app = pilot.app
+        assert isinstance(app, TuichatApp)
+        screen = chat(app)
+        screen.run_line("/timestamp off")
+        bob.say("stretches and grabs a coffee :coffee:", action=True)
+        bob.private("alice", "psst: the _release_ is tomorrow, keep it quiet")
+        bob.say(FEATURES_MARKDOWN)
+        bob.away("lunch, back at 2")
+        await until(pilot, lambda: any(entry.text == FEATURES_MARKDOWN
+                                       for entry in screen.log_view.entries), "bob's lines")
+        await until(pilot, lambda: any(member.away for member in screen.roster), "bob away")
+        screen.run_line("/search release")
+        await pilot.pause()
+
+    return prepare
+
+
 def connect_app(workdir: Path) -> TuichatApp:
     """The connect screen, filled from remembered values (no server needed)."""
     settings = Settings(name="alice", host="chat.example.org")
@@ -166,4 +196,3 @@ def connect_app(workdir: Path) -> TuichatApp:
                       cwd=home, clock=lambda: FIXED_NOW)
 
 
-Prepare = Callable[[Pilot[Any]], Awaitable[None]]

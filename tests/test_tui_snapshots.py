@@ -11,7 +11,15 @@ from pathlib import Path
 
 import pytest
 
-from tests.scenes import Scene, connect_app, open_scene, settled, utc, with_debug_pane
+from tests.scenes import (
+    Scene,
+    connect_app,
+    open_scene,
+    settled,
+    utc,
+    with_debug_pane,
+    with_features,
+)
 
 SnapCompare = Callable[..., bool]
 
@@ -43,3 +51,7 @@ def test_chat_at_80x24(snap_compare: SnapCompare, scene: Scene) -> None:
     assert snap_compare(scene.app, terminal_size=(80, 24), run_before=settled)
 
 
+
+
+def test_private_emote_markdown_away_and_search(snap_compare: SnapCompare, scene: Scene) -> None:
+    assert snap_compare(scene.app, terminal_size=(100, 30), run_before=with_features(scene.bob))

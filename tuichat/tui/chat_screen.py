@@ -31,6 +31,7 @@ from tuichat.tui.debug_pane import DebugPane, DebugRecord
 from tuichat.tui.ignore import IgnoreList
 from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.link import (
+    ENDING_CODES,
     AvatarFetched,
     AvatarRefused,
     ChatLink,
@@ -253,8 +254,10 @@ class ChatScreen(Screen[None]):
                          "(ctrl+r: now, ctrl+q: quit).")
         elif isinstance(event, Refused):
             self.state = "refused"
-            self._event(f"The server refused to let us back in: {event.reason}", error=True)
-            self._banner(f"Disconnected for good: {event.reason}. ctrl+q quits.")
+            if event.code not in ENDING_CODES:  # a kick or ban was shown as it came
+                self._event(f"The server refused to let us back in: {event.reason}",
+                            error=True)
+            self._banner(f"Disconnected for good: {event.reason.rstrip('.')}. ctrl+q quits.")
         elif isinstance(event, AvatarFetched):
             self.log_view.refresh_avatars()
             self._show_users()
@@ -323,7 +326,9 @@ class ChatScreen(Screen[None]):
             self.log_view.add(LogEntry(level, str(frame.get("text", "")), self.clock(),
                                        sender=CONSOLE))
         elif kind == FrameType.ERROR and frame.get("code") != "not_found":
-            text = f"{frame.get('text', '')} ({frame.get('code', 'error')})"
+            code = frame.get("code", "error")
+            text = str(frame.get("text", ""))
+            text = text if code in ENDING_CODES else f"{text} ({code})"
             self.log_view.add(LogEntry(EntryKind.ERROR, text, self.clock(), sender=CONSOLE))
         elif kind == FrameType.HISTORY:
             self._history(frame)

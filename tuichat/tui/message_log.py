@@ -104,7 +104,7 @@ _LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION})
 """Kinds drawn as lines of their own: no avatar, no header, never in a run."""
 _RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
 """Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
-_MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE})
+_MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
 _EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
 _KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd"}
 """Component styles of the whole text of server notices."""
