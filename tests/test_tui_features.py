@@ -329,3 +329,28 @@ async def test_a_banned_address_cannot_come_back(make_server: ServerFactory,
             assert "your address (127.0.0.1) is banned until" in error
     finally:
         root.close()
+
+
+async def test_a_reconnect_keeps_the_new_name_and_the_away_text(make_server: ServerFactory,
+                                                                 tmp_path: Path) -> None:
+    first = make_server()
+    ports, data_dir = first.ports, first.config.data_dir
+    app = make_app(first, "alice", tmp_path, reconnect_delay=60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        await type_line(pilot, "/nick alicia")
+        await until(pilot, lambda: chat(app).me == "alicia", "renamed")
+        await type_line(pilot, "/away gone fishing")
+        await until(pilot, lambda: "away" in status(app).split(" · "), "away")
+        first.stop()
+        assert first.wait(10)
+        await until(pilot, lambda: chat(app).state == "reconnecting", "lost")
+        second = make_server(port_send=ports.send, port_recv=ports.recv,
+                             port_image=ports.image, data_dir=data_dir)
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: on_chat(app), "reconnected")
+        [session] = second.room.sessions.values()
+        assert session.name == "alicia"
+        await until(pilot, lambda: session.away == "gone fishing", "still away")
+        await until(pilot, lambda: "away" in status(app).split(" · "), "away again")
+    assert app.settings.name == "alicia"  # remembered for the next start

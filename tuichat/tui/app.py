@@ -16,7 +16,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from textual.app import App, SystemCommand
+from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
@@ -162,7 +162,13 @@ class TuichatApp(App[int]):
     @property
     def chat(self) -> ChatScreen | None:
         """The chat screen, while it is the one shown."""
-        return self._chat if self._chat is not None and self.screen is self._chat else None
+        if self._chat is None:
+            return None
+        try:
+            screen = self.screen
+        except ScreenStackError:  # closing: the link's last events find no screen
+            return None
+        return self._chat if screen is self._chat else None
 
     def switch_or_push(self, screen: Screen[None]) -> None:
         if len(self.screen_stack) > 1:

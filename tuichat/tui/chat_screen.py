@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import time
 from collections.abc import Callable, Iterable
 
@@ -163,6 +164,8 @@ class ChatScreen(Screen[None]):
         """Messages, and mentions of us, that came while the log was scrolled up."""
         self._search = ""
         self._search_at: tuple[int, int] | None = None
+        self._away: str | None = None
+        """Our away text, said again after a reconnect."""
         self._quiet = False
         """``/quiet``: room events (joins, leaves, renames, away) are not logged."""
         self.target = target
@@ -286,6 +289,7 @@ class ChatScreen(Screen[None]):
         self._shutdown_text = ""
         self.query_one("#banner").display = False
         if rejoined:
+            self._still_away()
             missed = f"{len(fresh)} new message{'s' if len(fresh) != 1 else ''}"
             self._event(f"Reconnected to {self.target.host}; {missed} since.")
             if welcome.get("history_truncated"):
@@ -294,6 +298,12 @@ class ChatScreen(Screen[None]):
         else:
             self._event(f"Joined {self.target.host} as {self.me}. "
                         "Type to chat; /help or F1 for commands and keys.")
+
+    def _still_away(self) -> None:
+        """A new session starts "here": tell the server again that we are away."""
+        if self._away and "away" in self.extensions:
+            with contextlib.suppress(ConnectionClosed):
+                self._connected_link().send({"type": "away", "text": self._away})
 
     def _fresh(self, entries: list[LogEntry]) -> list[LogEntry]:
         """The entries not shown yet (a reconnect may replay some); notes the newest seq."""
@@ -314,7 +324,8 @@ class ChatScreen(Screen[None]):
         elif kind == "private":
             entry = private_entry(frame)
             if entry is not None:
-                if entry.sender.casefold() != self.me.casefold():
+                ignored = self.ignored is not None and entry.sender in self.ignored
+                if entry.sender.casefold() != self.me.casefold() and not ignored:
                     self._last_private = entry.sender
                 self._arrived(entry, live=True)
         elif kind == "whois":
@@ -367,7 +378,7 @@ class ChatScreen(Screen[None]):
             self._room_event(f"{member.name} {_leave_words(frame)}")
         elif kind == FrameType.USER_CHANGED:
             if member.name == self.me:
-                self.admin = member.admin
+                self.admin, self._away = member.admin, member.away
             if member.away != was_away:
                 self._room_event(f"{member.name} is away: {member.away}" if member.away
                                  else f"{member.name} is back")
@@ -376,7 +387,7 @@ class ChatScreen(Screen[None]):
     def _renamed(self, old: str, new: str) -> None:
         """Someone (perhaps we) took a new name: follow them everywhere we keep names."""
         if old.casefold() == self.me.casefold():
-            self.me = new
+            self.me = self.settings.name = new
             self.log_view.me = new
             self.query_one(UserList).me = new
             self._event(f"You are now known as {new}")
