@@ -40,6 +40,11 @@ def status(app: TuichatApp) -> str:
     return str(chat(app).query_one("#status").render())
 
 
+def said(app: TuichatApp, words: str) -> bool:
+    """True when an entry of the log holds ``words``."""
+    return any(words in text for text in log_texts(app))
+
+
 def dimmed(users: UserList, name: str) -> bool:
     """True when the user list draws ``name`` dimmed (away)."""
     return any(segment.text == name and segment.style is not None and segment.style.dim
@@ -354,3 +359,57 @@ async def test_a_reconnect_keeps_the_new_name_and_the_away_text(make_server: Ser
         await until(pilot, lambda: session.away == "gone fishing", "still away")
         await until(pilot, lambda: "away" in status(app).split(" · "), "away again")
     assert app.settings.name == "alicia"  # remembered for the next start
+
+
+async def test_wrong_use_of_commands_is_explained(server: Server, tmp_path: Path,
+                                                  join: ClientFactory) -> None:
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        answers = {
+            "/reply": "Usage: /reply TEXT",
+            "/me": "Not sent: /me needs an action. Usage: /me ACTION",
+            "/whois": "Usage: /whois NAME",
+            "/unignore": "Usage: /unignore NAME",
+            "/unignore carol": "You do not ignore carol.",
+            "/bell loud": "Usage: /bell [on|off]",
+            "/nick": "Name not changed: usage: /nick NAME.",
+            "/msg bob \u0007": "Not sent: the text holds the control character U+0007.",
+        }
+        for line, answer in answers.items():
+            await type_line(pilot, line)
+            await until(pilot, lambda answer=answer: said(app, answer), line)
+        await type_line(pilot, "/ignore carol")
+        await type_line(pilot, "/ignore CAROL")
+        await until(pilot, lambda: said(app, "You already ignore CAROL."), "twice")
+        assert said(app, "(carol is not here now)")
+        await type_line(pilot, "/search filler")
+        await type_line(pilot, "/search")
+        await until(pilot, lambda: "search" not in status(app), "stopped by /search alone")
+        await type_line(pilot, "/quiet")
+        await until(pilot, lambda: said(app, "Joins, leaves and other room events are hidden"),
+                    "quiet")
+        join("dave")
+        await until(pilot, lambda: chat(app).roster.get("dave"), "dave is in the list")
+        assert "dave joined" not in log_texts(app)
+        await type_line(pilot, "/quiet")
+        join("erin")
+        await until(pilot, lambda: "erin joined" in log_texts(app), "events again")
+
+
+async def test_an_older_server_is_told_apart(make_server: ServerFactory, tmp_path: Path,
+                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("tuichat.server.room.EXTENSIONS",
+                        ("attached", "replay", "user_changed", "avatar_reuse"))
+    server = make_server()
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        for line, what in (("/msg bob hi", "/msg"), ("/me waves", "/me"),
+                           ("/nick alicia", "/nick"), ("/away", "/away"),
+                           ("/whois bob", "/whois")):
+            await type_line(pilot, line)
+            await until(pilot, lambda what=what: said(
+                app, f"{what} is not available: this server does not support it."), line)
+        await type_line(pilot, "/names")  # needs nothing from the server
+        await until(pilot, lambda: "1 here: alice" in log_texts(app), "names")
