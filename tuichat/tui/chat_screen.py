@@ -757,19 +757,22 @@ class ChatScreen(Screen[None]):
         return self.book.strips(member.name, member.avatar, columns)
 
     def _update_status(self) -> None:
-        users = len(self.roster)
+        """One line, most urgent first, since a narrow terminal cuts its end off."""
         parts = [f"{self.me} @ {self.target.host}", self.state]
-        if self.state == "connected":
-            parts.append(f"{users} user{'s' if users != 1 else ''}")
-        if self.admin:
-            parts.append("admin")
-        me = self.roster.get(self.me)
-        if me is not None and me.away:
-            parts.append("away")
-        if self._search:
-            where = f"{self._search_at[0]}/{self._search_at[1]}" if self._search_at else "0/0"
-            parts.append(f"search {self._search!r} {where} (f3 / shift+f3, esc)")
         if self._unread:
             mentions = f", {self._mentions} for you" if self._mentions else ""
             parts.append(f"↓ {self._unread} new{mentions}")
+        if self._search:
+            where = f"{self._search_at[0]}/{self._search_at[1]}" if self._search_at else "0/0"
+            parts.append(f"search {self._search!r} {where}")
+        me = self.roster.get(self.me)
+        if me is not None and me.away:
+            parts.append("away")
+        if self.state == "connected":
+            users = len(self.roster)
+            parts.append(f"{users} user{'s' if users != 1 else ''}")
+        if self.admin:
+            parts.append("admin")
+        if self._search:
+            parts.append("f3 / shift+f3: next, esc: stop")
         self.query_one("#status", Static).update(" · ".join(parts))
