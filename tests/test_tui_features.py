@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from textual import events
 from textual.pilot import Pilot
 
 from tests.conftest import ADMIN_PASSWORD, ClientFactory, ServerFactory, matching
@@ -413,3 +414,18 @@ async def test_an_older_server_is_told_apart(make_server: ServerFactory, tmp_pat
                 app, f"{what} is not available: this server does not support it."), line)
         await type_line(pilot, "/names")  # needs nothing from the server
         await until(pilot, lambda: "1 here: alice" in log_texts(app), "names")
+
+
+async def test_messages_while_the_terminal_is_elsewhere_are_counted(
+        server: Server, tmp_path: Path, join: ClientFactory) -> None:
+    bob = join("bob")
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        app.post_message(events.AppBlur())
+        await until(pilot, lambda: not app.app_focus, "the terminal lost focus")
+        bob.say_and_wait("while you were in another window, alice")
+        await until(pilot, lambda: "↓ 1 new, 1 for you" in status(app), "counted")
+        assert chat(app).log_view.has_marker
+        app.post_message(events.AppFocus())
+        await until(pilot, lambda: "new" not in status(app), "read on return")

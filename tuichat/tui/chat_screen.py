@@ -207,6 +207,7 @@ class ChatScreen(Screen[None]):
             log.hidden = self.ignored.keys
         self.query_one("#banner").display = False
         self.query_one(Composer).focus()
+        self.watch(self.app, "app_focus", self._terminal_focus, init=False)
         early, self._early = self._early or [], None
         for event in early:
             self.handle(event)
@@ -424,7 +425,7 @@ class ChatScreen(Screen[None]):
         if not live or mine or ignored:
             log.add(entry)
             return
-        if not log.at_end:
+        if not log.at_end or not self.app.app_focus:
             if not self._unread:
                 log.mark_unread()
             self._unread += 1
@@ -435,6 +436,14 @@ class ChatScreen(Screen[None]):
 
     def on_message_log_reached_end(self, message: MessageLog.ReachedEnd) -> None:
         """Back at the newest: nothing is unread any more."""
+        self._read_all()
+
+    def _terminal_focus(self, focused: bool) -> None:
+        """Back in the terminal (where it reports focus) with the newest in view: read."""
+        if focused and self.log_view.at_end:
+            self._read_all()
+
+    def _read_all(self) -> None:
         self._unread = self._mentions = 0
         self._update_status()
 
