@@ -27,7 +27,12 @@ def describe(frame: Frame) -> str | None:
     kind = frame.get("type")
     if kind == "message":
         stamp = time.strftime("%H:%M", time.localtime(frame["ts"]))
+        if frame.get("action") is True:
+            return f"[{stamp}] * {frame['from']} {frame['text']}"
         return f"[{stamp}] {frame['from']}: {frame['text']}"
+    if kind == "private":
+        stamp = time.strftime("%H:%M", time.localtime(frame["ts"]))
+        return f"[{stamp}] {frame['from']} -> {frame['to']} (private): {frame['text']}"
     if kind == "notice":
         return f"* {frame['text']}"
     if kind == "error":
@@ -98,14 +103,20 @@ def ask_on_terminal(host: str, port: int, fingerprint: str) -> bool:
 
 
 def send_lines(conn: Connection) -> None:
-    """Say each line of stdin (admin lines go as commands); say bye at its end."""
+    """Say each line of stdin; admin lines go as commands, ``/me ACTION`` as an emote and
+    ``/msg NAME TEXT`` privately; say bye at the end."""
     try:
         for line in sys.stdin:
             text = line.rstrip("\n")
             if not text.strip():
                 continue
+            words = text.split(maxsplit=2)
             if is_admin_line(text):
                 conn.command(text)
+            elif words[0] == "/me" and len(words) > 1:
+                conn.say(text.split(maxsplit=1)[1], action=True)
+            elif words[0] == "/msg" and len(words) == 3:
+                conn.private(words[1], words[2])
             else:
                 conn.say(text)
     except ConnectionClosed:

@@ -20,7 +20,8 @@ def test_piped_lines_are_said_and_the_room_is_printed(server: Server,
     result = subprocess.run(
         [sys.executable, str(EXAMPLE), "bot", "--port-send", str(ports.send),
          "--port-recv", str(ports.recv), "--port-image", str(ports.image)],
-        input="hello from a pipe\nadmin -h\n", capture_output=True, text=True, timeout=WAIT,
+        input="hello from a pipe\nadmin -h\n/me waves\n/msg alice just for you\n",
+        capture_output=True, text=True, timeout=WAIT,
     )
     assert result.returncode == 0, result.stderr
     assert alice.inbox.wait_for(matching("message", text="hello from a pipe"))["from"] == "bot"
@@ -29,6 +30,9 @@ def test_piped_lines_are_said_and_the_room_is_printed(server: Server,
     assert "alice: earlier words" in out
     assert "bot: hello from a pipe" in out
     assert "* Admin commands:" in out
+    assert "* bot waves" in out
+    assert "bot -> alice (private): just for you" in out
+    assert alice.inbox.wait_for(matching("private", text="just for you"))["from"] == "bot"
     assert alice.inbox.wait_for(matching("leave", name="bot"))["reason"] == "quit"
 
 
