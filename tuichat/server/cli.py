@@ -15,13 +15,14 @@ from rich.console import Console
 from rich.logging import RichHandler
 
 from tuichat import __version__
-from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, PROTOCOL_VERSION
+from tuichat.net.frames import PROTOCOL_VERSION
 from tuichat.server.app import Server, StartupError
 from tuichat.server.config import ServerConfig, default_data_dir
 
 log = logging.getLogger("tuichat.server")
 
 PASSWORD_ENV = "TUICHAT_ADMIN_PASSWORD"
+MIB = 1024 * 1024
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -32,10 +33,12 @@ def build_parser() -> argparse.ArgumentParser:
         "history on disk, admin commands typed by users with the admin password.",
     )
     add = parser.add_argument
-    add("--host", default="0.0.0.0", help="address to listen on (default: %(default)s)")
-    add("--port-send", type=_port, default=DEFAULT_PORT_SEND, metavar="PORT",
+    # Defaults come from ServerConfig, so the command line and the library cannot disagree.
+    defaults = ServerConfig(data_dir=Path())
+    add("--host", default=defaults.host, help="address to listen on (default: %(default)s)")
+    add("--port-send", type=_port, default=defaults.port_send, metavar="PORT",
         help="port for the send channel (default: %(default)s)")
-    add("--port-recv", type=_port, default=DEFAULT_PORT_RECV, metavar="PORT",
+    add("--port-recv", type=_port, default=defaults.port_recv, metavar="PORT",
         help="port for the recv channel (default: %(default)s)")
     add("--port-image", type=_port, default=None, metavar="PORT",
         help="port for the image channel (default: recv port + 1)")
@@ -53,7 +56,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--motd", metavar="TEXT",
         help="message of the day, shown to everyone who joins; kept in DATA_DIR/motd.txt "
         "(admin -m changes it; '' removes it)")
-    add("--max-clients", type=_positive_int, default=1_000, metavar="N",
+    add("--max-clients", type=_positive_int, default=defaults.max_clients, metavar="N",
         help="most users at once (default: %(default)s)")
     tls = parser.add_argument_group("encryption")
     tls.add_argument("--tls", action="store_true",
@@ -63,28 +66,37 @@ def build_parser() -> argparse.ArgumentParser:
                      "made in DATA_DIR/tls on first start; its fingerprint is logged)")
     tls.add_argument("--tls-key", type=Path, metavar="PEM", help="private key of --tls-cert")
     limits = parser.add_argument_group("limits (0 means no limit)")
-    limits.add_argument("--rate-burst", type=_non_negative_int, default=10, metavar="N",
+    limits.add_argument("--rate-burst", type=_non_negative_int, default=defaults.rate_burst,
+                        metavar="N",
                         help="chat lines and commands a user may send at once "
                         "(default: %(default)s)")
-    limits.add_argument("--rate-per-second", type=float, default=5.0, metavar="R",
+    limits.add_argument("--rate-per-second", type=float, default=defaults.rate_per_second,
+                        metavar="R",
                         help="sustained lines and commands per second (default: %(default)s)")
-    limits.add_argument("--rate-abuse-limit", type=_non_negative_int, default=50, metavar="N",
+    limits.add_argument("--rate-abuse-limit", type=_non_negative_int,
+                        default=defaults.rate_abuse_limit, metavar="N",
                         help="refused lines within a minute after which a user is "
                         "disconnected (default: %(default)s)")
-    limits.add_argument("--auth-max-failures", type=_non_negative_int, default=5, metavar="N",
+    limits.add_argument("--auth-max-failures", type=_non_negative_int,
+                        default=defaults.auth_max_failures, metavar="N",
                         help="wrong passwords from one address before it is locked out "
                         "(default: %(default)s)")
-    limits.add_argument("--auth-lockout", type=float, default=600.0, metavar="SECONDS",
+    limits.add_argument("--auth-lockout", type=float, default=defaults.auth_lockout,
+                        metavar="SECONDS",
                         help="how long a locked-out address waits (default: %(default)s)")
-    limits.add_argument("--setup-timeout", type=float, default=10.0, metavar="SECONDS",
+    limits.add_argument("--setup-timeout", type=float, default=defaults.setup_timeout,
+                        metavar="SECONDS",
                         help="time a connection has to say hello or attach "
                         "(default: %(default)s)")
-    limits.add_argument("--max-per-address", type=_non_negative_int, default=64, metavar="N",
+    limits.add_argument("--max-per-address", type=_non_negative_int,
+                        default=defaults.max_per_address, metavar="N",
                         help="open connections from one address, 3 per user "
                         "(default: %(default)s)")
-    limits.add_argument("--max-connections", type=_non_negative_int, default=3_100,
+    limits.add_argument("--max-connections", type=_non_negative_int,
+                        default=defaults.max_connections,
                         metavar="N", help="open connections in total (default: %(default)s)")
-    limits.add_argument("--avatar-store-mb", type=_non_negative_int, default=256, metavar="MB",
+    limits.add_argument("--avatar-store-mb", type=_non_negative_int,
+                        default=defaults.avatar_store_limit // MIB, metavar="MB",
                         help="size of the avatar store; least recently used dropped beyond "
                         "it (default: %(default)s)")
     add("--console-avatar", type=Path, metavar="PNG",
@@ -94,9 +106,9 @@ def build_parser() -> argparse.ArgumentParser:
     add("--version", action="version",
         version=f"tuichat-server {__version__} (protocol {PROTOCOL_VERSION})")
     # Knobs for tests and operators who know why; not shown in --help.
-    add("--ping-interval", type=float, default=30.0, help=argparse.SUPPRESS)
-    add("--ping-timeout", type=float, default=90.0, help=argparse.SUPPRESS)
-    add("--countdown-step", type=float, default=1.0, help=argparse.SUPPRESS)
+    add("--ping-interval", type=float, default=defaults.ping_interval, help=argparse.SUPPRESS)
+    add("--ping-timeout", type=float, default=defaults.ping_timeout, help=argparse.SUPPRESS)
+    add("--countdown-step", type=float, default=defaults.countdown_step, help=argparse.SUPPRESS)
     return parser
 
 
@@ -139,7 +151,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         setup_timeout=args.setup_timeout,
         max_per_address=args.max_per_address,
         max_connections=args.max_connections,
-        avatar_store_limit=args.avatar_store_mb * 1024 * 1024,
+        avatar_store_limit=args.avatar_store_mb * MIB,
     )
     if (args.tls_cert is None) != (args.tls_key is None):
         raise StartupError("--tls-cert and --tls-key go together")
