@@ -424,11 +424,7 @@ class Room:
         session: Session = peer.session
         frame = decoded.frame
         text, ref = frame.get("text"), frame.get("ref")
-        if not self._within_rate(session, ref if is_ref(ref) else None):
-            return
-        if ref is not None and not is_ref(ref):
-            self.notice(session, "ref must be an integer or a string of at most 64 characters",
-                        "error")
+        if not self._admit_line(session, ref):
             return
         if isinstance(text, str) and is_admin_line(text):
             self._run_admin(session, text)
@@ -460,6 +456,17 @@ class Room:
             self.notice(
                 session, f"Unknown command {first!r}. Admin commands: admin -h", "error"
             )
+
+    def _admit_line(self, session: Session, ref: Any) -> bool:
+        """Spend a rate token for a ``say`` or ``private`` and check its ``ref``; a refusal
+        carries the ref when it is usable."""
+        if not self._within_rate(session, ref if is_ref(ref) else None):
+            return False
+        if ref is not None and not is_ref(ref):
+            self.notice(session, "ref must be an integer or a string of at most 64 characters",
+                        "error")
+            return False
+        return True
 
     def _within_rate(self, session: Session, ref: Any = None) -> bool:
         """Spend the session's allowance for one frame sent to the room (``say``,
@@ -500,11 +507,7 @@ class Room:
         session: Session = peer.session
         frame = decoded.frame
         text, ref = frame.get("text"), frame.get("ref")
-        if not self._within_rate(session, ref if is_ref(ref) else None):
-            return
-        if ref is not None and not is_ref(ref):
-            self.notice(session, "ref must be an integer or a string of at most 64 characters",
-                        "error")
+        if not self._admit_line(session, ref):
             return
         problem = text_problem(text)
         target = self.find(frame.get("to"))
