@@ -177,11 +177,12 @@ class ServerProcess:
     """``tuichat-server`` in a subprocess on fixed ports, so it can be killed and restarted
     on the same ports and data dir. Its stderr is collected over every start."""
 
-    def __init__(self, data_dir: Path, *options: str) -> None:
+    def __init__(self, data_dir: Path, *options: str, admin: bool = True) -> None:
         self.data_dir = data_dir
         send, recv, image = free_ports()
         self.ports = Ports(send=send, recv=recv, image=image)
-        self.options = options
+        self.options = ("--admin-password", ADMIN_PASSWORD, *options) if admin else options
+        """Without ``admin`` the server makes its own token in ``admin.token``."""
         self.log: list[str] = []
         self.starts = 0
         self.crashes = 0
@@ -194,7 +195,7 @@ class ServerProcess:
             sys.executable, "-m", "tuichat.server.cli", "--host", "127.0.0.1",
             "--port-send", str(self.ports.send), "--port-recv", str(self.ports.recv),
             "--port-image", str(self.ports.image), "--data-dir", str(self.data_dir),
-            "--admin-password", ADMIN_PASSWORD, *self.options,
+            *self.options,
         ]
         env = {**os.environ, "COLUMNS": "200", "TUICHAT_ADMIN_PASSWORD": ""}
         process = subprocess.Popen(

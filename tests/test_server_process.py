@@ -2,64 +2,31 @@
 
 from __future__ import annotations
 
-import os
 import signal
 import socket
 import stat
 import subprocess
 import sys
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
+from tests import faultkit
 from tests.conftest import WAIT, Client, ClientFactory, Inbox, ServerFactory, matching
 from tuichat.net.client import Connection
 from tuichat.net.frames import CONSOLE
 
-ADMIN = "process-admin-pw"
+ADMIN = faultkit.ADMIN_PASSWORD
 
 
-def _free_ports(count: int = 3) -> list[int]:
-    sockets = [socket.socket() for _ in range(count)]
-    for sock in sockets:
-        sock.bind(("127.0.0.1", 0))
-    ports = [sock.getsockname()[1] for sock in sockets]
-    for sock in sockets:
-        sock.close()
-    return ports
-
-
-class ServerProcess:
-    """``tuichat-server`` in a subprocess; its log is collected as it runs."""
+class ServerProcess(faultkit.ServerProcess):
+    """The fault kit's server process, started at once, with a way to join it."""
 
     def __init__(self, data_dir: Path, *options: str, admin: bool = True) -> None:
-        self.send, self.recv, self.image = _free_ports()
-        command = [
-            sys.executable, "-m", "tuichat.server.cli", "--host", "127.0.0.1",
-            "--port-send", str(self.send), "--port-recv", str(self.recv),
-            "--port-image", str(self.image), "--data-dir", str(data_dir), *options,
-        ]
-        if admin:
-            command += ["--admin-password", ADMIN]
-        env = {**os.environ, "COLUMNS": "200", "TUICHAT_ADMIN_PASSWORD": ""}
-        self.process = subprocess.Popen(
-            command, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True, env=env
-        )
-        self.log: list[str] = []
-        self._ready = threading.Event()
-        threading.Thread(target=self._collect, daemon=True).start()
-        assert self._ready.wait(WAIT), f"server did not start: {self.log}"
-        assert self.process.poll() is None, f"server exited: {self.log}"
-
-    def _collect(self) -> None:
-        assert self.process.stderr is not None
-        for line in self.process.stderr:
-            self.log.append(line)
-            if "listening on" in line:
-                self._ready.set()
-        self._ready.set()
+        super().__init__(data_dir, *options, admin=admin)
+        self.start()
+        self.send, self.recv, self.image = self.ports.send, self.ports.recv, self.ports.image
 
     def join(self, name: str, **options: object) -> Client:
         inbox = Inbox()
@@ -70,13 +37,14 @@ class ServerProcess:
         )
         return Client(conn, inbox)
 
-    def wait(self) -> int:
-        return self.process.wait(WAIT)
+    def send_signal(self, number: int) -> None:
+        assert self.process is not None
+        self.process.send_signal(number)
 
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.kill()
-            self.process.wait(WAIT)
+    def wait(self) -> int:
+        """The exit code of a server that is stopping by itself."""
+        assert self.process is not None
+        return self.process.wait(WAIT)
 
 
 @pytest.fixture
@@ -116,7 +84,7 @@ def test_sigterm_tells_clients_and_exits_zero(processes: list[ServerProcess],
     server = _start(processes, tmp_path)
     alice, bob = server.join("alice"), server.join("bob")
     alice.say_and_wait("before stop")
-    server.process.send_signal(signal.SIGTERM)
+    server.send_signal(signal.SIGTERM)
     assert server.wait() == 0
     for client in (alice, bob):
         assert client.inbox.wait_for(matching("shutdown"))["text"]
@@ -132,8 +100,7 @@ def test_kill_9_loses_no_acknowledged_message(processes: list[ServerProcess],
     alice, bob = server.join("alice"), server.join("bob")
     echoes = [alice.say_and_wait(f"msg {n}") for n in range(20)]
     echoes += [bob.say_and_wait(f"reply {n}") for n in range(20)]
-    server.process.kill()
-    server.process.wait(WAIT)
+    server.kill()
 
     restarted = _start(processes, tmp_path)
     history = restarted.join("carol").conn.welcome["history"]
@@ -171,7 +138,7 @@ def test_random_admin_token_is_private_and_not_logged(
     assert str(token_file) in unwrapped, "the log says where the token is"
     root = server.join("root", admin_password=token)
     assert root.conn.welcome["admin"] is True
-    server.process.send_signal(signal.SIGINT)
+    server.send_signal(signal.SIGINT)
     assert server.wait() == 0
     assert token not in "".join(line.strip() for line in server.log)
 
@@ -217,7 +184,7 @@ def test_debug_log_shows_frames_but_no_secrets(processes: list[ServerProcess],
     root.say_and_wait("visible words")
     root.conn.command(f"admin -a {ADMIN}")
     root.inbox.wait_for(matching("notice"))
-    server.process.send_signal(signal.SIGTERM)
+    server.send_signal(signal.SIGTERM)
     assert server.wait() == 0
     log = "".join(line.strip() for line in server.log)
     assert "visible words" in log
