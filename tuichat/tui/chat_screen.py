@@ -425,12 +425,13 @@ class ChatScreen(Screen[None]):
         if not live or mine or ignored:
             log.add(entry)
             return
+        mention = log.mentions_me(entry)
         if not log.at_end or not self.app.app_focus:
             if not self._unread:
                 log.mark_unread()
             self._unread += 1
-            self._mentions += log.mentions_me(entry)
-        if self.settings.bell and (log.mentions_me(entry) or entry.kind is EntryKind.PRIVATE):
+            self._mentions += mention
+        if self.settings.bell and (mention or entry.kind is EntryKind.PRIVATE):
             self.app.bell()
         log.add(entry)
 
