@@ -390,6 +390,7 @@ def test_reached_end_is_posted_when_the_user_scrolls_back_down() -> None:
             assert not log.at_end and app.reached == 0
             for _ in range(3):
                 await pilot.press("pagedown")
+            await pilot.wait_for_animation()
             await pilot.pause()
             assert log.at_end and app.reached == 1
             log.add(say("dave", "followed"))
@@ -459,5 +460,30 @@ def test_away_users_are_dimmed_with_a_note() -> None:
             assert all(s.dim for s in cells(bob, "bob"))
             assert all(s.dim for s in cells(bob, "(away)"))
             assert not any(s.dim for s in cells(alice, "alice"))
+
+    asyncio.run(main())
+
+
+def test_an_animated_scroll_that_ends_at_the_bottom_follows_again() -> None:
+    """Reaching the end on an animation's last step must not stop that animation from
+    inside the animator (Textual then fails to delete it: KeyError)."""
+
+    async def main() -> None:
+        app = EndApp()
+        async with app.run_test(size=(80, 24)) as pilot:
+            log = app.chat
+            log.extend(say("alice", f"message {n}", T0 + n) for n in range(100))
+            await pilot.pause()
+            log.scroll_to(y=0, animate=False)
+            log.release_anchor()
+            await pilot.pause()
+            assert not log.at_end
+            log.scroll_to(y=log.max_scroll_y, animate=True, duration=0.001)
+            await pilot.wait_for_animation()
+            await pilot.pause()
+            assert log.at_end and app.reached == 1
+            log.add(say("dave", "followed"))
+            await pilot.pause()
+            assert log.scroll_y == log.max_scroll_y
 
     asyncio.run(main())

@@ -251,6 +251,7 @@ def test_follows_at_the_bottom_and_keeps_place_when_scrolled_up() -> None:
 
         log.focus()
         await pilot.press("pageup", "up")
+        await pilot.wait_for_animation()
         await pilot.pause()
         away = log.scroll_y
         assert away < log.max_scroll_y
@@ -259,6 +260,7 @@ def test_follows_at_the_bottom_and_keeps_place_when_scrolled_up() -> None:
         assert log.scroll_y == away
 
         await pilot.press("end")
+        await pilot.wait_for_animation()
         await pilot.pause()
         assert log.scroll_y == log.max_scroll_y
         log.add(say("dave", "back"))

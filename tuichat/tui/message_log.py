@@ -474,7 +474,9 @@ class MessageLog(ScrollView, can_focus=True):
         reached = self.scroll_offset.y >= self.max_scroll_y and not self._at_end
         self._at_end = self.scroll_offset.y >= self.max_scroll_y
         if reached:
-            self._follow()
+            # Not now: this may run inside the animator's step, and following stops
+            # the scroll animation, which the animator is about to delete itself.
+            self.call_later(self._follow_at_end)
             self.post_message(self.ReachedEnd())
 
     def release_anchor(self) -> None:
@@ -562,6 +564,11 @@ class MessageLog(ScrollView, can_focus=True):
         """Follow new entries again from the end."""
         self._released = False
         self.anchor()
+
+    def _follow_at_end(self) -> None:
+        """Follow again if the view is still at the end."""
+        if self._at_end:
+            self._follow()
 
     def _clear_layout(self) -> None:
         self._shown = array("q")
