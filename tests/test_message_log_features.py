@@ -356,6 +356,25 @@ def test_the_marker_waits_for_a_shown_entry_and_can_be_cleared_while_pending() -
     run(scenario)
 
 
+# -- whois cards -------------------------------------------------------------------------
+
+
+def test_a_whois_card_never_reads_as_the_users_own_words() -> None:
+    async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
+        log.add(say("bob", "hello", T0))
+        log.add(LogEntry(EntryKind.PROFILE, "not an admin\nhere (not away)", T0 + 1, "bob"))
+        log.add(say("bob", "again", T0 + 2))
+        await pilot.pause()
+        shown = [line.rstrip() for line in body(log)]
+        card = shown.index("bob · whois 22:13")
+        assert shown[card + 1:card + 3] == ["not an admin", "here (not away)"]
+        assert shown[card + 3:].count("bob 22:13") == 1  # bob's next line has a header
+        assert all(s.italic for s in cells(view_row(log, "not an admin"), "not an admin"))
+        assert not any(s.italic for s in cells(view_row(log, "again"), "again"))
+
+    run(scenario)
+
+
 # -- the end of the log -------------------------------------------------------------------
 
 

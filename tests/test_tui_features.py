@@ -143,12 +143,12 @@ async def test_away_whois_and_names(server: Server, tmp_path: Path) -> None:
         await until(pb, lambda: dimmed(users, "alice"), "dimmed in the user list")
         assert not dimmed(users, "bob")
         await type_line(pb, "/whois alice")
-        await until(pb, lambda: any(e.text.startswith("whois alice") for e in
-                                    chat(bob).log_view.entries), "whois answer")
-        answer = next(e for e in chat(bob).log_view.entries if e.text.startswith("whois alice"))
+        await until(pb, lambda: entries(bob, EntryKind.PROFILE), "whois answer")
+        answer = entries(bob, EntryKind.PROFILE)[0]
         assert "away: lunch, back at 2" in answer.text and "here since" in answer.text
         assert "not an admin" in answer.text and "address" not in answer.text
         assert answer.sender == "alice" and answer.avatar == member.avatar
+        assert "alice · whois" in log_text(bob)  # a card, not a line alice wrote
         await type_line(pb, "/names")
         await until(pb, lambda: "2 here: alice (away: lunch, back at 2), bob" in log_texts(bob),
                     "names")

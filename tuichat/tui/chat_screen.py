@@ -404,7 +404,7 @@ class ChatScreen(Screen[None]):
         """Show a ``whois`` answer under the user's own picture."""
         name = str(frame.get("name", "?"))
         joined = frame.get("joined")
-        lines = [f"whois {name}: {'an admin' if frame.get('admin') is True else 'not an admin'}"]
+        lines = ["an admin" if frame.get("admin") is True else "not an admin"]
         away = frame.get("away")
         lines.append(f"away: {away}" if isinstance(away, str) and away else "here (not away)")
         if isinstance(joined, int | float) and not isinstance(joined, bool):
@@ -414,7 +414,7 @@ class ChatScreen(Screen[None]):
         if isinstance(address, str):
             lines.append(f"address: {address} (shown to admins only)")
         avatar = frame.get("avatar")
-        self.log_view.add(LogEntry(EntryKind.NOTICE, "\n".join(lines), self.clock(),
+        self.log_view.add(LogEntry(EntryKind.PROFILE, "\n".join(lines), self.clock(),
                                    sender=name, avatar=avatar if isinstance(avatar, str) else None))
 
     def _arrived(self, entry: LogEntry, *, live: bool) -> None:

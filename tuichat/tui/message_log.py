@@ -52,6 +52,8 @@ EVENT_MARK = "→"
 ACTION_MARK = "*"
 """Starts an action's line (``/me``): ``* alice waves``."""
 MOTD_TITLE = "Message of the day"
+PROFILE_TITLE = "· whois"
+"""After the name in the header of a ``whois`` answer."""
 MARKER_LABEL = " new messages "
 """The unread marker's words, centred in a rule across the text column."""
 TIME_MODES = ("time", "datetime", "off")
@@ -96,6 +98,8 @@ class EntryKind(StrEnum):
     ACTION = "action"
     PRIVATE = "private"
     MOTD = "motd"
+    PROFILE = "profile"
+    """A ``whois`` answer: drawn under the user's picture, but never as their words."""
 
 
 _PEOPLE = frozenset({EntryKind.MESSAGE, EntryKind.ACTION, EntryKind.PRIVATE})
@@ -106,7 +110,8 @@ _RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
 """Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
 _MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
 _EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
-_KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd"}
+_KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd",
+                EntryKind.PROFILE: "notice"}
 """Component styles of the whole text of server notices."""
 
 
@@ -707,6 +712,8 @@ class MessageLog(ScrollView, can_focus=True):
             header.append(entry.sender, self._style("console"))
         else:
             header.append(*self._coloured(entry.sender))
+            if entry.kind is EntryKind.PROFILE:
+                header.append(f" {PROFILE_TITLE}", self._style("notice"))
             if entry.kind is EntryKind.PRIVATE:
                 private = self._style("private")
                 header.append(" → ", private)
