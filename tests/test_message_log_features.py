@@ -466,19 +466,22 @@ class UsersApp(App[None]):
         yield UserList(avatar, lambda _: Style(color="green"))
 
 
-def test_away_users_are_dimmed_with_a_note() -> None:
+def test_away_users_are_dimmed_with_their_away_text_below() -> None:
     async def main() -> None:
         app = UsersApp()
-        async with app.run_test(size=(40, 10)) as pilot:
+        async with app.run_test(size=(18, 10)) as pilot:
             users = app.query_one(UserList)
-            users.show([Member("alice"), Member("bob", away="lunch", admin=True)])
+            users.show([Member("alice"), Member("bob", away="lunch, back at two", admin=True),
+                        Member("carol", away="away")])
             await pilot.pause()
-            bob, alice = users.render_line(0), users.render_line(2)
-            assert bob.text.rstrip() == "▄▄▄▄ bob @ (away)"
+            bob, note, alice = (users.render_line(y) for y in range(3))
+            assert bob.text.rstrip() == "▄▄▄▄ bob @"
+            assert note.text == "▄▄▄▄ away: lunch,…"  # cut to the 18 columns
             assert alice.text.rstrip() == "▄▄▄▄ alice"
-            assert all(s.dim for s in cells(bob, "bob"))
-            assert all(s.dim for s in cells(bob, "(away)"))
+            assert all(s.dim for s in cells(bob, "bob") + cells(note, "away: lunch,…"))
             assert not any(s.dim for s in cells(alice, "alice"))
+            assert users.render_line(5).text.rstrip() == "▄▄▄▄ away"  # no text: the word
+            assert users.render_line(3).text.rstrip() == "▄▄▄▄"  # here: nothing below
 
     asyncio.run(main())
 

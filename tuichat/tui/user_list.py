@@ -6,6 +6,7 @@ from collections.abc import Callable
 
 from rich.segment import Segment
 from rich.style import Style
+from rich.text import Text
 from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
@@ -15,14 +16,15 @@ from tuichat.tui.roster import Member
 AVATAR_COLUMNS = 4
 ROWS_PER_USER = AVATAR_COLUMNS // 2
 ADMIN_BADGE = "@"
-AWAY_MARK = " (away)"
+AWAY_LABEL = "away"
 
 StripsFor = Callable[[Member, int], list[Strip]]
 StyleFor = Callable[[str], Style]
 
 
 class UserList(ScrollView, can_focus=False):
-    """Everyone present, admins first, then by name; two rows per user; away ones dimmed."""
+    """Everyone present, admins first, then by name; two rows per user; away ones dimmed,
+    with their away text on the second row."""
 
     COMPONENT_CLASSES = {"user-list--admin", "user-list--me", "user-list--away"}
 
@@ -53,18 +55,25 @@ class UserList(ScrollView, can_focus=False):
         member = self._members[index]
         picture = self._avatars(member, AVATAR_COLUMNS)[row]
         segments = [*picture, Segment(" ", self.rich_style)]
+        away = Style()
+        if member.away:
+            away = self.get_component_rich_style("user-list--away", partial=True)
         if row == 0:
             style = self.rich_style + self._name_style(member.name)
             if member.name == self.me:
                 style += self.get_component_rich_style("user-list--me", partial=True)
-            away = Style()
-            if member.away:
-                away = self.get_component_rich_style("user-list--away", partial=True)
             segments.append(Segment(member.name, style + away))
             if member.admin:
                 badge = self.get_component_rich_style("user-list--admin", partial=True)
                 segments.append(Segment(f" {ADMIN_BADGE}", self.rich_style + badge))
-            if member.away:
-                segments.append(Segment(AWAY_MARK, self.rich_style + away))
+        elif row == 1 and member.away:
+            segments.extend(self._away_note(member.away, width - AVATAR_COLUMNS - 1, away))
         strip = Strip(segments).crop_extend(scroll_x, scroll_x + width, self.rich_style)
         return strip.simplify()
+
+    def _away_note(self, text: str, width: int, away: Style) -> list[Segment]:
+        """``away: TEXT`` (or ``away`` alone), cut to ``width`` with an ellipsis."""
+        note = Text(AWAY_LABEL if text == AWAY_LABEL else f"{AWAY_LABEL}: {text}", end="")
+        note.truncate(max(1, width), overflow="ellipsis")
+        return [Segment(segment.text, self.rich_style + away)
+                for segment in note.render(self.app.console)]
