@@ -482,6 +482,9 @@ def test_away_users_are_dimmed_with_their_away_text_below() -> None:
             assert not any(s.dim for s in cells(alice, "alice"))
             assert users.render_line(5).text.rstrip() == "▄▄▄▄ away"  # no text: the word
             assert users.render_line(3).text.rstrip() == "▄▄▄▄"  # here: nothing below
+            users.show([Member("mallory", away="\u202eyawa")])
+            await pilot.pause()
+            assert users.render_line(1).text.rstrip() == "▄▄▄▄ away: \ufffdyawa"
 
     asyncio.run(main())
 

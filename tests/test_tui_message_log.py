@@ -238,6 +238,20 @@ def test_control_characters_never_reach_the_terminal() -> None:
     run(scenario)
 
 
+def test_bidi_controls_cannot_reorder_the_rest_of_the_row() -> None:
+    """An unclosed override (U+202E) or isolate would reverse whatever follows it on the
+    terminal row in a terminal that does bidi; the marks (U+200F) are harmless and stay."""
+
+    async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
+        log.add(say("alice", "gnp.\u202eexe \u2067x\u2069 \u200f\u05e9\u05dc\u05d5\u05dd"))
+        await pilot.pause()
+        shown = row(log, 1).text
+        assert "gnp.\ufffdexe \ufffdx\ufffd \u200f\u05e9\u05dc\u05d5\u05dd" in shown
+        assert log.entries[0].text.count("\u202e") == 1  # stored as sent
+
+    run(scenario)
+
+
 def test_follows_at_the_bottom_and_keeps_place_when_scrolled_up() -> None:
     async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
         log.extend(say("alice", f"message {n}", T0 + n) for n in range(100))

@@ -36,6 +36,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tuichat.net.frames import CONSOLE
+from tuichat.tui.visible import visible
 
 if TYPE_CHECKING:
     from markdown_it import MarkdownIt
@@ -73,9 +74,6 @@ NAME_COLOURS = (
 )
 """ANSI colours that stay legible in 16 colours, on dark and light themes alike."""
 
-_CONTROLS = {code: chr(0x2400 + code) for code in range(0x20) if code != 0x0A}
-_CONTROLS |= {0x7F: "\u2421"} | {code: "\ufffd" for code in range(0x80, 0xA0)}
-"""Control characters shown as their Unicode pictures, so none reaches the terminal."""
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", re.IGNORECASE)
 _MARKDOWN_HINT = re.compile(r"[*_`>\n]")
 """A character without which a one-line body cannot hold the Markdown looked for."""
@@ -654,7 +652,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _display(self, entry: LogEntry) -> str:
         """The entry's text as shown: control characters pictured, shortcodes as emoji."""
-        text = entry.text.translate(_CONTROLS)
+        text = visible(entry.text)
         if self._emoji and text.count(":") > 1 and entry.kind in _EMOJI_KINDS:
             return Emoji.replace(text)
         return text
@@ -667,7 +665,7 @@ class MessageLog(ScrollView, can_focus=True):
         if entry.kind is EntryKind.EVENT:
             prefix = f"{EVENT_MARK} "
         elif entry.kind is EntryKind.ACTION:
-            prefix = f"{ACTION_MARK} {entry.sender.translate(_CONTROLS)} "
+            prefix = f"{ACTION_MARK} {visible(entry.sender)} "
         else:
             return "", ""
         when = self._time(entry.ts)
@@ -728,7 +726,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _coloured(self, name: str) -> tuple[str, Style]:
         """A user's name in its colour."""
-        name = name.translate(_CONTROLS)
+        name = visible(name)
         return name, self._style("name") + name_style(name)
 
     def _body(self, entry: LogEntry, text: str, current: bool) -> Text:

@@ -12,6 +12,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tuichat.tui.roster import Member
+from tuichat.tui.visible import visible
 
 AVATAR_COLUMNS = 4
 ROWS_PER_USER = AVATAR_COLUMNS // 2
@@ -73,7 +74,8 @@ class UserList(ScrollView, can_focus=False):
 
     def _away_note(self, text: str, width: int, away: Style) -> list[Segment]:
         """``away: TEXT`` (or ``away`` alone), cut to ``width`` with an ellipsis."""
-        note = Text(AWAY_LABEL if text == AWAY_LABEL else f"{AWAY_LABEL}: {text}", end="")
+        note = Text(AWAY_LABEL if text == AWAY_LABEL else f"{AWAY_LABEL}: {visible(text)}",
+                    end="")
         note.truncate(max(1, width), overflow="ellipsis")
         return [Segment(segment.text, self.rich_style + away)
                 for segment in note.render(self.app.console)]
