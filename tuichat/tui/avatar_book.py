@@ -9,12 +9,15 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 
+from textual.cache import LRUCache
 from textual.strip import Strip
 
 from tuichat.net.frames import CONSOLE, is_sha256
 from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, identicon
 
 MAX_IDENTICONS = 1_024
+MAX_PNGS_IN_MEMORY = 256
+"""Avatar PNGs kept in memory (at most 256 KiB each); older ones are read from disk again."""
 
 
 class AvatarBook:
@@ -25,7 +28,7 @@ class AvatarBook:
         self._disk = disk
         self._renderer = renderer
         self._fetch = fetch
-        self._pngs: dict[str, bytes] = {}
+        self._pngs: LRUCache[str, bytes] = LRUCache(MAX_PNGS_IN_MEMORY)
         self._asked: set[str] = set()
         self._missing: set[str] = set()
         self._identicons: dict[str, bytes] = {}
@@ -53,7 +56,7 @@ class AvatarBook:
         if png is None:
             self._missing.add(sha256)
             return
-        self._pngs[sha256] = png
+        self._pngs.set(sha256, png)
         self._disk.put(png)
 
     def knows(self, sha256: str) -> bool:
@@ -69,7 +72,7 @@ class AvatarBook:
         if png is None:
             png = self._disk.get(sha256)
             if png is not None:
-                self._pngs[sha256] = png
+                self._pngs.set(sha256, png)
             elif fetch and sha256 not in self._asked:
                 self._asked.add(sha256)
                 self._fetch(sha256)
