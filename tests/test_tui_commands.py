@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tuichat.net.commands import ADMIN_COMMANDS
+from tuichat.tui.composer import completions
 from tuichat.tui.ignore import MAX_IGNORED, IgnoreList
 from tuichat.tui.settings import ConfigError, Settings, load_settings
 from tuichat.tui.slash import SLASH_COMMANDS, completion_words, find_slash, help_text
@@ -43,6 +44,27 @@ def test_help_completion_and_the_palette_read_one_table() -> None:
     at_once = {command.name for command in SLASH_COMMANDS if command.runs_at_once}
     assert {"/names", "/away", "/ignore", "/help", "/timestamp"} <= at_once
     assert not {"/msg", "/reply", "/me", "/nick", "/whois", "/unignore"} & at_once
+
+
+NAMES = ("bob", "Bobby", "alice")
+
+
+@pytest.mark.parametrize(("line", "first_line", "expected"), [
+    ("bo", True, (0, ["bob: ", "Bobby: "])),
+    ("hi BO", True, (3, ["bob ", "Bobby "])),
+    ("/m", True, (0, ["/markdown ", "/me ", "/msg "])),
+    ("/msg bo", True, (5, ["bob ", "Bobby "])),
+    ("/whois al", True, (7, ["alice "])),
+    ("admin -k al", True, (9, ["alice "])),
+    ("admin -", True, (0, sorted(w for w in completion_words() if w.startswith("admin -")))),
+    ("/nosuch", True, (0, [])),
+    ("/msg ", True, (0, ["/msg "])),
+    ("/msg bo", False, (5, ["bob ", "Bobby "])),
+    ("zed", True, (0, [])),
+])
+def test_tab_completes_commands_then_the_names_after_them(
+        line: str, first_line: bool, expected: tuple[int, list[str]]) -> None:
+    assert completions(line, first_line, NAMES, completion_words()) == expected
 
 
 def test_every_command_names_a_screen_method() -> None:

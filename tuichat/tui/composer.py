@@ -29,14 +29,16 @@ def completions(line: str, first_line: bool, names: Iterable[str],
                 commands: Iterable[str]) -> tuple[int, list[str]]:
     """Where the text before the cursor may be completed from, and the choices.
 
-    On the first line, ``/…`` and ``admin…`` complete as whole commands. Otherwise the last
-    word completes to a user name: ``name: `` at the start of a line, ``name `` elsewhere.
+    On the first line, ``/…`` and ``admin…`` complete as whole commands. Otherwise (and
+    after a command's own words: ``/msg bo``, ``admin -k bo``) the last word completes to
+    a user name: ``name: `` at the start of a line, ``name `` elsewhere.
     """
     folded = line.casefold()
     if first_line and (line.startswith("/") or folded.startswith("admin")
                        or (line and "admin".startswith(folded))):
         pool = {command for command in commands if command.casefold().startswith(folded)}
-        return 0, sorted(pool, key=str.casefold)
+        if pool or " " not in line:
+            return 0, sorted(pool, key=str.casefold)
     start = max(line.rfind(" "), line.rfind("\t")) + 1
     word = line[start:].casefold()
     if not word:
