@@ -373,6 +373,8 @@ async def test_wrong_use_of_commands_is_explained(server: Server, tmp_path: Path
             "/whois": "Usage: /whois NAME",
             "/unignore": "Usage: /unignore NAME",
             "/unignore carol": "You do not ignore carol.",
+            "/ignore two words": "No one can be called 'two words': the name may hold only "
+                                 "letters, digits, '_', '-' and '.', not ' '.",
             "/bell loud": "Usage: /bell [on|off]",
             "/nick": "Name not changed: usage: /nick NAME.",
             "/msg bob \u0007": "Not sent: the text holds the control character U+0007.",

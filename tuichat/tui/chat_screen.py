@@ -560,6 +560,8 @@ class ChatScreen(Screen[None]):
                         else "You ignore nobody on this server.")
         elif args.casefold() == self.me.casefold():
             self._event("You cannot ignore yourself.", error=True)
+        elif (problem := name_problem(args)) is not None:
+            self._event(f"No one can be called {args!r}: {problem}.", error=True)
         elif not self.ignored.add(args):
             self._event(f"You already ignore {args}.", error=True)
         else:
