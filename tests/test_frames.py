@@ -190,6 +190,31 @@ def test_text_limit_counts_characters_and_can_be_lowered() -> None:
     assert text_problem("abcd", limit=3) is not None
 
 
+def _text_rule(text: str, limit: int) -> str | None:
+    """The chat-text rule as the contract states it, one character at a time."""
+    if all(char.isspace() or unicodedata.category(char) == "Cf" for char in text):
+        return "the text is empty"
+    if len(text) > limit:
+        return f"the text is {len(text):,} characters long; at most {limit:,} are allowed"
+    for char in text:
+        if char != "\n" and unicodedata.category(char) in ("Cc", "Cs"):
+            return f"the text holds the control character U+{ord(char):04X}"
+    return None
+
+
+_ODD_CHARACTERS = st.sampled_from(
+    " \n\t\r\x00\x1f\x7f\x85\x9f\xa0\u200b\u200d\u2028\u202e\u3000\ufeff\ud800\udfff"
+)
+
+
+@given(st.text(st.one_of(_ODD_CHARACTERS, st.characters()), max_size=60),
+       st.integers(min_value=1, max_value=80))
+@settings(max_examples=500)
+def test_text_problem_gives_the_contracts_answer_for_any_text(text: str, limit: int) -> None:
+    """The fast checks (a regex, a strip) agree with the rule read character by character."""
+    assert text_problem(text, limit=limit) == _text_rule(text, limit)
+
+
 @given(st.text(min_size=1, max_size=200))
 @settings(max_examples=300)
 def test_any_accepted_text_is_printable_utf8_with_newlines(text: str) -> None:

@@ -145,6 +145,20 @@ def name_problem(name: object) -> str | None:
     return None
 
 
+_CONTROL_OR_SURROGATE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
+"""Category Cc (but ``\\n``) and Cs, found at C speed: this runs on every chat line."""
+
+
+def _is_blank(text: str) -> bool:
+    """True if ``text`` holds only white space and invisible format characters (Cf)."""
+    core = text.strip()
+    if not core:
+        return True
+    if unicodedata.category(core[0]) != "Cf":
+        return False
+    return all(char.isspace() or unicodedata.category(char) == "Cf" for char in core)
+
+
 def text_problem(text: object, *, limit: int = MAX_TEXT_CHARS) -> str | None:
     """Why ``text`` cannot be a chat line, or None when it can.
 
@@ -154,13 +168,13 @@ def text_problem(text: object, *, limit: int = MAX_TEXT_CHARS) -> str | None:
     """
     if not isinstance(text, str):
         return "the text must be a string"
-    if all(char.isspace() or unicodedata.category(char) == "Cf" for char in text):
+    if _is_blank(text):
         return "the text is empty"
     if len(text) > limit:
         return f"the text is {len(text):,} characters long; at most {limit:,} are allowed"
-    for char in text:
-        if char != "\n" and unicodedata.category(char) in ("Cc", "Cs"):
-            return f"the text holds the control character U+{ord(char):04X}"
+    control = _CONTROL_OR_SURROGATE.search(text)
+    if control is not None:
+        return f"the text holds the control character U+{ord(control[0]):04X}"
     return None
 
 

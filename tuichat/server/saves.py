@@ -23,6 +23,7 @@ import stat
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 
 from tuichat.files import write_private
@@ -34,7 +35,6 @@ _MAX = f"{MAX_SAVE_BYTES:,}"
 
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.txt")
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
-_TIME_FORMAT = "%Y-%m-%d %H:%M:%S"
 _INDENT = "    "
 _EXAMPLE = "'[2026-11-25 13:39:01] alice: hello'"
 
@@ -91,8 +91,10 @@ def _parse_head(line: str, number: int) -> tuple[float, str, str, bool]:
     when = line[1:close]
     if _TIME.fullmatch(when) is None:
         raise SaveError(f"line {number}: expected a time like [2026-11-25 13:39:01], not [{when}]")
-    try:
-        ts = datetime.strptime(when, _TIME_FORMAT).replace(tzinfo=UTC).timestamp()
+    try:  # the fields by position (the pattern matched): strptime took half the load time
+        year, month, day = int(when[0:4]), int(when[5:7]), int(when[8:10])
+        hour, minute, second = int(when[11:13]), int(when[14:16]), int(when[17:19])
+        ts = datetime(year, month, day, hour, minute, second, tzinfo=UTC).timestamp()
     except ValueError:
         raise SaveError(f"line {number}: {when} is not a valid date and time") from None
     body = line[close + 2 :]
@@ -106,11 +108,18 @@ def _parse_head(line: str, number: int) -> tuple[float, str, str, bool]:
         if rest and not rest.startswith(" "):
             raise SaveError(f"line {number}: expected a space after '{sender}:'")
         rest = rest[1:]
-    sender = normalize_name(sender)
-    problem = None if sender == CONSOLE else name_problem(sender)
+    sender, problem = _sender(sender)
     if problem is not None:
         raise SaveError(f"line {number}: bad sender {sender!r}: {problem}")
     return ts, sender, rest, action
+
+
+@lru_cache(maxsize=256)
+def _sender(raw: str) -> tuple[str, str | None]:
+    """A sender's normalised name and why it is not a name (None if it is); a file names
+    few senders many times."""
+    sender = normalize_name(raw)
+    return sender, None if sender == CONSOLE else name_problem(sender)
 
 
 def parse_transcript(text: str) -> list[SavedMessage]:
