@@ -122,6 +122,30 @@ def test_save_writes_a_readable_file_and_replies_with_its_name(
     assert "root: kept line" in saved
 
 
+def test_save_holds_the_history_as_it_was_when_the_command_came(
+    server: Server, join: ClientFactory
+) -> None:
+    """The file is written on a worker thread while the room goes on; it holds every
+    message before ``admin -s`` and none after, however the threads interleave."""
+    root = _admin(join)
+    bob = join("bob")
+    for number in range(300):
+        root.conn.say(f"before {number}")
+    root.conn.command("admin -s")
+    bob.conn.say("bob was earlier")  # may land before or after: not asserted
+    root.conn.say("after the command")
+    notice = root.inbox.wait_for(
+        lambda frame: frame.get("type") == "notice"
+        and str(frame.get("text")).startswith("History saved as"))
+    name = str(notice["text"]).split("saved as ")[1].split(" ")[0]
+    saved = (server.config.saves_dir / name).read_text(encoding="utf-8")
+    assert all(f"root: before {number}\n" in saved for number in range(300))
+    assert "after the command" not in saved
+    root.inbox.wait_for(matching("message", text="after the command"))
+    count = saved.count("\n[")
+    assert f"({count} messages)" in str(notice["text"])
+
+
 def test_load_replaces_history_and_resets_everyone(server: Server, join: ClientFactory) -> None:
     root = _admin(join)
     bob = join("bob")

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import logging
 import re
+import sqlite3
 from collections.abc import Callable
+from concurrent.futures import Future
 from functools import partial
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
 from tuichat.net.frames import ErrorCode, text_problem
 from tuichat.server.bans import MAX_BAN_MINUTES, Ban, canonical_address
 from tuichat.server.config import store_motd
+from tuichat.server.history import read_up_to
 from tuichat.server.room import passwords_match
 from tuichat.server.saves import SaveDir, SaveError
 
@@ -36,7 +40,8 @@ AdminHandler = Callable[["Session", str], None]
 
 
 class Admin:
-    """Runs admin lines for the room, on the reactor thread."""
+    """Runs admin lines for the room, on the reactor thread (``admin -s`` writes its file
+    on a worker thread)."""
 
     def __init__(
         self,
@@ -112,14 +117,31 @@ class Admin:
         if rest:
             self._usage(session, "admin -s takes no argument.\n")
             return
-        messages = self._room.history.all()
+        history = self._room.history
+        history.commit()  # what the worker's own connection reads must be on disk
+        self._room.in_worker(
+            partial(self._write_save, history.path, history.last_seq),
+            partial(self._saved, session, command),
+        )
+
+    def _write_save(self, history: Path, up_to: int) -> tuple[str, int]:
+        """On a worker thread: the history as it was when ``admin -s`` came, to a new save
+        file; its name and the message count. Big histories take seconds, which the room
+        must not wait for."""
+        messages = read_up_to(history, up_to)
+        return self._saves.save(messages), len(messages)
+
+    def _saved(self, session: Session, command: AdminCommand,
+               done: Future[tuple[str, int]]) -> None:
+        """Back on the reactor: tell the admin (if still here) how the save went."""
         try:
-            name = self._saves.save(messages)
-        except OSError as exc:
-            self._room.notice(session, f"Could not save the history: {exc.strerror}", "error")
+            name, count = done.result()
+        except (OSError, sqlite3.Error) as exc:
+            reason = getattr(exc, "strerror", None) or str(exc)
+            self._room.notice(session, f"Could not save the history: {reason}", "error")
             log.error("saving the history failed: %s", exc)
             return
-        self._room.notice(session, f"History saved as {name} ({_messages(len(messages))}).")
+        self._room.notice(session, f"History saved as {name} ({_messages(count)}).")
         self._log(session, command, f"saved {name}")
 
     def _load(self, session: Session, rest: str) -> None:

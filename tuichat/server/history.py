@@ -1,4 +1,4 @@
-"""The durable chat history: one SQLite file, used from the reactor thread only.
+"""The durable chat history: one SQLite file, written from the reactor thread only.
 
 Every call is one transaction; a message is committed before ``append`` returns, so it
 survives the process being killed. ``seq`` is SQLite's AUTOINCREMENT rowid: it rises by
@@ -33,6 +33,7 @@ _ADD_ACTION = "ALTER TABLE messages ADD COLUMN action INTEGER NOT NULL DEFAULT 0
 _INSERT = "INSERT INTO messages (ts, sender, text, avatar, action) VALUES (?, ?, ?, ?, ?)"
 _SELECT = "SELECT seq, ts, sender, text, avatar, action FROM messages"
 _ALL = _SELECT + " ORDER BY seq"
+_UP_TO = _SELECT + " WHERE seq <= ? ORDER BY seq"
 _NEWEST = _SELECT + " ORDER BY seq DESC LIMIT ?"
 _NEWEST_AFTER = _SELECT + " WHERE seq > ? ORDER BY seq DESC LIMIT ?"
 _LAST_SEQ = "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
@@ -66,6 +67,7 @@ class History:
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
+        self.path = path
         # Opened by whichever thread starts the server, then used by the reactor alone.
         self._db = sqlite3.connect(path, check_same_thread=False)
         self._db.execute("PRAGMA journal_mode=WAL")
@@ -156,3 +158,14 @@ class History:
         with contextlib.suppress(sqlite3.ProgrammingError):  # already closed
             self.commit()
         self._db.close()
+
+
+def read_up_to(path: Path, seq: int) -> list[Message]:
+    """The messages stored at ``path`` up to ``seq``, oldest first, read on a connection
+    of their own: for a worker thread, while the reactor goes on writing (WAL lets one
+    reader and the writer work at once, each on a consistent snapshot)."""
+    db = sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro", uri=True)
+    try:
+        return [_message(row) for row in db.execute(_UP_TO, (seq,))]
+    finally:
+        db.close()

@@ -19,7 +19,7 @@ from collections import Counter, deque
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from tuichat.net.codec import Decoded, ProtocolError, encode
 from tuichat.net.commands import is_admin_line
@@ -60,6 +60,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger("tuichat.server")
 frame_log = logging.getLogger("tuichat.server.frames")
+T = TypeVar("T")
 
 SERVER_SOFTWARE = "tuichat-server/0.1"
 EXTENSIONS = (
@@ -685,11 +686,17 @@ class Room:
         session.checking_upload = True
         session.image_backlog = deque()
         peer.pause_reading()
-        future = self._executor.submit(validate_avatar, data, sha if isinstance(sha, str) else "")
+        self.in_worker(
+            partial(validate_avatar, data, sha if isinstance(sha, str) else ""),
+            lambda done: self._avatar_checked(session, sha, data, done),
+        )
+
+    def in_worker(self, work: Callable[[], T], then: Callable[[Future[T]], None]) -> None:
+        """Run ``work`` on a worker thread, then ``then`` with its future back on the
+        reactor (never, if the server stops first)."""
+        future = self._executor.submit(work)
         future.add_done_callback(
-            lambda done: self.reactor.call_soon_threadsafe(
-                lambda: self._avatar_checked(session, sha, data, done)
-            )
+            lambda done: self.reactor.call_soon_threadsafe(lambda: then(done))
         )
 
     def _avatar_checked(
