@@ -146,6 +146,30 @@ def test_save_holds_the_history_as_it_was_when_the_command_came(
     assert f"({count} messages)" in str(notice["text"])
 
 
+def test_clear_backs_up_then_keeps_the_last_ten_from_before_the_command(
+    server: Server, join: ClientFactory
+) -> None:
+    """The backup is written on a worker thread while the room goes on: lines said after
+    ``admin -c`` are neither in the backup nor cleared."""
+    root = _admin(join)
+    for number in range(300):
+        root.conn.say(f"before {number}")
+    root.conn.command("admin -c")
+    root.conn.say("after the command")
+    notice = root.inbox.wait_for(
+        lambda frame: frame.get("type") == "notice"
+        and str(frame.get("text")).startswith("Cleared"))
+    assert str(notice["text"]).startswith("Cleared 290 messages, kept the last 10.")
+    root.inbox.wait_for(matching("message", text="after the command"))
+    backup = str(notice["text"]).split("saved as ")[1].rstrip(".")
+    saved = (server.config.saves_dir / backup).read_text(encoding="utf-8")
+    assert all(f"root: before {number}\n" in saved for number in range(300))
+    assert "after the command" not in saved
+    late = join("late")
+    kept = [message["text"] for message in late.conn.welcome["history"]]
+    assert kept == [f"before {number}" for number in range(290, 300)] + ["after the command"]
+
+
 def test_load_replaces_history_and_resets_everyone(server: Server, join: ClientFactory) -> None:
     root = _admin(join)
     bob = join("bob")

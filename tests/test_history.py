@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 from tuichat.net.frames import Message
-from tuichat.server.history import History
+from tuichat.server.history import History, read_up_to
 from tuichat.server.saves import SavedMessage
 
 AVATAR = "a" * 64
@@ -180,6 +180,23 @@ def test_keep_last_deletes_all_but_the_newest(history: History) -> None:
     assert history.keep_last(2) == 3
     assert texts(history.all()) == ["m4", "m5"]
     assert history.last_seq == 5
+
+
+def test_keep_last_up_to_a_seq_keeps_everything_after_it(history: History) -> None:
+    fill(history, 8)
+    assert history.keep_last(2, up_to=5) == 3
+    assert texts(history.all()) == ["m4", "m5", "m6", "m7", "m8"]
+    assert history.keep_last(2, up_to=1) == 0  # nothing up to seq 1 is left
+
+
+def test_read_up_to_reads_on_its_own_connection_what_was_committed(
+        history: History, path: Path) -> None:
+    written = fill(history, 4)
+    history.append("alice", "not yet committed", None, commit=False)
+    assert read_up_to(path, 3) == written[:3]
+    assert read_up_to(path, 99) == written  # the open transaction is not seen
+    history.commit()
+    assert texts(read_up_to(path, 99))[-1] == "not yet committed"
 
 
 def test_keep_last_with_fewer_messages_deletes_nothing(history: History) -> None:

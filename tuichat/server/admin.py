@@ -40,8 +40,8 @@ AdminHandler = Callable[["Session", str], None]
 
 
 class Admin:
-    """Runs admin lines for the room, on the reactor thread (``admin -s`` writes its file
-    on a worker thread)."""
+    """Runs admin lines for the room, on the reactor thread (``admin -s`` and the backup
+    of ``admin -c`` write their files on a worker thread)."""
 
     def __init__(
         self,
@@ -117,19 +117,24 @@ class Admin:
         if rest:
             self._usage(session, "admin -s takes no argument.\n")
             return
-        history = self._room.history
-        history.commit()  # what the worker's own connection reads must be on disk
+        up_to = self._snapshot()
         self._room.in_worker(
-            partial(self._write_save, history.path, history.last_seq),
+            partial(self._write_save, self._room.history.path, up_to),
             partial(self._saved, session, command),
         )
 
-    def _write_save(self, history: Path, up_to: int) -> tuple[str, int]:
-        """On a worker thread: the history as it was when ``admin -s`` came, to a new save
-        file; its name and the message count. Big histories take seconds, which the room
-        must not wait for."""
+    def _snapshot(self) -> int:
+        """The last seq now, with every message up to it on disk for a worker to read."""
+        history = self._room.history
+        history.commit()
+        return history.last_seq
+
+    def _write_save(self, history: Path, up_to: int, suffix: str = "") -> tuple[str, int]:
+        """On a worker thread: the history up to seq ``up_to`` (as it was when the command
+        came) to a new save file; its name and the message count. Big histories take
+        seconds, which the room must not wait for."""
         messages = read_up_to(history, up_to)
-        return self._saves.save(messages), len(messages)
+        return self._saves.save(messages, suffix=suffix), len(messages)
 
     def _saved(self, session: Session, command: AdminCommand,
                done: Future[tuple[str, int]]) -> None:
@@ -137,8 +142,7 @@ class Admin:
         try:
             name, count = done.result()
         except (OSError, sqlite3.Error) as exc:
-            reason = getattr(exc, "strerror", None) or str(exc)
-            self._room.notice(session, f"Could not save the history: {reason}", "error")
+            self._room.notice(session, f"Could not save the history: {_reason(exc)}", "error")
             log.error("saving the history failed: %s", exc)
             return
         self._room.notice(session, f"History saved as {name} ({_messages(count)}).")
@@ -170,12 +174,23 @@ class Admin:
         if rest:
             self._usage(session, "admin -c takes no argument.\n")
             return
+        up_to = self._snapshot()
+        self._room.in_worker(
+            partial(self._write_save, self._room.history.path, up_to, "-before-clear"),
+            partial(self._backed_up_for_clear, session, command, up_to),
+        )
+
+    def _backed_up_for_clear(self, session: Session, command: AdminCommand, up_to: int,
+                             done: Future[tuple[str, int]]) -> None:
+        """Back on the reactor: clear what the backup holds, all but its last messages
+        (lines said since the command stay)."""
         try:
-            backup = self._saves.save(self._room.history.all(), suffix="-before-clear")
-        except OSError as exc:
-            self._room.notice(session, f"Not cleared: no backup ({exc.strerror})", "error")
+            backup, _ = done.result()
+        except (OSError, sqlite3.Error) as exc:
+            self._room.notice(session, f"Not cleared: no backup ({_reason(exc)})", "error")
+            log.error("the backup before admin -c failed: %s", exc)
             return
-        removed = self._room.history.keep_last(KEEP_ON_CLEAR)
+        removed = self._room.history.keep_last(KEEP_ON_CLEAR, up_to=up_to)
         self._room.send_history_reset()
         self._room.notice(
             session,
@@ -359,6 +374,11 @@ def _minutes(text: str) -> int | None:
 
 def _minutes_text(count: int) -> str:
     return "1 minute" if count == 1 else f"{count:,} minutes"
+
+
+def _reason(exc: OSError | sqlite3.Error) -> str:
+    """A file or database failure in a few words for the admin."""
+    return getattr(exc, "strerror", None) or str(exc)
 
 
 def _messages(count: int) -> str:

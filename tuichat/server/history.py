@@ -38,10 +38,11 @@ _NEWEST = _SELECT + " ORDER BY seq DESC LIMIT ?"
 _NEWEST_AFTER = _SELECT + " WHERE seq > ? ORDER BY seq DESC LIMIT ?"
 _LAST_SEQ = "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
 _DELETE_ALL = "DELETE FROM messages"
-# Deletes every row up to the one just older than the newest ``?``; none if there are fewer.
+# Among rows up to seq ``?``, deletes every row up to the one just older than the newest
+# ``?`` of them; none if there are fewer. Rows after that seq stay.
 _KEEP_LAST = (
-    "DELETE FROM messages"
-    " WHERE seq <= (SELECT seq FROM messages ORDER BY seq DESC LIMIT 1 OFFSET ?)"
+    "DELETE FROM messages WHERE seq <= ("
+    "SELECT seq FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?)"
 )
 
 
@@ -128,11 +129,13 @@ class History:
         row = self._db.execute(_LAST_SEQ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def keep_last(self, count: int) -> int:
-        """Delete all but the newest ``count`` messages; return how many were deleted."""
+    def keep_last(self, count: int, up_to: int | None = None) -> int:
+        """Delete all but the newest ``count`` messages (of those up to seq ``up_to``, the
+        later ones all staying); return how many were deleted."""
         _check_count(count)
         with self._db:
-            return self._db.execute(_KEEP_LAST, (count,)).rowcount
+            last = self.last_seq if up_to is None else up_to
+            return self._db.execute(_KEEP_LAST, (last, count)).rowcount
 
     def replace(self, entries: Sequence[SavedMessage]) -> list[Message]:
         """Replace the whole history with ``entries``, in order, in one transaction.
