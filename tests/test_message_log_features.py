@@ -389,13 +389,30 @@ class EndApp(LogApp):
         self.reached += 1
 
 
+async def filled(pilot: Pilot[None], app: EndApp) -> MessageLog:
+    """The app's log, after 100 messages: taller than the view."""
+    app.chat.extend(say("alice", f"message {n}", T0 + n) for n in range(100))
+    await pilot.pause()
+    return app.chat
+
+
+async def reached_and_follows(pilot: Pilot[None], app: EndApp) -> None:
+    """Once the scroll has settled: the end was reached once, and a new line is followed."""
+    await pilot.wait_for_animation()
+    await pilot.pause()
+    log = app.chat
+    assert log.at_end and app.reached == 1
+    log.add(say("dave", "followed"))
+    await pilot.pause()
+    assert log.scroll_y == log.max_scroll_y
+    assert log.at_end and app.reached == 1
+
+
 def test_reached_end_is_posted_when_the_user_scrolls_back_down() -> None:
     async def main() -> None:
         app = EndApp()
         async with app.run_test(size=(80, 24)) as pilot:
-            log = app.chat
-            log.extend(say("alice", f"message {n}", T0 + n) for n in range(100))
-            await pilot.pause()
+            log = await filled(pilot, app)
             assert log.at_end and app.reached == 0
             log.add(say("bob", "more"))
             await pilot.pause()
@@ -409,13 +426,7 @@ def test_reached_end_is_posted_when_the_user_scrolls_back_down() -> None:
             assert not log.at_end and app.reached == 0
             for _ in range(3):
                 await pilot.press("pagedown")
-            await pilot.wait_for_animation()
-            await pilot.pause()
-            assert log.at_end and app.reached == 1
-            log.add(say("dave", "followed"))
-            await pilot.pause()
-            assert log.scroll_y == log.max_scroll_y
-            assert log.at_end and app.reached == 1
+            await reached_and_follows(pilot, app)
 
     asyncio.run(main())
 
@@ -496,19 +507,12 @@ def test_an_animated_scroll_that_ends_at_the_bottom_follows_again() -> None:
     async def main() -> None:
         app = EndApp()
         async with app.run_test(size=(80, 24)) as pilot:
-            log = app.chat
-            log.extend(say("alice", f"message {n}", T0 + n) for n in range(100))
-            await pilot.pause()
+            log = await filled(pilot, app)
             log.scroll_to(y=0, animate=False)
             log.release_anchor()
             await pilot.pause()
             assert not log.at_end
             log.scroll_to(y=log.max_scroll_y, animate=True, duration=0.001)
-            await pilot.wait_for_animation()
-            await pilot.pause()
-            assert log.at_end and app.reached == 1
-            log.add(say("dave", "followed"))
-            await pilot.pause()
-            assert log.scroll_y == log.max_scroll_y
+            await reached_and_follows(pilot, app)
 
     asyncio.run(main())
