@@ -66,6 +66,16 @@ def view_row(log: MessageLog, text: str) -> Strip:
 FENCED = "look:\n```python\ndef f(x):\n    return x\n```\n- one\n- two **bold** `code`"
 
 
+def test_the_shrug_keeps_its_arm_under_markdown() -> None:
+    async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
+        log.add(say("alice", "**no** idea ¯\\_(ツ)_/¯"))
+        await pilot.pause()
+        assert body(log)[1].rstrip() == "no idea ¯\\_(ツ)_/¯"
+        assert all(s.bold for s in cells(row(log, 1), "no"))
+
+    run(scenario)
+
+
 def test_markdown_renders_code_blocks_lists_and_emphasis_and_keeps_the_text() -> None:
     async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
         log.add(say("alice", FENCED))

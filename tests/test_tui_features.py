@@ -109,6 +109,9 @@ async def test_emotes_and_renames_are_seen_by_everyone(server: Server, tmp_path:
         assert entries(bob, EntryKind.ACTION)[0].text == "waves at everyone"
         assert "* alice waves at everyone" in log_text(bob)
         carol.inbox.wait_for(matching("message", action=True, text="waves at everyone"))
+        await type_line(pa, "/shrug no idea")
+        carol.inbox.wait_for(matching("message", text="no idea ¯\\_(ツ)_/¯"))
+        await until(pb, lambda: "no idea ¯\\_(ツ)_/¯" in log_text(bob), "the arm is kept")
         await type_line(pa, "/nick alicia")
         await until(pb, lambda: "alice is now known as alicia" in log_texts(bob), "rename")
         await until(pa, lambda: chat(alice).me == "alicia", "alice's own name")

@@ -44,7 +44,7 @@ from tuichat.tui.link import (
     Retrying,
     Target,
 )
-from tuichat.tui.message_log import EntryKind, LogEntry, MessageLog, name_style
+from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog, name_style
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import TIME_MODES, Settings
 from tuichat.tui.slash import SlashCommand, completion_words, find_slash, help_text
@@ -471,21 +471,31 @@ class ChatScreen(Screen[None]):
             self._event(f"Unknown command {line.split()[0]}: /help lists the commands.",
                         error=True)
             return
-        problem = text_problem(text) if not is_admin_line(line) else None
+        if is_admin_line(line):
+            try:
+                self._connected_link().command(line)
+            except ConnectionClosed:
+                self._not_connected()
+                return
+            # A password never goes into the input history.
+            composer.remember(line if line.split()[:2] != ["admin", "-a"] else "")
+            self._read_up()
+        elif self._say(text.rstrip()):
+            composer.remember(line)
+
+    def _say(self, text: str) -> bool:
+        """Send a chat line, or explain why not; True if it went."""
+        problem = text_problem(text)
         if problem is not None:
             self._event(f"Not sent: {problem}.", error=True)
-            return
+            return False
         try:
-            if is_admin_line(line):
-                self._connected_link().command(line)
-            else:
-                self._connected_link().say(text.rstrip())
+            self._connected_link().say(text)
         except ConnectionClosed:
             self._not_connected()
-            return
-        # A password never goes into the input history.
-        composer.remember(line if line.split()[:2] != ["admin", "-a"] else "")
+            return False
         self._read_up()
+        return True
 
     # -- client commands (/name ARGS), from the table in slash.py ---------------------------
 
@@ -518,6 +528,9 @@ class ChatScreen(Screen[None]):
             self._event(f"Not sent: {problem}. Usage: {command.usage}", error=True)
         elif self._supports("action", "/me"):
             self._send({"type": "say", "text": args, "action": True})
+
+    def slash_shrug(self, command: SlashCommand, args: str) -> None:
+        self._say(f"{args} {SHRUG}".lstrip())
 
     def slash_nick(self, command: SlashCommand, args: str) -> None:
         name = normalize_name(args)

@@ -55,6 +55,9 @@ ACTION_MARK = "*"
 MOTD_TITLE = "Message of the day"
 PROFILE_TITLE = "· whois"
 """After the name in the header of a ``whois`` answer."""
+SHRUG = "¯\\_(ツ)_/¯"
+"""The shrug as people type it; Markdown would take its backslash for an escape."""
+_SHRUG_ESCAPED = SHRUG.replace("\\", "\\\\").replace("_", "\\_")
 MARKER_LABEL = " new messages "
 """The unread marker's words, centred in a rule across the text column."""
 TIME_MODES = ("time", "datetime", "off")
@@ -770,7 +773,7 @@ class MessageLog(ScrollView, can_focus=True):
         lines = self._rendered.get((text, width))
         if lines is None:
             console = self.app.console
-            markdown = _parse_markdown(_hard_breaks(text))
+            markdown = _parse_markdown(_hard_breaks(text).replace(SHRUG, _SHRUG_ESCAPED))
             rendered = console.render_lines(markdown, console.options.update_width(width),
                                             pad=False)
             lines = [_text(line) for line in rendered]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuichat.net.commands import ADMIN_COMMANDS
+from tuichat.tui.message_log import SHRUG
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,6 +42,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/msg", "NAME TEXT", "send TEXT privately to NAME", "msg"),
     SlashCommand("/reply", "TEXT", "answer the last private message", "reply"),
     SlashCommand("/me", "ACTION", "show yourself doing ACTION (* you waves)", "me"),
+    SlashCommand("/shrug", "[TEXT]", f"say TEXT {SHRUG}", "shrug"),
     SlashCommand("/nick", "NAME", "rename yourself; everyone sees the change", "nick"),
     SlashCommand("/away", "[TEXT]", "mark yourself away (again, or /back: here again)", "away"),
     SlashCommand("/back", "", "you are here again", "back"),
