@@ -117,19 +117,22 @@ def test_a_broken_ignore_file_is_read_as_empty(tmp_path: Path, content: str) -> 
 
 def test_display_settings_come_from_the_config_file(tmp_path: Path) -> None:
     config = tmp_path / "config.toml"
-    config.write_text('timestamps = "datetime"\nmarkdown = false\nemoji = false\nbell = false\n')
+    config.write_text('timestamps = "datetime"\nmarkdown = false\nemoji = false\nbell = false\n'
+                      'theme = "nord"\n')
     settings = load_settings(config)
-    assert (settings.timestamps, settings.markdown, settings.emoji, settings.bell) == (
-        "datetime", False, False, False)
+    assert (settings.timestamps, settings.markdown, settings.emoji, settings.bell,
+            settings.theme) == ("datetime", False, False, False, "nord")
     defaults = Settings()
-    assert (defaults.timestamps, defaults.markdown, defaults.emoji, defaults.bell) == (
-        "time", True, True, True)
+    assert (defaults.timestamps, defaults.markdown, defaults.emoji, defaults.bell,
+            defaults.theme) == ("time", True, True, True, "textual-dark")
 
 
 @pytest.mark.parametrize(("line", "problem"), [
     ('timestamps = "seconds"', "timestamps must be one of time, datetime, off"),
     ("markdown = 1", "markdown must be true or false"),
     ('bell = "yes"', "bell must be true or false"),
+    ('theme = "neon"', "theme must be one of ansi-dark, ansi-light, "),
+    ("theme = 1", "theme must be a string"),
 ])
 def test_wrong_display_settings_are_refused(tmp_path: Path, line: str, problem: str) -> None:
     config = tmp_path / "config.toml"

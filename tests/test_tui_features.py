@@ -109,6 +109,9 @@ async def test_emotes_and_renames_are_seen_by_everyone(server: Server, tmp_path:
         assert entries(bob, EntryKind.ACTION)[0].text == "waves at everyone"
         assert "* alice waves at everyone" in log_text(bob)
         carol.inbox.wait_for(matching("message", action=True, text="waves at everyone"))
+        await type_line(pa, "/slap bob")
+        carol.inbox.wait_for(matching("message", action=True,
+                                      text="slaps bob around a bit with a large trout"))
         await type_line(pa, "/shrug no idea")
         carol.inbox.wait_for(matching("message", text="no idea ¯\\_(ツ)_/¯"))
         await until(pb, lambda: "no idea ¯\\_(ツ)_/¯" in log_text(bob), "the arm is kept")
@@ -250,7 +253,7 @@ async def test_mentions_ring_count_and_mark_where_you_left_off(
         await until(pilot, lambda: not log.has_marker, "marker gone")
 
 
-async def test_timestamps_and_markdown_switch_and_are_remembered(
+async def test_timestamps_markdown_and_theme_switch_and_are_remembered(
         server: Server, tmp_path: Path) -> None:
     app = make_app(server, "alice", tmp_path)
     async with app.run_test(size=SIZE) as pilot:
@@ -265,6 +268,18 @@ async def test_timestamps_and_markdown_switch_and_are_remembered(
         await type_line(pilot, "/markdown")
         await until(pilot, lambda: not log.markdown, "markdown off")
         assert (app.settings.timestamps, app.settings.markdown) == ("off", False)
+        await type_line(pilot, "/theme")
+        await until(pilot, lambda: "Now: textual-dark." in log_text(app), "themes listed")
+        await type_line(pilot, "/theme Nord")
+        await until(pilot, lambda: app.theme == "nord", "nord")
+        await type_line(pilot, "/theme neon")
+        await until(pilot, lambda: "No theme named 'neon'" in log_text(app), "refused")
+        app.theme = "ansi-dark"  # as the palette's theme picker does
+        assert (app.theme, app.settings.theme) == ("ansi-dark", "ansi-dark")
+    again = make_app(server, "alice", tmp_path, theme="ansi-dark")  # as remembered
+    async with again.run_test(size=SIZE) as pilot:
+        await joined(pilot, again)
+        assert again.theme == "ansi-dark"
 
 
 async def test_palette_lists_the_new_commands(server: Server, tmp_path: Path) -> None:

@@ -100,6 +100,7 @@ class TuichatApp(App[int]):
     # -- lifecycle --------------------------------------------------------------------------
 
     def on_mount(self) -> None:
+        self.theme = self.settings.theme
         for name in ("tuichat.tui", "tuichat.net"):
             logging.getLogger(name).addHandler(self._log_handler)
         if self.hosted is not None:
@@ -109,6 +110,10 @@ class TuichatApp(App[int]):
             self.connect(self.settings)
         else:
             self.push_screen(ConnectScreen(self.settings, note=self._hosting_note(), cwd=self._cwd))
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme chosen (``/theme`` or the palette) for the next start."""
+        self.settings.theme = theme
 
     def _ask_trust(self, host: str, port: int, fingerprint: str) -> bool:
         """Ask the user about an unknown certificate (called on the link's thread)."""

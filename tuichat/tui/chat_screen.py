@@ -46,7 +46,7 @@ from tuichat.tui.link import (
 )
 from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog, name_style
 from tuichat.tui.roster import Member, Roster
-from tuichat.tui.settings import TIME_MODES, Settings
+from tuichat.tui.settings import THEMES, TIME_MODES, Settings
 from tuichat.tui.slash import SlashCommand, completion_words, find_slash, help_text
 from tuichat.tui.user_list import UserList
 
@@ -532,6 +532,14 @@ class ChatScreen(Screen[None]):
     def slash_shrug(self, command: SlashCommand, args: str) -> None:
         self._say(f"{args} {SHRUG}".lstrip())
 
+    def slash_slap(self, command: SlashCommand, args: str) -> None:
+        if " " in args:
+            self._usage(command)
+        elif self._supports("action", "/slap"):
+            target = args or "themself"
+            self._send({"type": "say", "text": f"slaps {target} around a bit with a large trout",
+                        "action": True})
+
     def slash_nick(self, command: SlashCommand, args: str) -> None:
         name = normalize_name(args)
         problem = name_problem(name) if args else f"usage: {command.usage}"
@@ -612,6 +620,16 @@ class ChatScreen(Screen[None]):
         self.settings.timestamps = mode
         self.log_view.time_mode = mode
         self._event(f"Times are shown {TIME_WORDS[mode]}.")
+
+    def slash_theme(self, command: SlashCommand, args: str) -> None:
+        if not args:
+            self._event(f"Themes: {', '.join(THEMES)}. Now: {self.app.theme}. "
+                        "ctrl+p then 'theme' previews them.")
+        elif args.casefold() not in THEMES:
+            self._event(f"No theme named {args!r}: /theme lists them.", error=True)
+        else:
+            self.app.theme = args.casefold()
+            self._event(f"Theme: {self.app.theme}.")
 
     def slash_markdown(self, command: SlashCommand, args: str) -> None:
         value = self._switch(command, args, self.settings.markdown)

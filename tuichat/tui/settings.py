@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
+from textual.theme import BUILTIN_THEMES
 
 from tuichat.files import write_private
 from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND
@@ -21,16 +22,18 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "tuichat"
 KEYS = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "password",
-        "admin_password", "tls", "tls_ca", "timestamps", "markdown", "emoji", "bell")
+        "admin_password", "tls", "tls_ca", "timestamps", "markdown", "emoji", "bell", "theme")
 """What a config file may set, all in its top-level table."""
 PORT_KEYS = ("port_send", "port_recv", "port_image")
 BOOL_KEYS = ("tls", "markdown", "emoji", "bell")
+THEMES = tuple(sorted(BUILTIN_THEMES))
+DEFAULT_THEME = "textual-dark"
 TIME_MODES = ("time", "datetime", "off")
 """How message times are shown: hours and minutes, date and time, or not at all."""
 PATH_KEYS = ("avatar", "tls_ca")
 """Paths in a file are read relative to that file's folder."""
 REMEMBERED = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "tls", "tls_ca",
-              "timestamps", "markdown", "emoji", "bell")
+              "timestamps", "markdown", "emoji", "bell", "theme")
 """The keys written to ``last.toml``: everything but the passwords."""
 _TOML_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]} | {
     ord('"'): '\\"',
@@ -66,6 +69,8 @@ class Settings:
     """Show ``:smile:`` shortcodes as emoji."""
     bell: bool = True
     """Ring the terminal bell when someone mentions you (``/bell``)."""
+    theme: str = DEFAULT_THEME
+    """One of Textual's built-in themes (``/theme``, or the palette)."""
 
     @property
     def image_port(self) -> int:
@@ -152,6 +157,9 @@ def _read_values(path: Path, allowed: tuple[str, ...], *, missing_ok: bool) -> d
         elif key == "timestamps" and value not in TIME_MODES:
             raise ConfigError(f"{path}: timestamps must be one of {', '.join(TIME_MODES)}, "
                               f"not {value!r}")
+        elif key == "theme" and value not in THEMES:
+            raise ConfigError(f"{path}: theme must be one of {', '.join(THEMES)}, "
+                              f"not {value!r}")
         values[key] = path.parent / Path(value).expanduser() if key in PATH_KEYS else value
     return values
 
@@ -170,6 +178,7 @@ def _remembered_values(settings: Settings) -> dict[str, str | int | bool]:
         "markdown": settings.markdown,
         "emoji": settings.emoji,
         "bell": settings.bell,
+        "theme": settings.theme,
     }
     return {key: value for key, value in values.items() if value is not None}
 

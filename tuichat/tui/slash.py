@@ -43,6 +43,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/reply", "TEXT", "answer the last private message", "reply"),
     SlashCommand("/me", "ACTION", "show yourself doing ACTION (* you waves)", "me"),
     SlashCommand("/shrug", "[TEXT]", f"say TEXT {SHRUG}", "shrug"),
+    SlashCommand("/slap", "[NAME]", "slap NAME around a bit with a large trout", "slap"),
     SlashCommand("/nick", "NAME", "rename yourself; everyone sees the change", "nick"),
     SlashCommand("/away", "[TEXT]", "mark yourself away (again, or /back: here again)", "away"),
     SlashCommand("/back", "", "you are here again", "back"),
@@ -59,6 +60,8 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
                  "(alone: the next choice)", "timestamp"),
     SlashCommand("/markdown", "[on|off]", "render Markdown in messages (alone: toggle)",
                  "markdown"),
+    SlashCommand("/theme", "[NAME]", "switch to Textual theme NAME (alone: list them)",
+                 "theme"),
     SlashCommand("/bell", "[on|off]", "ring the terminal bell when you are mentioned "
                  "(alone: toggle)", "bell"),
     SlashCommand("/Debug", "", "show or hide the debug pane (client log and frames)", "debug"),
