@@ -222,6 +222,32 @@ def test_hidden_senders_vanish_and_runs_join_over_them() -> None:
     run(scenario)
 
 
+def test_only_from_shows_just_those_users_besides_me_console_and_events() -> None:
+    async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
+        log.me = "zoe"
+        log.extend([say("alice", "from alice"), say("bob", "from bob", T0 + 1),
+                    say("Zoe", "from me", T0 + 2), say("Console", "from the server", T0 + 3),
+                    event("carol joined", T0 + 4),
+                    LogEntry(EntryKind.PRIVATE, "psst", T0 + 5, "bob", peer="zoe")])
+        await pilot.pause()
+        everything = log.plain_lines()
+        log.only_from = frozenset({"ALICE"})
+        await pilot.pause()
+        shown = "\n".join(log.plain_lines())
+        assert log.only_from == frozenset({"alice"})
+        for text in ("from alice", "from me", "from the server", "carol joined"):
+            assert text in shown
+        assert "from bob" not in shown and "psst" not in shown
+        assert log.search("from") == 3  # hidden lines are not found
+        assert not log.is_hidden(log.entries[0]) and log.is_hidden(log.entries[1])
+        log.only_from = None
+        log.clear_search()
+        await pilot.pause()
+        assert log.plain_lines() == everything
+
+    run(scenario)
+
+
 # -- search -------------------------------------------------------------------------------
 
 

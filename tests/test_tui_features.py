@@ -193,6 +193,35 @@ async def test_ignore_hides_and_is_remembered_per_server(server: Server, tmp_pat
         await until(pilot, lambda: "while ignored" in log_text(again), "shown again")
 
 
+async def test_focus_shows_only_some_users_and_counts_nothing_else(
+        server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+        join: ClientFactory) -> None:
+    bob, carol = join("bob"), join("carol")
+    app = make_app(server, "alice", tmp_path)
+    rings: list[None] = []
+    monkeypatch.setattr(TuichatApp, "bell", lambda self: rings.append(None))
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        await type_line(pilot, "/focus")
+        await until(pilot, lambda: "Showing everyone's messages." in log_text(app), "state")
+        await type_line(pilot, "/focus Bob dave")
+        await until(pilot, lambda: "focus" in status(app).split(" · "), "in the status line")
+        assert "(dave not here now)" in log_text(app)
+        carol.say_and_wait("alice, carol here")
+        bob.say_and_wait("bob here")
+        await until(pilot, lambda: "bob here" in log_text(app), "bob's line shown")
+        assert "alice, carol here" in log_texts(app) and "carol here" not in log_text(app)
+        assert rings == []  # carol's mention is not shown, so it does not ring
+        await type_line(pilot, "/focus")
+        await until(pilot, lambda: "Showing only the messages of bob, dave (and yours)"
+                    in log_text(app), "the focus named")
+        await type_line(pilot, "/focus bob!")
+        await until(pilot, lambda: "No one can be called 'bob!'" in log_text(app), "refused")
+        await type_line(pilot, "/focus off")
+        await until(pilot, lambda: "alice, carol here" in log_text(app), "everyone again")
+        assert "focus" not in status(app).split(" · ")
+
+
 async def test_search_highlights_and_steps_through_matches(server: Server, tmp_path: Path,
                                                            join: ClientFactory) -> None:
     bob = join("bob")

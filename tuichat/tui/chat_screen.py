@@ -421,8 +421,7 @@ class ChatScreen(Screen[None]):
         """Add a chat entry; count it while the log is scrolled up, ring for a mention."""
         log = self.log_view
         mine = entry.sender.casefold() == self.me.casefold()
-        ignored = self.ignored is not None and entry.sender in self.ignored
-        if not live or mine or ignored:
+        if not live or mine or log.is_hidden(entry):
             log.add(entry)
             return
         mention = log.mentions_me(entry)
@@ -590,6 +589,27 @@ class ChatScreen(Screen[None]):
             here = "" if self.roster.get(args) else f" ({args} is not here now)"
             self._event(f"Ignoring {args} on this server{here}: their messages are hidden. "
                         f"/unignore {args} shows them again.")
+
+    def slash_focus(self, command: SlashCommand, args: str) -> None:
+        log = self.log_view
+        names = args.split()
+        if not names:
+            self._event("Showing only the messages of " + ", ".join(sorted(log.only_from))
+                        + " (and yours). /focus off shows everyone's again."
+                        if log.only_from is not None else
+                        "Showing everyone's messages. /focus NAME... shows only theirs.")
+        elif args.casefold() in ("off", "$"):
+            log.only_from = None
+            self._event("Showing everyone's messages again.")
+        elif problems := [f"{name!r}: {problem}" for name in names
+                          if (problem := name_problem(normalize_name(name))) is not None]:
+            self._event(f"No one can be called {'; '.join(problems)}.", error=True)
+        else:
+            log.only_from = frozenset(normalize_name(name) for name in names)
+            away = [name for name in names if self.roster.get(name) is None]
+            gone = f" ({', '.join(away)} not here now)" if away else ""
+            self._event(f"Showing only the messages of {', '.join(names)}{gone} and yours: "
+                        "/focus off shows everyone's again.")
 
     def slash_unignore(self, command: SlashCommand, args: str) -> None:
         if not args:
@@ -811,6 +831,8 @@ class ChatScreen(Screen[None]):
         me = self.roster.get(self.me)
         if me is not None and me.away:
             parts.append("away")
+        if self.log_view.only_from is not None:
+            parts.append("focus")
         if self.state == "connected":
             users = len(self.roster)
             parts.append(f"{users} user{'s' if users != 1 else ''}")

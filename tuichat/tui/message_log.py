@@ -250,6 +250,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._emoji = True
         self._time_mode = "time"
         self._hidden: frozenset[str] = frozenset()
+        self._only_from: frozenset[str] | None = None
         self._entries: list[LogEntry] = []
         self._width = 0
         """The content width the layout is for; 0 until the widget has a size."""
@@ -333,6 +334,32 @@ class MessageLog(ScrollView, can_focus=True):
     @hidden.setter
     def hidden(self, names: frozenset[str]) -> None:
         self._hidden = frozenset(name.casefold() for name in names)
+        self._refilter()
+
+    @property
+    def only_from(self) -> frozenset[str] | None:
+        """Casefolded names whose messages alone are shown, besides mine and Console's
+        (``/focus``); None shows everyone's."""
+        return self._only_from
+
+    @only_from.setter
+    def only_from(self, names: frozenset[str] | None) -> None:
+        self._only_from = None if names is None else frozenset(name.casefold() for name in names)
+        self._refilter()
+
+    def is_hidden(self, entry: LogEntry) -> bool:
+        """True if ``entry`` is a user's line that ``hidden`` or ``only_from`` keeps out of
+        view."""
+        if entry.kind not in _PEOPLE:
+            return False
+        sender = entry.sender.casefold()
+        if sender in self._hidden:
+            return True
+        return (self._only_from is not None and sender not in self._only_from
+                and entry.sender != CONSOLE and not self._is_me(entry.sender))
+
+    def _refilter(self) -> None:
+        """Show and hide entries again after ``hidden`` or ``only_from`` changed."""
         if self._search is not None:
             self._matches = []
             self._scan(0)
@@ -524,9 +551,6 @@ class MessageLog(ScrollView, can_focus=True):
     def _previous(self, pos: int) -> LogEntry | None:
         return self._entries[self._shown[pos - 1]] if pos else None
 
-    def _is_hidden(self, entry: LogEntry) -> bool:
-        return entry.kind in _PEOPLE and entry.sender.casefold() in self._hidden
-
     def _start(self, pos: int) -> int:
         """The first row of shown entry ``pos`` (or the total row count past the last)."""
         return self._ends[pos - 1] if pos else 0
@@ -602,12 +626,13 @@ class MessageLog(ScrollView, can_focus=True):
         """Place the shown entries from index ``start`` on, then resize and repaint once."""
         if self._released and self._at_end and self.scroll_target_y >= self.max_scroll_y:
             self._follow()
-        entries, hidden, shown = self._entries, self._hidden, self._shown
+        entries, shown = self._entries, self._shown
+        filtering = bool(self._hidden) or self._only_from is not None
         marker = None if self._marker_pos is not None else self._marker
         previous = entries[shown[-1]] if shown else None
         for index in range(start, len(entries)):
             entry = entries[index]
-            if hidden and self._is_hidden(entry):
+            if filtering and self.is_hidden(entry):
                 continue
             if marker is not None and index >= marker:
                 self._marker_pos, marker = len(shown), None
@@ -791,7 +816,7 @@ class MessageLog(ScrollView, can_focus=True):
             return
         for index in range(start, len(self._entries)):
             entry = self._entries[index]
-            if not self._is_hidden(entry) and search.search(self._display(entry)):
+            if not self.is_hidden(entry) and search.search(self._display(entry)):
                 self._matches.append(index)
 
     def _scroll_to_entry(self, index: int) -> None:

@@ -53,6 +53,8 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/ignore", "[NAME]", "hide NAME's messages on this server (alone: list)",
                  "ignore"),
     SlashCommand("/unignore", "NAME", "show NAME's messages again", "unignore"),
+    SlashCommand("/focus", "[NAME...|off]", "show only these users' messages (and yours)",
+                 "focus"),
     SlashCommand("/quiet", "", "hide or show joins, leaves and other room events", "quiet"),
     SlashCommand("/search", "[TEXT]", "highlight TEXT in the log (f3/shift+f3: next/previous; "
                  "alone: stop)", "search"),
