@@ -23,6 +23,7 @@ from tests.tui_helpers import (
     type_line,
     until,
 )
+from tuichat import __version__
 from tuichat.net.frames import CONSOLE
 from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
@@ -160,6 +161,11 @@ async def test_away_whois_and_names(server: Server, tmp_path: Path) -> None:
                     "names")
         await type_line(pa, "/away")  # again: back
         await until(pb, lambda: "alice is back" in log_texts(bob), "back")
+        await type_line(pb, "/version")
+        await until(pb, lambda: "This is tuichat/" in log_text(bob), "versions")
+        answer = next(text for text in log_texts(bob) if text.startswith("This is tuichat/"))
+        assert f"the server: tuichat-server/{__version__}, protocol 1, extensions: action, " \
+            "attached" in answer
         await type_line(pb, "/whois nobody")
         await until(pb, lambda: "No one named 'nobody' is here" in log_text(bob), "unknown")
 

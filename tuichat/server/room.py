@@ -21,6 +21,7 @@ from concurrent.futures import Executor, Future
 from functools import partial
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from tuichat import __version__
 from tuichat.net.codec import Decoded, ProtocolError, encode
 from tuichat.net.commands import is_admin_line
 from tuichat.net.frames import (
@@ -62,7 +63,7 @@ log = logging.getLogger("tuichat.server")
 frame_log = logging.getLogger("tuichat.server.frames")
 T = TypeVar("T")
 
-SERVER_SOFTWARE = "tuichat-server/0.1"
+SERVER_SOFTWARE = f"tuichat-server/{__version__}"
 EXTENSIONS = (
     "attached", "replay", "user_changed", "avatar_reuse",
     "private", "action", "rename", "away", "whois", "motd", "moderation",

@@ -15,11 +15,12 @@ from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widgets import Static, TextArea
 
-from tuichat.net.client import ConnectionClosed
+from tuichat.net.client import CLIENT_SOFTWARE, ConnectionClosed
 from tuichat.net.commands import is_admin_line
 from tuichat.net.frames import (
     CONSOLE,
     MAX_TEXT_CHARS,
+    PROTOCOL_VERSION,
     Frame,
     FrameType,
     name_problem,
@@ -156,6 +157,8 @@ class ChatScreen(Screen[None]):
         self.ignored = ignored
         """Names ignored on this server; None: ignoring is not available (nowhere to keep it)."""
         self.extensions: frozenset[str] = frozenset()
+        self.server_software = ""
+        """What the server said it runs, from its ``welcome``."""
         """What the server adds to the contract (from ``welcome``)."""
         self._last_private = ""
         """Who last wrote to us privately: ``/reply`` answers them."""
@@ -275,6 +278,9 @@ class ChatScreen(Screen[None]):
         extensions = welcome.get("extensions")
         self.extensions = frozenset(name for name in extensions if isinstance(name, str)) \
             if isinstance(extensions, list) else frozenset()
+        software, version = welcome.get("server"), welcome.get("version")
+        self.server_software = f"{software if isinstance(software, str) else 'unknown'}, " \
+            f"protocol {version}"
         console = welcome.get("console_avatar")
         self.book.console_avatar = console if isinstance(console, str) else None
         self.roster.reset(welcome.get("users"))
@@ -640,6 +646,12 @@ class ChatScreen(Screen[None]):
         self.settings.timestamps = mode
         self.log_view.time_mode = mode
         self._event(f"Times are shown {TIME_WORDS[mode]}.")
+
+    def slash_version(self, command: SlashCommand, args: str) -> None:
+        server = (f"the server: {self.server_software}, extensions: "
+                  f"{', '.join(sorted(self.extensions)) or 'none'}"
+                  if self.server_software else "not connected yet")
+        self._event(f"This is {CLIENT_SOFTWARE} (protocol {PROTOCOL_VERSION}); {server}.")
 
     def slash_theme(self, command: SlashCommand, args: str) -> None:
         if not args:

@@ -66,6 +66,7 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
                  "theme"),
     SlashCommand("/bell", "[on|off]", "ring the terminal bell when you are mentioned "
                  "(alone: toggle)", "bell"),
+    SlashCommand("/version", "", "this client's version and the server's", "version"),
     SlashCommand("/Debug", "", "show or hide the debug pane (client log and frames)", "debug"),
     SlashCommand("/help", "", "list commands and keys", "help"),
     SlashCommand("/quit", "", "leave the chat (the others see you leave); also /exit", "quit"),
