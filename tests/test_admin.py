@@ -170,6 +170,27 @@ def test_clear_backs_up_then_keeps_the_last_ten_from_before_the_command(
     assert kept == [f"before {number}" for number in range(290, 300)] + ["after the command"]
 
 
+def test_a_save_that_cannot_be_written_is_reported_and_clears_nothing(
+    server: Server, join: ClientFactory
+) -> None:
+    """The file work fails on the worker thread; the admin hears why, and ``admin -c``
+    deletes nothing without its backup."""
+    root = _admin(join)
+    for number in range(12):
+        root.say_and_wait(f"line {number}")
+    server.config.saves_dir.parent.mkdir(parents=True, exist_ok=True)
+    server.config.saves_dir.write_text("a file where the saves folder should be")
+    failed = _reply(root, "admin -s")
+    assert failed["level"] == "error"
+    assert str(failed["text"]) == (
+        f"Could not save the history: File exists: {server.config.saves_dir}")
+    refused = _reply(root, "admin -c")
+    assert refused["level"] == "error"
+    assert str(refused["text"]).startswith("Not cleared: no backup (")
+    late = join("late")
+    assert len(late.conn.welcome["history"]) == 12
+
+
 def test_load_replaces_history_and_resets_everyone(server: Server, join: ClientFactory) -> None:
     root = _admin(join)
     bob = join("bob")

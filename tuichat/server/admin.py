@@ -377,8 +377,10 @@ def _minutes_text(count: int) -> str:
 
 
 def _reason(exc: OSError | sqlite3.Error) -> str:
-    """A file or database failure in a few words for the admin."""
-    return getattr(exc, "strerror", None) or str(exc)
+    """A file or database failure in a few words for the admin, naming the file."""
+    if isinstance(exc, OSError) and exc.strerror:
+        return f"{exc.strerror}: {exc.filename}" if exc.filename else exc.strerror
+    return str(exc)
 
 
 def _messages(count: int) -> str:
