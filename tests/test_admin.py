@@ -5,6 +5,8 @@ from __future__ import annotations
 import pytest
 
 from tests.conftest import ADMIN_PASSWORD, WAIT, Client, ClientFactory, ServerFactory, matching
+from tests.test_chat_features import RawUser
+from tuichat.net.codec import encode
 from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.net.frames import CONSOLE
 from tuichat.server.app import Server
@@ -189,6 +191,47 @@ def test_a_save_that_cannot_be_written_is_reported_and_clears_nothing(
     assert str(refused["text"]).startswith("Not cleared: no backup (")
     late = join("late")
     assert len(late.conn.welcome["history"]) == 12
+
+
+def test_load_keeps_the_lines_said_while_the_file_was_read(
+    server: Server, join: ClientFactory
+) -> None:
+    """The file is read and the backup written on a worker thread; a line said meanwhile
+    follows the loaded ones instead of being lost."""
+    root = _admin(join)
+    for number in range(300):
+        root.conn.say(f"saved {number}")
+    name = str(_reply(root, "admin -s")["text"]).split("saved as ")[1].split(" ")[0]
+    root.say_and_wait("before the load")
+    root.conn.command(f"admin -l {name}")
+    root.conn.say("during the load")
+    notice = root.inbox.wait_for(
+        lambda frame: frame.get("type") == "notice"
+        and str(frame.get("text")).startswith("Loaded"))
+    assert notice["level"] == "info", notice
+    root.inbox.wait_for(matching("message", text="during the load"))
+    late = join("late")
+    texts = [message["text"] for message in late.conn.welcome["history"]]
+    assert texts[-1] == "during the load" and "before the load" not in texts
+    assert texts[-2] == "saved 299"
+    backup = str(notice["text"]).split("saved as ")[1].split(".txt")[0] + ".txt"
+    assert "root: before the load" in (server.config.saves_dir / backup).read_text()
+
+
+def test_one_file_command_at_a_time(server: Server) -> None:
+    """A second file command while one is at work is refused, not interleaved: both
+    lines arrive in one write, so the second is read before the first's work is done."""
+    root = RawUser(server, "root", "127.0.0.1")
+    root.send.send({"type": "command", "line": f"admin -a {ADMIN_PASSWORD}"})
+    root.recv.read_until(lambda frame: "now an admin" in str(frame.get("text")))
+    root.send.send_raw(encode({"type": "command", "line": "admin -s"})
+                       + encode({"type": "command", "line": "admin -c"}))
+    first = root.recv.read_until(matching("notice"))
+    second = root.recv.read_until(matching("notice"))
+    root.close()
+    assert first["level"] == "error"
+    assert first["text"] == "admin -s is still at work; try again once it has answered."
+    assert str(second["text"]).startswith("History saved as")
 
 
 def test_load_replaces_history_and_resets_everyone(server: Server, join: ClientFactory) -> None:

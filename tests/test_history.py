@@ -213,13 +213,21 @@ def test_keep_last_on_empty_history_deletes_nothing(history: History) -> None:
 def test_replace_gives_new_seqs_after_last_seq(history: History) -> None:
     fill(history, 3)
     entries = [SavedMessage(100.0, "bob", "one"), SavedMessage(200.0, "Console", "two\nlines")]
-    replaced = history.replace(entries)
-    assert replaced == [
+    history.replace(entries)
+    assert history.all() == [
         Message(4, 100.0, "bob", "one", None),
         Message(5, 200.0, "Console", "two\nlines", None),
     ]
-    assert history.all() == replaced
     assert history.last_seq == 5
+
+
+def test_replace_keeps_the_lines_said_meanwhile_after_the_entries(history: History) -> None:
+    fill(history, 2)
+    said = history.append("carol", "said while loading", "ab" * 32, ts=50.0, action=True)
+    assert history.after(2) == [said]
+    history.replace([SavedMessage(1.0, "bob", "loaded")], kept=history.after(2))
+    assert history.all() == [Message(4, 1.0, "bob", "loaded", None),
+                             Message(5, 50.0, "carol", "said while loading", "ab" * 32, True)]
 
 
 def test_replace_survives_reopen(history: History, path: Path) -> None:
@@ -234,7 +242,7 @@ def test_replace_survives_reopen(history: History, path: Path) -> None:
 
 def test_replace_with_nothing_empties_but_keeps_seq(history: History) -> None:
     fill(history, 2)
-    assert history.replace([]) == []
+    history.replace([])
     assert history.all() == []
     assert history.append("alice", "x", None).seq == 3
 

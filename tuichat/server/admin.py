@@ -13,7 +13,7 @@ from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
 from tuichat.net.frames import ErrorCode, text_problem
@@ -21,7 +21,7 @@ from tuichat.server.bans import MAX_BAN_MINUTES, Ban, canonical_address
 from tuichat.server.config import store_motd
 from tuichat.server.history import read_up_to
 from tuichat.server.room import passwords_match
-from tuichat.server.saves import SaveDir, SaveError
+from tuichat.server.saves import SaveDir, SavedMessage, SaveError
 
 if TYPE_CHECKING:
     from tuichat.server.room import Room
@@ -37,11 +37,12 @@ COUNTDOWN_FROM = 5
 _LINE = re.compile(r"\s*admin(?:\s+(?P<flag>-\S*))?(?:\s+(?P<rest>.*?))?\s*", re.DOTALL)
 
 AdminHandler = Callable[["Session", str], None]
+T = TypeVar("T")
 
 
 class Admin:
-    """Runs admin lines for the room, on the reactor thread (``admin -s`` and the backup
-    of ``admin -c`` write their files on a worker thread)."""
+    """Runs admin lines for the room, on the reactor thread. The file work of ``admin -s``,
+    ``-l`` and ``-c`` runs on a worker thread, one such command at a time."""
 
     def __init__(
         self,
@@ -58,6 +59,8 @@ class Admin:
         self._countdown_step = countdown_step
         self._shut_down = shut_down
         self.countdown_running = False
+        self._file_work: str | None = None
+        """The usage of the file command in flight, if one is."""
         self._handlers: dict[str, AdminHandler] = {
             "-a": self._become_admin,
             "-s": self._save,
@@ -117,11 +120,34 @@ class Admin:
         if rest:
             self._usage(session, "admin -s takes no argument.\n")
             return
+        if self._busy(session):
+            return
         up_to = self._snapshot()
-        self._room.in_worker(
+        self._in_worker(
+            command,
             partial(self._write_save, self._room.history.path, up_to),
             partial(self._saved, session, command),
         )
+
+    def _busy(self, session: Session) -> bool:
+        """True (and say so) while another file command is at work."""
+        if self._file_work is None:
+            return False
+        self._room.notice(
+            session, f"{self._file_work} is still at work; try again once it has answered.",
+            "error")
+        return True
+
+    def _in_worker(self, command: AdminCommand, work: Callable[[], T],
+                   then: Callable[[Future[T]], None]) -> None:
+        """Run ``command``'s file work on a worker thread, then ``then`` on the reactor."""
+        self._file_work = command.usage
+
+        def finish(done: Future[T]) -> None:
+            self._file_work = None
+            then(done)
+
+        self._room.in_worker(work, finish)
 
     def _snapshot(self) -> int:
         """The last seq now, with every message up to it on disk for a worker to read."""
@@ -153,29 +179,57 @@ class Admin:
         if not rest or len(rest.split()) != 1:
             self._usage(session, "admin -l needs one file name, e.g. admin -l chat.txt\n")
             return
-        try:
-            entries = self._saves.load(rest)
-            backup = self._saves.save(self._room.history.all(), suffix="-before-load")
-        except (SaveError, OSError) as exc:
-            self._room.notice(session, f"Not loaded: {exc}", "error")
-            self._log(session, command, f"refused {rest!r}: {exc}")
+        if self._busy(session):
             return
-        self._room.history.replace(entries)
+        up_to = self._snapshot()
+        self._in_worker(
+            command,
+            partial(self._read_and_back_up, rest, self._room.history.path, up_to),
+            partial(self._loaded, session, command, rest, up_to),
+        )
+
+    def _read_and_back_up(self, name: str, history: Path,
+                          up_to: int) -> tuple[list[SavedMessage], str]:
+        """On a worker thread: the messages of save file ``name``, then a backup of the
+        history up to seq ``up_to``."""
+        entries = self._saves.load(name)
+        backup, _ = self._write_save(history, up_to, "-before-load")
+        return entries, backup
+
+    def _loaded(self, session: Session, command: AdminCommand, name: str, up_to: int,
+                done: Future[tuple[list[SavedMessage], str]]) -> None:
+        """Back on the reactor: the file's messages become the history, followed by the
+        lines said while it was read (the backup holds everything before)."""
+        try:
+            entries, backup = done.result()
+        except (SaveError, OSError, sqlite3.Error) as exc:
+            reason = str(exc) if isinstance(exc, SaveError) else _reason(exc)
+            self._room.notice(session, f"Not loaded: {reason}", "error")
+            self._log(session, command, f"refused {name!r}: {reason}")
+            return
+        history = self._room.history
+        meanwhile = history.after(up_to)
+        history.replace(entries, kept=meanwhile)
         self._room.send_history_reset()
+        follow = "follows" if len(meanwhile) == 1 else "follow"
+        kept = f" {_messages(len(meanwhile))} said meanwhile {follow} it." if meanwhile else ""
         self._room.notice(
             session,
-            f"Loaded {rest} ({_messages(len(entries))}). "
-            f"The previous history was saved as {backup}.",
+            f"Loaded {name} ({_messages(len(entries))}). "
+            f"The previous history was saved as {backup}.{kept}",
         )
-        self._log(session, command, f"loaded {rest} ({len(entries)} messages), backup {backup}")
+        self._log(session, command, f"loaded {name} ({len(entries)} messages), backup {backup}")
 
     def _clear(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-c"]
         if rest:
             self._usage(session, "admin -c takes no argument.\n")
             return
+        if self._busy(session):
+            return
         up_to = self._snapshot()
-        self._room.in_worker(
+        self._in_worker(
+            command,
             partial(self._write_save, self._room.history.path, up_to, "-before-clear"),
             partial(self._backed_up_for_clear, session, command, up_to),
         )

@@ -34,6 +34,7 @@ _INSERT = "INSERT INTO messages (ts, sender, text, avatar, action) VALUES (?, ?,
 _SELECT = "SELECT seq, ts, sender, text, avatar, action FROM messages"
 _ALL = _SELECT + " ORDER BY seq"
 _UP_TO = _SELECT + " WHERE seq <= ? ORDER BY seq"
+_AFTER = _SELECT + " WHERE seq > ? ORDER BY seq"
 _NEWEST = _SELECT + " ORDER BY seq DESC LIMIT ?"
 _NEWEST_AFTER = _SELECT + " WHERE seq > ? ORDER BY seq DESC LIMIT ?"
 _LAST_SEQ = "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
@@ -137,24 +138,24 @@ class History:
             last = self.last_seq if up_to is None else up_to
             return self._db.execute(_KEEP_LAST, (last, count)).rowcount
 
-    def replace(self, entries: Sequence[SavedMessage]) -> list[Message]:
-        """Replace the whole history with ``entries``, in order, in one transaction.
+    def after(self, seq: int) -> list[Message]:
+        """Every message after ``seq``, oldest first."""
+        return [_message(row) for row in self._db.execute(_AFTER, (seq,))]
 
-        They get new seqs after ``last_seq`` (a seq is never reused) and no avatar; emotes
-        stay emotes.
+    def replace(self, entries: Sequence[SavedMessage], kept: Sequence[Message] = ()) -> None:
+        """Replace the whole history with ``entries``, then ``kept`` (lines said while the
+        entries were being read, with their avatars), in order, in one transaction.
+
+        They get new seqs after ``last_seq`` (a seq is never reused); ``entries`` have no
+        avatar; emotes stay emotes.
         """
+        rows: list[tuple[float, str, str, str | None, int]] = [
+            (entry.ts, entry.sender, entry.text, None, int(entry.action)) for entry in entries]
+        rows += [(message.ts, message.sender, message.text, message.avatar, int(message.action))
+                 for message in kept]
         with self._db:
             self._db.execute(_DELETE_ALL)
-            return [
-                Message(
-                    self._insert(entry.ts, entry.sender, entry.text, None, entry.action),
-                    entry.ts,
-                    entry.sender,
-                    entry.text,
-                    action=entry.action,
-                )
-                for entry in entries
-            ]
+            self._db.executemany(_INSERT, rows)
 
     def close(self) -> None:
         """Commit what is pending and close (again: nothing); unusable afterwards."""
