@@ -70,8 +70,9 @@ def _every_socket_sees(marker: bytes, sockets: list[socket.socket]) -> None:
     deadline = time.monotonic() + WAIT * 3
     while tails and time.monotonic() < deadline:
         for key, _ in selector.select(timeout=1.0):
-            sock = key.fileobj
-            assert isinstance(sock, socket.socket)
+            ready = key.fileobj
+            assert isinstance(ready, socket.socket)
+            sock = ready
             data = sock.recv(1 << 20)
             assert data, "server closed a connection"
             seen = tails[sock] + data

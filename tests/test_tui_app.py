@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -70,7 +71,7 @@ async def test_two_apps_chat_and_see_each_others_avatars(server: Server, tmp_pat
             await until(pa, avatar_of, f"{other}'s avatar hash")
             sha = avatar_of()
             assert sha is not None
-            await until(pa, lambda app=app, sha=sha: app.book.knows(sha), f"{other}'s avatar")
+            await until(pa, partial(app.book.knows, sha), f"{other}'s avatar")
         assert chat(alice).query_one("#composer", Composer).text == ""
         await pa.press("ctrl+q")
         await until(pb, lambda: "alice left" in log_texts(bob), "bob sees alice quit")

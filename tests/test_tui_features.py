@@ -4,6 +4,7 @@ moderation and the palette, with Pilot against a real server and other real clie
 from __future__ import annotations
 
 import json
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +80,7 @@ async def test_private_messages_reach_only_the_two_and_reply_answers(
         ref = carol.conn.say("public line")
         carol.inbox.wait_for(matching("message", ref=ref))
         assert not carol.inbox.all(matching("private"))
+        assert server.room is not None
         assert [m.text for m in server.room.history.all()] == ["public line"]
         # An unknown name and a missing text are refused with a reason.
         await type_line(pa, "/msg nobody hello?")
@@ -163,9 +165,9 @@ async def test_away_whois_and_names(server: Server, tmp_path: Path) -> None:
         await until(pb, lambda: "alice is back" in log_texts(bob), "back")
         await type_line(pb, "/version")
         await until(pb, lambda: "This is tuichat/" in log_text(bob), "versions")
-        answer = next(text for text in log_texts(bob) if text.startswith("This is tuichat/"))
+        versions = next(text for text in log_texts(bob) if text.startswith("This is tuichat/"))
         assert f"the server: tuichat-server/{__version__}, protocol 1, extensions: action, " \
-            "attached" in answer
+            "attached" in versions
         await type_line(pb, "/whois nobody")
         await until(pb, lambda: "No one named 'nobody' is here" in log_text(bob), "unknown")
 
@@ -408,6 +410,7 @@ async def test_a_reconnect_keeps_the_new_name_and_the_away_text(make_server: Ser
                              port_image=ports.image, data_dir=data_dir)
         await pilot.press("ctrl+r")
         await until(pilot, lambda: on_chat(app), "reconnected")
+        assert second.room is not None
         [session] = second.room.sessions.values()
         assert session.name == "alicia"
         await until(pilot, lambda: session.away == "gone fishing", "still away")
@@ -434,7 +437,7 @@ async def test_wrong_use_of_commands_is_explained(server: Server, tmp_path: Path
         }
         for line, answer in answers.items():
             await type_line(pilot, line)
-            await until(pilot, lambda answer=answer: said(app, answer), line)
+            await until(pilot, partial(said, app, answer), line)
         await type_line(pilot, "/ignore carol")
         await type_line(pilot, "/ignore CAROL")
         await until(pilot, lambda: said(app, "You already ignore CAROL."), "twice")
@@ -465,8 +468,8 @@ async def test_an_older_server_is_told_apart(make_server: ServerFactory, tmp_pat
                            ("/nick alicia", "/nick"), ("/away", "/away"),
                            ("/whois bob", "/whois")):
             await type_line(pilot, line)
-            await until(pilot, lambda what=what: said(
-                app, f"{what} is not available: this server does not support it."), line)
+            await until(pilot, partial(
+                said, app, f"{what} is not available: this server does not support it."), line)
         await type_line(pilot, "/names")  # needs nothing from the server
         await until(pilot, lambda: "1 here: alice" in log_texts(app), "names")
 

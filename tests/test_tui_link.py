@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -68,9 +68,9 @@ def frame_of(kind: str, **fields: object) -> Callable[[LinkEvent], bool]:
 
 
 @pytest.fixture
-def links() -> list[ChatLink]:
+def links() -> Iterator[list[ChatLink]]:
     started: list[ChatLink] = []
-    yield started  # type: ignore[misc]
+    yield started
     for link in started:
         link.stop()
 

@@ -14,7 +14,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
@@ -264,7 +264,7 @@ class TuichatApp(App[int]):
         if self.chat is not None:
             self.chat.toggle_debug()
 
-    def get_system_commands(self, screen: Screen[object]) -> Iterable[SystemCommand]:
+    def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette: our commands first, then Textual's own (theme, keys, quit...)."""
         chat = self._chat
         if chat is not None and screen is chat:
