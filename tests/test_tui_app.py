@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 from functools import partial
 from pathlib import Path
 
 import pytest
-from textual.widgets import Input
+from rich.console import Console
+from textual.widgets import Input, Static
 
 from tests.conftest import ADMIN_PASSWORD, ClientFactory, ServerFactory, matching
 from tests.tui_helpers import (
@@ -283,9 +285,15 @@ async def test_palette_lists_commands_with_descriptions(server: Server, tmp_path
         commands["/help"].callback()
         await until(pilot, lambda: bool(app.screen.query("#help-text")), "the help drawn")
         assert type(app.screen).__name__ == "HelpScreen"
-        help_text = app.screen.query_one("#help-text")
+        help_text = app.screen.query_one("#help-text", Static)
         assert help_text.size.width >= 60 and help_text.size.height >= 20
-        assert "admin -l FILE.txt" in str(help_text.render())
+        console = Console(width=help_text.size.width, record=True, file=io.StringIO())
+        console.print(help_text.content)
+        drawn = console.export_text().splitlines()
+        assert any(line.startswith("  admin -l FILE.txt") for line in drawn)
+        # A long description wraps under itself, never back to the first column.
+        assert all(line.startswith(("  ", "Commands:", "Admin commands", "Keys:")) or not line
+                   for line in drawn)
         await pilot.press("escape")
         assert on_chat(app)
 

@@ -6,6 +6,8 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 
+from rich.table import Table
+from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
@@ -48,7 +50,7 @@ from tuichat.tui.link import (
 from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog, name_style
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import THEMES, TIME_MODES, Settings
-from tuichat.tui.slash import SlashCommand, completion_words, find_slash, help_text
+from tuichat.tui.slash import SlashCommand, completion_words, find_slash, help_sections
 from tuichat.tui.user_list import UserList
 
 MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
@@ -121,6 +123,20 @@ def _seconds(delay: float) -> str:
     return f"{max(1, round(delay))} s"
 
 
+def help_table() -> Table:
+    """The help in two columns, so a long description wraps under itself."""
+    table = Table.grid(padding=(0, 2))
+    table.add_column(no_wrap=True)
+    table.add_column()
+    for number, (title, rows) in enumerate(help_sections()):
+        if number:
+            table.add_row("", "")
+        table.add_row(Text(f"{title}:", style="bold"), "")
+        for usage, summary in rows:
+            table.add_row(Text(f"  {usage}"), Text(summary))
+    return table
+
+
 class HelpScreen(ModalScreen[None]):
     """``/help``: commands and keys; any of escape, q, f1 closes it."""
 
@@ -128,7 +144,7 @@ class HelpScreen(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with VerticalScroll(id="help-box"):
-            yield Static(help_text(), id="help-text", markup=False)
+            yield Static(help_table(), id="help-text")
             yield Static("escape closes this", id="help-hint")
 
 

@@ -109,14 +109,12 @@ def completion_words() -> list[str]:
     return slash + admin
 
 
-def help_text() -> str:
-    """The ``/help`` text: client commands, admin commands, keys."""
-    width = max(len(usage) for usage in [*(command.usage for command in SLASH_COMMANDS),
-                                         *(command.usage for command in ADMIN_COMMANDS)])
-    lines = ["Commands:"]
-    lines += [f"  {command.usage:<{width}}  {command.summary}" for command in SLASH_COMMANDS]
-    lines.append("Admin commands (answered by the server):")
-    lines += [f"  {command.usage:<{width}}  {command.summary}" for command in ADMIN_COMMANDS]
-    lines.append("Keys:")
-    lines += [f"  {key:<{width}}  {what}" for key, what in KEYS]
-    return "\n".join(lines)
+def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+    """The ``/help`` text: client commands, admin commands and keys, each a titled list of
+    (what to type, what it does)."""
+    return [
+        ("Commands", [(command.usage, command.summary) for command in SLASH_COMMANDS]),
+        ("Admin commands (answered by the server)",
+         [(command.usage, command.summary) for command in ADMIN_COMMANDS]),
+        ("Keys", list(KEYS)),
+    ]
