@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from tuichat.net.client import Connection
+from tuichat.net.codec import FrameDecoder
 from tuichat.net.frames import Channel, Frame
 from tuichat.server.app import Ports, Server
 from tuichat.server.config import ServerConfig
@@ -160,6 +161,22 @@ def reactor_alive(server: Server) -> bool:
 
 
 # -- the server as a process ---------------------------------------------------------------
+
+
+def read_until(sock: socket.socket, kind: str, chunk: int = 65_536) -> Frame:
+    """Read frames from a bare socket until one of ``kind`` (a set-up answer: welcome,
+    attached); an ``error`` first fails. Reads ``chunk`` bytes at a time, so a small
+    chunk leaves later bytes unread in the socket."""
+    decoder = FrameDecoder()
+    while True:
+        data = sock.recv(chunk)
+        if not data:
+            raise AssertionError(f"the server closed before sending {kind}")
+        for decoded in decoder.feed(data):
+            if decoded.frame.get("type") == kind:
+                return decoded.frame
+            if decoded.frame.get("type") == "error":
+                raise AssertionError(f"set-up refused: {decoded.frame}")
 
 
 def free_ports(count: int = 3) -> list[int]:

@@ -43,6 +43,7 @@ from tests.faultkit import (
     LogWatch,
     Probe,
     reactor_alive,
+    read_until,
     running_server,
 )
 from tuichat.net.codec import FrameDecoder, ProtocolError
@@ -425,20 +426,6 @@ def _connect(port: int) -> socket.socket:
     return sock
 
 
-def _read_until(sock: socket.socket, kind: str) -> dict[str, Any]:
-    """Read frames until one of ``kind`` (the set-up answers: welcome, attached)."""
-    decoder = FrameDecoder()
-    while True:
-        data = sock.recv(65_536)
-        if not data:
-            raise AssertionError(f"the server closed before sending {kind}")
-        for decoded in decoder.feed(data):
-            if decoded.frame.get("type") == kind:
-                return decoded.frame
-            if decoded.frame.get("type") == "error":
-                raise AssertionError(f"set-up refused: {decoded.frame}")
-
-
 def _finish(sock: socket.socket, what: str) -> None:
     """Half-close and read until the server closes: it has then taken in every byte."""
     with contextlib.suppress(OSError):
@@ -485,13 +472,13 @@ class Fuzzer:
                 if case.admin:
                     hello["admin_password"] = ADMIN_PASSWORD
                 recv.sendall(dump(hello, ascii_only=True))
-                token = _read_until(recv, "welcome")["session"]
+                token = read_until(recv, "welcome")["session"]
             if case.channel is not Channel.RECV or case.stage == 0:
                 target = _connect(getattr(ports, case.channel.value))
                 opened.insert(0, (target, case.channel.value))
                 if case.stage == 2:
                     target.sendall(dump({"type": "attach", "session": token}, ascii_only=True))
-                    _read_until(target, "attached")
+                    read_until(target, "attached")
             sock, _ = opened[0]
             self.last_bytes = case.render(token)
             with contextlib.suppress(ConnectionResetError, BrokenPipeError):

@@ -14,13 +14,12 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
-from typing import Any
 
 import pytest
 
-from tests.faultkit import GENEROUS_FLAGS, WAIT, Latency, Probe, ServerProcess
+from tests.faultkit import GENEROUS_FLAGS, WAIT, Latency, Probe, ServerProcess, read_until
 from tuichat.net.client import Connection
-from tuichat.net.codec import FrameDecoder, encode
+from tuichat.net.codec import encode
 from tuichat.server.app import Ports
 
 SAMPLES = 200
@@ -63,29 +62,17 @@ def _connect(port: int, receive_buffer: int | None = None) -> socket.socket:
     return sock
 
 
-def _read_until(sock: socket.socket, kind: str) -> dict[str, Any]:
-    """Read frames until one of ``kind``; later bytes stay unread in the socket."""
-    decoder = FrameDecoder()
-    while True:
-        data = sock.recv(4096)
-        if not data:
-            raise AssertionError(f"the server closed before sending {kind}")
-        for decoded in decoder.feed(data):
-            if decoded.frame.get("type") == kind:
-                return decoded.frame
-
-
 def _join_raw(ports: Ports, name: str, receive_buffer: int | None = None
               ) -> list[socket.socket]:
     """A joined session on bare sockets: recv (welcome read), send and image attached."""
     recv = _connect(ports.recv, receive_buffer)
     recv.sendall(encode({"type": "hello", "version": 1, "name": name}))
-    token = _read_until(recv, "welcome")["session"]
+    token = read_until(recv, "welcome", chunk=4096)["session"]
     sockets = [recv]
     for port in (ports.send, ports.image):
         channel = _connect(port)
         channel.sendall(encode({"type": "attach", "session": token}))
-        _read_until(channel, "attached")
+        read_until(channel, "attached", chunk=4096)
         sockets.append(channel)
     return sockets
 
