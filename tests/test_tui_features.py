@@ -218,10 +218,14 @@ async def test_focus_shows_only_some_users_and_counts_nothing_else(
         carol.say_and_wait("alice, carol here")
         bob.say_and_wait("bob here")
         await until(pilot, lambda: "bob here" in log_text(app), "bob's line shown")
+        bob.conn.nick("robert")  # the focus follows a rename, as the ignore list does
+        await until(pilot, lambda: chat(app).roster.get("robert"), "renamed")
+        bob.say_and_wait("robert here")
+        await until(pilot, lambda: "robert here" in log_text(app), "still in focus")
         assert "alice, carol here" in log_texts(app) and "carol here" not in log_text(app)
         assert rings == []  # carol's mention is not shown, so it does not ring
         await type_line(pilot, "/focus")
-        await until(pilot, lambda: "Showing only the messages of bob, dave (and yours)"
+        await until(pilot, lambda: "Showing only the messages of dave, robert (and yours)"
                     in log_text(app), "the focus named")
         await type_line(pilot, "/focus bob!")
         await until(pilot, lambda: "No one can be called 'bob!'" in log_text(app), "refused")

@@ -364,7 +364,7 @@ class Admin:
         try:
             store_motd(room.config.motd_path, text)
         except OSError as exc:
-            room.notice(session, f"Could not store the message of the day: {exc.strerror}",
+            room.notice(session, f"Could not store the message of the day: {_reason(exc)}",
                         "error")
             log.error("storing the message of the day failed: %s", exc)
             return

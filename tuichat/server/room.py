@@ -546,7 +546,7 @@ class Room:
             self.notice(session, f"Name not changed: {problem}.", "error")
             return
         assert isinstance(name, str)
-        holder = self.sessions.get(name.casefold())
+        holder = self.find(name)
         if name == session.name:
             self.notice(session, f"You are already {name}.")
         elif holder is not None and holder is not session:

@@ -344,14 +344,14 @@ class ChatScreen(Screen[None]):
             if entry is not None:
                 for fresh in self._fresh([entry]):
                     self._arrived(fresh, live=frame.get("replay") is not True)
-        elif kind == "private":
+        elif kind == FrameType.PRIVATE:
             entry = private_entry(frame)
             if entry is not None:
-                ignored = self.ignored is not None and entry.sender in self.ignored
-                if entry.sender.casefold() != self.me.casefold() and not ignored:
+                mine = entry.sender.casefold() == self.me.casefold()
+                if not mine and not self.log_view.is_hidden(entry):  # ignored or not in focus
                     self._last_private = entry.sender
                 self._arrived(entry, live=True)
-        elif kind == "whois":
+        elif kind == FrameType.WHOIS:
             self._whois(frame)
         elif kind == FrameType.NOTICE:
             level = EntryKind.ERROR if frame.get("level") == "error" else EntryKind.NOTICE
@@ -421,6 +421,9 @@ class ChatScreen(Screen[None]):
         if self.ignored is not None and old in self.ignored:
             self.ignored.rename(old, new)
             self.log_view.hidden = self.ignored.keys
+        focus = self.log_view.only_from
+        if focus is not None and old.casefold() in focus:
+            self.log_view.only_from = focus - {old.casefold()} | {new}
 
     def _whois(self, frame: Frame) -> None:
         """Show a ``whois`` answer under the user's own picture."""
@@ -504,11 +507,16 @@ class ChatScreen(Screen[None]):
         elif self._say(text.rstrip()):
             composer.remember(line)
 
-    def _say(self, text: str) -> bool:
-        """Send a chat line, or explain why not; True if it went."""
+    def _sendable(self, text: str, usage: str = "") -> bool:
+        """True if ``text`` may be sent as a chat line; otherwise say why (and ``usage``)."""
         problem = text_problem(text)
         if problem is not None:
-            self._event(f"Not sent: {problem}.", error=True)
+            self._event(f"Not sent: {problem}.{usage and f' Usage: {usage}'}", error=True)
+        return problem is None
+
+    def _say(self, text: str) -> bool:
+        """Send a chat line, or explain why not; True if it went."""
+        if not self._sendable(text):
             return False
         try:
             self._connected_link().say(text)
@@ -537,17 +545,13 @@ class ChatScreen(Screen[None]):
             self._private(self._last_private, args)
 
     def _private(self, name: str, text: str) -> None:
-        problem = text_problem(text)
-        if problem is not None:
-            self._event(f"Not sent: {problem}.", error=True)
-        elif self._supports("private", "/msg"):
+        if self._sendable(text) and self._supports("private", "/msg"):
             self._send({"type": "private", "to": name, "text": text})
 
     def slash_me(self, command: SlashCommand, args: str) -> None:
-        problem = text_problem(args) if args else "/me needs an action"
-        if problem is not None:
-            self._event(f"Not sent: {problem}. Usage: {command.usage}", error=True)
-        elif self._supports("action", "/me"):
+        if not args:
+            self._event(f"Not sent: /me needs an action. Usage: {command.usage}", error=True)
+        elif self._sendable(args, command.usage) and self._supports("action", "/me"):
             self._send({"type": "say", "text": args, "action": True})
 
     def slash_shrug(self, command: SlashCommand, args: str) -> None:
@@ -602,7 +606,7 @@ class ChatScreen(Screen[None]):
                         else "You ignore nobody on this server.")
         elif args.casefold() == self.me.casefold():
             self._event("You cannot ignore yourself.", error=True)
-        elif (problem := name_problem(args)) is not None:
+        elif (problem := name_problem(normalize_name(args))) is not None:
             self._event(f"No one can be called {args!r}: {problem}.", error=True)
         elif not self.ignored.add(args):
             self._event(f"You already ignore {args}.", error=True)
