@@ -118,6 +118,12 @@ def normalize_name(name: str) -> str:
     return unicodedata.normalize("NFC", name)
 
 
+def name_key(name: str) -> str:
+    """What names are compared by (for uniqueness, bans and password counts): the NFC
+    form, case-folded."""
+    return normalize_name(name).casefold()
+
+
 def name_problem(name: object) -> str | None:
     """Why ``name`` is not a valid user name, or None when it is.
 

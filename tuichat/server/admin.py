@@ -16,12 +16,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
-from tuichat.net.frames import ErrorCode, text_problem
-from tuichat.server.bans import MAX_BAN_MINUTES, Ban, canonical_address
+from tuichat.net.frames import ErrorCode, name_problem, normalize_name, text_problem
+from tuichat.server.bans import MAX_BAN_MINUTES, Ban, BanKind, canonical_address
 from tuichat.server.config import store_motd
 from tuichat.server.history import read_up_to
-from tuichat.server.room import passwords_match
-from tuichat.server.saves import SaveDir, SavedMessage, SaveError
+from tuichat.server.saves import SavedFile, SaveDir, SavedMessage, SaveError
 
 if TYPE_CHECKING:
     from tuichat.server.room import Room
@@ -30,6 +29,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tuichat.server")
 
 KEEP_ON_CLEAR = 10
+SAVES_LISTED = 20
+"""``admin -l`` alone lists this many of the newest saved files."""
 COUNTDOWN_FIRST = 10
 COUNTDOWN_FROM = 5
 """The countdown says "10", waits, then counts 5, 4, 3, 2, 1 one step apart."""
@@ -107,9 +108,16 @@ class Admin:
         if session.admin:
             self._room.notice(session, "You are already an admin.")
             return
-        if not passwords_match(password, self._room.admin_password):
+        gate = self._room.passwords
+        wait = gate.refusal(session.host, session.name)
+        if wait is not None:
+            log.info("admin -a from %s (%s) refused unchecked: %s", session.name,
+                     session.address, wait)
+            self._room.notice(session, wait.capitalize(), "error")
+            return
+        if not gate.check(session.host, session.name, password, self._room.admin_password,
+                          "admin"):
             self._room.notice(session, "Wrong admin password.", "error")
-            log.warning("wrong admin password from %s (%s)", session.name, session.address)
             return
         self._room.set_admin(session)
         self._room.notice(session, "You are now an admin. admin -h lists the commands.")
@@ -176,7 +184,10 @@ class Admin:
 
     def _load(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-l"]
-        if not rest or len(rest.split()) != 1:
+        if not rest:
+            self._room.in_worker(self._saves.files, partial(self._list_saves, session))
+            return
+        if len(rest.split()) != 1:
             self._usage(session, "admin -l needs one file name, e.g. admin -l chat.txt\n")
             return
         if self._busy(session):
@@ -187,6 +198,26 @@ class Admin:
             partial(self._read_and_back_up, rest, self._room.history.path, up_to),
             partial(self._loaded, session, command, rest, up_to),
         )
+
+    def _list_saves(self, session: Session, done: Future[list[SavedFile]]) -> None:
+        """Back on the reactor: the saved files, newest first, or why there are none."""
+        try:
+            files = done.result()
+        except OSError as exc:
+            self._room.notice(session, f"Could not list the saved files: {_reason(exc)}",
+                              "error")
+            return
+        if not files:
+            self._room.notice(session, "No saved files yet: admin -s saves the history.")
+            return
+        shown = files[:SAVES_LISTED]
+        width = max(len(file.name) for file in shown)
+        lines = [f"  {file.name:<{width}}  {file.size_text:>9}  {file.time_text}"
+                 for file in shown]
+        if len(files) > len(shown):
+            lines.append(f"  and {len(files) - len(shown):,} older")
+        self._room.notice(session, f"Saved files, newest first ({len(files):,}); load one "
+                          "with admin -l FILE.txt:\n" + "\n".join(lines))
 
     def _read_and_back_up(self, name: str, history: Path,
                           up_to: int) -> tuple[list[SavedMessage], str]:
@@ -290,7 +321,6 @@ class Admin:
             self._log(session, command, f"kicked {target.name} ({target.address})")
 
     def _ban(self, session: Session, rest: str) -> None:
-        command = ADMIN_BY_FLAG["-b"]
         words = rest.split()
         if not words:
             self._list_bans(session)
@@ -300,24 +330,58 @@ class Admin:
             self._usage(session, "admin -b takes a name or address, then MINUTES as a whole "
                         f"number from 1 to {MAX_BAN_MINUTES:,}, e.g. admin -b bob 30\n")
             return
-        target = self._room.find(words[0])
-        address = target.host if target is not None else canonical_address(words[0])
-        if address is None:
-            self._room.notice(session, f"No one named {words[0]!r} is here, and it is not an "
-                              "address.", "error")
-        elif address == session.host:
-            self._room.notice(session, f"That would ban your own address ({address}).", "error")
+        word = words[0]
+        explicit = _explicit_target(word)
+        if isinstance(explicit, str):
+            self._room.notice(session, f"Not banned: {explicit}.", "error")
+        elif explicit is not None:
+            kind, target = explicit
+            if kind is BanKind.NAME:
+                self._ban_name(session, target, minutes)
+            else:
+                self._ban_address(session, target, None, minutes)
+        elif (present := self._room.find(word)) is not None:
+            sharing = [other for other in self._room.sessions_from(present.host)
+                       if other is not present]
+            if present is session or not sharing:
+                self._ban_address(session, present.host, present.name, minutes)
+            else:
+                names = ", ".join("you" if other is session else other.name
+                                  for other in sharing)
+                self._ban_name(session, present.name, minutes,
+                               f", not the address {present.host} (shared with {names})")
+        elif (address := canonical_address(word)) is not None:
+            self._ban_address(session, address, None, minutes)
         else:
-            ban = self._room.bans.ban(address, target.name if target else None, session.name,
-                                      minutes)
-            self._ban_sessions(session, ban, minutes)
-            self._log(session, command, f"banned {address} until {ban.until_text}")
+            self._room.notice(session, f"No one named {word!r} is here, and it is not an "
+                              f"address. To ban the name anyway: admin -b name:{word}", "error")
 
-    def _ban_sessions(self, session: Session, ban: Ban, minutes: int | None) -> None:
-        """End every session from a newly banned address and tell the admin."""
+    def _ban_address(self, session: Session, address: str, name: str | None,
+                     minutes: int | None) -> None:
+        """Ban ``address`` and end every session from it; never the admin's own."""
+        if address == session.host:
+            self._room.notice(session, f"That would ban your own address ({address}).", "error")
+            return
+        ban = self._room.bans.ban_address(address, name, session.name, minutes)
+        self._ban_sessions(session, ban, minutes, self._room.sessions_from(address))
+
+    def _ban_name(self, session: Session, name: str, minutes: int | None,
+                  why: str = "") -> None:
+        """Ban the name ``name`` from every address and end its session if it is here;
+        ``why`` follows the ban in the admin's reply."""
+        present = self._room.find(name)
+        if present is session:
+            self._room.notice(session, "You cannot ban yourself.", "error")
+            return
+        ban = self._room.bans.ban_name(present.name if present else name, session.name, minutes)
+        self._ban_sessions(session, ban, minutes, [present] if present else [], why)
+
+    def _ban_sessions(self, session: Session, ban: Ban, minutes: int | None,
+                      ended: list[Session], why: str = "") -> None:
+        """End the sessions ``ban`` shuts out and tell the admin."""
         duration = f" (for {_minutes_text(minutes)})" if minutes is not None else ""
-        text = f"Your address is banned by {session.name}{duration}."
-        ended = self._room.sessions_from(ban.address)
+        whose = "address" if ban.kind is BanKind.ADDRESS else "name"
+        text = f"Your {whose} is banned by {session.name}{duration}."
         for victim in ended:
             self._room.remove(victim, (ErrorCode.BANNED, text), f"banned by {session.name}",
                               {"by": session.name, "banned": True})
@@ -325,29 +389,42 @@ class Admin:
         if minutes is not None:
             until = f"for {_minutes_text(minutes)} ({until})"
         gone = f"; disconnected {', '.join(victim.name for victim in ended)}" if ended else ""
-        self._room.notice(session, f"Banned {ban.address} {until}{gone}.")
+        self._room.notice(session, f"Banned {ban.subject} {until}{why}{gone}.")
+        self._log(session, ADMIN_BY_FLAG["-b"], f"banned {ban.subject} until {ban.until_text}")
 
     def _list_bans(self, session: Session) -> None:
         bans = self._room.bans.active()
         if not bans:
-            self._room.notice(session, "No address is banned.")
+            self._room.notice(session, "No one is banned.")
             return
-        lines = [f"  {ban.address}  {ban.name or '-'}  by {ban.by}  until {ban.until_text}"
+        lines = [f"  {ban.kind:<7}  {_banned(ban)}  by {ban.by}  until {ban.until_text}"
                  for ban in bans]
-        self._room.notice(session, "Banned addresses:\n" + "\n".join(lines))
+        self._room.notice(session, "Bans:\n" + "\n".join(lines))
 
     def _unban(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-ub"]
         if len(rest.split()) != 1:
-            self._usage(session, "admin -ub needs one address (or a banned name), e.g. "
-                        "admin -ub 192.0.2.7\n")
+            self._usage(session, "admin -ub needs one address or name, e.g. "
+                        "admin -ub 192.0.2.7 or admin -ub name:bob\n")
             return
-        ban = self._room.bans.lift(rest)
+        bans = self._room.bans
+        explicit = _explicit_target(rest)
+        if isinstance(explicit, str):
+            self._room.notice(session, f"Not unbanned: {explicit}.", "error")
+            return
+        if explicit is not None:
+            kind, target = explicit
+            ban = bans.on_name(target) if kind is BanKind.NAME else bans.on_address(target)
+        else:
+            address = canonical_address(rest)
+            ban = (bans.on_address(address) if address is not None
+                   else bans.on_name(rest) or bans.aimed_at(rest))
         if ban is None:
             self._room.notice(session, f"{rest} is not banned.", "error")
             return
-        self._room.notice(session, f"Unbanned {ban.address}.")
-        self._log(session, command, f"unbanned {ban.address}")
+        bans.lift(ban)
+        self._room.notice(session, f"Unbanned {ban.subject}.")
+        self._log(session, command, f"unbanned {ban.subject}")
 
     def _motd(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-m"]
@@ -394,12 +471,12 @@ class Admin:
             return
         self.countdown_running = True
         self._log(session, command, "started the shutdown countdown")
-        self._room.console(f"Server shutting down in {COUNTDOWN_FIRST} seconds.")
+        self._room.console_unstored(f"Server shutting down in {COUNTDOWN_FIRST} seconds.")
         step = self._countdown_step
         reactor = self._room.reactor
         for count in range(COUNTDOWN_FROM, 0, -1):
             delay = (COUNTDOWN_FIRST - count) * step
-            reactor.call_later(delay, partial(self._room.console, str(count)))
+            reactor.call_later(delay, partial(self._room.console_unstored, str(count)))
         reactor.call_later(
             COUNTDOWN_FIRST * step,
             lambda: self._shut_down(f"Server shut down by {session.name}."),
@@ -424,6 +501,31 @@ def _minutes(text: str) -> int | None:
         return None
     minutes = int(text)
     return minutes if 1 <= minutes <= MAX_BAN_MINUTES else None
+
+
+def _explicit_target(word: str) -> tuple[BanKind, str] | str | None:
+    """What ``name:NAME`` or ``ip:ADDRESS`` names: (kind, the name or canonical address);
+    why it names nothing (a string); or None for a word without either prefix."""
+    prefix, colon, value = word.partition(":")
+    kind = _PREFIXES.get(prefix.casefold()) if colon else None
+    if kind is None:
+        return None
+    if kind is BanKind.ADDRESS:
+        address = canonical_address(value)
+        return (kind, address) if address is not None else f"{value!r} is not an IP address"
+    name = normalize_name(value)
+    problem = name_problem(name)
+    return (kind, name) if problem is None else f"{value!r} is not a name: {problem}"
+
+
+_PREFIXES = {"ip": BanKind.ADDRESS, "name": BanKind.NAME}
+
+
+def _banned(ban: Ban) -> str:
+    """A ban's target in the list: the address (and who was on it), or the name."""
+    if ban.kind is BanKind.NAME:
+        return str(ban.name)
+    return f"{ban.target} ({ban.name})" if ban.name else ban.target
 
 
 def _minutes_text(count: int) -> str:
