@@ -373,3 +373,17 @@ def test_the_shutdown_countdown_reaches_those_present_but_is_not_stored(
         "before the countdown"]
     assert all("seq" not in line and line["avatar"] == bob.conn.welcome["console_avatar"]
                for line in countdown)
+
+
+def test_a_user_joining_during_the_countdown_is_told_when_it_ends(
+    make_server: ServerFactory, join: ClientFactory
+) -> None:
+    """The countdown's lines are not in the backlog, so a late joiner is told at once."""
+    server = make_server(sde=True, countdown_step=5.0)  # 50 s: the test ends long before
+    root = join("root", server, admin_password=ADMIN_PASSWORD)
+    root.conn.command("admin -sd")
+    root.inbox.wait_for(matching("message", text="Server shutting down in 10 seconds."))
+    late = join("late", server)
+    notice = late.inbox.wait_for(matching("notice"))
+    assert notice["level"] == "error"
+    assert re.fullmatch(r"The server is shutting down in (4\d|50) s\.", str(notice["text"]))

@@ -8,8 +8,10 @@ anything happens.
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
@@ -60,7 +62,8 @@ class Admin:
         self._shutdown_enabled = shutdown_enabled
         self._countdown_step = countdown_step
         self._shut_down = shut_down
-        self.countdown_running = False
+        self._shutdown_at: float | None = None
+        """When the countdown running stops the server (monotonic time), if one runs."""
         self._file_work: str | None = None
         """The usage of the file command in flight, if one is."""
         self._moderation = Moderation(room, self._usage, self._log)
@@ -339,13 +342,13 @@ class Admin:
             )
             self._log(session, command, "refused: --sde is off")
             return
-        if self.countdown_running:
+        if self._shutdown_at is not None:
             self._room.notice(session, "The shutdown countdown is already running.", "error")
             return
-        self.countdown_running = True
         self._log(session, command, "started the shutdown countdown")
         self._room.console_unstored(f"Server shutting down in {COUNTDOWN_FIRST} seconds.")
         step = self._countdown_step
+        self._shutdown_at = time.monotonic() + COUNTDOWN_FIRST * step
         reactor = self._room.reactor
         for count in range(COUNTDOWN_FROM, 0, -1):
             delay = (COUNTDOWN_FIRST - count) * step
@@ -354,6 +357,14 @@ class Admin:
             COUNTDOWN_FIRST * step,
             lambda: self._shut_down(f"Server shut down by {session.name}."),
         )
+
+    def shutdown_warning(self) -> str | None:
+        """What a user who joins during the countdown is told (its lines are not stored,
+        so the backlog does not say it); None when no countdown runs."""
+        if self._shutdown_at is None:
+            return None
+        left = max(0, math.ceil(self._shutdown_at - time.monotonic()))
+        return f"The server is shutting down in {left} s."
 
     def _help(self, session: Session, rest: str) -> None:
         self._room.notice(session, usage_text())

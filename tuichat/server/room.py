@@ -261,6 +261,9 @@ class Room:
                         "error")
         elif admin_password is not None and not session.admin:
             self.notice(session, "Wrong admin password: you joined without admin rights.", "error")
+        warning = self.admin.shutdown_warning() if self.admin is not None else None
+        if warning is not None:
+            self.notice(session, warning, "error")
         log.info(
             "%s joined from %s%s (%d here)",
             name,
