@@ -93,7 +93,7 @@ class ErrorCode(StrEnum):
     BAD_IMAGE = "bad_image"
     NOT_FOUND = "not_found"
     KICKED = "kicked"  # extension: an admin ended the session
-    BANNED = "banned"  # extension: the address is banned
+    BANNED = "banned"  # extension: the address or the name is banned
 
 
 class LeaveReason(StrEnum):

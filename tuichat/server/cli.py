@@ -209,7 +209,7 @@ def _log_banner(server: Server) -> None:
         config.max_clients,
     )
     if server.room is not None:
-        log.info("message of the day: %s; banned addresses: %d",
+        log.info("message of the day: %s; bans: %d",
                  "set" if server.room.motd else "none", len(server.room.bans.active()))
     if server.tls_fingerprint is not None:
         log.info("TLS on all three channels; certificate fingerprint %s",
