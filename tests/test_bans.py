@@ -63,11 +63,13 @@ def test_a_ban_without_minutes_lasts_until_lifted(bans: BanList, clock: Clock) -
     assert bans.on_address("10.0.0.1") is None
 
 
-def test_banning_again_replaces_the_ban(bans: BanList, clock: Clock) -> None:
+def test_banning_again_replaces_the_ban_as_the_newest(bans: BanList, clock: Clock) -> None:
     bans.ban_address("127.0.0.2", "bob", "root", 5)
-    again = bans.ban_address("127.0.0.2", "carol", "alice", None)
+    other = bans.ban_address("127.0.0.3", "bob", "root", None)
+    again = bans.ban_address("127.0.0.2", "bob", "alice", None)
+    assert bans.aimed_at("bob") == again
     clock.step(600)
-    assert bans.active() == [again]
+    assert bans.active() == [other, again]
 
 
 def test_a_name_ban_matches_the_name_as_names_are_compared(bans: BanList) -> None:

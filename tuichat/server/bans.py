@@ -109,6 +109,7 @@ class BanList:
              minutes: int | None) -> Ban:
         until = None if minutes is None else self._clock() + minutes * 60
         ban = Ban(kind, target, name, by, until)
+        self._bans.pop((kind, target), None)  # a replaced ban becomes the newest
         self._bans[(kind, target)] = ban
         self._save()
         return ban
