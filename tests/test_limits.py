@@ -12,9 +12,12 @@ import logging
 import random
 import socket
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from tests.conftest import (
@@ -239,6 +242,37 @@ def test_spent_counts_are_forgotten_before_live_ones() -> None:
     throttle.fail("10.0.0.2", "bob")
     throttle.fail("10.0.0.3", "bob")
     assert _seconds(throttle, "10.0.0.2") == 1.0, "the spent 10.0.0.1 made room, not this"
+
+
+_NAMES = ["ann", "bob", "cy"]
+
+
+@given(st.lists(st.tuples(st.sampled_from([A, B]), st.sampled_from(_NAMES),
+                          st.floats(0.0, 40.0)), max_size=40))
+def test_only_a_names_own_failures_or_its_address_ceiling_make_it_wait(
+    failures: list[tuple[str, str, float]],
+) -> None:
+    """Whatever the order and pace of wrong passwords: a name that never failed from an
+    address waits only once that address as a whole reached its ceiling, and no wait is
+    longer than the lockout."""
+    clock = Clock()
+    throttle = AuthThrottle(2, 60.0, clock, address_factor=3)
+    failed: set[tuple[str, str]] = set()
+    from_address: Counter[str] = Counter()
+    for address, name, step in failures:
+        clock.advance(step)
+        throttle.fail(address, name)
+        failed.add((address, name))
+        from_address[address] += 1
+        for other_address in (A, B):
+            for other in [*_NAMES, "fresh"]:
+                wait = throttle.wait(other_address, other)
+                if wait is None:
+                    continue
+                assert wait.seconds <= 60.0 + 1e-6  # float sums of the clock steps
+                if (other_address, other) not in failed:
+                    assert wait.scope is Scope.ADDRESS
+                    assert from_address[other_address] >= throttle.address_ceiling
 
 
 def test_zero_max_failures_turns_the_throttle_off() -> None:
