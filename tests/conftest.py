@@ -21,6 +21,8 @@ from tuichat.server.config import ServerConfig
 ADMIN_PASSWORD = "correct horse battery staple"
 WAIT = 10.0
 """Upper bound for any wait in a test; a wait ends as soon as its condition holds."""
+ELSEWHERE = "127.0.0.2"
+"""A second source address on the loopback interface (bans, per-address limits)."""
 
 FramePredicate = Callable[[Frame], bool]
 
@@ -146,6 +148,46 @@ class RawChannel:
 
     def close(self) -> None:
         self.sock.close()
+
+
+class RawUser:
+    """A session over three bare sockets from a chosen source address."""
+
+    def __init__(self, server: Server, name: str, source: str) -> None:
+        ports = server.ports
+        self.recv = RawChannel(ports.recv, source)
+        self.recv.send({"type": "hello", "version": 1, "name": name, "client": "test"})
+        self.welcome = self.recv.read_frame()
+        assert self.welcome["type"] == "welcome", self.welcome
+        self.channels = [self.recv]
+        for port in (ports.send, ports.image):
+            channel = RawChannel(port, source)
+            channel.send({"type": "attach", "session": self.welcome["session"]})
+            assert channel.read_frame()["type"] == "attached"
+            self.channels.append(channel)
+        self.send = self.channels[1]
+
+    def close(self) -> None:
+        for channel in self.channels:
+            channel.close()
+
+
+RawFactory = Callable[..., RawUser]
+
+
+@pytest.fixture
+def raw_join(server: Server) -> Iterator[RawFactory]:
+    """Join over raw sockets, from 127.0.0.2 unless told otherwise."""
+    users: list[RawUser] = []
+
+    def factory(name: str, target: Server | None = None, source: str = ELSEWHERE) -> RawUser:
+        user = RawUser(target or server, name, source)
+        users.append(user)
+        return user
+
+    yield factory
+    for user in users:
+        user.close()
 
 
 ServerFactory = Callable[..., Server]

@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import os
+import re
+
 import pytest
 
-from tests.conftest import ADMIN_PASSWORD, WAIT, Client, ClientFactory, ServerFactory, matching
-from tests.test_chat_features import RawUser
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    WAIT,
+    Client,
+    ClientFactory,
+    RawUser,
+    ServerFactory,
+    matching,
+)
 from tuichat.net.codec import encode
 from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.net.frames import CONSOLE
@@ -76,7 +86,7 @@ def test_admin_help_lists_every_command(join: ClientFactory, line: str) -> None:
 
 
 @pytest.mark.parametrize(
-    "line", ["admin -x", "admin -s now", "admin -t hi", "admin -l", "admin -l a b", "admin -c 5"]
+    "line", ["admin -x", "admin -s now", "admin -t hi", "admin -l a b", "admin -c 5"]
 )
 def test_malformed_admin_lines_get_usage(join: ClientFactory, line: str) -> None:
     root = _admin(join)
@@ -234,6 +244,32 @@ def test_one_file_command_at_a_time(server: Server) -> None:
     assert str(second["text"]).startswith("History saved as")
 
 
+def test_load_alone_lists_the_saved_files_newest_first(
+    server: Server, join: ClientFactory
+) -> None:
+    """``admin -l`` without a name lists what it could load, not the whole admin help."""
+    root = _admin(join)
+    assert _reply(root, "admin -l")["text"] == "No saved files yet: admin -s saves the history."
+    root.say_and_wait("kept line")
+    names = [str(_reply(root, "admin -s")["text"]).split("saved as ")[1].split(" ")[0]
+             for _ in range(3)]
+    saves = server.config.saves_dir
+    for age, name in enumerate(reversed(names)):  # the first save is the oldest
+        os.utime(saves / name, (1_795_000_000 - age * 60, 1_795_000_000 - age * 60))
+    (saves / "notes.md").write_text("not a save file")
+    (saves / "folder.txt").mkdir()
+    (saves / "link.txt").symlink_to(saves / names[0])
+    notice = _reply(root, "admin -l")
+    assert notice["level"] == "info"
+    lines = str(notice["text"]).splitlines()
+    assert lines[0] == "Saved files, newest first (3); load one with admin -l FILE.txt:"
+    assert [line.split()[0] for line in lines[1:]] == list(reversed(names))
+    size = (saves / names[0]).stat().st_size
+    assert re.fullmatch(rf"  {re.escape(names[2])}  +{size} B  2026-11-18 11:06 UTC", lines[1])
+    assert lines[3].endswith("2026-11-18 11:04 UTC")
+    assert "Admin commands:" not in str(notice["text"])
+
+
 def test_load_replaces_history_and_resets_everyone(server: Server, join: ClientFactory) -> None:
     root = _admin(join)
     bob = join("bob")
@@ -314,3 +350,40 @@ def test_sde_countdown_in_process_refuses_a_second_start(make_server: ServerFact
     assert "root" in bob.inbox.wait_for(matching("shutdown"))["text"]
     assert server.wait(WAIT)
     assert server.exit_code == 0
+
+
+def test_the_shutdown_countdown_reaches_those_present_but_is_not_stored(
+    make_server: ServerFactory, join: ClientFactory
+) -> None:
+    """Later joiners never see "5 4 3 2 1" in their backlog: the countdown is broadcast as
+    Console lines without a ``seq`` and never stored."""
+    server = make_server(sde=True, countdown_step=0.02)
+    root = join("root", server, admin_password=ADMIN_PASSWORD)
+    bob = join("bob", server)
+    root.say_and_wait("before the countdown")
+    root.conn.command("admin -sd")
+    bob.inbox.wait_for(matching("shutdown"))
+    countdown = bob.inbox.all(matching("message", **{"from": CONSOLE}))
+    assert [line["text"] for line in countdown] == [
+        "Server shutting down in 10 seconds.", "5", "4", "3", "2", "1"]
+    assert server.wait(WAIT)
+    again = make_server(data_dir=server.config.data_dir)
+    late = join("late", again)
+    assert [message["text"] for message in late.conn.welcome["history"]] == [
+        "before the countdown"]
+    assert all("seq" not in line and line["avatar"] == bob.conn.welcome["console_avatar"]
+               for line in countdown)
+
+
+def test_a_user_joining_during_the_countdown_is_told_when_it_ends(
+    make_server: ServerFactory, join: ClientFactory
+) -> None:
+    """The countdown's lines are not in the backlog, so a late joiner is told at once."""
+    server = make_server(sde=True, countdown_step=5.0)  # 50 s: the test ends long before
+    root = join("root", server, admin_password=ADMIN_PASSWORD)
+    root.conn.command("admin -sd")
+    root.inbox.wait_for(matching("message", text="Server shutting down in 10 seconds."))
+    late = join("late", server)
+    notice = late.inbox.wait_for(matching("notice"))
+    assert notice["level"] == "error"
+    assert re.fullmatch(r"The server is shutting down in (4\d|50) s\.", str(notice["text"]))

@@ -9,7 +9,7 @@ import re
 import sqlite3
 import stat
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -17,9 +17,11 @@ import pytest
 
 from tests.conftest import (
     ADMIN_PASSWORD,
+    ELSEWHERE,
     Client,
     ClientFactory,
     RawChannel,
+    RawFactory,
     ServerFactory,
     matching,
 )
@@ -29,10 +31,6 @@ from tuichat.net.frames import Channel, Frame, Message
 from tuichat.server.app import Server, StartupError
 from tuichat.server.cli import build_parser, config_from_args
 from tuichat.server.saves import SavedMessage, SaveError, format_transcript, parse_transcript
-
-ELSEWHERE = "127.0.0.2"
-"""A second source address on the loopback interface, for bans."""
-
 
 # -- helpers -------------------------------------------------------------------------------
 
@@ -71,46 +69,6 @@ def _restart(server: Server, make_server: ServerFactory, **options: Any) -> Serv
     server.stop()
     assert server.wait(10)
     return make_server(data_dir=server.config.data_dir, **options)
-
-
-class RawUser:
-    """A session over three bare sockets from a chosen source address."""
-
-    def __init__(self, server: Server, name: str, source: str) -> None:
-        ports = server.ports
-        self.recv = RawChannel(ports.recv, source)
-        self.recv.send({"type": "hello", "version": 1, "name": name, "client": "test"})
-        self.welcome = self.recv.read_frame()
-        assert self.welcome["type"] == "welcome", self.welcome
-        self.channels = [self.recv]
-        for port in (ports.send, ports.image):
-            channel = RawChannel(port, source)
-            channel.send({"type": "attach", "session": self.welcome["session"]})
-            assert channel.read_frame()["type"] == "attached"
-            self.channels.append(channel)
-        self.send = self.channels[1]
-
-    def close(self) -> None:
-        for channel in self.channels:
-            channel.close()
-
-
-RawFactory = Callable[..., RawUser]
-
-
-@pytest.fixture
-def raw_join(server: Server) -> Iterator[RawFactory]:
-    """Join over raw sockets, from 127.0.0.2 unless told otherwise."""
-    users: list[RawUser] = []
-
-    def factory(name: str, target: Server | None = None, source: str = ELSEWHERE) -> RawUser:
-        user = RawUser(target or server, name, source)
-        users.append(user)
-        return user
-
-    yield factory
-    for user in users:
-        user.close()
 
 
 def _refused_hello(server: Server, name: str, source: str = ELSEWHERE, **extra: Any) -> Frame:
@@ -574,7 +532,7 @@ def test_a_ban_ends_the_sessions_of_the_address_and_refuses_it_later(
 ) -> None:
     root, alice = _admin(join), join("alice")
     bob, carol = raw_join("bob"), raw_join("carol")
-    notice = _command(root, "admin -b bob 30")
+    notice = _command(root, "admin -b ip:127.0.0.2 30")
     assert re.fullmatch(
         r"Banned 127\.0\.0\.2 for 30 minutes \(until \d{4}-\d\d-\d\d \d\d:\d\d UTC\); "
         r"disconnected bob, carol\.", notice["text"]
@@ -620,15 +578,15 @@ def test_bans_persist_across_a_restart_until_lifted(
     path = server.config.bans_path
     assert stat.S_IMODE(path.stat().st_mode) == 0o600
     assert json.loads(path.read_text())["bans"] == [
-        {"address": ELSEWHERE, "name": "bob", "by": "root", "until": None}
+        {"kind": "address", "target": ELSEWHERE, "name": "bob", "by": "root", "until": None}
     ]
     second = _restart(server, make_server)
     assert _refused_hello(second, "bob")["code"] == "banned"
     root = _admin(join, target=second)
     listed = _command(root, "admin -b")
-    assert listed["text"] == "Banned addresses:\n  127.0.0.2  bob  by root  until admin -ub"
+    assert listed["text"] == "Bans:\n  address  127.0.0.2 (bob)  by root  until admin -ub"
     assert _command(root, "admin -ub bob")["text"] == "Unbanned 127.0.0.2."
-    assert _command(root, "admin -b")["text"] == "No address is banned."
+    assert _command(root, "admin -b")["text"] == "No one is banned."
     assert raw_join("bob", second).welcome["name"] == "bob"
 
 
@@ -642,11 +600,18 @@ def test_unban_by_address(join: ClientFactory, raw_join: RawFactory, server: Ser
 @pytest.mark.parametrize(
     ("line", "reply"),
     [
-        ("admin -b alice", "That would ban your own address (127.0.0.1)."),
+        ("admin -b root", "That would ban your own address (127.0.0.1)."),
         ("admin -b 127.0.0.1", "That would ban your own address (127.0.0.1)."),
-        ("admin -b zed", "No one named 'zed' is here, and it is not an address."),
+        ("admin -b ip:127.0.0.1", "That would ban your own address (127.0.0.1)."),
+        ("admin -b name:ROOT", "You cannot ban yourself."),
+        ("admin -b zed", "No one named 'zed' is here, and it is not an address. To ban the "
+                         "name anyway: admin -b name:zed"),
+        ("admin -b ip:zed", "Not banned: 'zed' is not an IP address."),
+        ("admin -b name:Console", "Not banned: 'Console' is not a name: the name 'Console' is "
+                                  "reserved for the server."),
         ("admin -ub 127.0.0.9", "127.0.0.9 is not banned."),
         ("admin -ub zed", "zed is not banned."),
+        ("admin -ub name:alice", "name:alice is not banned."),
     ],
 )
 def test_ban_refusals(join: ClientFactory, line: str, reply: str) -> None:

@@ -12,13 +12,17 @@ import logging
 import random
 import socket
 import time
+from collections import Counter
 from pathlib import Path
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from PIL import Image
 
 from tests.conftest import (
     ADMIN_PASSWORD,
+    ELSEWHERE,
     WAIT,
     Client,
     ClientFactory,
@@ -29,14 +33,18 @@ from tests.conftest import (
 from tuichat.net.client import NotFound
 from tuichat.net.codec import encode
 from tuichat.net.frames import Frame
+from tuichat.server import limits
 from tuichat.server.app import Server
 from tuichat.server.avatars import TRIM_TARGET, AvatarStore, console_avatar
 from tuichat.server.limits import (
     ABUSE_WINDOW,
+    ADDRESS_FACTOR,
     AuthThrottle,
     LineLimit,
+    Scope,
     TokenBucket,
     Verdict,
+    Wait,
 )
 
 
@@ -112,89 +120,165 @@ def test_an_abuse_limit_of_zero_never_cuts_off() -> None:
 # -- AuthThrottle ------------------------------------------------------------------------------
 
 
+A, B = "10.0.0.1", "10.0.0.2"
+
+
+def _seconds(throttle: AuthThrottle, address: str = A, name: str = "bob") -> float:
+    wait = throttle.wait(address, name)
+    return 0.0 if wait is None else wait.seconds
+
+
 def test_each_wrong_password_doubles_the_wait() -> None:
     clock = Clock()
     throttle = AuthThrottle(10, 600.0, clock)
-    assert throttle.retry_after("10.0.0.1") == 0
+    assert throttle.wait(A, "bob") is None
     waits = []
     for _ in range(4):
-        assert not throttle.fail("10.0.0.1")
-        waits.append(throttle.retry_after("10.0.0.1"))
-        clock.advance(waits[-1])
-        assert throttle.retry_after("10.0.0.1") == 0
-    assert waits == [1.0, 2.0, 4.0, 8.0]
+        assert throttle.fail(A, "bob") is None
+        waits.append(throttle.wait(A, "bob"))
+        clock.advance(_seconds(throttle))
+        assert throttle.wait(A, "bob") is None
+    assert waits == [Wait(seconds, Scope.NAME) for seconds in (1.0, 2.0, 4.0, 8.0)]
 
 
 def test_the_wait_is_never_longer_than_the_lockout() -> None:
     clock = Clock()
     throttle = AuthThrottle(10, 3.5, clock)
     for _ in range(2):
-        throttle.fail("10.0.0.1")
-        clock.advance(throttle.retry_after("10.0.0.1"))
-    throttle.fail("10.0.0.1")  # the third within 3.5 s: 4 s would be longer than the lockout
-    assert throttle.retry_after("10.0.0.1") == 3.5
+        throttle.fail(A, "bob")
+        clock.advance(_seconds(throttle))
+    throttle.fail(A, "bob")  # the third within 3.5 s: 4 s would be longer than the lockout
+    assert _seconds(throttle) == 3.5
 
 
-def test_max_failures_within_the_window_lock_the_address_out() -> None:
+def test_max_failures_within_the_window_lock_the_name_out() -> None:
     clock = Clock()
     throttle = AuthThrottle(3, 600.0, clock)
-    assert not throttle.fail("10.0.0.1")
+    assert throttle.fail(A, "bob") is None
     clock.advance(1)
-    assert not throttle.fail("10.0.0.1")
+    assert throttle.fail(A, "bob") is None
     clock.advance(2)
-    assert throttle.fail("10.0.0.1")
-    assert throttle.retry_after("10.0.0.1") == 600.0
+    assert throttle.fail(A, "bob") is Scope.NAME
+    assert throttle.wait(A, "bob") == Wait(600.0, Scope.NAME)
     clock.advance(600)
-    assert throttle.retry_after("10.0.0.1") == 0
-    assert not throttle.fail("10.0.0.1"), "the count starts again after a lockout"
-    assert throttle.retry_after("10.0.0.1") == 1.0
+    assert throttle.wait(A, "bob") is None
+    assert throttle.fail(A, "bob") is None, "the count starts again after a lockout"
+    assert _seconds(throttle) == 1.0
 
 
 def test_failures_older_than_the_window_do_not_count() -> None:
     clock = Clock()
     throttle = AuthThrottle(3, 10.0, clock)
     for _ in range(5):
-        assert not throttle.fail("10.0.0.1")
+        assert throttle.fail(A, "bob") is None
         clock.advance(10.5)
 
 
-def test_one_address_failing_leaves_the_others_alone() -> None:
+def test_one_name_locked_out_leaves_the_other_names_of_its_address_alone() -> None:
+    """Everyone on a shared machine comes from one address: bob's typos are bob's."""
     clock = Clock()
     throttle = AuthThrottle(2, 600.0, clock)
-    throttle.fail("10.0.0.1")
+    throttle.fail(A, "bob")
     clock.advance(1)
-    assert throttle.fail("10.0.0.1")
-    assert throttle.retry_after("10.0.0.2") == 0
-    assert not throttle.fail("10.0.0.2"), "10.0.0.2 has its own count"
-    assert throttle.retry_after("10.0.0.2") == 1.0
-    assert throttle.retry_after("10.0.0.1") == 600.0
+    assert throttle.fail(A, "bob") is Scope.NAME
+    assert throttle.wait(A, "alice") is None
+    assert throttle.wait(B, "bob") is None, "bob from elsewhere has his own count"
+    assert throttle.fail(A, "alice") is None
+    assert throttle.wait(A, "alice") == Wait(1.0, Scope.NAME)
+    assert _seconds(throttle) == 600.0
+
+
+def test_guessing_across_names_locks_the_whole_address_at_its_ceiling() -> None:
+    clock = Clock()
+    throttle = AuthThrottle(2, 600.0, clock)
+    assert throttle.address_ceiling == 2 * ADDRESS_FACTOR
+    for number in range(throttle.address_ceiling - 1):
+        assert throttle.fail(A, f"guess{number}") is None
+        clock.advance(1)
+    assert throttle.wait(A, "alice") is None, "below the ceiling a new name may try at once"
+    assert throttle.fail(A, "last") is Scope.ADDRESS
+    assert throttle.wait(A, "alice") == Wait(600.0, Scope.ADDRESS)
+    assert throttle.wait(A, "guess0") == Wait(600.0, Scope.ADDRESS), "the longer wait is named"
+    assert throttle.wait(B, "alice") is None
+    clock.advance(600)
+    assert throttle.wait(A, "alice") is None
+
+
+def test_the_ceiling_counts_a_name_that_is_locked_out_too() -> None:
+    clock = Clock()
+    throttle = AuthThrottle(2, 600.0, clock, address_factor=2)
+    assert [throttle.fail(A, "bob"), throttle.fail(A, "bob")] == [None, Scope.NAME]
+    assert throttle.fail(A, "carol") is None
+    assert throttle.fail(A, "dave") is Scope.ADDRESS, "4 failures: 2 x 2"
 
 
 def test_the_throttle_remembers_at_most_its_capacity() -> None:
     clock = Clock()
-    throttle = AuthThrottle(1, 600.0, clock, capacity=2)
+    throttle = AuthThrottle(1, 600.0, clock, capacity=4)  # an address and a name count each
     for address in ("10.0.0.1", "10.0.0.2", "10.0.0.3"):
-        throttle.fail(address)
+        throttle.fail(address, "bob")
         clock.advance(1)
-    assert throttle.retry_after("10.0.0.1") == 0, "the longest quiet address was forgotten"
-    assert throttle.retry_after("10.0.0.2") > 0
-    assert throttle.retry_after("10.0.0.3") > 0
+    assert throttle.wait("10.0.0.1", "bob") is None, "the longest quiet counts were forgotten"
+    assert _seconds(throttle, "10.0.0.2") > 0
+    assert _seconds(throttle, "10.0.0.3") > 0
 
 
-def test_spent_addresses_are_forgotten_before_live_ones() -> None:
+def test_an_address_count_outlives_its_names_at_capacity() -> None:
+    """Names tried from one address are forgotten before the address's own count, so
+    guessing across many names cannot make the throttle forget the address."""
     clock = Clock()
-    throttle = AuthThrottle(5, 60.0, clock, capacity=2)
-    throttle.fail("10.0.0.1")
+    throttle = AuthThrottle(5, 600.0, clock, capacity=1, address_factor=1)
+    for number in range(4):
+        throttle.fail(A, f"guess{number}")
+        clock.advance(1)
+    assert throttle.fail(A, "guess4") is Scope.ADDRESS
+
+
+def test_spent_counts_are_forgotten_before_live_ones() -> None:
+    clock = Clock()
+    throttle = AuthThrottle(5, 60.0, clock, capacity=4)
+    throttle.fail("10.0.0.1", "bob")
     clock.advance(61)
-    throttle.fail("10.0.0.2")
-    throttle.fail("10.0.0.3")
-    assert throttle.retry_after("10.0.0.2") == 1.0, "the spent 10.0.0.1 made room, not this"
+    throttle.fail("10.0.0.2", "bob")
+    throttle.fail("10.0.0.3", "bob")
+    assert _seconds(throttle, "10.0.0.2") == 1.0, "the spent 10.0.0.1 made room, not this"
+
+
+_NAMES = ["ann", "bob", "cy"]
+
+
+@given(st.lists(st.tuples(st.sampled_from([A, B]), st.sampled_from(_NAMES),
+                          st.floats(0.0, 40.0)), max_size=40))
+def test_only_a_names_own_failures_or_its_address_ceiling_make_it_wait(
+    failures: list[tuple[str, str, float]],
+) -> None:
+    """Whatever the order and pace of wrong passwords: a name that never failed from an
+    address waits only once that address as a whole reached its ceiling, and no wait is
+    longer than the lockout."""
+    clock = Clock()
+    throttle = AuthThrottle(2, 60.0, clock, address_factor=3)
+    failed: set[tuple[str, str]] = set()
+    from_address: Counter[str] = Counter()
+    for address, name, step in failures:
+        clock.advance(step)
+        throttle.fail(address, name)
+        failed.add((address, name))
+        from_address[address] += 1
+        for other_address in (A, B):
+            for other in [*_NAMES, "fresh"]:
+                wait = throttle.wait(other_address, other)
+                if wait is None:
+                    continue
+                assert wait.seconds <= 60.0 + 1e-6  # float sums of the clock steps
+                if (other_address, other) not in failed:
+                    assert wait.scope is Scope.ADDRESS
+                    assert from_address[other_address] >= throttle.address_ceiling
 
 
 def test_zero_max_failures_turns_the_throttle_off() -> None:
     throttle = AuthThrottle(0, 600.0, Clock())
-    assert not any(throttle.fail("10.0.0.1") for _ in range(100))
-    assert throttle.retry_after("10.0.0.1") == 0
+    assert not any(throttle.fail(A, "bob") for _ in range(100))
+    assert throttle.wait(A, "bob") is None
 
 
 # -- AvatarStore size --------------------------------------------------------------------------
@@ -406,10 +490,20 @@ def test_connections_over_a_limit_get_server_full_until_one_closes(
 # -- end to end: password throttling -----------------------------------------------------------
 
 
-def _hello(server: Server, name: str, **fields: object) -> Frame:
-    raw = RawChannel(server.ports.recv)
+def _hello(server: Server, name: str, source: str | None = None, **fields: object) -> Frame:
+    raw = RawChannel(server.ports.recv, source)
     raw.send({"type": "hello", "version": 1, "name": name, **fields})
     return raw.read_frame()
+
+
+WRONG = "this server needs the right join password"
+
+
+@pytest.fixture
+def no_backoff(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No doubling wait between wrong passwords, so a test reaches a lockout in a few
+    tries instead of waiting 1 + 2 + 4 + 8 s (the lockouts themselves are unchanged)."""
+    monkeypatch.setattr(limits, "BACKOFF_BASE", 0.0)
 
 
 def test_a_wrong_join_password_makes_the_next_hello_wait_unchecked(
@@ -417,14 +511,53 @@ def test_a_wrong_join_password_makes_the_next_hello_wait_unchecked(
 ) -> None:
     server = make_server(password="sesame", auth_max_failures=5, auth_lockout=60.0)
     wrong = _hello(server, "mallory", password="guess")
-    assert (wrong["code"], wrong["text"]) == (
-        "bad_password", "this server needs the right join password")
-    right = _hello(server, "alice", password="sesame")
+    assert (wrong["code"], wrong["text"]) == ("bad_password", WRONG)
+    right = _hello(server, "Mallory", password="sesame")
     assert right["code"] == "bad_password"
-    assert right["text"] == ("too many wrong passwords from your address; try again in 1 s "
-                             "(the password was not checked)")
+    assert right["text"] == ("too many wrong passwords for 'Mallory' from your address; try "
+                             "again in 1 s (the password was not checked)")
     warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
     assert "wrong join password from mallory (127.0.0.1)" in warnings
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_one_user_mistyping_does_not_lock_out_another_on_the_same_address(
+    make_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 11: on a shared machine everyone comes from 127.0.0.1; bob's typos lock out
+    bob (in any spelling), and alice with the right password joins at once."""
+    server = make_server(password="sesame", auth_max_failures=5, auth_lockout=600.0)
+    for _ in range(5):
+        assert _hello(server, "bob", password="sesam")["text"] == WRONG
+    assert _hello(server, "alice", password="sesame")["type"] == "welcome"
+    for spelling in ("bob", "BOB"):
+        assert _hello(server, spelling, password="sesame")["text"] == (
+            f"too many wrong passwords for {spelling!r} from your address; try again in "
+            "600 s (the password was not checked)")
+    assert _hello(server, "bob", ELSEWHERE, password="sesame")["type"] == "welcome"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert ("too many wrong passwords for bob from 127.0.0.1: its passwords from there are "
+            "refused for 600 s") in warnings
+
+
+def test_guessing_across_names_locks_the_address_at_its_ceiling(
+    make_server: ServerFactory, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A guesser who changes name at each try still meets the per-address ceiling, and
+    then every name from that address waits; other addresses do not."""
+    server = make_server(password="sesame", auth_max_failures=2, auth_lockout=600.0)
+    ceiling = 2 * ADDRESS_FACTOR
+    for number in range(ceiling):
+        assert _hello(server, f"guess{number}", password=f"try{number}")["text"] == WRONG
+    refused = _hello(server, "alice", password="sesame")
+    assert (refused["code"], refused["text"]) == (
+        "bad_password", "too many wrong passwords from your address, under any name; try "
+        "again in 600 s (the password was not checked)")
+    assert _hello(server, "alice", ELSEWHERE, password="sesame")["type"] == "welcome"
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert (f"too many wrong passwords from 127.0.0.1 under any names ({ceiling}, the last as "
+            f"guess{ceiling - 1}): every name's passwords from there are refused for 600 s"
+            ) in warnings
 
 
 def test_the_right_join_password_works_once_the_wait_is_over(
@@ -433,9 +566,9 @@ def test_the_right_join_password_works_once_the_wait_is_over(
     server = make_server(password="sesame", auth_max_failures=5, auth_lockout=0.05)
     assert _hello(server, "mallory", password="guess")["code"] == "bad_password"
     deadline = time.monotonic() + WAIT
-    while (frame := _hello(server, "alice", password="sesame"))["type"] != "welcome":
+    while (frame := _hello(server, "mallory", password="sesame"))["type"] != "welcome":
         assert "try again" in frame["text"], frame
-        assert time.monotonic() < deadline, "the address stayed throttled"
+        assert time.monotonic() < deadline, "the name stayed throttled"
 
 
 def _reply(client: Client, line: str) -> str:
@@ -452,27 +585,53 @@ def test_admin_login_guesses_wait_between_tries(
     alice = join("alice", server)
     assert _reply(alice, "admin -a guess") == "Wrong admin password."
     assert _reply(alice, f"admin -a {ADMIN_PASSWORD}") == (
-        "Too many wrong passwords from your address; try again in 1 s")
+        "Too many wrong passwords for 'alice' from your address; try again in 1 s")
     assert "needs admin rights" in _reply(alice, "admin -s")
 
 
-def test_a_lockout_covers_hello_and_admin_login_from_that_address(
-    make_server: ServerFactory, join: ClientFactory, caplog: pytest.LogCaptureFixture
+@pytest.mark.usefixtures("no_backoff")
+def test_admin_login_guesses_lock_out_that_name_only(
+    make_server: ServerFactory, join: ClientFactory
 ) -> None:
-    server = make_server(auth_max_failures=1, auth_lockout=60.0)
-    mallory = join("mallory", server, admin_password="guess")
-    mallory.inbox.wait_for(matching("notice", level="error"))
-    alice = join("alice", server)
-    assert _reply(alice, f"admin -a {ADMIN_PASSWORD}") == (
-        "Too many wrong passwords from your address; try again in 60 s")
-    carol = join("carol", server, admin_password=ADMIN_PASSWORD)
-    assert carol.conn.welcome["admin"] is False
-    assert carol.inbox.wait_for(matching("notice"))["text"] == (
-        "Too many wrong passwords from your address; try again in 60 s: you joined without "
-        "admin rights.")
-    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
-    assert ("too many wrong passwords from 127.0.0.1 (the last as mallory): its passwords are "
-            "refused for 60 s") in warnings
+    """``admin -a`` counts against the session's name at its address: mallory's guesses
+    leave alice, on the same machine, free to become admin."""
+    server = make_server(auth_max_failures=3, auth_lockout=60.0)
+    mallory, alice = join("mallory", server), join("alice", server)
+    for _ in range(3):
+        assert _reply(mallory, "admin -a guess") == "Wrong admin password."
+    assert _reply(alice, f"admin -a {ADMIN_PASSWORD}").startswith("You are now an admin.")
+    assert _reply(mallory, f"admin -a {ADMIN_PASSWORD}") == (
+        "Too many wrong passwords for 'mallory' from your address; try again in 60 s")
+    mallory.conn.close()
+    alice.inbox.wait_for(matching("leave", name="mallory"))
+    again = join("mallory", server, admin_password=ADMIN_PASSWORD)
+    assert again.conn.welcome["admin"] is False
+    assert again.inbox.wait_for(matching("notice"))["text"] == (
+        "Too many wrong passwords for 'mallory' from your address; try again in 60 s: you "
+        "joined without admin rights.")
+
+
+@pytest.mark.usefixtures("no_backoff")
+def test_a_lockout_covers_hello_and_admin_login_for_that_name(
+    make_server: ServerFactory, join: ClientFactory
+) -> None:
+    """Join and admin passwords share one count per name: a wrong join password and a
+    wrong admin password in ``hello`` lock bob out of ``admin -a`` and of joining again
+    (the right join password in between cleared nothing); carol is not touched."""
+    server = make_server(password="sesame", auth_max_failures=2, auth_lockout=60.0)
+    assert _hello(server, "bob", password="guess")["text"] == WRONG
+    bob = join("bob", server, password="sesame", admin_password="guess")
+    assert bob.conn.welcome["admin"] is False
+    assert bob.inbox.wait_for(matching("notice"))["text"] == (
+        "Wrong admin password: you joined without admin rights.")
+    assert _reply(bob, f"admin -a {ADMIN_PASSWORD}") == (
+        "Too many wrong passwords for 'bob' from your address; try again in 60 s")
+    bob.conn.close()
+    assert _hello(server, "bob", password="sesame")["text"] == (
+        "too many wrong passwords for 'bob' from your address; try again in 60 s (the "
+        "password was not checked)")
+    carol = join("carol", server, password="sesame", admin_password=ADMIN_PASSWORD)
+    assert carol.conn.welcome["admin"] is True
 
 
 def test_admin_actions_are_logged_with_who_and_where(

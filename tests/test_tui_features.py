@@ -12,8 +12,14 @@ import pytest
 from textual import events
 from textual.pilot import Pilot
 
-from tests.conftest import ADMIN_PASSWORD, ClientFactory, ServerFactory, matching
-from tests.test_chat_features import ELSEWHERE, RawUser
+from tests.conftest import (
+    ADMIN_PASSWORD,
+    ELSEWHERE,
+    ClientFactory,
+    RawUser,
+    ServerFactory,
+    matching,
+)
 from tests.tui_helpers import (
     chat,
     log_text,

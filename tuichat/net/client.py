@@ -113,7 +113,8 @@ class Kicked(ServerError):
 
 
 class Banned(ServerError):
-    """The address is banned: at ``hello``, or when an admin banned it (``moderation``)."""
+    """The address or the name is banned: at ``hello``, or when an admin banned it
+    (``moderation``)."""
 
     code = ErrorCode.BANNED
 

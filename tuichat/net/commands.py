@@ -29,13 +29,15 @@ class AdminCommand:
 ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
     AdminCommand("-a", "PASSWORD", "become admin with the server's admin password", False),
     AdminCommand("-s", "", "save the history to a file and reply with its name"),
-    AdminCommand("-l", "FILE.txt", "load a saved history file (replaces the history)"),
+    AdminCommand("-l", "FILE.txt",
+                 "load a saved history file (replaces the history); alone: list the files"),
     AdminCommand("-c", "", "clear the history, keeping the last 10 messages"),
     AdminCommand("-t", ": TEXT", "say TEXT to everyone as Console"),
     AdminCommand("-k", "NAME [REASON]", "disconnect NAME, with REASON shown to everyone"),
     AdminCommand("-b", "NAME [MINUTES]",
-                 "ban NAME's address (or an ADDRESS) for MINUTES or for good; alone: list"),
-    AdminCommand("-ub", "ADDRESS", "lift the ban on ADDRESS (or on a banned NAME)"),
+                 "ban NAME's address, or only the name if others share the address "
+                 "(name:NAME or ip:ADDRESS to choose), for MINUTES or for good; alone: list"),
+    AdminCommand("-ub", "ADDRESS", "lift the ban on ADDRESS, or on NAME (name:, ip: as for -b)"),
     AdminCommand("-m", "TEXT", "set the message of the day; alone: show it; '-': clear it"),
     AdminCommand("-sd", "", "shut the server down after a 10-second countdown (needs --sde)"),
     AdminCommand("-h", "", "list the admin commands", False),

@@ -93,7 +93,7 @@ class ErrorCode(StrEnum):
     BAD_IMAGE = "bad_image"
     NOT_FOUND = "not_found"
     KICKED = "kicked"  # extension: an admin ended the session
-    BANNED = "banned"  # extension: the address is banned
+    BANNED = "banned"  # extension: the address or the name is banned
 
 
 class LeaveReason(StrEnum):
@@ -116,6 +116,12 @@ def is_sha256(value: object) -> bool:
 def normalize_name(name: str) -> str:
     """The canonical (NFC) form of a name, so look-alike encodings compare equal."""
     return unicodedata.normalize("NFC", name)
+
+
+def name_key(name: str) -> str:
+    """What names are compared by (for uniqueness, bans and password counts): the NFC
+    form, case-folded."""
+    return normalize_name(name).casefold()
 
 
 def name_problem(name: object) -> str | None:

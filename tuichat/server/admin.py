@@ -1,14 +1,17 @@
 """The one parser of admin lines: rights, the commands, and the shutdown countdown.
 
 Dispatch comes from the shared table in ``tuichat.net.commands``; this module binds each
-flag to a handler and checks rights before anything happens.
+flag to a handler (kicks and bans live in ``moderation``) and checks rights before
+anything happens.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
 import sqlite3
+import time
 from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
@@ -16,12 +19,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
-from tuichat.net.frames import ErrorCode, text_problem
-from tuichat.server.bans import MAX_BAN_MINUTES, Ban, canonical_address
+from tuichat.net.frames import text_problem
 from tuichat.server.config import store_motd
 from tuichat.server.history import read_up_to
-from tuichat.server.room import passwords_match
-from tuichat.server.saves import SaveDir, SavedMessage, SaveError
+from tuichat.server.moderation import Moderation
+from tuichat.server.saves import SavedFile, SaveDir, SavedMessage, SaveError
 
 if TYPE_CHECKING:
     from tuichat.server.room import Room
@@ -30,6 +32,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tuichat.server")
 
 KEEP_ON_CLEAR = 10
+SAVES_LISTED = 20
+"""``admin -l`` alone lists this many of the newest saved files."""
 COUNTDOWN_FIRST = 10
 COUNTDOWN_FROM = 5
 """The countdown says "10", waits, then counts 5, 4, 3, 2, 1 one step apart."""
@@ -58,18 +62,20 @@ class Admin:
         self._shutdown_enabled = shutdown_enabled
         self._countdown_step = countdown_step
         self._shut_down = shut_down
-        self.countdown_running = False
+        self._shutdown_at: float | None = None
+        """When the countdown running stops the server (monotonic time), if one runs."""
         self._file_work: str | None = None
         """The usage of the file command in flight, if one is."""
+        self._moderation = Moderation(room, self._usage, self._log)
         self._handlers: dict[str, AdminHandler] = {
             "-a": self._become_admin,
             "-s": self._save,
             "-l": self._load,
             "-c": self._clear,
             "-t": self._console_text,
-            "-k": self._kick,
-            "-b": self._ban,
-            "-ub": self._unban,
+            "-k": self._moderation.kick,
+            "-b": self._moderation.ban,
+            "-ub": self._moderation.unban,
             "-m": self._motd,
             "-sd": self._shutdown,
             "-h": self._help,
@@ -107,9 +113,16 @@ class Admin:
         if session.admin:
             self._room.notice(session, "You are already an admin.")
             return
-        if not passwords_match(password, self._room.admin_password):
+        gate = self._room.passwords
+        wait = gate.refusal(session.host, session.name)
+        if wait is not None:
+            log.info("admin -a from %s (%s) refused unchecked: %s", session.name,
+                     session.address, wait)
+            self._room.notice(session, wait.capitalize(), "error")
+            return
+        if not gate.check(session.host, session.name, password, self._room.admin_password,
+                          "admin"):
             self._room.notice(session, "Wrong admin password.", "error")
-            log.warning("wrong admin password from %s (%s)", session.name, session.address)
             return
         self._room.set_admin(session)
         self._room.notice(session, "You are now an admin. admin -h lists the commands.")
@@ -176,7 +189,10 @@ class Admin:
 
     def _load(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-l"]
-        if not rest or len(rest.split()) != 1:
+        if not rest:
+            self._room.in_worker(self._saves.files, partial(self._list_saves, session))
+            return
+        if len(rest.split()) != 1:
             self._usage(session, "admin -l needs one file name, e.g. admin -l chat.txt\n")
             return
         if self._busy(session):
@@ -187,6 +203,26 @@ class Admin:
             partial(self._read_and_back_up, rest, self._room.history.path, up_to),
             partial(self._loaded, session, command, rest, up_to),
         )
+
+    def _list_saves(self, session: Session, done: Future[list[SavedFile]]) -> None:
+        """Back on the reactor: the saved files, newest first, or why there are none."""
+        try:
+            files = done.result()
+        except OSError as exc:
+            self._room.notice(session, f"Could not list the saved files: {_reason(exc)}",
+                              "error")
+            return
+        if not files:
+            self._room.notice(session, "No saved files yet: admin -s saves the history.")
+            return
+        shown = files[:SAVES_LISTED]
+        width = max(len(file.name) for file in shown)
+        lines = [f"  {file.name:<{width}}  {file.size_text:>9}  {file.time_text}"
+                 for file in shown]
+        if len(files) > len(shown):
+            lines.append(f"  and {len(files) - len(shown):,} older")
+        self._room.notice(session, f"Saved files, newest first ({len(files):,}); load one "
+                          "with admin -l FILE.txt:\n" + "\n".join(lines))
 
     def _read_and_back_up(self, name: str, history: Path,
                           up_to: int) -> tuple[list[SavedMessage], str]:
@@ -266,89 +302,6 @@ class Admin:
         self._room.console(text)
         self._log(session, command, f"said {text[:60]!r}")
 
-    def _kick(self, session: Session, rest: str) -> None:
-        command = ADMIN_BY_FLAG["-k"]
-        words = rest.split(maxsplit=1)
-        if not words:
-            self._usage(session, "admin -k needs a name, e.g. admin -k bob stop shouting\n")
-            return
-        reason = words[1] if len(words) == 2 else None
-        problem = None if reason is None else text_problem(reason)
-        target = self._room.find(words[0])
-        if problem is not None:
-            self._room.notice(session, f"Not kicked: the reason: {problem}.", "error")
-        elif target is None:
-            self._room.notice(session, f"No one named {words[0]!r} is here.", "error")
-        elif target is session:
-            self._room.notice(session, "You cannot kick yourself.", "error")
-        else:
-            why = f"kicked by {session.name}"
-            text = f"You were {why}: {reason}" if reason else f"You were {why}."
-            self._room.remove(target, (ErrorCode.KICKED, text), why,
-                              {"by": session.name, "text": reason})
-            self._room.notice(session, f"Kicked {target.name}.")
-            self._log(session, command, f"kicked {target.name} ({target.address})")
-
-    def _ban(self, session: Session, rest: str) -> None:
-        command = ADMIN_BY_FLAG["-b"]
-        words = rest.split()
-        if not words:
-            self._list_bans(session)
-            return
-        minutes = _minutes(words[1]) if len(words) == 2 else None
-        if len(words) > 2 or (len(words) == 2 and minutes is None):
-            self._usage(session, "admin -b takes a name or address, then MINUTES as a whole "
-                        f"number from 1 to {MAX_BAN_MINUTES:,}, e.g. admin -b bob 30\n")
-            return
-        target = self._room.find(words[0])
-        address = target.host if target is not None else canonical_address(words[0])
-        if address is None:
-            self._room.notice(session, f"No one named {words[0]!r} is here, and it is not an "
-                              "address.", "error")
-        elif address == session.host:
-            self._room.notice(session, f"That would ban your own address ({address}).", "error")
-        else:
-            ban = self._room.bans.ban(address, target.name if target else None, session.name,
-                                      minutes)
-            self._ban_sessions(session, ban, minutes)
-            self._log(session, command, f"banned {address} until {ban.until_text}")
-
-    def _ban_sessions(self, session: Session, ban: Ban, minutes: int | None) -> None:
-        """End every session from a newly banned address and tell the admin."""
-        duration = f" (for {_minutes_text(minutes)})" if minutes is not None else ""
-        text = f"Your address is banned by {session.name}{duration}."
-        ended = self._room.sessions_from(ban.address)
-        for victim in ended:
-            self._room.remove(victim, (ErrorCode.BANNED, text), f"banned by {session.name}",
-                              {"by": session.name, "banned": True})
-        until = f"until {ban.until_text}"
-        if minutes is not None:
-            until = f"for {_minutes_text(minutes)} ({until})"
-        gone = f"; disconnected {', '.join(victim.name for victim in ended)}" if ended else ""
-        self._room.notice(session, f"Banned {ban.address} {until}{gone}.")
-
-    def _list_bans(self, session: Session) -> None:
-        bans = self._room.bans.active()
-        if not bans:
-            self._room.notice(session, "No address is banned.")
-            return
-        lines = [f"  {ban.address}  {ban.name or '-'}  by {ban.by}  until {ban.until_text}"
-                 for ban in bans]
-        self._room.notice(session, "Banned addresses:\n" + "\n".join(lines))
-
-    def _unban(self, session: Session, rest: str) -> None:
-        command = ADMIN_BY_FLAG["-ub"]
-        if len(rest.split()) != 1:
-            self._usage(session, "admin -ub needs one address (or a banned name), e.g. "
-                        "admin -ub 192.0.2.7\n")
-            return
-        ban = self._room.bans.lift(rest)
-        if ban is None:
-            self._room.notice(session, f"{rest} is not banned.", "error")
-            return
-        self._room.notice(session, f"Unbanned {ban.address}.")
-        self._log(session, command, f"unbanned {ban.address}")
-
     def _motd(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-m"]
         room = self._room
@@ -389,21 +342,29 @@ class Admin:
             )
             self._log(session, command, "refused: --sde is off")
             return
-        if self.countdown_running:
+        if self._shutdown_at is not None:
             self._room.notice(session, "The shutdown countdown is already running.", "error")
             return
-        self.countdown_running = True
         self._log(session, command, "started the shutdown countdown")
-        self._room.console(f"Server shutting down in {COUNTDOWN_FIRST} seconds.")
+        self._room.console_unstored(f"Server shutting down in {COUNTDOWN_FIRST} seconds.")
         step = self._countdown_step
+        self._shutdown_at = time.monotonic() + COUNTDOWN_FIRST * step
         reactor = self._room.reactor
         for count in range(COUNTDOWN_FROM, 0, -1):
             delay = (COUNTDOWN_FIRST - count) * step
-            reactor.call_later(delay, partial(self._room.console, str(count)))
+            reactor.call_later(delay, partial(self._room.console_unstored, str(count)))
         reactor.call_later(
             COUNTDOWN_FIRST * step,
             lambda: self._shut_down(f"Server shut down by {session.name}."),
         )
+
+    def shutdown_warning(self) -> str | None:
+        """What a user who joins during the countdown is told (its lines are not stored,
+        so the backlog does not say it); None when no countdown runs."""
+        if self._shutdown_at is None:
+            return None
+        left = max(0, math.ceil(self._shutdown_at - time.monotonic()))
+        return f"The server is shutting down in {left} s."
 
     def _help(self, session: Session, rest: str) -> None:
         self._room.notice(session, usage_text())
@@ -416,18 +377,6 @@ class Admin:
     @staticmethod
     def _log(session: Session, command: AdminCommand, outcome: str) -> None:
         log.info("admin %s by %s (%s): %s", command.flag, session.name, session.address, outcome)
-
-
-def _minutes(text: str) -> int | None:
-    """A ban's MINUTES: a whole number from 1 to ``MAX_BAN_MINUTES``, else None."""
-    if not (text.isascii() and text.isdigit()):
-        return None
-    minutes = int(text)
-    return minutes if 1 <= minutes <= MAX_BAN_MINUTES else None
-
-
-def _minutes_text(count: int) -> str:
-    return "1 minute" if count == 1 else f"{count:,} minutes"
 
 
 def _reason(exc: OSError | sqlite3.Error) -> str:

@@ -79,11 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
                         "disconnected (default: %(default)s)")
     limits.add_argument("--auth-max-failures", type=_non_negative_int,
                         default=defaults.auth_max_failures, metavar="N",
-                        help="wrong passwords from one address before it is locked out "
-                        "(default: %(default)s)")
+                        help="wrong passwords for one name from one address before that "
+                        "name is locked out there; 10 times as many under any names lock "
+                        "out the address (default: %(default)s)")
     limits.add_argument("--auth-lockout", type=float, default=defaults.auth_lockout,
                         metavar="SECONDS",
-                        help="how long a locked-out address waits (default: %(default)s)")
+                        help="how long a locked-out name or address waits "
+                        "(default: %(default)s)")
     limits.add_argument("--setup-timeout", type=float, default=defaults.setup_timeout,
                         metavar="SECONDS",
                         help="time a connection has to say hello or attach "
@@ -207,7 +209,7 @@ def _log_banner(server: Server) -> None:
         config.max_clients,
     )
     if server.room is not None:
-        log.info("message of the day: %s; banned addresses: %d",
+        log.info("message of the day: %s; bans: %d",
                  "set" if server.room.motd else "none", len(server.room.bans.active()))
     if server.tls_fingerprint is not None:
         log.info("TLS on all three channels; certificate fingerprint %s",

@@ -71,9 +71,11 @@ class ServerConfig:
     max_connections: int = 3_100
     """Open connections in total; 0: no limit."""
     auth_max_failures: int = 5
-    """Wrong join/admin passwords from one address before it is refused for a while."""
+    """Wrong join/admin passwords for one name from one address before that name is refused
+    there for a while; ``limits.ADDRESS_FACTOR`` times as many, under any names, refuse the
+    whole address."""
     auth_lockout: float = 600.0
-    """Seconds an address is refused after too many wrong passwords."""
+    """Seconds a name (or an address) is refused after too many wrong passwords."""
     avatar_store_limit: int = 256 * 1024 * 1024
     """Bytes of stored avatars; the least recently used are dropped beyond it."""
 

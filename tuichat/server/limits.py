@@ -1,8 +1,8 @@
 """Flood control and password throttling: counters over time, with no sockets in sight.
 
 Every class takes a ``clock`` (``time.monotonic`` unless a test steps its own), so the
-room asks simple questions ("may this line go?", "may this address try a password?")
-and tests answer them without sleeping.
+room asks simple questions ("may this line go?", "may this name from this address try a
+password?") and tests answer them without sleeping.
 """
 
 from __future__ import annotations
@@ -18,9 +18,14 @@ Clock = Callable[[], float]
 ABUSE_WINDOW = 60.0
 """Seconds over which refused lines are counted towards a disconnect."""
 BACKOFF_BASE = 1.0
-"""Seconds an address waits after its first wrong password; doubled after each next one."""
-MAX_ADDRESSES = 10_000
-"""Addresses the password throttle remembers at most; the longest quiet are forgotten first."""
+"""Seconds a name waits after its first wrong password; doubled after each next one."""
+ADDRESS_FACTOR = 10
+"""An address may fail this many times the per-name limit, under any names, before every
+name from it is locked out: ten people on one machine may each mistype a whole per-name
+allowance in one lockout time before the address itself is locked."""
+MAX_COUNTS = 10_000
+"""Counts the password throttle remembers at most (per address, and per address and name);
+the longest quiet are forgotten first."""
 
 
 class TokenBucket:
@@ -97,8 +102,25 @@ class LineLimit:
         return Verdict.SLOW_DOWN
 
 
+class Scope(Enum):
+    """Whose count of wrong passwords a wait belongs to."""
+
+    NAME = "name"
+    """One name from one address: that person's typos."""
+    ADDRESS = "address"
+    """Every name from one address: guessing across names."""
+
+
+@dataclass(frozen=True, slots=True)
+class Wait:
+    """How long passwords are refused unchecked, and whose count made it so."""
+
+    seconds: float
+    scope: Scope
+
+
 @dataclass
-class _Record:
+class _Count:
     last: float
     """When the last wrong password came."""
     failures: deque[float] = field(default_factory=deque)
@@ -106,14 +128,25 @@ class _Record:
     blocked_until: float = 0.0
 
 
-class AuthThrottle:
-    """Wrong passwords per address: a doubling wait after each, then a lockout.
+_Key = tuple[str, str | None]
+"""(address, name key) for one name's count; (address, None) for the address's count."""
 
-    After a failure the address may not try again for ``BACKOFF_BASE`` s, doubled with
-    each further failure and never longer than ``lockout``; ``max_failures`` failures
-    within ``lockout`` seconds refuse the address for ``lockout`` seconds. A right
-    password clears nothing, so knowing one password (say the join password) cannot
-    reset the count while guessing another. ``max_failures`` of 0 turns throttling off.
+
+class AuthThrottle:
+    """Wrong passwords per (address, name), with a much higher ceiling per address.
+
+    People who share an address (a shared machine, a NAT) each have their own count: one
+    user's typos never make another user's right password wait. For each (address, name):
+    after a failure that name may not try again from that address for ``BACKOFF_BASE`` s,
+    doubled with each further failure and never longer than ``lockout``; ``max_failures``
+    failures within ``lockout`` seconds lock that name out from that address for
+    ``lockout`` seconds. Guessing across names from one address is bounded by the address's
+    own count: ``max_failures * address_factor`` failures within ``lockout`` seconds, under
+    any names, lock every name from the address out for ``lockout`` seconds.
+
+    A right password clears nothing, so knowing one password (say the join password)
+    cannot reset a count while guessing another. ``name`` is the name as compared for
+    uniqueness (the caller's key). ``max_failures`` of 0 turns throttling off.
     """
 
     def __init__(
@@ -121,40 +154,73 @@ class AuthThrottle:
         max_failures: int,
         lockout: float,
         clock: Clock = time.monotonic,
-        capacity: int = MAX_ADDRESSES,
+        capacity: int = MAX_COUNTS,
+        address_factor: int = ADDRESS_FACTOR,
     ) -> None:
         self._max_failures = max_failures
+        self._address_ceiling = max_failures * address_factor
         self._lockout = lockout
         self._clock = clock
         self._capacity = capacity
-        self._records: OrderedDict[str, _Record] = OrderedDict()
-        """By address, the one with the oldest last failure first."""
+        self._counts: OrderedDict[_Key, _Count] = OrderedDict()
+        """The oldest last failure first; an address's count is never older than its
+        names' counts, so it is never forgotten before them."""
 
-    def retry_after(self, address: str) -> float:
-        """Seconds until ``address`` may try a password again; 0 when it may now."""
-        record = self._records.get(address)
-        return 0.0 if record is None else max(0.0, record.blocked_until - self._clock())
+    @property
+    def address_ceiling(self) -> int:
+        """Failures from one address, under any names, that lock the whole address out."""
+        return self._address_ceiling
 
-    def fail(self, address: str) -> bool:
-        """Count a wrong password from ``address``; True when it is now locked out."""
+    def wait(self, address: str, name: str) -> Wait | None:
+        """How long ``name`` from ``address`` must wait to try a password; None: not at
+        all. The address's wait is named when it is the longer one."""
+        now = self._clock()
+        waits = [
+            Wait(max(0.0, count.blocked_until - now), scope)
+            for key, scope in (((address, None), Scope.ADDRESS), ((address, name), Scope.NAME))
+            if (count := self._counts.get(key)) is not None
+        ]
+        longest = max(waits, key=lambda wait: wait.seconds, default=None)
+        return longest if longest is not None and longest.seconds > 0 else None
+
+    def fail(self, address: str, name: str) -> Scope | None:
+        """Count a wrong password from ``name`` at ``address``; the scope it locked out
+        (the wider one if both), or None."""
         if self._max_failures <= 0:
-            return False
+            return None
         now = self._clock()
         window_start = now - self._lockout
-        while self._records and next(iter(self._records.values())).last <= window_start:
-            self._records.popitem(last=False)  # nothing left to wait for: forget it
-        record = self._records.pop(address, None) or _Record(now)
-        self._records[address] = record
-        while len(self._records) > self._capacity:
-            self._records.popitem(last=False)
-        record.last = now
-        while record.failures and record.failures[0] <= window_start:
-            record.failures.popleft()
-        record.failures.append(now)
-        if len(record.failures) >= self._max_failures:
-            record.failures.clear()
-            record.blocked_until = now + self._lockout
+        while self._counts and next(iter(self._counts.values())).last <= window_start:
+            self._counts.popitem(last=False)  # nothing left to wait for: forget it
+        for_name = self._touch((address, name), now)
+        for_address = self._touch((address, None), now)  # last: the newest of its counts
+        while len(self._counts) > self._capacity:
+            self._counts.popitem(last=False)
+        locked = None
+        if self._add(for_name, now, self._max_failures, backoff=True):
+            locked = Scope.NAME
+        if self._add(for_address, now, self._address_ceiling, backoff=False):
+            locked = Scope.ADDRESS
+        return locked
+
+    def _touch(self, key: _Key, now: float) -> _Count:
+        """The count for ``key``, moved to the newest end with ``now`` as its last failure."""
+        count = self._counts.pop(key, None) or _Count(now)
+        count.last = now
+        self._counts[key] = count
+        return count
+
+    def _add(self, count: _Count, now: float, limit: int, *, backoff: bool) -> bool:
+        """Add one failure to ``count``; True when it reaches ``limit`` within the window
+        and locks out (else, with ``backoff``, a doubling wait)."""
+        while count.failures and count.failures[0] <= now - self._lockout:
+            count.failures.popleft()
+        count.failures.append(now)
+        if len(count.failures) >= limit:
+            count.failures.clear()
+            count.blocked_until = now + self._lockout
             return True
-        backoff = BACKOFF_BASE * 2 ** (len(record.failures) - 1)
-        record.blocked_until = now + min(backoff, self._lockout)
+        if backoff:
+            wait = BACKOFF_BASE * 2 ** (len(count.failures) - 1)
+            count.blocked_until = max(count.blocked_until, now + min(wait, self._lockout))
         return False

@@ -8,9 +8,7 @@ encoded once and appended to every recipient's outbox.
 from __future__ import annotations
 
 import hashlib
-import hmac
 import logging
-import math
 import re
 import secrets
 import sqlite3
@@ -39,14 +37,16 @@ from tuichat.net.frames import (
     away_problem,
     is_ref,
     is_sha256,
+    name_key,
     name_problem,
     normalize_name,
     text_problem,
 )
 from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
-from tuichat.server.bans import Ban, BanList, canonical_address
-from tuichat.server.limits import AuthThrottle, LineLimit, Verdict
+from tuichat.server.bans import BanList, canonical_address
+from tuichat.server.limits import LineLimit, Verdict
 from tuichat.server.packing import newest_within, pack_list
+from tuichat.server.passwords import PasswordGate
 from tuichat.server.peer import Peer
 from tuichat.server.session import Session
 
@@ -114,7 +114,7 @@ class Room:
         host it comes from, for the per-address limit."""
         self._per_host: Counter[str] = Counter()
         self._line_limits: dict[Session, LineLimit] = {}
-        self._auth = AuthThrottle(config.auth_max_failures, config.auth_lockout)
+        self.passwords = PasswordGate(config.auth_max_failures, config.auth_lockout)
         self.admin: Admin | None = None
         self._handlers: dict[tuple[Channel, str], Handler] = {
             (Channel.RECV, FrameType.HELLO): self._hello,
@@ -240,13 +240,11 @@ class Room:
         if is_sha256(wanted_avatar) and wanted_avatar in self.avatars:
             session.avatar = wanted_avatar
         admin_password = frame.get("admin_password")
-        admin_wait = (
-            self._auth.retry_after(self._peers[peer]) if admin_password is not None else 0.0
-        )
-        failed_admin = False
-        if admin_password is not None and not admin_wait:
-            session.admin = passwords_match(admin_password, self.admin_password)
-            failed_admin = not session.admin
+        admin_wait = (None if admin_password is None
+                      else self.passwords.refusal(session.host, name))
+        if admin_password is not None and admin_wait is None:
+            session.admin = self.passwords.check(session.host, name, admin_password,
+                                                 self.admin_password, "admin")
         peer.session = session
         config = self.config
         self._line_limits[session] = LineLimit(
@@ -258,13 +256,14 @@ class Room:
         self.broadcast(
             {"type": FrameType.JOIN, **session.user_record()}, skip=session
         )
-        if failed_admin:
-            log.warning("wrong admin password in hello from %s (%s)", name, peer.address)
-            self._password_failed(name, self._peers[peer])
+        if admin_wait is not None:
+            self.notice(session, f"{admin_wait.capitalize()}: you joined without admin rights.",
+                        "error")
+        elif admin_password is not None and not session.admin:
             self.notice(session, "Wrong admin password: you joined without admin rights.", "error")
-        elif admin_wait:
-            self.notice(session, f"{_throttled(admin_wait).capitalize()}: you joined without "
-                        "admin rights.", "error")
+        warning = self.admin.shutdown_warning() if self.admin is not None else None
+        if warning is not None:
+            self.notice(session, warning, "error")
         log.info(
             "%s joined from %s%s (%d here)",
             name,
@@ -276,9 +275,9 @@ class Room:
             self.reactor.call_later(config.setup_timeout, partial(self._attach_expired, session))
 
     def _hello_refusal(self, frame: Frame, host: str) -> tuple[ErrorCode, str] | None:
-        ban = self.bans.get(host)
+        ban = self.bans.on_address(host)
         if ban is not None:
-            return ErrorCode.BANNED, _ban_refusal(ban)
+            return ErrorCode.BANNED, ban.refusal
         version = frame.get("version")
         if isinstance(version, bool) or not isinstance(version, int):
             return ErrorCode.BAD_VERSION, (
@@ -296,12 +295,15 @@ class Room:
         if problem is not None:
             return ErrorCode.BAD_NAME, problem
         assert isinstance(name, str)
+        ban = self.bans.on_name(name)
+        if ban is not None:
+            return ErrorCode.BANNED, ban.refusal
         if self.config.password is not None:
             problem = self._join_password_problem(name, host, frame.get("password"),
                                                   self.config.password)
             if problem is not None:
                 return ErrorCode.BAD_PASSWORD, problem
-        if name.casefold() in self.sessions:
+        if name_key(name) in self.sessions:
             return ErrorCode.NAME_TAKEN, f"{name!r} is already here; choose another name"
         if len(self.sessions) >= self.config.max_clients:
             return ErrorCode.SERVER_FULL, (
@@ -312,23 +314,14 @@ class Room:
     def _join_password_problem(
         self, name: str, host: str, given: object, expected: str
     ) -> str | None:
-        """Why ``given`` does not let ``name`` in; a wrong one counts against ``host``, and a
-        throttled ``host`` is refused without a look at the password."""
-        wait = self._auth.retry_after(host)
-        if wait:
-            return f"{_throttled(wait)} (the password was not checked)"
-        if passwords_match(given, expected):
+        """Why ``given`` does not let ``name`` in from ``host``; while the name (or the
+        whole address) must wait after wrong passwords, the password is not looked at."""
+        wait = self.passwords.refusal(host, name)
+        if wait is not None:
+            return f"{wait} (the password was not checked)"
+        if self.passwords.check(host, name, given, expected, "join"):
             return None
-        if given is not None:
-            log.warning("wrong join password from %s (%s)", name, host)
-            self._password_failed(name, host)
         return "this server needs the right join password"
-
-    def _password_failed(self, name: str, host: str) -> None:
-        """Count a wrong password against ``host``; log it when that locks the address out."""
-        if self._auth.fail(host):
-            log.warning("too many wrong passwords from %s (the last as %s): its passwords are "
-                        "refused for %g s", host, name, self.config.auth_lockout)
 
     def _welcome(self, session: Session, since: object) -> None:
         """Send ``welcome``, then whatever of users and history did not fit into it."""
@@ -489,19 +482,9 @@ class Room:
         return False
 
     def _run_admin(self, session: Session, line: str) -> None:
-        """Run an admin line; ``admin -a`` guesses are throttled per address like hellos."""
+        """Run an admin line: ``Admin`` parses it and checks rights and passwords."""
         assert self.admin is not None
-        host = self._peers[session.recv]
-        guess = not session.admin and _is_admin_login(line)
-        wait = self._auth.retry_after(host) if guess else 0.0
-        if wait:
-            log.info("admin -a from %s (%s) refused unchecked: too many wrong passwords",
-                     session.name, session.address)
-            self.notice(session, _throttled(wait).capitalize(), "error")
-            return
         self.admin.handle(session, line)
-        if guess and not session.admin:  # the admin found the password wrong (and logged it)
-            self._password_failed(session.name, host)
 
     # -- private messages, names, away, whois ---------------------------------------------
 
@@ -547,10 +530,13 @@ class Room:
             return
         assert isinstance(name, str)
         holder = self.find(name)
+        ban = self.bans.on_name(name)
         if name == session.name:
             self.notice(session, f"You are already {name}.")
         elif holder is not None and holder is not session:
             self.notice(session, f"Name not changed: {name!r} is already here.", "error")
+        elif ban is not None:
+            self.notice(session, f"Name not changed: {ban.refusal}.", "error")
         else:
             self._rename(session, name)
 
@@ -599,7 +585,7 @@ class Room:
         """The session present under ``name`` (compared like names at ``hello``), if any."""
         if not isinstance(name, str):
             return None
-        return self.sessions.get(normalize_name(name).casefold())
+        return self.sessions.get(name_key(name))
 
     # -- moderation and the message of the day (run by admin commands) ---------------------
 
@@ -646,6 +632,12 @@ class Room:
     def console(self, text: str) -> Message:
         """Say ``text`` to everyone as Console (stored like any message)."""
         return self.post(CONSOLE, text, self.console_avatar)
+
+    def console_unstored(self, text: str) -> None:
+        """Say ``text`` to those present as Console, without storing it: a ``message``
+        frame without ``seq``, never in a later joiner's history (the shutdown countdown)."""
+        self.broadcast({"type": FrameType.MESSAGE, "ts": time.time(), "from": CONSOLE,
+                        "text": text, "avatar": self.console_avatar})
 
     def notice(self, session: Session, text: str, level: str = "info", **extra: Any) -> None:
         """A reply for one user only, shown as coming from Console; never stored."""
@@ -839,13 +831,6 @@ class Room:
         peer.close_soon()
 
 
-def passwords_match(given: object, expected: str) -> bool:
-    """Compare in constant time; anything that is not a string is wrong."""
-    if not isinstance(given, str):
-        return False
-    return hmac.compare_digest(given.encode("utf-8", "replace"), expected.encode("utf-8"))
-
-
 class _Brief:
     """A frame for the debug log, formatted only if the line is emitted: secrets masked,
     cut short."""
@@ -874,17 +859,6 @@ def _masked(key: str, value: Any) -> Any:
 _ADMIN_LOGIN = re.compile(r"\s*admin\s+-a\b")
 
 
-def _is_admin_login(line: str) -> bool:
-    """True for ``admin -a PASSWORD`` with a password given: the one line that guesses."""
-    words = line.split(maxsplit=2)
-    return len(words) == 3 and words[:2] == ["admin", "-a"]
-
-
-def _throttled(wait: float) -> str:
-    """Why a password was not even checked, and for how long that goes on."""
-    return f"too many wrong passwords from your address; try again in {math.ceil(wait)} s"
-
-
 def _peer_host(peer: Peer) -> str:
     """The address a connection comes from, without the port: what per-address limits count."""
     try:
@@ -897,12 +871,6 @@ def _peer_host(peer: Peer) -> str:
 def _quoted(name: object) -> str:
     """A name from a frame (any JSON value) as shown in a notice: quoted, cut short."""
     return repr(name[:40] if isinstance(name, str) else name)[:60]
-
-
-def _ban_refusal(ban: Ban) -> str:
-    """The text of the ``banned`` error refusing a ``hello``."""
-    until = "" if ban.until is None else f" until {ban.until_text}"
-    return f"your address ({ban.address}) is banned{until}"
 
 
 def _brief_name(frame: Frame) -> str:

@@ -49,6 +49,29 @@ class SavedMessage:
     action: bool = False
 
 
+@dataclass(frozen=True, slots=True)
+class SavedFile:
+    """One file ``load`` could be given: its bare name, size and last change (Unix time)."""
+
+    name: str
+    size: int
+    mtime: float
+
+    @property
+    def size_text(self) -> str:
+        """The size for people: ``812 B``, ``12.4 KiB``, ``3.1 MiB``."""
+        if self.size < 1024:
+            return f"{self.size} B"
+        if self.size < 1024 * 1024:
+            return f"{self.size / 1024:.1f} KiB"
+        return f"{self.size / 1024 / 1024:.1f} MiB"
+
+    @property
+    def time_text(self) -> str:
+        """When it was last written, in UTC to the minute."""
+        return datetime.fromtimestamp(self.mtime, UTC).strftime("%Y-%m-%d %H:%M UTC")
+
+
 class SaveError(Exception):
     """A save file that cannot be loaded; ``str()`` is one line for the admin."""
 
@@ -206,6 +229,26 @@ class SaveDir:
                 number += 1
             else:
                 return name, target
+
+    def files(self) -> list[SavedFile]:
+        """The plain files with save-file names (what ``load`` may be given), newest first;
+        none when the directory does not exist yet."""
+        found = []
+        try:
+            entries = list(os.scandir(self.root))
+        except FileNotFoundError:
+            return []
+        for entry in entries:
+            if _FILE_NAME.fullmatch(entry.name) is None:
+                continue
+            try:
+                if not entry.is_file(follow_symlinks=False):
+                    continue
+                info = entry.stat(follow_symlinks=False)
+            except OSError:
+                continue  # gone since the scan
+            found.append(SavedFile(entry.name, info.st_size, info.st_mtime))
+        return sorted(found, key=lambda file: (file.mtime, file.name), reverse=True)
 
     def load(self, name: str) -> list[SavedMessage]:
         """The messages of save file ``name``; SaveError with a one-line reason when it
