@@ -39,10 +39,9 @@ from tuichat.net.frames import (
     away_problem,
     is_ref,
     is_sha256,
-    name_problem,
-    normalize_name,
     text_problem,
 )
+from tuichat.net.names import name_key, name_problem, normalize_name
 from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
 from tuichat.server.bans import Ban, BanList, canonical_address
 from tuichat.server.limits import AuthThrottle, LineLimit, Verdict
@@ -237,7 +236,8 @@ class Room:
         session = Session(secrets.token_urlsafe(24), name, peer, last_heard=time.monotonic(),
                           host=self._peers[peer], joined=time.time())
         wanted_avatar = frame.get("avatar")
-        if is_sha256(wanted_avatar) and wanted_avatar in self.avatars:
+        if (is_sha256(wanted_avatar) and wanted_avatar != self.console_avatar
+                and wanted_avatar in self.avatars):
             session.avatar = wanted_avatar
         admin_password = frame.get("admin_password")
         admin_wait = (
@@ -301,8 +301,9 @@ class Room:
                                                   self.config.password)
             if problem is not None:
                 return ErrorCode.BAD_PASSWORD, problem
-        if name.casefold() in self.sessions:
-            return ErrorCode.NAME_TAKEN, f"{name!r} is already here; choose another name"
+        holder = self.find(name)
+        if holder is not None:
+            return ErrorCode.NAME_TAKEN, f"{_taken(name, holder)}; choose another name"
         if len(self.sessions) >= self.config.max_clients:
             return ErrorCode.SERVER_FULL, (
                 f"the server is full ({self.config.max_clients:,} users); try again later"
@@ -550,7 +551,7 @@ class Room:
         if name == session.name:
             self.notice(session, f"You are already {name}.")
         elif holder is not None and holder is not session:
-            self.notice(session, f"Name not changed: {name!r} is already here.", "error")
+            self.notice(session, f"Name not changed: {_taken(name, holder)}.", "error")
         else:
             self._rename(session, name)
 
@@ -596,10 +597,10 @@ class Room:
         self._write(session.recv, reply)
 
     def find(self, name: object) -> Session | None:
-        """The session present under ``name`` (compared like names at ``hello``), if any."""
+        """The session present under ``name`` or a look-alike of it (``name_key``), if any."""
         if not isinstance(name, str):
             return None
-        return self.sessions.get(normalize_name(name).casefold())
+        return self.sessions.get(name_key(name))
 
     # -- moderation and the message of the day (run by admin commands) ---------------------
 
@@ -681,9 +682,16 @@ class Room:
         sha = decoded.frame.get("sha256")
         data = decoded.payload
         if data is None:
-            self._send_error(peer, ErrorCode.BAD_IMAGE, "an avatar frame needs size and bytes",
+            refusal: str | None = "an avatar frame needs size and bytes"
+        elif sha == self.console_avatar:
+            refusal = "that is Console's picture, which only the server may show"
+        else:
+            refusal = None
+        if refusal is not None:
+            self._send_error(peer, ErrorCode.BAD_IMAGE, refusal,
                              sha256=sha if is_sha256(sha) else None)
             return
+        assert data is not None
         session.checking_upload = True
         session.image_backlog = deque()
         peer.pause_reading()
@@ -897,6 +905,13 @@ def _peer_host(peer: Peer) -> str:
 def _quoted(name: object) -> str:
     """A name from a frame (any JSON value) as shown in a notice: quoted, cut short."""
     return repr(name[:40] if isinstance(name, str) else name)[:60]
+
+
+def _taken(name: str, holder: Session) -> str:
+    """Why ``name`` cannot be had: ``holder`` has it, or one that looks like it."""
+    if holder.name.casefold() == name.casefold():
+        return f"{name!r} is already here"
+    return f"{name!r} looks like {holder.name!r}, who is already here"
 
 
 def _ban_refusal(ban: Ban) -> str:
