@@ -42,7 +42,7 @@ from tuichat.net.frames import (
     text_problem,
 )
 from tuichat.net.names import name_key, name_problem, normalize_name
-from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
+from tuichat.server.avatars import AvatarError, AvatarStore, UploadBudget, validate_avatar
 from tuichat.server.bans import Ban, BanList, canonical_address
 from tuichat.server.limits import AuthThrottle, LineLimit, Verdict
 from tuichat.server.packing import newest_within, pack_list
@@ -113,6 +113,7 @@ class Room:
         host it comes from, for the per-address limit."""
         self._per_host: Counter[str] = Counter()
         self._line_limits: dict[Session, LineLimit] = {}
+        self._upload_budget = UploadBudget()
         self._auth = AuthThrottle(config.auth_max_failures, config.auth_lockout)
         self.admin: Admin | None = None
         self._handlers: dict[tuple[Channel, str], Handler] = {
@@ -681,12 +682,16 @@ class Room:
         session: Session = peer.session
         sha = decoded.frame.get("sha256")
         data = decoded.payload
+        if sha == session.avatar and data is not None:  # the same picture again: a no-op
+            self._write(session.recv, {"type": FrameType.AVATAR_CHANGED, "name": session.name,
+                                       "avatar": sha, "unchanged": True})
+            return
         if data is None:
             refusal: str | None = "an avatar frame needs size and bytes"
         elif sha == self.console_avatar:
             refusal = "that is Console's picture, which only the server may show"
         else:
-            refusal = None
+            refusal = self._upload_budget.refusal(session)
         if refusal is not None:
             self._send_error(peer, ErrorCode.BAD_IMAGE, refusal,
                              sha256=sha if is_sha256(sha) else None)
@@ -801,6 +806,7 @@ class Room:
             del self.sessions[session.key]
         self._by_token.pop(session.token, None)
         self._line_limits.pop(session, None)
+        self._upload_budget.forget(session)
         for peer in session.peers():
             self._close_peer(peer)
         frame: Frame = {"type": FrameType.LEAVE, "name": session.name, "reason": reason.value}
