@@ -45,6 +45,7 @@ from tuichat.net.names import name_key, name_problem, normalize_name
 from tuichat.server.avatars import AvatarError, AvatarStore, UploadBudget, validate_avatar
 from tuichat.server.bans import Ban, BanList, canonical_address
 from tuichat.server.limits import AuthThrottle, LineLimit, Verdict
+from tuichat.server.logs import Tally
 from tuichat.server.packing import newest_within, pack_list
 from tuichat.server.peer import Peer
 from tuichat.server.session import Session
@@ -114,6 +115,12 @@ class Room:
         self._per_host: Counter[str] = Counter()
         self._line_limits: dict[Session, LineLimit] = {}
         self._upload_budget = UploadBudget()
+        timeout = config.setup_timeout
+        self._expiries = Tally(log, lambda count: f"closed {count:,} idle connection"
+                               f"{_s(count)} (no hello or attach within {timeout:g} s)",
+                               reactor.call_later)
+        self._refusals = Tally(log, lambda count: f"refused {count:,} connection{_s(count)} "
+                               "over the connection limits", reactor.call_later)
         self._auth = AuthThrottle(config.auth_max_failures, config.auth_lockout)
         self.admin: Admin | None = None
         self._handlers: dict[tuple[Channel, str], Handler] = {
@@ -187,7 +194,8 @@ class Room:
         self._per_host[host] += 1
         refusal = self._connection_refusal(host)
         if refusal is not None:
-            log.info("refused a connection from %s on %s: %s", peer.address, peer.channel, refusal)
+            frame_log.debug("refused %s on %s: %s", peer.address, peer.channel, refusal)
+            self._refusals.add(host)
             self._send_error(peer, ErrorCode.SERVER_FULL, refusal)
             self._close_peer(peer)
         elif self.config.setup_timeout > 0:
@@ -215,8 +223,9 @@ class Room:
     def _setup_expired(self, peer: Peer) -> None:
         """A connection had ``setup_timeout`` seconds for ``hello`` or ``attach``."""
         if peer.session is None and not peer.closing:
-            log.info("%s on %s sent no %s within %g s; closed", peer.address, peer.channel,
-                     _SETUP_FRAME[peer.channel], self.config.setup_timeout)
+            frame_log.debug("%s on %s sent no %s in time", peer.address, peer.channel,
+                            _SETUP_FRAME[peer.channel])
+            self._expiries.add(self._peers[peer])
             self._close_peer(peer)
 
     # -- session set-up --------------------------------------------------------------------
@@ -832,6 +841,8 @@ class Room:
 
     def abort_all(self) -> None:
         """Close every connection now, sent or not (the end of a stop)."""
+        self._expiries.flush()
+        self._refusals.flush()
         for peer in self._peers:
             peer.close()
         self._peers.clear()
@@ -911,6 +922,11 @@ def _peer_host(peer: Peer) -> str:
 def _quoted(name: object) -> str:
     """A name from a frame (any JSON value) as shown in a notice: quoted, cut short."""
     return repr(name[:40] if isinstance(name, str) else name)[:60]
+
+
+def _s(count: int) -> str:
+    """The plural ending for ``count`` things."""
+    return "" if count == 1 else "s"
 
 
 def _taken(name: str, holder: Session) -> str:
