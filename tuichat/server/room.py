@@ -2,12 +2,12 @@
 
 Runs on the reactor thread only. Each inbound frame is dispatched by (channel, type) to a
 handler; a message is stored in the history before it is broadcast; a broadcast is
-encoded once and appended to every recipient's outbox.
+encoded once and appended to every recipient's outbox. Avatar frames go to the room's
+``AvatarExchange``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import logging
 import math
@@ -15,7 +15,7 @@ import re
 import secrets
 import sqlite3
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from functools import partial
@@ -42,7 +42,8 @@ from tuichat.net.frames import (
     text_problem,
 )
 from tuichat.net.names import name_key, name_problem, normalize_name
-from tuichat.server.avatars import AvatarError, AvatarStore, UploadBudget, validate_avatar
+from tuichat.server.avatar_exchange import AvatarExchange
+from tuichat.server.avatars import AvatarStore
 from tuichat.server.bans import Ban, BanList, canonical_address
 from tuichat.server.limits import AuthThrottle, LineLimit, Verdict
 from tuichat.server.logs import Tally
@@ -114,7 +115,7 @@ class Room:
         host it comes from, for the per-address limit."""
         self._per_host: Counter[str] = Counter()
         self._line_limits: dict[Session, LineLimit] = {}
-        self._upload_budget = UploadBudget()
+        self._exchange = AvatarExchange(self)
         timeout = config.setup_timeout
         self._expiries = Tally(log, lambda count: f"closed {count:,} idle connection"
                                f"{_s(count)} (no hello or attach within {timeout:g} s)",
@@ -134,8 +135,8 @@ class Room:
             (Channel.SEND, FrameType.NICK): self._nick,
             (Channel.SEND, FrameType.AWAY): self._away,
             (Channel.SEND, FrameType.WHOIS): self._whois,
-            (Channel.IMAGE, FrameType.AVATAR): self._avatar_upload,
-            (Channel.IMAGE, FrameType.GET_AVATAR): self._get_avatar,
+            (Channel.IMAGE, FrameType.AVATAR): self._exchange.upload,
+            (Channel.IMAGE, FrameType.GET_AVATAR): self._exchange.download,
         }
         for channel in Channel:
             self._handlers[(channel, FrameType.PONG)] = self._pong
@@ -685,34 +686,7 @@ class Room:
         session.admin = True
         self.broadcast({"type": FrameType.USER_CHANGED, **session.user_record()})
 
-    # -- avatars ---------------------------------------------------------------------------
-
-    def _avatar_upload(self, peer: Peer, decoded: Decoded) -> None:
-        session: Session = peer.session
-        sha = decoded.frame.get("sha256")
-        data = decoded.payload
-        if sha == session.avatar and data is not None:  # the same picture again: a no-op
-            self._write(session.recv, {"type": FrameType.AVATAR_CHANGED, "name": session.name,
-                                       "avatar": sha, "unchanged": True})
-            return
-        if data is None:
-            refusal: str | None = "an avatar frame needs size and bytes"
-        elif sha == self.console_avatar:
-            refusal = "that is Console's picture, which only the server may show"
-        else:
-            refusal = self._upload_budget.refusal(session)
-        if refusal is not None:
-            self._send_error(peer, ErrorCode.BAD_IMAGE, refusal,
-                             sha256=sha if is_sha256(sha) else None)
-            return
-        assert data is not None
-        session.checking_upload = True
-        session.image_backlog = deque()
-        peer.pause_reading()
-        self.in_worker(
-            partial(validate_avatar, data, sha if isinstance(sha, str) else ""),
-            lambda done: self._avatar_checked(session, sha, data, done),
-        )
+    # -- work off the loop (avatar checks, admin saves) ------------------------------------
 
     def in_worker(self, work: Callable[[], T], then: Callable[[Future[T]], None]) -> None:
         """Run ``work`` on a worker thread, then ``then`` with its future back on the
@@ -721,62 +695,6 @@ class Room:
         future.add_done_callback(
             lambda done: self.reactor.call_soon_threadsafe(lambda: then(done))
         )
-
-    def _avatar_checked(
-        self, session: Session, sha: Any, data: bytes, done: Future[None]
-    ) -> None:
-        """Back on the loop: store and announce a good upload, refuse a bad one, then go
-        on with the image frames that waited for it."""
-        image = session.image
-        if session.ended or image is None:
-            return
-        try:
-            self._store_avatar(session, sha, data, done.exception())
-        finally:
-            session.checking_upload = False
-            backlog, session.image_backlog = session.image_backlog or deque(), None
-            while backlog and not session.checking_upload and not image.closing:
-                self.on_frame(image, backlog.popleft())
-            if session.checking_upload:
-                assert session.image_backlog is not None
-                session.image_backlog.extendleft(reversed(backlog))
-            else:
-                image.resume_reading()
-
-    def _store_avatar(
-        self, session: Session, sha: Any, data: bytes, error: BaseException | None
-    ) -> None:
-        assert session.image is not None
-        if error is None:
-            try:
-                self.avatars.put(data, keep=self._avatars_in_use())
-            except OSError as exc:
-                log.error("could not store an avatar: %s", exc)
-                error = AvatarError("the server could not store the image")
-        if error is not None:
-            reason = str(error) if isinstance(error, AvatarError) else "image check failed"
-            if not isinstance(error, AvatarError):
-                log.error("avatar check failed unexpectedly", exc_info=error)
-            self._send_error(session.image, ErrorCode.BAD_IMAGE, reason,
-                             sha256=sha if is_sha256(sha) else None)
-            return
-        session.avatar = sha
-        self.broadcast({"type": FrameType.AVATAR_CHANGED, "name": session.name, "avatar": sha})
-        log.info("%s set avatar %s", session.name, sha[:12])
-
-    def _avatars_in_use(self) -> set[str]:
-        """What a full avatar store must keep: Console's avatar and everyone's present."""
-        used = {session.avatar for session in self.sessions.values()}
-        return {avatar for avatar in used if avatar is not None} | {self.console_avatar}
-
-    def _get_avatar(self, peer: Peer, decoded: Decoded) -> None:
-        sha = decoded.frame.get("sha256")
-        data = self.avatars.get(sha) if isinstance(sha, str) else None
-        if data is None or hashlib.sha256(data).hexdigest() != sha:
-            self._send_error(peer, ErrorCode.NOT_FOUND, "no avatar with that hash",
-                             sha256=sha if is_sha256(sha) else None)
-            return
-        peer.write(encode({"type": FrameType.AVATAR, "sha256": sha}, data))
 
     # -- keep-alive and leaving --------------------------------------------------------------
 
@@ -815,7 +733,7 @@ class Room:
             del self.sessions[session.key]
         self._by_token.pop(session.token, None)
         self._line_limits.pop(session, None)
-        self._upload_budget.forget(session)
+        self._exchange.forget(session)
         for peer in session.peers():
             self._close_peer(peer)
         frame: Frame = {"type": FrameType.LEAVE, "name": session.name, "reason": reason.value}
