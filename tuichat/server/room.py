@@ -116,12 +116,10 @@ class Room:
         self._per_host: Counter[str] = Counter()
         self._line_limits: dict[Session, LineLimit] = {}
         self._exchange = AvatarExchange(self)
-        timeout = config.setup_timeout
-        self._expiries = Tally(log, lambda count: f"closed {count:,} idle connection"
-                               f"{_s(count)} (no hello or attach within {timeout:g} s)",
+        self._expiries = Tally(log, partial(_idle_closed, config.setup_timeout),
                                reactor.call_later)
-        self._refusals = Tally(log, lambda count: f"refused {count:,} connection{_s(count)} "
-                               "over the connection limits", reactor.call_later)
+        """Connections closed at the set-up deadline, logged as one line a second."""
+        self._refusals = Tally(log, _refused, reactor.call_later)
         self._auth = AuthThrottle(config.auth_max_failures, config.auth_lockout)
         self.admin: Admin | None = None
         self._handlers: dict[tuple[Channel, str], Handler] = {
@@ -842,9 +840,15 @@ def _quoted(name: object) -> str:
     return repr(name[:40] if isinstance(name, str) else name)[:60]
 
 
-def _s(count: int) -> str:
-    """The plural ending for ``count`` things."""
-    return "" if count == 1 else "s"
+def _idle_closed(timeout: float, count: int) -> str:
+    """The log line for ``count`` connections closed at the set-up deadline."""
+    return (f"closed {count:,} idle connection{'' if count == 1 else 's'} "
+            f"(no hello or attach within {timeout:g} s)")
+
+
+def _refused(count: int) -> str:
+    """The log line for ``count`` connections refused over the connection limits."""
+    return f"refused {count:,} connection{'' if count == 1 else 's'} over the connection limits"
 
 
 def _taken(name: str, holder: Session) -> str:
