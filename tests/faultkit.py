@@ -205,6 +205,7 @@ class ServerProcess:
         self.crashes = 0
         """Times the process was found dead when we came to kill or stop it."""
         self.process: subprocess.Popen[str] | None = None
+        self._collector: threading.Thread | None = None
 
     def start(self) -> None:
         """Start the server and return once it listens."""
@@ -221,7 +222,9 @@ class ServerProcess:
         self.process = process
         self.starts += 1
         ready = threading.Event()
-        threading.Thread(target=self._collect, args=(process, ready), daemon=True).start()
+        self._collector = threading.Thread(target=self._collect, args=(process, ready),
+                                           daemon=True)
+        self._collector.start()
         if not ready.wait(WAIT) or process.poll() is not None:
             raise AssertionError(f"the server did not start: {''.join(self.log[-20:])}")
 
@@ -255,7 +258,10 @@ class ServerProcess:
             self.crashes += 1
             return None
         self.process.terminate()
-        return self.process.wait(WAIT)
+        code = self.process.wait(WAIT)
+        if self._collector is not None:  # every line the process wrote is in ``log``
+            self._collector.join(WAIT)
+        return code
 
     def problems(self) -> list[str]:
         """Log lines that show a traceback or an error (the RichHandler's level column)."""

@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from tuichat.net.names import name_key
 from tuichat.server.bans import MAX_BAN_MINUTES, Ban, BanKind, BanList, canonical_address
 
 T0 = 1_795_000_000.0
@@ -74,7 +75,7 @@ def test_banning_again_replaces_the_ban_as_the_newest(bans: BanList, clock: Cloc
 
 def test_a_name_ban_matches_the_name_as_names_are_compared(bans: BanList) -> None:
     ban = bans.ban_name("Zoe\u0301", "root", None)  # a decomposed é: stored in NFC
-    assert ban == Ban(BanKind.NAME, "zo\u00e9", "Zo\u00e9", "root", None)
+    assert ban == Ban(BanKind.NAME, name_key("Zo\u00e9"), "Zo\u00e9", "root", None)
     assert bans.on_name("ZO\u00c9") == ban
     assert bans.on_name("zoe") is None
     assert bans.on_address("127.0.0.1") is None, "a name ban holds no address"
@@ -147,25 +148,8 @@ def test_a_missing_file_is_an_empty_list_without_a_warning(
     assert not caplog.records
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "not json",
-        "[]",
-        '{"bans": 1}',
-        '{"bans": [{"address": "bob", "name": null, "by": "root", "until": null}]}',
-        '{"bans": [{"address": "127.0.0.2", "name": 1, "by": "root", "until": null}]}',
-        '{"bans": [{"address": "127.0.0.2", "name": null, "by": "root", "until": "soon"}]}',
-        '{"bans": [{"address": "127.0.0.2", "name": null, "by": "root", "until": 1e999}]}',
-        '{"bans": [{"address": "127.0.0.2", "name": null, "by": "root"}]}',
-        '{"bans": [{"kind": "key", "target": "x", "name": null, "by": "root", "until": null}]}',
-        '{"bans": [{"kind": "name", "target": "bob", "name": "alice", "by": "r", "until": null}]}',
-        '{"bans": [{"kind": "name", "target": "bo b", "name": "bo b", "by": "r", "until": null}]}',
-        '{"bans": [{"kind": "name", "target": "bob", "name": null, "by": "r", "until": null}]}',
-        '{"bans": [{"kind": "address", "target": "bob", "name": null, "by": "r", "until": null}]}',
-    ],
-)
-def test_a_corrupt_file_is_ignored_with_a_warning(
+@pytest.mark.parametrize("text", ["not json", "[]", '{"bans": 1}', '{"nothing": []}'])
+def test_an_unreadable_file_is_ignored_with_a_warning(
     path: Path, caplog: pytest.LogCaptureFixture, text: str
 ) -> None:
     path.parent.mkdir(parents=True)
@@ -173,6 +157,44 @@ def test_a_corrupt_file_is_ignored_with_a_warning(
     with caplog.at_level(logging.WARNING, logger="tuichat.server"):
         assert BanList(path).active() == []
     assert any("unreadable ban list" in record.getMessage() for record in caplog.records)
+
+
+GOOD_ENTRY = {"kind": "address", "target": "127.0.0.9", "name": None, "by": "r", "until": None}
+
+
+@pytest.mark.parametrize(
+    "entry",
+    [
+        '{"address": "bob", "name": null, "by": "root", "until": null}',
+        '{"address": "127.0.0.2", "name": 1, "by": "root", "until": null}',
+        '{"address": "127.0.0.2", "name": null, "by": "root", "until": "soon"}',
+        '{"address": "127.0.0.2", "name": null, "by": "root", "until": 1e999}',
+        '{"address": "127.0.0.2", "name": null, "by": "root"}',
+        '{"kind": "key", "target": "x", "name": null, "by": "root", "until": null}',
+        '{"kind": "name", "target": "bo b", "name": "bo b", "by": "r", "until": null}',
+        '{"kind": "name", "target": "bob", "name": null, "by": "r", "until": null}',
+        '{"kind": "address", "target": "bob", "name": null, "by": "r", "until": null}',
+        '"not an object"',
+    ],
+)
+def test_a_malformed_ban_is_skipped_and_the_others_hold(
+    path: Path, caplog: pytest.LogCaptureFixture, entry: str
+) -> None:
+    path.parent.mkdir(parents=True)
+    path.write_text(f'{{"bans": [{entry}, {json.dumps(GOOD_ENTRY)}]}}', encoding="utf-8")
+    with caplog.at_level(logging.WARNING, logger="tuichat.server"):
+        held = BanList(path).active()
+    assert [ban.target for ban in held] == ["127.0.0.9"]
+    assert any("skipping a malformed ban" in record.getMessage() for record in caplog.records)
+
+
+def test_a_stored_name_ban_is_matched_by_the_name_rule_of_today(path: Path) -> None:
+    path.parent.mkdir(parents=True)
+    stale = {"kind": "name", "target": "stale key", "name": "Zo\u00e9", "by": "r", "until": None}
+    path.write_text(json.dumps({"bans": [stale]}), encoding="utf-8")
+    bans = BanList(path)
+    assert bans.on_name("ZOE\u0301") is not None
+    assert [ban.target for ban in bans.active()] == [name_key("Zo\u00e9")]
 
 
 def test_a_failed_write_is_logged_and_the_ban_holds(

@@ -16,10 +16,9 @@ from tuichat.net.frames import (
     Message,
     is_ref,
     is_sha256,
-    name_problem,
-    normalize_name,
     text_problem,
 )
+from tuichat.net.names import name_problem, normalize_name
 
 SHA = hashlib.sha256(b"avatar").hexdigest()
 

@@ -17,10 +17,9 @@ from tuichat.net.frames import (
     CONSOLE,
     MAX_NAME_CHARS,
     Message,
-    name_problem,
-    normalize_name,
     text_problem,
 )
+from tuichat.net.names import name_problem, normalize_name
 from tuichat.server.saves import (
     MAX_SAVE_BYTES,
     SaveDir,

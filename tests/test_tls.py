@@ -13,6 +13,7 @@ import stat
 import subprocess
 import sys
 import threading
+import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -179,6 +180,31 @@ def test_the_server_ends_tls_with_close_notify_even_before_the_handshake(
             assert b"too many connections" in read_to_the_end(refused)
         admitted.sendall(encode({"type": "hello", "version": 0, "name": "old"}))
         assert b"bad_version" in read_to_the_end(admitted)
+
+
+def _old_client(version: ssl.TLSVersion) -> ssl.SSLContext:
+    """A client that speaks only ``version`` (below the server's TLS 1.2)."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    context.set_ciphers("DEFAULT:@SECLEVEL=0")  # OpenSSL's default level forbids TLS 1.1
+    context.minimum_version = context.maximum_version = version
+    return context
+
+
+def test_a_failed_handshake_sends_its_alert(make_server: ServerFactory, pems: Pems) -> None:
+    server = make_server(tls=True, tls_cert=pems.cert, tls_key=pems.key)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)  # TLSVersion.TLSv1_1 itself
+        old = _old_client(ssl.TLSVersion.TLSv1_1)
+    with (
+        socket.create_connection(("127.0.0.1", server.ports.recv), timeout=WAIT) as raw,
+        pytest.raises(ssl.SSLError) as caught,
+    ):
+        old.wrap_socket(raw)
+    # Not "unexpected EOF": the client is told the server will not speak its version.
+    assert not isinstance(caught.value, ssl.SSLEOFError)
+    assert "protocol version" in str(caught.value).lower()
 
 
 # -- a self-signed server, trusted on first use -------------------------------------------

@@ -1,8 +1,8 @@
 """Frame vocabulary and limits of protocol v1, in one place for both sides.
 
 Frames travel as plain JSON objects (``dict[str, Any]``); this module names their types,
-error codes and limits, and holds the validation rules the contract states for names,
-chat text and avatar hashes.
+error codes and limits, and holds the validation rules the contract states for chat
+text and avatar hashes (the name rules are in ``names``).
 """
 
 from __future__ import annotations
@@ -111,44 +111,6 @@ _SHA256_HEX = re.compile(r"[0-9a-f]{64}")
 def is_sha256(value: object) -> bool:
     """True for a lowercase hex SHA-256 digest, the only form avatars are addressed by."""
     return isinstance(value, str) and _SHA256_HEX.fullmatch(value) is not None
-
-
-def normalize_name(name: str) -> str:
-    """The canonical (NFC) form of a name, so look-alike encodings compare equal."""
-    return unicodedata.normalize("NFC", name)
-
-
-def name_key(name: str) -> str:
-    """What names are compared by (for uniqueness, bans and password counts): the NFC
-    form, case-folded."""
-    return normalize_name(name).casefold()
-
-
-def name_problem(name: object) -> str | None:
-    """Why ``name`` is not a valid user name, or None when it is.
-
-    Valid: 1 to 32 characters, letters of any script, digits, ``_``, ``-``, ``.``; not
-    starting with ``.``; not ``Console`` in any case or width. Expects the NFC form.
-    Combining marks may follow a letter, since many scripts (Devanagari, Thai) cannot
-    spell a name without them.
-    """
-    if not isinstance(name, str):
-        return "the name must be a string"
-    if not 1 <= len(name) <= MAX_NAME_CHARS:
-        return f"the name must be 1 to {MAX_NAME_CHARS} characters"
-    if name.startswith("."):
-        return "the name must not start with '.'"
-    if unicodedata.normalize("NFKC", name).casefold() == CONSOLE.casefold():
-        return f"the name {CONSOLE!r} is reserved for the server"
-    previous = ""
-    for char in name:
-        category = unicodedata.category(char)
-        base = char in "_-." or category.startswith("L") or category == "Nd"
-        mark = category in ("Mn", "Mc") and previous[:1] in ("L", "M")
-        if not (base or mark):
-            return f"the name may hold only letters, digits, '_', '-' and '.', not {char!r}"
-        previous = category
-    return None
 
 
 _CONTROL_OR_SURROGATE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

@@ -1,7 +1,8 @@
-"""Avatar images: validation of uploads, a content-addressed store, the Console's own picture.
+"""Avatar images: validation of uploads, their budget, a content-addressed store, the
+Console's own picture.
 
-``validate_avatar`` runs on worker threads; ``AvatarStore`` is used from the reactor thread
-and keeps no state beyond its files and a running count of their bytes.
+``validate_avatar`` runs on worker threads; ``UploadBudget`` and ``AvatarStore`` are used
+from the reactor thread; the store keeps no state beyond its files and a count of their bytes.
 """
 
 from __future__ import annotations
@@ -10,11 +11,12 @@ import contextlib
 import hashlib
 import io
 import logging
+import math
 import os
 import threading
 import time
 import warnings
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Hashable
 from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
@@ -23,12 +25,22 @@ from PIL import Image
 
 from tuichat.files import write_private
 from tuichat.net.frames import MAX_AVATAR_SIDE, MAX_PAYLOAD_BYTES, is_sha256
+from tuichat.server.limits import Clock, TokenBucket
 
 log = logging.getLogger("tuichat.server")
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 TRIM_TARGET = 0.9
 """A full store is trimmed to this share of its limit, so it is not rescanned per upload."""
+
+UPLOAD_BURST = 3
+"""Avatar uploads one session may make at once..."""
+UPLOAD_INTERVAL = 10.0
+"""... and then one per this many seconds."""
+ROOM_UPLOAD_BURST = 20
+"""Avatar uploads the whole room may make at once (each is checked, stored and broadcast)..."""
+ROOM_UPLOAD_PER_SECOND = 2.0
+"""... and then this many per second, however many sessions upload."""
 
 # ``warnings.catch_warnings`` swaps the process-wide filter list on entry and restores it on
 # exit; two threads inside it at once can restore each other's filters out of order. The
@@ -77,6 +89,34 @@ def _open_png(data: bytes) -> Image.Image:
     with _WARNINGS_LOCK, warnings.catch_warnings():
         warnings.simplefilter("error", Image.DecompressionBombWarning)
         return Image.open(io.BytesIO(data), formats=["PNG"])
+
+
+class UploadBudget:
+    """How many avatar uploads may be checked: each uploader's own bucket (``UPLOAD_BURST``,
+    then one per ``UPLOAD_INTERVAL`` s) within one for the whole room."""
+
+    def __init__(self, clock: Clock = time.monotonic) -> None:
+        self._clock = clock
+        self._room = TokenBucket(ROOM_UPLOAD_BURST, ROOM_UPLOAD_PER_SECOND, clock)
+        self._own: dict[Hashable, TokenBucket] = {}
+
+    def refusal(self, uploader: Hashable) -> str | None:
+        """Spend one upload of ``uploader``'s and the room's; why not, when over either."""
+        own = self._own.get(uploader)
+        if own is None:
+            own = self._own[uploader] = TokenBucket(UPLOAD_BURST, 1 / UPLOAD_INTERVAL,
+                                                    self._clock)
+        if not own.take():
+            return (f"too many avatar uploads (at most {UPLOAD_BURST} at once, then one "
+                    f"every {UPLOAD_INTERVAL:g} s); try again in {math.ceil(own.wait())} s")
+        if not self._room.take():
+            return ("the server is taking too many avatar uploads; try again in "
+                    f"{math.ceil(self._room.wait())} s")
+        return None
+
+    def forget(self, uploader: Hashable) -> None:
+        """Drop an uploader's bucket (its session ended)."""
+        self._own.pop(uploader, None)
 
 
 class AvatarStore:

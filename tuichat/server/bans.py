@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from tuichat.files import write_private
-from tuichat.net.frames import name_key, name_problem, normalize_name
+from tuichat.net.names import name_key, name_problem, normalize_name
 
 log = logging.getLogger("tuichat.server")
 
@@ -157,17 +157,29 @@ class BanList:
             log.error("could not store the bans in %s: %s", self._path, exc)
 
 
+_MALFORMED = (ValueError, KeyError, TypeError, OverflowError)
+
+
 def _load(path: Path) -> list[Ban]:
     """The bans stored in ``path``; none when it is missing, or (with a warning) when it
-    cannot be read or is not a list of bans."""
+    cannot be read or is not a list of bans. A malformed entry is skipped with a warning,
+    so one bad line does not lift every other ban."""
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        return [_ban(entry) for entry in data["bans"]]
+        entries = json.loads(path.read_text(encoding="utf-8"))["bans"]
+        if not isinstance(entries, list):
+            raise TypeError("'bans' must be a list")
     except FileNotFoundError:
         return []
-    except (OSError, ValueError, KeyError, TypeError, OverflowError) as exc:
+    except (OSError, *_MALFORMED) as exc:
         log.warning("ignoring the unreadable ban list %s (%s): no one is banned", path, exc)
         return []
+    bans = []
+    for entry in entries:
+        try:
+            bans.append(_ban(entry))
+        except _MALFORMED as exc:
+            log.warning("skipping a malformed ban in %s (%s): %.80r", path, exc, entry)
+    return bans
 
 
 def _ban(entry: Any) -> Ban:
@@ -182,9 +194,10 @@ def _ban(entry: Any) -> Ban:
         raise TypeError("the target must be a string")
     if kind is BanKind.ADDRESS and canonical_address(target) != target:
         raise ValueError(f"not an address: {target!r}")
-    if kind is BanKind.NAME and (not isinstance(name, str) or name_problem(name) is not None
-                                 or name_key(name) != target):
-        raise ValueError(f"not a banned name: {name!r} for {target!r}")
+    if kind is BanKind.NAME:
+        if not isinstance(name, str) or name_problem(name) is not None:
+            raise ValueError(f"not a banned name: {name!r}")
+        target = name_key(name)  # as names are compared now, should the rule have grown
     if not (isinstance(name, str | None) and isinstance(by, str)):
         raise TypeError("name and by must be strings")
     if until is None:

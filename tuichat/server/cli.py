@@ -18,6 +18,7 @@ from tuichat import __version__
 from tuichat.net.frames import PROTOCOL_VERSION
 from tuichat.server.app import Server, StartupError
 from tuichat.server.config import ServerConfig, default_data_dir
+from tuichat.server.logs import queued_logging
 
 log = logging.getLogger("tuichat.server")
 
@@ -164,19 +165,26 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
     return config
 
 
-def setup_logging(level: str) -> None:
-    """Rich logging to stderr, configured once, here at the entry point."""
+def log_handler() -> logging.Handler:
+    """Rich logging to stderr: the handler the log queue's listener writes through."""
     handler = RichHandler(
         console=Console(stderr=True), show_path=False, rich_tracebacks=True, markup=False
     )
-    logging.basicConfig(level=level.upper(), format="%(message)s", datefmt="[%X]",
-                        handlers=[handler], force=True)
+    handler.setFormatter(logging.Formatter("%(message)s", datefmt="[%X]"))
+    return handler
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the server until a signal or ``admin -sd``; 0 on a clean stop."""
     args = build_parser().parse_args(argv)
-    setup_logging(args.log_level)
+    # Configured once, here: records go through a queue, so the loop never waits on the
+    # terminal; leaving the block writes whatever is still queued.
+    with queued_logging(log_handler(), args.log_level):
+        return _run(args)
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Start the server, wait for a signal or ``admin -sd``, return the exit code."""
     try:
         config = config_from_args(args)
         server = Server(config)

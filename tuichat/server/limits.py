@@ -40,14 +40,22 @@ class TokenBucket:
 
     def take(self) -> bool:
         """Spend one token; False when none is left (the action is over the rate)."""
-        now = self._clock()
-        refill = (now - self._stamp) * self._per_second
-        self._tokens = min(float(self._burst), self._tokens + refill)
-        self._stamp = now
+        self._refill()
         if self._tokens < 1:
             return False
         self._tokens -= 1
         return True
+
+    def wait(self) -> float:
+        """Seconds until the next token is there; 0 when one is there now."""
+        self._refill()
+        return max(0.0, (1 - self._tokens) / self._per_second) if self._per_second else 0.0
+
+    def _refill(self) -> None:
+        now = self._clock()
+        refill = (now - self._stamp) * self._per_second
+        self._tokens = min(float(self._burst), self._tokens + refill)
+        self._stamp = now
 
 
 class Strikes:

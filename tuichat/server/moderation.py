@@ -12,7 +12,8 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand
-from tuichat.net.frames import ErrorCode, name_problem, normalize_name, text_problem
+from tuichat.net.frames import ErrorCode, text_problem
+from tuichat.net.names import name_problem, normalize_name
 from tuichat.server.bans import MAX_BAN_MINUTES, Ban, BanKind, canonical_address
 
 if TYPE_CHECKING:

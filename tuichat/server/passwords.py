@@ -13,7 +13,7 @@ import logging
 import math
 import time
 
-from tuichat.net.frames import name_key
+from tuichat.net.names import name_key
 from tuichat.server.limits import AuthThrottle, Clock, Scope, Wait
 
 log = logging.getLogger("tuichat.server")

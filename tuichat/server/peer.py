@@ -214,6 +214,7 @@ class Peer:
         except ssl.SSLError as exc:
             why = f"TLS failed: {exc.reason or exc}"
             log.info("%s on %s: %s", self.address, self.channel, why)
+            self._send_alert()
             self._fail(LeaveReason.ERROR, why)
             return b""
         answer = self._tls.wire()
@@ -221,6 +222,16 @@ class Peer:
             self._outbox += answer
             self._reactor.mark_dirty(self)
         return plain
+
+    def _send_alert(self) -> None:
+        """Send the alert TLS wrote on failing (``protocol version``, ``handshake
+        failure``), so the client learns why instead of seeing its link cut. A few bytes,
+        sent at once: the peer is closed before the loop's next flush."""
+        assert self._tls is not None
+        alert = bytes(self._outbox) + self._tls.wire()
+        self._outbox.clear()
+        with contextlib.suppress(OSError):
+            self.sock.send(alert)
 
     def _refuse_wrong_layer(self) -> None:
         """Plain bytes on a TLS port, or a TLS hello on a plain one: say so in plain text,

@@ -2,18 +2,18 @@
 
 Runs on the reactor thread only. Each inbound frame is dispatched by (channel, type) to a
 handler; a message is stored in the history before it is broadcast; a broadcast is
-encoded once and appended to every recipient's outbox.
+encoded once and appended to every recipient's outbox. Avatar frames go to the room's
+``AvatarExchange``.
 """
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import re
 import secrets
 import sqlite3
 import time
-from collections import Counter, deque
+from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
 from functools import partial
@@ -37,14 +37,14 @@ from tuichat.net.frames import (
     away_problem,
     is_ref,
     is_sha256,
-    name_key,
-    name_problem,
-    normalize_name,
     text_problem,
 )
-from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
+from tuichat.net.names import name_key, name_problem, normalize_name
+from tuichat.server.avatar_exchange import AvatarExchange
+from tuichat.server.avatars import AvatarStore
 from tuichat.server.bans import BanList, canonical_address
 from tuichat.server.limits import LineLimit, Verdict
+from tuichat.server.logs import Tally
 from tuichat.server.packing import newest_within, pack_list
 from tuichat.server.passwords import PasswordGate
 from tuichat.server.peer import Peer
@@ -115,6 +115,11 @@ class Room:
         self._per_host: Counter[str] = Counter()
         self._line_limits: dict[Session, LineLimit] = {}
         self.passwords = PasswordGate(config.auth_max_failures, config.auth_lockout)
+        self._exchange = AvatarExchange(self)
+        self._expiries = Tally(log, partial(_idle_closed, config.setup_timeout),
+                               reactor.call_later)
+        """Connections closed at the set-up deadline, logged as one line a second."""
+        self._refusals = Tally(log, _refused, reactor.call_later)
         self.admin: Admin | None = None
         self._handlers: dict[tuple[Channel, str], Handler] = {
             (Channel.RECV, FrameType.HELLO): self._hello,
@@ -127,8 +132,8 @@ class Room:
             (Channel.SEND, FrameType.NICK): self._nick,
             (Channel.SEND, FrameType.AWAY): self._away,
             (Channel.SEND, FrameType.WHOIS): self._whois,
-            (Channel.IMAGE, FrameType.AVATAR): self._avatar_upload,
-            (Channel.IMAGE, FrameType.GET_AVATAR): self._get_avatar,
+            (Channel.IMAGE, FrameType.AVATAR): self._exchange.upload,
+            (Channel.IMAGE, FrameType.GET_AVATAR): self._exchange.download,
         }
         for channel in Channel:
             self._handlers[(channel, FrameType.PONG)] = self._pong
@@ -187,7 +192,8 @@ class Room:
         self._per_host[host] += 1
         refusal = self._connection_refusal(host)
         if refusal is not None:
-            log.info("refused a connection from %s on %s: %s", peer.address, peer.channel, refusal)
+            frame_log.debug("refused %s on %s: %s", peer.address, peer.channel, refusal)
+            self._refusals.add(host)
             self._send_error(peer, ErrorCode.SERVER_FULL, refusal)
             self._close_peer(peer)
         elif self.config.setup_timeout > 0:
@@ -215,8 +221,9 @@ class Room:
     def _setup_expired(self, peer: Peer) -> None:
         """A connection had ``setup_timeout`` seconds for ``hello`` or ``attach``."""
         if peer.session is None and not peer.closing:
-            log.info("%s on %s sent no %s within %g s; closed", peer.address, peer.channel,
-                     _SETUP_FRAME[peer.channel], self.config.setup_timeout)
+            frame_log.debug("%s on %s sent no %s in time", peer.address, peer.channel,
+                            _SETUP_FRAME[peer.channel])
+            self._expiries.add(self._peers[peer])
             self._close_peer(peer)
 
     # -- session set-up --------------------------------------------------------------------
@@ -237,7 +244,8 @@ class Room:
         session = Session(secrets.token_urlsafe(24), name, peer, last_heard=time.monotonic(),
                           host=self._peers[peer], joined=time.time())
         wanted_avatar = frame.get("avatar")
-        if is_sha256(wanted_avatar) and wanted_avatar in self.avatars:
+        if (is_sha256(wanted_avatar) and wanted_avatar != self.console_avatar
+                and wanted_avatar in self.avatars):
             session.avatar = wanted_avatar
         admin_password = frame.get("admin_password")
         admin_wait = (None if admin_password is None
@@ -303,8 +311,9 @@ class Room:
                                                   self.config.password)
             if problem is not None:
                 return ErrorCode.BAD_PASSWORD, problem
-        if name_key(name) in self.sessions:
-            return ErrorCode.NAME_TAKEN, f"{name!r} is already here; choose another name"
+        holder = self.find(name)
+        if holder is not None:
+            return ErrorCode.NAME_TAKEN, f"{_taken(name, holder)}; choose another name"
         if len(self.sessions) >= self.config.max_clients:
             return ErrorCode.SERVER_FULL, (
                 f"the server is full ({self.config.max_clients:,} users); try again later"
@@ -534,7 +543,7 @@ class Room:
         if name == session.name:
             self.notice(session, f"You are already {name}.")
         elif holder is not None and holder is not session:
-            self.notice(session, f"Name not changed: {name!r} is already here.", "error")
+            self.notice(session, f"Name not changed: {_taken(name, holder)}.", "error")
         elif ban is not None:
             self.notice(session, f"Name not changed: {ban.refusal}.", "error")
         else:
@@ -582,7 +591,7 @@ class Room:
         self._write(session.recv, reply)
 
     def find(self, name: object) -> Session | None:
-        """The session present under ``name`` (compared like names at ``hello``), if any."""
+        """The session present under ``name`` or a look-alike of it (``name_key``), if any."""
         if not isinstance(name, str):
             return None
         return self.sessions.get(name_key(name))
@@ -666,23 +675,7 @@ class Room:
         session.admin = True
         self.broadcast({"type": FrameType.USER_CHANGED, **session.user_record()})
 
-    # -- avatars ---------------------------------------------------------------------------
-
-    def _avatar_upload(self, peer: Peer, decoded: Decoded) -> None:
-        session: Session = peer.session
-        sha = decoded.frame.get("sha256")
-        data = decoded.payload
-        if data is None:
-            self._send_error(peer, ErrorCode.BAD_IMAGE, "an avatar frame needs size and bytes",
-                             sha256=sha if is_sha256(sha) else None)
-            return
-        session.checking_upload = True
-        session.image_backlog = deque()
-        peer.pause_reading()
-        self.in_worker(
-            partial(validate_avatar, data, sha if isinstance(sha, str) else ""),
-            lambda done: self._avatar_checked(session, sha, data, done),
-        )
+    # -- work off the loop (avatar checks, admin saves) ------------------------------------
 
     def in_worker(self, work: Callable[[], T], then: Callable[[Future[T]], None]) -> None:
         """Run ``work`` on a worker thread, then ``then`` with its future back on the
@@ -691,62 +684,6 @@ class Room:
         future.add_done_callback(
             lambda done: self.reactor.call_soon_threadsafe(lambda: then(done))
         )
-
-    def _avatar_checked(
-        self, session: Session, sha: Any, data: bytes, done: Future[None]
-    ) -> None:
-        """Back on the loop: store and announce a good upload, refuse a bad one, then go
-        on with the image frames that waited for it."""
-        image = session.image
-        if session.ended or image is None:
-            return
-        try:
-            self._store_avatar(session, sha, data, done.exception())
-        finally:
-            session.checking_upload = False
-            backlog, session.image_backlog = session.image_backlog or deque(), None
-            while backlog and not session.checking_upload and not image.closing:
-                self.on_frame(image, backlog.popleft())
-            if session.checking_upload:
-                assert session.image_backlog is not None
-                session.image_backlog.extendleft(reversed(backlog))
-            else:
-                image.resume_reading()
-
-    def _store_avatar(
-        self, session: Session, sha: Any, data: bytes, error: BaseException | None
-    ) -> None:
-        assert session.image is not None
-        if error is None:
-            try:
-                self.avatars.put(data, keep=self._avatars_in_use())
-            except OSError as exc:
-                log.error("could not store an avatar: %s", exc)
-                error = AvatarError("the server could not store the image")
-        if error is not None:
-            reason = str(error) if isinstance(error, AvatarError) else "image check failed"
-            if not isinstance(error, AvatarError):
-                log.error("avatar check failed unexpectedly", exc_info=error)
-            self._send_error(session.image, ErrorCode.BAD_IMAGE, reason,
-                             sha256=sha if is_sha256(sha) else None)
-            return
-        session.avatar = sha
-        self.broadcast({"type": FrameType.AVATAR_CHANGED, "name": session.name, "avatar": sha})
-        log.info("%s set avatar %s", session.name, sha[:12])
-
-    def _avatars_in_use(self) -> set[str]:
-        """What a full avatar store must keep: Console's avatar and everyone's present."""
-        used = {session.avatar for session in self.sessions.values()}
-        return {avatar for avatar in used if avatar is not None} | {self.console_avatar}
-
-    def _get_avatar(self, peer: Peer, decoded: Decoded) -> None:
-        sha = decoded.frame.get("sha256")
-        data = self.avatars.get(sha) if isinstance(sha, str) else None
-        if data is None or hashlib.sha256(data).hexdigest() != sha:
-            self._send_error(peer, ErrorCode.NOT_FOUND, "no avatar with that hash",
-                             sha256=sha if is_sha256(sha) else None)
-            return
-        peer.write(encode({"type": FrameType.AVATAR, "sha256": sha}, data))
 
     # -- keep-alive and leaving --------------------------------------------------------------
 
@@ -785,6 +722,7 @@ class Room:
             del self.sessions[session.key]
         self._by_token.pop(session.token, None)
         self._line_limits.pop(session, None)
+        self._exchange.forget(session)
         for peer in session.peers():
             self._close_peer(peer)
         frame: Frame = {"type": FrameType.LEAVE, "name": session.name, "reason": reason.value}
@@ -810,6 +748,8 @@ class Room:
 
     def abort_all(self) -> None:
         """Close every connection now, sent or not (the end of a stop)."""
+        self._expiries.flush()
+        self._refusals.flush()
         for peer in self._peers:
             peer.close()
         self._peers.clear()
@@ -871,6 +811,24 @@ def _peer_host(peer: Peer) -> str:
 def _quoted(name: object) -> str:
     """A name from a frame (any JSON value) as shown in a notice: quoted, cut short."""
     return repr(name[:40] if isinstance(name, str) else name)[:60]
+
+
+def _idle_closed(timeout: float, count: int) -> str:
+    """The log line for ``count`` connections closed at the set-up deadline."""
+    return (f"closed {count:,} idle connection{'' if count == 1 else 's'} "
+            f"(no hello or attach within {timeout:g} s)")
+
+
+def _refused(count: int) -> str:
+    """The log line for ``count`` connections refused over the connection limits."""
+    return f"refused {count:,} connection{'' if count == 1 else 's'} over the connection limits"
+
+
+def _taken(name: str, holder: Session) -> str:
+    """Why ``name`` cannot be had: ``holder`` has it, or one that looks like it."""
+    if holder.name.casefold() == name.casefold():
+        return f"{name!r} is already here"
+    return f"{name!r} looks like {holder.name!r}, who is already here"
 
 
 def _brief_name(frame: Frame) -> str:

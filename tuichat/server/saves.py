@@ -27,7 +27,8 @@ from functools import lru_cache
 from pathlib import Path
 
 from tuichat.files import write_private
-from tuichat.net.frames import CONSOLE, Message, name_problem, normalize_name, text_problem
+from tuichat.net.frames import CONSOLE, Message, text_problem
+from tuichat.net.names import name_problem, normalize_name
 
 MAX_SAVE_BYTES = 16 * 1024 * 1024
 """Largest save file ``load`` reads."""

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from tuichat.net.frames import Channel, Frame
+from tuichat.net.names import name_key
 
 if TYPE_CHECKING:
     from collections import deque
@@ -39,8 +40,8 @@ class Session:
 
     @property
     def key(self) -> str:
-        """The name as compared for uniqueness (case-insensitive)."""
-        return self.name.casefold()
+        """The name as compared for uniqueness: case, width and look-alikes ignored."""
+        return name_key(self.name)
 
     @property
     def address(self) -> str:

@@ -25,10 +25,9 @@ from tuichat.net.frames import (
     PROTOCOL_VERSION,
     Frame,
     FrameType,
-    name_problem,
-    normalize_name,
     text_problem,
 )
+from tuichat.net.names import name_problem, normalize_name
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane, DebugRecord

@@ -16,7 +16,7 @@ from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Button, Checkbox, Input, Static
 
-from tuichat.net.frames import name_problem, normalize_name
+from tuichat.net.names import name_problem, normalize_name
 from tuichat.tui.avatars import AvatarRenderer, AvatarSourceError, choose_avatar
 from tuichat.tui.settings import Settings
 

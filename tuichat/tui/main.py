@@ -11,7 +11,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from tuichat import __version__
-from tuichat.net.frames import PROTOCOL_VERSION, name_problem, normalize_name
+from tuichat.net.frames import PROTOCOL_VERSION
+from tuichat.net.names import name_problem, normalize_name
 from tuichat.server.config import default_data_dir
 from tuichat.tui.settings import (
     ConfigError,
