@@ -163,7 +163,8 @@ def test_rejoins_after_a_restart_with_since_and_retries_while_the_name_is_taken(
     first.stop()
     assert first.wait(WAIT)
     events.wait_for(lambda event: isinstance(event, Lost))
-    events.wait_for(lambda event: isinstance(event, Retrying))
+    # Start the new server inside a long back-off wait, so the squatter surely comes first.
+    events.wait_for(lambda event: isinstance(event, Retrying) and event.retry_in >= 2.0)
     second = make_server(port_send=ports.send, port_recv=ports.recv, port_image=ports.image,
                          data_dir=data_dir)
     # Someone holds the name when the server comes back: the link keeps trying.
@@ -171,6 +172,7 @@ def test_rejoins_after_a_restart_with_since_and_retries_while_the_name_is_taken(
     squatter.say_and_wait("while alice was away")
     events.wait_for(lambda event: isinstance(event, Retrying) and "already here" in event.reason)
     squatter.conn.bye()
+    link.retry_now()
     rejoined = events.wait_for(lambda event: isinstance(event, Joined) and event.rejoined)
     assert isinstance(rejoined, Joined)
     texts = [message["text"] for message in rejoined.welcome["history"]]
