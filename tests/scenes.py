@@ -175,8 +175,8 @@ async def _arrived(pilot: Pilot[Any], *, console: bool) -> None:
     await until(pilot, lambda: on_chat(app), "alice joined")
     bob_sha = hashlib.sha256(bob_avatar()).hexdigest()
     await until(pilot, lambda: app.book.knows(bob_sha), "bob's avatar")
-    await until(pilot, lambda: not console or app.book.console_avatar is not None
-                and app.book.knows(app.book.console_avatar), "the Console avatar")
+    await until(pilot, lambda: not console or (app.book.console_avatar is not None
+                and app.book.knows(app.book.console_avatar)), "the Console avatar")
     await until(pilot, lambda: any(member.avatar for member in chat(app).roster
                                    if member.name == "alice"), "alice's own avatar")
     await pilot.pause()

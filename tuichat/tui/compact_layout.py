@@ -72,6 +72,15 @@ def layout_words(choice: bool | None, compacted: bool) -> str:
     drawn = ("Compact layout: one row per line, a small picture beside it." if compacted
              else "Full layout: each run of messages beside its sender's picture.")
     if choice is None:
-        return (f"{drawn} It follows the terminal's size (compact below "
-                f"{AUTO_BELOW_COLUMNS}x{AUTO_BELOW_ROWS}).")
+        return (f"{drawn} It follows the terminal's size: compact below "
+                f"{AUTO_BELOW_COLUMNS} columns or {AUTO_BELOW_ROWS} rows.")
     return f"{drawn} /compact auto lets the terminal's size choose."
+
+
+def beside(picture: list[Text], lines: list[Text], columns: int) -> list[Text]:
+    """``lines`` to the right of ``picture`` (``columns`` wide) and a space, as many rows
+    as the taller of the two."""
+    blank = Text(" " * columns)
+    return [Text.assemble(picture[row] if row < len(picture) else blank, " ",
+                          lines[row] if row < len(lines) else "")
+            for row in range(max(len(picture), len(lines)))]

@@ -37,7 +37,7 @@ from textual.strip import Strip
 from tuichat.net.frames import CONSOLE
 from tuichat.tui import compact_layout
 from tuichat.tui.log_markdown import SHRUG as SHRUG
-from tuichat.tui.log_markdown import looks_like_markdown, markdown_lines
+from tuichat.tui.log_markdown import looks_like_markdown, markdown_lines, segments_text
 from tuichat.tui.visible import visible
 
 AVATAR_COLUMNS = 8
@@ -444,7 +444,7 @@ class MessageLog(ScrollView, can_focus=True):
         rows: list[str] = []
         for pos in range(len(self._ends)):
             lines = [(" " * self._gutter_width + line.plain).rstrip()
-                     for line in self._text_lines(pos)]
+                     for line in self._text_lines(pos, pictures=False)]
             rows += lines + [""] * (self._height(pos) - len(lines))
         return rows
 
@@ -641,7 +641,13 @@ class MessageLog(ScrollView, can_focus=True):
         self._ends.append(end + (pos == self._marker_pos) + rows + self._padding)
 
     def _count_rows(self, entry: LogEntry) -> int:
-        """Rows of the entry's body, as it will be drawn.
+        """Rows of the entry's body, as it will be drawn (a compact card: beside its
+        picture)."""
+        rows = self._count_body_rows(entry)
+        return max(rows, AVATAR_ROWS) if self._is_card(entry) else rows
+
+    def _count_body_rows(self, entry: LogEntry) -> int:
+        """Rows of the entry's text.
 
         Most chat lines fit and take the short path. Others are counted with the line
         breaker that ``Text.wrap`` itself uses, without building Text objects: a third
@@ -686,9 +692,9 @@ class MessageLog(ScrollView, can_focus=True):
             return ""
         return local_datetime(ts) if self._time_mode == "datetime" else self._time_format(ts)
 
-    def _text_lines(self, pos: int) -> list[Text]:
+    def _text_lines(self, pos: int, *, pictures: bool = True) -> list[Text]:
         """The text column of shown entry ``pos``: the marker and header if any, then its
-        body's lines.
+        body's lines (a compact card's beside its picture, or blanks without ``pictures``).
 
         The rows past these, up to the entry's height, are padding.
         """
@@ -707,15 +713,25 @@ class MessageLog(ScrollView, can_focus=True):
                 body.append(line)
         else:
             body += self._body(entry, text, current).wrap(self.app.console, width, overflow="fold")
+        if self._is_card(entry):
+            rows = self._avatars(entry, AVATAR_COLUMNS) if pictures else []
+            body = compact_layout.beside([segments_text(list(row)) for row in rows], body,
+                                         AVATAR_COLUMNS)
         if self._compacted:
             body = compact_layout.hang(self._lead(entry, continued=self._continues(pos)), body)
         return lines + body
+
+    def _is_card(self, entry: LogEntry) -> bool:
+        """True for a whois card in the compact layout: drawn beside the full picture,
+        which is what the card is for."""
+        return self._compacted and entry.kind is EntryKind.PROFILE
 
     def _body_width(self, entry: LogEntry) -> int:
         """The cells a body wraps at: the text column, less the lead when compact."""
         if not self._compacted:
             return self._text_width
-        return max(1, self._text_width - self._lead(entry, continued=False).cell_len)
+        picture = GUTTER if self._is_card(entry) else 0
+        return max(1, self._text_width - self._lead(entry, continued=False).cell_len - picture)
 
     def _lead(self, entry: LogEntry, *, continued: bool) -> Text:
         """The compact row's time and title, before the text."""
