@@ -9,6 +9,9 @@ import time
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from rich.cells import cell_len
+from rich.style import Style
+from rich.text import Text
 from textual.pilot import Pilot
 
 from tests.test_message_log_features import FENCED, MARKDOWN_BITS, component, view_row
@@ -24,7 +27,7 @@ from tests.test_tui_message_log import (
     styles,
 )
 from tuichat.net.frames import CONSOLE
-from tuichat.tui.compact_layout import CUE_COLUMNS, GUTTER
+from tuichat.tui.compact_layout import CUE_COLUMNS, GUTTER, lead, lead_width
 from tuichat.tui.message_log import AVATAR_COLUMNS, RUN_SECONDS, EntryKind, LogEntry, MessageLog
 
 G = " " * GUTTER
@@ -268,19 +271,33 @@ def test_auto_follows_the_terminal_size_and_a_choice_wins() -> None:
     run(scenario)
 
 
+NAMES = st.sampled_from(["alice", "bob", CONSOLE, "漢字さん", "n" * 32]) | st.text(min_size=1,
+                                                                                max_size=32)
+
+
 @settings(max_examples=60, deadline=None)
 @given(texts=st.lists(st.lists(st.sampled_from(MARKDOWN_BITS) | st.text(max_size=12), max_size=12)
                       .map("".join), min_size=1, max_size=6),
        kinds=st.lists(st.sampled_from(list(EntryKind)), min_size=6, max_size=6),
-       markdown=st.booleans())
+       names=st.lists(NAMES, min_size=6, max_size=6),
+       markdown=st.booleans(), time_mode=st.sampled_from(["time", "datetime", "off"]))
 def check_compact_rows_match_the_drawing(log: MessageLog, texts: list[str], kinds: list[EntryKind],
-                                         markdown: bool) -> None:
-    """Each entry is as tall as its drawn lines."""
-    log.markdown = markdown
-    log.reset(LogEntry(kinds[n], text, T0 + n, "alice" if n % 3 else "bob", peer="carol")
+                                         names: list[str], markdown: bool, time_mode: str) -> None:
+    """Each entry is as tall as its drawn lines, and no line is wider than the text column."""
+    log.markdown, log.time_mode = markdown, time_mode
+    log.reset(LogEntry(kinds[n], text, T0 + n * 100, names[n], peer=names[-1 - n])
               for n, text in enumerate(texts))
-    drawn = sum(len(log._text_lines(pos)) for pos in range(len(texts)))
-    assert log.virtual_size.height == drawn == len(log.plain_lines())
+    drawn = [line for pos in range(len(texts)) for line in log._text_lines(pos)]
+    assert log.virtual_size.height == len(drawn) == len(log.plain_lines())
+    assert all(line.cell_len <= log._text_width for line in drawn)
+
+
+@given(title=st.text(max_size=40), when=st.sampled_from(["", "22:13", "2025-11-24 16:00"]),
+       continued=st.booleans(), limit=st.integers(0, 60))
+def test_the_lead_is_as_wide_as_its_measure(title: str, when: str, continued: bool,
+                                            limit: int) -> None:
+    head = lead(Text(title), when, Style(), continued=continued, limit=limit)
+    assert head.cell_len == lead_width(cell_len(title), cell_len(when), limit)
 
 
 def test_compact_row_counts_equal_the_rendered_rows_for_any_text() -> None:

@@ -37,6 +37,11 @@ def lead_limit(text_width: int) -> int:
     return int(text_width * LEAD_SHARE)
 
 
+def lead_width(title: int, when: int, limit: int) -> int:
+    """The cells ``lead`` takes for a title and a time of these widths."""
+    return min(limit, (when + 1 if when else 0) + (title + 1 if title else 0))
+
+
 def lead(title: Text, when: str, time_style: Style, *, continued: bool, limit: int) -> Text:
     """What goes before the text on an entry's first row: the time, the title (blanks as
     wide when ``continued``), and a space; cut with an ellipsis to ``limit`` cells."""
@@ -44,11 +49,13 @@ def lead(title: Text, when: str, time_style: Style, *, continued: bool, limit: i
     if when:
         head.append(when, time_style)
         head.append(" ")
-    if title:
+    if title.cell_len:
         head.append(" " * title.cell_len) if continued else head.append_text(title)
         head.append(" ")
     if head.cell_len > limit:
-        head.truncate(max(0, limit - 1), overflow="ellipsis")
+        if limit < 2:  # no room for even an ellipsis and the space after it
+            return Text(" " * limit)
+        head.truncate(limit - 1, overflow="ellipsis")
         head.append(" " * (limit - head.cell_len))
     return head
 

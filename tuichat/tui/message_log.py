@@ -93,6 +93,8 @@ _LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION})
 """Kinds drawn as lines of their own: no avatar, no header, never in a run."""
 _RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
 """Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
+_LONG_TITLES = frozenset({EntryKind.PRIVATE, EntryKind.PROFILE, EntryKind.MOTD})
+"""Kinds whose title is more than the sender's name."""
 _MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
 _EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
 _KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd",
@@ -229,6 +231,7 @@ class MessageLog(ScrollView, can_focus=True):
         so the rows of a tall entry do not wrap it again each."""
         self._rendered: LRUCache[tuple[str, int], list[Text]] = LRUCache(256)
         """Markdown bodies rendered by rich, keyed by (source, width); their row counts."""
+        self._styles: dict[str, Style] = {}
 
     @property
     def me(self) -> str:
@@ -522,6 +525,7 @@ class MessageLog(ScrollView, can_focus=True):
         self.refresh()
 
     def _clear_caches(self) -> None:
+        self._styles.clear()
         self._strips.clear()
         self._lines.clear()
         self._rendered.clear()
@@ -730,8 +734,16 @@ class MessageLog(ScrollView, can_focus=True):
         """The cells a body wraps at: the text column, less the lead when compact."""
         if not self._compacted:
             return self._text_width
+        if entry.kind in _LINES:
+            title = 0
+        elif entry.kind in _LONG_TITLES:
+            title = self._title(entry).cell_len
+        else:  # the common case, kept cheap: laying out counts every entry
+            title = cell_len(visible(entry.sender))
+        lead = compact_layout.lead_width(title, cell_len(self._time(entry.ts)),
+                                         compact_layout.lead_limit(self._text_width))
         picture = GUTTER if self._is_card(entry) else 0
-        return max(1, self._text_width - self._lead(entry, continued=False).cell_len - picture)
+        return max(1, self._text_width - lead - picture)
 
     def _lead(self, entry: LogEntry, *, continued: bool) -> Text:
         """The compact row's time and title, before the text."""
@@ -840,7 +852,12 @@ class MessageLog(ScrollView, can_focus=True):
         return sender.casefold() == self._me.casefold()
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(f"message-log--{component}", partial=True)
+        """A component's style, looked up once per stylesheet (the lookup is slow)."""
+        style = self._styles.get(component)
+        if style is None:
+            style = self._styles[component] = self.get_component_rich_style(
+                f"message-log--{component}", partial=True)
+        return style
 
     def _render_row(self, pos: int, row: int) -> Strip:
         """Row ``row`` of shown entry ``pos``: gutter and text, as wide as the content."""
