@@ -309,3 +309,35 @@ def test_compact_row_counts_equal_the_rendered_rows_for_any_text() -> None:
         check_compact_rows_match_the_drawing(log)
 
     run(scenario)
+
+
+def test_follows_the_end_keeps_place_when_scrolled_up_and_relays_out_on_resize() -> None:
+    async def scenario(pilot: Pilot[None], log: MessageLog) -> None:
+        compact(log)
+        log.extend(say(f"user{n % 5}", f"message {n}", T0 + n) for n in range(100))
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y == 100 - log.size.height
+        log.add(say("bob", "new"))
+        await pilot.pause()
+        assert row(log, log.size.height - 1).text.rstrip().endswith("bob new")
+        log.focus()
+        await pilot.press("pageup")
+        await pilot.wait_for_animation()
+        await pilot.pause()
+        away = log.scroll_y
+        top = row(log, 0).text
+        log.add(say("carol", "while you were away"))
+        await pilot.pause()
+        assert (log.scroll_y, row(log, 0).text) == (away, top)
+        await pilot.resize_terminal(40, 24)  # still compact (under 60 columns, chosen anyway)
+        await pilot.pause()
+        assert row(log, 0).text.split()[-2:] == top.split()[-2:]  # the same entry on top
+        await pilot.press("end")
+        await pilot.wait_for_animation()
+        await pilot.pause()
+        log.add(say("dave", "back"))
+        await pilot.pause()
+        assert log.scroll_y == log.max_scroll_y
+        assert row(log, log.size.height - 1).text.rstrip().endswith("dave back")
+
+    run(scenario)
