@@ -4,7 +4,8 @@ A row holds a cue (the sender's picture two columns wide and one row tall: four 
 the time, the name, then the text. A longer message wraps under its text's first column.
 A message that continues its sender's run leaves blanks where the cue and name were, so
 the run reads as one block. ``MessageLog`` decides what an entry says and how it is
-styled; this module arranges those parts into rows, and says when "auto" means compact.
+styled; this module arranges those parts into rows (and a whois card beside its whole
+picture), and says when "auto" means compact.
 """
 
 from __future__ import annotations
@@ -67,6 +68,15 @@ def hang(head: Text, lines: list[Text]) -> list[Text]:
     return [Text.assemble(head, first), *(Text.assemble(indent, line) for line in rest)]
 
 
+def beside(picture: list[Text], lines: list[Text], columns: int) -> list[Text]:
+    """``lines`` to the right of ``picture`` (``columns`` wide) and a space, as many rows
+    as the taller of the two."""
+    blank = Text(" " * columns)
+    return [Text.assemble(picture[row] if row < len(picture) else blank, " ",
+                          lines[row] if row < len(lines) else "")
+            for row in range(max(len(picture), len(lines)))]
+
+
 def cue(picture: list[Strip]) -> Strip:
     """The gutter of an entry's first row: the first row of its picture, ``CUE_COLUMNS``
     wide (the provider draws it at that size), and a space."""
@@ -82,12 +92,3 @@ def layout_words(choice: bool | None, compacted: bool) -> str:
         return (f"{drawn} It follows the terminal's size: compact below "
                 f"{AUTO_BELOW_COLUMNS} columns or {AUTO_BELOW_ROWS} rows.")
     return f"{drawn} /compact auto lets the terminal's size choose."
-
-
-def beside(picture: list[Text], lines: list[Text], columns: int) -> list[Text]:
-    """``lines`` to the right of ``picture`` (``columns`` wide) and a space, as many rows
-    as the taller of the two."""
-    blank = Text(" " * columns)
-    return [Text.assemble(picture[row] if row < len(picture) else blank, " ",
-                          lines[row] if row < len(lines) else "")
-            for row in range(max(len(picture), len(lines)))]

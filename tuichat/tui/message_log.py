@@ -5,7 +5,8 @@ senders): for the current width it keeps one cumulative row count per shown entr
 ``array``), finds the entry of a screen row by bisection, and renders a row only when it
 comes into view, keeping rows and recently drawn entries in bounded LRU caches. Plain
 lines are counted without rendering; the few bodies that look like Markdown are rendered
-by rich, and their lines are both the count and the drawing.
+by rich, and their lines are both the count and the drawing. The compact layout
+(``compact_layout``) draws the same entries a row per line of text, with no header row.
 """
 
 from __future__ import annotations
@@ -461,6 +462,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._check_layout()
 
     def _check_layout(self) -> None:
+        """Lay out again for a new width or a change between the layouts."""
         width = self.scrollable_content_region.width if self.is_mounted else 0
         compacted = self._compact
         if compacted is None:
