@@ -259,6 +259,12 @@ def test_auto_follows_the_terminal_size_and_a_choice_wins() -> None:
         await pilot.resize_terminal(59, 40)
         await pilot.pause()
         assert log.compacted
+        await pilot.resize_terminal(60, 30)  # the smallest terminal that keeps the full one
+        await pilot.pause()
+        assert not log.compacted
+        await pilot.resize_terminal(60, 29)
+        await pilot.pause()
+        assert log.compacted
         log.compact = False
         await pilot.resize_terminal(50, 20)
         await pilot.pause()
