@@ -5,7 +5,8 @@ app to its first frame; tuichat to its first frame (the connect screen); Message
 identicon avatars) and RichLog fed the same chat lines, one app message per line (each
 handler posts the next, as lines arrive from the network), timed from the first append to
 the first frame after the last; MessageLog's re-layout after a width change; the same with
-one message in ten in Markdown; MessageLog with ten times the lines, for memory.
+one message in ten in Markdown; the same in the compact layout; MessageLog with ten times
+the lines, for memory.
 
 Run: ``.venv/bin/python bench/tui_log.py [--json PATH]``.
 """
@@ -222,7 +223,12 @@ def case_message_log_markdown(_: float, count: int) -> Result:
     return _message_log(markdown_chat(count))
 
 
-def _message_log(lines: list[Line]) -> Result:
+def case_message_log_compact(_: float, count: int) -> Result:
+    """As ``message_log``, in the compact layout (a row per line, a two-cell cue)."""
+    return _message_log(chat_lines(count), compact=True)
+
+
+def _message_log(lines: list[Line], *, compact: bool = False) -> Result:
     from textual.strip import Strip
 
     from tuichat.tui.avatars import AvatarRenderer, identicon
@@ -239,6 +245,7 @@ def _message_log(lines: list[Line]) -> Result:
         log.add(LogEntry(EntryKind.MESSAGE, text, ts, sender))
 
     log = MessageLog(avatar, me="me")
+    log.compact = compact
     times = FeedApp(log, append, lines, relayout=True).measure()
     return times | {"peak_rss_mb": peak_rss_mb()}
 
@@ -263,6 +270,7 @@ CASES: dict[str, Callable[[float, int], Result]] = {
     "tuichat_chat": case_tuichat_chat,
     "message_log": case_message_log,
     "message_log_markdown": case_message_log_markdown,
+    "message_log_compact": case_message_log_compact,
     "rich_log": case_rich_log,
     "message_log_large": case_message_log,
 }
@@ -300,6 +308,10 @@ def report(results: dict[str, Result], counts: dict[str, int]) -> None:
     table.add_row("MessageLog / RichLog", "", f"{time_ratio:.2f}", memory_ratio)
     markdown = results["message_log_markdown"]["seconds"] / mine["seconds"]
     table.add_row("1 in 10 Markdown / plain", "", f"{markdown:.2f}", "")
+    compact = results["message_log_compact"]
+    table.add_row("compact / full layout", "", f"{compact['seconds'] / mine['seconds']:.2f}", "")
+    table.add_row("compact / full re-layout", "",
+                  f"{compact['relayout_seconds'] / mine['relayout_seconds']:.2f}", "")
     for name in ("tuichat_connect", "tuichat_chat"):
         ratio = results[name]["seconds"] / bare["seconds"]
         memory = results[name]["peak_rss_mb"] / bare["peak_rss_mb"]
@@ -323,7 +335,7 @@ def main() -> None:
         return
     counts = {"bare": 0, "tuichat_connect": 0, "tuichat_chat": 0,
               "message_log": args.messages, "message_log_markdown": args.messages,
-              "rich_log": args.messages}
+              "message_log_compact": args.messages, "rich_log": args.messages}
     counts["message_log_large"] = args.large
     results = {name: run_case(name, count, args.repeat if name in STARTUP else 1)
                for name, count in counts.items()}

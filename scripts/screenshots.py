@@ -16,10 +16,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from tests.scenes import (  # noqa: E402 - after the path is set
+    BUSY_ROOM,
     Prepare,
     connect_app,
     open_scene,
     settled,
+    settled_busy,
     utc,
     with_debug_pane,
     with_features,
@@ -41,16 +43,16 @@ async def shoot(app: TuichatApp, size: tuple[int, int], prepare: Prepare | None,
 
 def main() -> int:
     OUT.mkdir(exist_ok=True)
-    shots: list[tuple[str, tuple[int, int], Prepare | None]] = [
-        ("chat", (100, 30), settled),
-        ("chat-80x24", (80, 24), settled),
-        ("debug-pane", (100, 30), with_debug_pane),
+    shots: list[tuple[str, tuple[int, int], Prepare | None, bool | None]] = [
+        ("chat", (100, 30), settled, None),
+        ("chat-80x24", (80, 24), settled, False),  # the full layout, as /compact off shows it
+        ("debug-pane", (100, 30), with_debug_pane, None),
     ]
     with utc(), tempfile.TemporaryDirectory() as temp:
         workdir = Path(temp)
         saved = [asyncio.run(shoot(connect_app(workdir), (100, 30), None, "connect"))]
-        for index, (name, size, prepare) in enumerate(shots):
-            scene = open_scene(workdir / f"scene-{index}")
+        for index, (name, size, prepare, compact) in enumerate(shots):
+            scene = open_scene(workdir / f"scene-{index}", compact=compact)
             try:
                 saved.append(asyncio.run(shoot(scene.app, size, prepare, name)))
             finally:
@@ -59,6 +61,11 @@ def main() -> int:
         try:
             saved.append(asyncio.run(shoot(scene.app, (100, 30), with_features(scene.bob),
                                            "features")))
+        finally:
+            scene.close()
+        scene = open_scene(workdir / "scene-compact", BUSY_ROOM, compact=True)
+        try:
+            saved.append(asyncio.run(shoot(scene.app, (80, 24), settled_busy, "compact")))
         finally:
             scene.close()
     for path in saved:

@@ -51,6 +51,32 @@ CONVERSATION: tuple[tuple[float, str, str], ...] = (
     (1_800, "bob", "lunch?"),
 )
 
+BUSY_ROOM: tuple[tuple[float, str, str], ...] = tuple(
+    (offset * 20.0, sender, text) for offset, (sender, text) in enumerate((
+        (CONSOLE, "Welcome to tuichat! Be kind; admins can save and load the history."),
+        ("bob", "morning all"),
+        ("carol", "morning! coffee first"),
+        ("dave", "o/"),
+        ("erin", "hi everyone"),
+        ("bob", "the build is green again: https://ci.example.org/builds/1432"),
+        ("carol", "nice. alice, did the avatar cache fix land?"),
+        ("alice", "it did, keyed by hash now"),
+        ("alice", "so a changed picture is never shown stale"),
+        ("frank", "is the release still on for friday?"),
+        ("dave", "yes, unless the tests say no"),
+        ("erin", "I can review the notes after lunch"),
+        ("grace", "has anyone seen the new compact layout?"),
+        ("bob", "trying it now: /compact"),
+        ("heidi", "one row per message, much denser"),
+        ("carol", "and the pictures are still there, two cells wide"),
+        ("frank", "nice"),
+        ("grace", "works at 80x24 over ssh too"),
+        ("dave", "lunch?"),
+        ("erin", "yes please"),
+    ))
+)
+"""A busy room of one-line messages from many senders, for the compact layout."""
+
 BOB_PIXELS = (
     "..yyyy..",
     ".yyyyyy.",
@@ -104,19 +130,23 @@ class Scene:
         self.server.wait(10)
 
 
-def seed_history(data_dir: Path) -> None:
+def seed_history(data_dir: Path,
+                 conversation: tuple[tuple[float, str, str], ...] = CONVERSATION) -> None:
     history = History(data_dir / "history.sqlite3")
     try:
-        for offset, sender, text in CONVERSATION:
+        for offset, sender, text in conversation:
             history.append(sender, text, None, ts=START + offset)
     finally:
         history.close()
 
 
-def open_scene(workdir: Path) -> Scene:
-    """Start the server and bob; the app (alice) is built but not yet running."""
+def open_scene(workdir: Path,
+               conversation: tuple[tuple[float, str, str], ...] = CONVERSATION,
+               **options: Any) -> Scene:
+    """Start the server and bob; the app (alice, with settings ``options``) is built but
+    not yet running."""
     data_dir = workdir / "server"
-    seed_history(data_dir)
+    seed_history(data_dir, conversation)
     server = Server(ServerConfig(host="127.0.0.1", port_send=0, port_recv=0, port_image=0,
                                  data_dir=data_dir, admin_password=ADMIN_PASSWORD))
     server.start()
@@ -124,19 +154,29 @@ def open_scene(workdir: Path) -> Scene:
     bob = Connection.open("127.0.0.1", "bob", port_send=ports.send, port_recv=ports.recv,
                           port_image=ports.image, timeout=10)
     bob.upload_avatar(bob_avatar()).result(10)
-    app = make_app(server, "alice", workdir)
+    app = make_app(server, "alice", workdir, **options)
     return Scene(server, bob, app)
 
 
 async def settled(pilot: Pilot[Any]) -> None:
     """Wait until alice is in, and every avatar on screen has arrived."""
+    await _arrived(pilot, console=True)
+
+
+async def settled_busy(pilot: Pilot[Any]) -> None:
+    """As ``settled`` for the busy room, whose Console line is out of view (so its
+    picture is never asked for)."""
+    await _arrived(pilot, console=False)
+
+
+async def _arrived(pilot: Pilot[Any], *, console: bool) -> None:
     app = pilot.app
     assert isinstance(app, TuichatApp)
     await until(pilot, lambda: on_chat(app), "alice joined")
     bob_sha = hashlib.sha256(bob_avatar()).hexdigest()
     await until(pilot, lambda: app.book.knows(bob_sha), "bob's avatar")
-    await until(pilot, lambda: app.book.console_avatar is not None
-                and app.book.knows(app.book.console_avatar), "the Console avatar")
+    await until(pilot, lambda: not console or (app.book.console_avatar is not None
+                and app.book.knows(app.book.console_avatar)), "the Console avatar")
     await until(pilot, lambda: any(member.avatar for member in chat(app).roster
                                    if member.name == "alice"), "alice's own avatar")
     await pilot.pause()

@@ -575,6 +575,16 @@ def test_renderer_draws_identicons_in_their_own_two_colours() -> None:
     assert drawn == expected
 
 
+@pytest.mark.parametrize("name", ["alice", "bob", "carol", "dave", "erin"])
+def test_the_two_cell_cue_keeps_an_identicons_colour(name: str) -> None:
+    png = identicon(name)
+    own = colours(Image.open(io.BytesIO(png)).convert("RGB"))
+    [strip] = AvatarRenderer().strips(f"identicon:{name}", png, 2)
+    drawn = {colour for _, fg, bg in cells(strip) for colour in (fg, bg) if colour is not None}
+    assert drawn <= own  # no average of the pattern and its background
+    assert max(own, key=lambda rgb: max(rgb) - min(rgb)) in drawn  # the pattern's colour
+
+
 def test_renderer_upscales_a_tiny_avatar() -> None:
     strips = AvatarRenderer().strips("k", encode(Image.new("RGB", (1, 1), RED)), 4)
     assert len(strips) == 2

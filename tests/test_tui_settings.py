@@ -107,6 +107,15 @@ def test_precedence_defaults_remembered_config_env_command_line() -> None:
     assert _from_argv()[0].password == "config-join"
 
 
+@pytest.mark.parametrize("choice", [True, False, None])
+def test_the_layout_choice_is_remembered_and_no_choice_stays_none(choice: bool | None) -> None:
+    remember(Settings(compact=choice))
+    assert ("compact" in tomllib.loads(state_path().read_text())) is (choice is not None)
+    assert load_settings(None).compact is choice
+    _write_config("compact = false\n")  # the config file beats what was remembered
+    assert load_settings(None).compact is False
+
+
 def test_missing_default_config_is_fine() -> None:
     assert load_settings(None) == Settings()
 
@@ -136,6 +145,7 @@ def test_config_given_by_name_is_read(tmp_path: Path) -> None:
         ('port_image = "x"', "port_image must be an integer, not 'x'"),
         ("port_send = true", "port_send must be an integer, not True"),
         ("host = 1", "host must be a string, not 1"),
+        ('compact = "auto"', "compact must be true or false, not 'auto'"),
         ('avatar = "missing.png"', "avatar: no such file"),
     ],
 )

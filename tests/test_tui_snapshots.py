@@ -1,4 +1,5 @@
-"""Snapshots of the real app: the connect screen, a busy chat, the debug pane, 80x24.
+"""Snapshots of the real app: the connect screen, a busy chat, the debug pane, 80x24 in
+both layouts.
 
 Update after a deliberate change with ``pytest tests/test_tui_snapshots.py
 --snapshot-update`` and look at the SVGs in ``tests/__snapshots__/`` before committing.
@@ -12,10 +13,12 @@ from pathlib import Path
 import pytest
 
 from tests.scenes import (
+    BUSY_ROOM,
     Scene,
     connect_app,
     open_scene,
     settled,
+    settled_busy,
     utc,
     with_debug_pane,
     with_features,
@@ -28,6 +31,17 @@ SnapCompare = Callable[..., bool]
 def scene(tmp_path: Path) -> Iterator[Scene]:
     with utc():
         opened = open_scene(tmp_path)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+@pytest.fixture
+def busy_room(tmp_path: Path) -> Iterator[Scene]:
+    """The busy room of one-line messages, shown in the compact layout."""
+    with utc():
+        opened = open_scene(tmp_path, BUSY_ROOM, compact=True)
         try:
             yield opened
         finally:
@@ -48,7 +62,12 @@ def test_debug_pane_open(snap_compare: SnapCompare, scene: Scene) -> None:
 
 
 def test_chat_at_80x24(snap_compare: SnapCompare, scene: Scene) -> None:
+    scene.app.settings.compact = False  # 80x24 would pick the compact layout
     assert snap_compare(scene.app, terminal_size=(80, 24), run_before=settled)
+
+
+def test_compact_layout_at_80x24(snap_compare: SnapCompare, busy_room: Scene) -> None:
+    assert snap_compare(busy_room.app, terminal_size=(80, 24), run_before=settled_busy)
 
 
 

@@ -37,6 +37,10 @@ AVATAR_UPLOAD_SIDE = 64
 DEFAULT_AVATAR_FILE = "my_image.png"
 """Picked up from the working directory when no ``--avatar`` is given."""
 
+VIVID_BELOW = 4
+"""Pictures narrower than this many columns (the compact log's two-cell cue) are drawn
+from an 8x8 copy by ``_vivid``, so they keep the picture's colours."""
+_VIVID_FROM = 8
 _MAX_SOURCE_BYTES = 20_000_000
 _RGB = tuple[int, int, int]
 _DARK: _RGB = (30, 30, 38)
@@ -290,7 +294,10 @@ def _half_blocks(png: bytes, columns: int) -> list[Strip]:
     """``png`` drawn by rich-pixels' half-cell renderer, one Strip per row."""
     try:
         image = _decode(png, columns, formats=("PNG",), max_side=MAX_AVATAR_SIDE)
-        picture = _square_rgba(image, columns, Image.Resampling.BOX)
+        if columns < VIVID_BELOW:
+            picture = _vivid(_square_rgba(image, _VIVID_FROM, Image.Resampling.BOX), columns)
+        else:
+            picture = _square_rgba(image, columns, Image.Resampling.BOX)
     except Exception:  # any Pillow failure on these bytes: draw the neutral placeholder
         log.debug("undecodable avatar drawn as a placeholder", exc_info=True)
         return _filled(columns, _SHADE)
@@ -298,6 +305,31 @@ def _half_blocks(png: bytes, columns: int) -> list[Strip]:
     segments = HalfcellRenderer().render(picture, None)
     return [Strip([_upper_half(segment) for segment in row], columns)
             for row in Segment.split_lines(segments)]
+
+
+def _vivid(picture: Image.Image, side: int) -> Image.Image:
+    """``picture`` shrunk to ``side`` pixels a side, each the most colourful opaque pixel
+    of its block: a plain average would fade a pattern into its background."""
+    block = picture.width // side
+    data = picture.tobytes()  # RGBA, four bytes a pixel
+    small = Image.new("RGBA", (side, side))
+    for y in range(side):
+        for x in range(side):
+            opaque: list[bytes] = []
+            for row in range(y * block, (y + 1) * block):
+                for column in range(x * block, (x + 1) * block):
+                    at = (row * picture.width + column) * 4
+                    if data[at + 3] >= 128:
+                        opaque.append(data[at:at + 3])
+            if opaque:
+                red, green, blue = max(opaque, key=_colourfulness)
+                small.putpixel((x, y), (red, green, blue, 255))
+    return small
+
+
+def _colourfulness(rgb: bytes) -> tuple[int, int]:
+    """Chroma first, then lightness: how much a pixel stands out as colour."""
+    return max(rgb) - min(rgb), sum(rgb)
 
 
 def _upper_half(segment: Segment) -> Segment:

@@ -29,6 +29,7 @@ from tuichat.net.frames import (
 )
 from tuichat.net.names import name_problem, normalize_name
 from tuichat.tui.avatar_book import AvatarBook
+from tuichat.tui.compact_layout import layout_words
 from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane, DebugRecord
 from tuichat.tui.ignore import IgnoreList
@@ -221,6 +222,7 @@ class ChatScreen(Screen[None]):
         log.markdown = self.settings.markdown
         log.emoji = self.settings.emoji
         log.time_mode = self.settings.timestamps
+        log.compact = self.settings.compact
         if self.ignored is not None:
             log.hidden = self.ignored.keys
         self.query_one("#banner").display = False
@@ -688,6 +690,15 @@ class ChatScreen(Screen[None]):
             self.settings.markdown = self.log_view.markdown = value
             self._event("Markdown in messages is rendered." if value
                         else "Messages are shown as typed (no Markdown).")
+
+    def slash_compact(self, command: SlashCommand, args: str) -> None:
+        log = self.log_view
+        if args.casefold() == "auto":
+            choice: bool | None = None
+        elif (choice := self._switch(command, args, log.compacted)) is None:
+            return
+        self.settings.compact = log.compact = choice
+        self._event(layout_words(choice, log.compacted))
 
     def slash_bell(self, command: SlashCommand, args: str) -> None:
         value = self._switch(command, args, self.settings.bell)

@@ -5,12 +5,12 @@ senders): for the current width it keeps one cumulative row count per shown entr
 ``array``), finds the entry of a screen row by bisection, and renders a row only when it
 comes into view, keeping rows and recently drawn entries in bounded LRU caches. Plain
 lines are counted without rendering; the few bodies that look like Markdown are rendered
-by rich, and their lines are both the count and the drawing.
+by rich, and their lines are both the count and the drawing. The compact layout
+(``compact_layout``) draws the same entries a row per line of text, with no header row.
 """
 
 from __future__ import annotations
 
-import copy
 import re
 import time
 import zlib
@@ -20,7 +20,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
-from typing import TYPE_CHECKING, ClassVar
+from typing import ClassVar
 
 from rich._wrap import divide_line
 from rich.cells import cell_len
@@ -36,11 +36,10 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tuichat.net.frames import CONSOLE
+from tuichat.tui import compact_layout
+from tuichat.tui.log_markdown import SHRUG as SHRUG
+from tuichat.tui.log_markdown import looks_like_markdown, markdown_lines, segments_text
 from tuichat.tui.visible import visible
-
-if TYPE_CHECKING:
-    from markdown_it import MarkdownIt
-    from rich.markdown import Markdown
 
 AVATAR_COLUMNS = 8
 AVATAR_ROWS = AVATAR_COLUMNS // 2
@@ -55,14 +54,9 @@ ACTION_MARK = "*"
 MOTD_TITLE = "Message of the day"
 PROFILE_TITLE = "· whois"
 """After the name in the header of a ``whois`` answer."""
-SHRUG = "¯\\_(ツ)_/¯"
-"""The shrug as people type it; Markdown would take its backslash for an escape."""
-_SHRUG_ESCAPED = SHRUG.replace("\\", "\\\\").replace("_", "\\_")
 MARKER_LABEL = " new messages "
 """The unread marker's words, centred in a rule across the text column."""
 TIME_MODES = ("time", "datetime", "off")
-CODE_THEME = "monokai"
-"""Syntax colours of fenced code, on a dark block that stands out from the text."""
 NAME_COLOURS = (
     "red",
     "green",
@@ -78,15 +72,6 @@ NAME_COLOURS = (
 """ANSI colours that stay legible in 16 colours, on dark and light themes alike."""
 
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", re.IGNORECASE)
-_MARKDOWN_HINT = re.compile(r"[*_`>\n]")
-"""A character without which a one-line body cannot hold the Markdown looked for."""
-_MARKDOWN = re.compile(
-    r"^(?:[-*] |\d+[.)] |> |```)"  # a list item, quote or code fence starts a line
-    r"|`[^`\n]+`"  # inline code
-    r"|(?<![\w*])\*{1,2}(?=[^\s*])[^*\n]*(?<=[^\s*])\*{1,2}(?![\w*])"  # *emphasis*, **strong**
-    r"|(?<!\w)_(?=[^\s_])[^_\n]*(?<=[^\s_])_(?!\w)",  # _emphasis_
-    re.MULTILINE,
-)
 
 
 class EntryKind(StrEnum):
@@ -109,6 +94,8 @@ _LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION})
 """Kinds drawn as lines of their own: no avatar, no header, never in a run."""
 _RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
 """Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
+_LONG_TITLES = frozenset({EntryKind.PRIVATE, EntryKind.PROFILE, EntryKind.MOTD})
+"""Kinds whose title is more than the sender's name."""
 _MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
 _EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
 _KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd",
@@ -166,46 +153,6 @@ def continues_run(previous: LogEntry | None, entry: LogEntry) -> bool:
     return entry.kind in _RUNS and previous.kind in _RUNS
 
 
-def looks_like_markdown(text: str) -> bool:
-    """True if ``text`` has emphasis, inline code, a list, a quote or a code fence."""
-    hinted = _MARKDOWN_HINT.search(text) or text.startswith("- ") or text[:1].isdigit()
-    return bool(hinted) and _MARKDOWN.search(text) is not None
-
-
-@lru_cache(maxsize=1)
-def _markdown_kit() -> tuple[Markdown, MarkdownIt]:
-    """An empty Markdown renderable to copy, and a parser made as rich makes its own.
-
-    Imported and made once, the first time a body needs them: the import takes 0.15 s,
-    and making a parser takes four times as long as parsing a chat message with it.
-    """
-    from markdown_it import MarkdownIt
-    from rich.markdown import Markdown
-
-    template = Markdown("", code_theme=CODE_THEME, hyperlinks=True)
-    return template, MarkdownIt().enable("strikethrough").enable("table")
-
-
-def _parse_markdown(text: str) -> Markdown:
-    """rich's Markdown renderable of ``text``, parsed by the shared parser."""
-    template, parser = _markdown_kit()
-    markdown = copy.copy(template)
-    markdown.markup, markdown.parsed = text, parser.parse(text)
-    return markdown
-
-
-def _hard_breaks(text: str) -> str:
-    """``text`` with its line breaks kept by Markdown (outside code fences), as typed."""
-    lines = text.split("\n")
-    fenced = False
-    for number, line in enumerate(lines[:-1]):
-        if line.lstrip().startswith("```"):
-            fenced = not fenced
-        elif not fenced and line.strip():
-            lines[number] = line + "  "
-    return "\n".join(lines)
-
-
 class MessageLog(ScrollView, can_focus=True):
     """The chat history, smooth at any length: it renders only the rows in view."""
 
@@ -249,6 +196,9 @@ class MessageLog(ScrollView, can_focus=True):
         self._markdown = True
         self._emoji = True
         self._time_mode = "time"
+        self._compact: bool | None = False
+        self._compacted = False
+        """The layout drawn: ``compact`` chosen, or picked by the terminal's size."""
         self._hidden: frozenset[str] = frozenset()
         self._only_from: frozenset[str] | None = None
         self._entries: list[LogEntry] = []
@@ -282,6 +232,7 @@ class MessageLog(ScrollView, can_focus=True):
         so the rows of a tall entry do not wrap it again each."""
         self._rendered: LRUCache[tuple[str, int], list[Text]] = LRUCache(256)
         """Markdown bodies rendered by rich, keyed by (source, width); their row counts."""
+        self._styles: dict[str, Style] = {}
 
     @property
     def me(self) -> str:
@@ -325,6 +276,22 @@ class MessageLog(ScrollView, can_focus=True):
             raise ValueError(f"time_mode must be one of {TIME_MODES}, not {mode!r}")
         self._time_mode = mode
         self._relayout()
+
+    @property
+    def compact(self) -> bool | None:
+        """Draw one row per line of text (``compact_layout``) instead of runs beside their
+        avatars; None picks by the terminal's size (``compact_layout.auto_compact``)."""
+        return self._compact
+
+    @compact.setter
+    def compact(self, choice: bool | None) -> None:
+        self._compact = choice
+        self._check_layout()
+
+    @property
+    def compacted(self) -> bool:
+        """True while the compact layout is drawn."""
+        return self._compacted
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -480,7 +447,8 @@ class MessageLog(ScrollView, can_focus=True):
         right-stripped."""
         rows: list[str] = []
         for pos in range(len(self._ends)):
-            lines = [(" " * GUTTER + line.plain).rstrip() for line in self._text_lines(pos)]
+            lines = [(" " * self._gutter_width + line.plain).rstrip()
+                     for line in self._text_lines(pos, pictures=False)]
             rows += lines + [""] * (self._height(pos) - len(lines))
         return rows
 
@@ -489,11 +457,20 @@ class MessageLog(ScrollView, can_focus=True):
         self.anchor()
 
     def on_resize(self, _: Resize) -> None:
-        """Lay out again when the width changes, keeping the top row's entry in view."""
-        width = self.scrollable_content_region.width
-        if width <= 0 or width == self._width:
+        """Lay out again when the width or the layout changes, keeping the top row's entry
+        in view."""
+        self._check_layout()
+
+    def _check_layout(self) -> None:
+        """Lay out again for a new width or a change between the layouts."""
+        width = self.scrollable_content_region.width if self.is_mounted else 0
+        compacted = self._compact
+        if compacted is None:
+            compacted = self.is_mounted and compact_layout.auto_compact(self.app.size)
+        if width <= 0 or (width, compacted) == (self._width, self._compacted):
+            self._compacted = compacted
             return
-        self._width = width
+        self._width, self._compacted = width, compacted
         self._relayout()
 
     def notify_style_update(self) -> None:
@@ -533,7 +510,16 @@ class MessageLog(ScrollView, can_focus=True):
 
     @property
     def _text_width(self) -> int:
-        return max(1, self._width - GUTTER)
+        return max(1, self._width - self._gutter_width)
+
+    @property
+    def _gutter_width(self) -> int:
+        return compact_layout.GUTTER if self._compacted else GUTTER
+
+    @property
+    def _run_height(self) -> int:
+        """The fewest rows of a run: its avatar's height (compact: one row)."""
+        return 1 if self._compacted else AVATAR_ROWS
 
     def _repaint(self) -> None:
         self._strips.clear()
@@ -541,6 +527,7 @@ class MessageLog(ScrollView, can_focus=True):
         self.refresh()
 
     def _clear_caches(self) -> None:
+        self._styles.clear()
         self._strips.clear()
         self._lines.clear()
         self._rendered.clear()
@@ -573,7 +560,8 @@ class MessageLog(ScrollView, can_focus=True):
         return pos != self._marker_pos and continues_run(self._previous(pos), self._entry(pos))
 
     def _has_header(self, pos: int) -> bool:
-        return self._entry(pos).kind not in _LINES and not self._continues(pos)
+        return (not self._compacted and self._entry(pos).kind not in _LINES
+                and not self._continues(pos))
 
     def _relayout(self) -> None:
         """Lay every entry out again (a new width or setting), keeping the top one in view."""
@@ -618,7 +606,7 @@ class MessageLog(ScrollView, can_focus=True):
             last = pos - 1
             own = self._count_rows(self._entry(last)) + self._has_header(last)
             self._padding = self._height(last) - own - (last == self._marker_pos)
-        self._run_rows = AVATAR_ROWS - self._padding
+        self._run_rows = self._run_height - self._padding
         self._repaint()
         self._lay_out(index)
 
@@ -647,7 +635,7 @@ class MessageLog(ScrollView, can_focus=True):
         run's padding below it."""
         continues = pos != self._marker_pos and continues_run(previous, entry)
         line = entry.kind in _LINES
-        rows = self._count_rows(entry) + (not continues and not line)
+        rows = self._count_rows(entry) + (not continues and not line and not self._compacted)
         end = self._ends[-1] if self._ends else 0
         if continues:
             end -= self._padding
@@ -655,11 +643,17 @@ class MessageLog(ScrollView, can_focus=True):
             self._run_rows += rows
         else:
             self._run_rows = rows
-        self._padding = 0 if line else max(0, AVATAR_ROWS - self._run_rows)
+        self._padding = 0 if line else max(0, self._run_height - self._run_rows)
         self._ends.append(end + (pos == self._marker_pos) + rows + self._padding)
 
     def _count_rows(self, entry: LogEntry) -> int:
-        """Rows of the entry's body, as it will be drawn.
+        """Rows of the entry's body, as it will be drawn (a compact card: beside its
+        picture)."""
+        rows = self._count_body_rows(entry)
+        return max(rows, AVATAR_ROWS) if self._is_card(entry) else rows
+
+    def _count_body_rows(self, entry: LogEntry) -> int:
+        """Rows of the entry's text.
 
         Most chat lines fit and take the short path. Others are counted with the line
         breaker that ``Text.wrap`` itself uses, without building Text objects: a third
@@ -667,13 +661,13 @@ class MessageLog(ScrollView, can_focus=True):
         rendered, and its lines kept for drawing.
         """
         text = self._display(entry)
+        width = self._body_width(entry)
         if self._is_markdown(entry, text):
-            return len(self._markdown_lines(text))
+            return len(self._markdown_lines(text, width))
         plain = text
         if entry.kind in _LINES:
             prefix, suffix = self._affixes(entry)
             plain = f"{prefix}{text}{suffix}"
-        width = self._text_width
         if "\n" not in plain and cell_len(plain) <= width:
             return 1
         return sum(len(divide_line(line, width, fold=True)) + 1 for line in plain.split("\n"))
@@ -696,7 +690,7 @@ class MessageLog(ScrollView, can_focus=True):
             prefix = f"{ACTION_MARK} {visible(entry.sender)} "
         else:
             return "", ""
-        when = self._time(entry.ts)
+        when = "" if self._compacted else self._time(entry.ts)  # compact: it leads the row
         return prefix, f"  {when}" if when else ""
 
     def _time(self, ts: float) -> str:
@@ -704,9 +698,9 @@ class MessageLog(ScrollView, can_focus=True):
             return ""
         return local_datetime(ts) if self._time_mode == "datetime" else self._time_format(ts)
 
-    def _text_lines(self, pos: int) -> list[Text]:
+    def _text_lines(self, pos: int, *, pictures: bool = True) -> list[Text]:
         """The text column of shown entry ``pos``: the marker and header if any, then its
-        body's lines.
+        body's lines (a compact card's beside its picture, or blanks without ``pictures``).
 
         The rows past these, up to the entry's height, are padding.
         """
@@ -716,21 +710,65 @@ class MessageLog(ScrollView, can_focus=True):
             lines.append(self._header(entry))
         text = self._display(entry)
         current = self._shown[pos] == self._current
+        width = self._body_width(entry)
+        body: list[Text] = []
         if self._is_markdown(entry, text):
-            for line in self._markdown_lines(text):
+            for line in self._markdown_lines(text, width):
                 line = line.copy()
                 self._decorate(line, 0, len(line), entry, current)
-                lines.append(line)
+                body.append(line)
         else:
-            body = self._body(entry, text, current)
-            lines += body.wrap(self.app.console, self._text_width, overflow="fold")
-        return lines
+            body += self._body(entry, text, current).wrap(self.app.console, width, overflow="fold")
+        if self._is_card(entry):
+            rows = self._avatars(entry, AVATAR_COLUMNS) if pictures else []
+            body = compact_layout.beside([segments_text(list(row)) for row in rows], body,
+                                         AVATAR_COLUMNS)
+        if self._compacted:
+            body = compact_layout.hang(self._lead(entry, continued=self._continues(pos)), body)
+        return lines + body
+
+    def _is_card(self, entry: LogEntry) -> bool:
+        """True for a whois card in the compact layout: drawn beside the full picture,
+        which is what the card is for."""
+        return self._compacted and entry.kind is EntryKind.PROFILE
+
+    def _body_width(self, entry: LogEntry) -> int:
+        """The cells a body wraps at: the text column, less the lead when compact."""
+        if not self._compacted:
+            return self._text_width
+        if entry.kind in _LINES:
+            title = 0
+        elif entry.kind in _LONG_TITLES:
+            title = self._title(entry).cell_len
+        else:  # the common case, kept cheap: laying out counts every entry
+            title = cell_len(visible(entry.sender))
+        lead = compact_layout.lead_width(title, cell_len(self._time(entry.ts)),
+                                         compact_layout.lead_limit(self._text_width))
+        picture = GUTTER if self._is_card(entry) else 0
+        return max(1, self._text_width - lead - picture)
+
+    def _lead(self, entry: LogEntry, *, continued: bool) -> Text:
+        """The compact row's time and title, before the text."""
+        title = Text() if entry.kind in _LINES else self._title(entry)
+        limit = compact_layout.lead_limit(self._text_width)
+        return compact_layout.lead(title, self._time(entry.ts), self._style("time"),
+                                   continued=continued, limit=limit)
 
     def _marker_line(self) -> Text:
         rule = MARKER_LABEL.center(self._text_width, "─")[: self._text_width]
         return Text.assemble((rule, self._style("marker")))
 
     def _header(self, entry: LogEntry) -> Text:
+        header = self._title(entry)
+        when = self._time(entry.ts)
+        if when:
+            header.append(" ")
+            header.append(when, self._style("time"))
+        header.truncate(self._text_width, overflow="ellipsis")
+        return header
+
+    def _title(self, entry: LogEntry) -> Text:
+        """Who an entry is from, styled: the header's start, the compact row's name."""
         header = Text()
         if entry.kind is EntryKind.MOTD:
             header.append(MOTD_TITLE, self._style("name") + self._style("motd"))
@@ -745,11 +783,6 @@ class MessageLog(ScrollView, can_focus=True):
                 header.append(" → ", private)
                 header.append(*self._coloured(entry.peer or self._me or "you"))
                 header.append(" · private", private)
-        when = self._time(entry.ts)
-        if when:
-            header.append(" ")
-            header.append(when, self._style("time"))
-        header.truncate(self._text_width, overflow="ellipsis")
         return header
 
     def _coloured(self, name: str) -> tuple[str, Style]:
@@ -791,21 +824,11 @@ class MessageLog(ScrollView, can_focus=True):
             for match in self._search.finditer(plain, start, end):
                 text.stylize(match_style, match.start(), match.end())
 
-    def _markdown_lines(self, text: str) -> list[Text]:
-        """``text`` rendered as Markdown at the text width, one Text per row (cached),
-        without the blank lines rich puts around some blocks."""
-        width = self._text_width
+    def _markdown_lines(self, text: str, width: int) -> list[Text]:
+        """``text`` rendered as Markdown ``width`` cells wide, one Text per row (cached)."""
         lines = self._rendered.get((text, width))
         if lines is None:
-            console = self.app.console
-            markdown = _parse_markdown(_hard_breaks(text).replace(SHRUG, _SHRUG_ESCAPED))
-            rendered = console.render_lines(markdown, console.options.update_width(width),
-                                            pad=False)
-            lines = [_text(line) for line in rendered]
-            while lines and not lines[-1].plain:
-                lines.pop()
-            while lines and not lines[0].plain:
-                del lines[0]
+            lines = markdown_lines(self.app.console, text, width)
             self._rendered.set((text, width), lines)
         return lines
 
@@ -831,7 +854,12 @@ class MessageLog(ScrollView, can_focus=True):
         return sender.casefold() == self._me.casefold()
 
     def _style(self, component: str) -> Style:
-        return self.get_component_rich_style(f"message-log--{component}", partial=True)
+        """A component's style, looked up once per stylesheet (the lookup is slow)."""
+        style = self._styles.get(component)
+        if style is None:
+            style = self._styles[component] = self.get_component_rich_style(
+                f"message-log--{component}", partial=True)
+        return style
 
     def _render_row(self, pos: int, row: int) -> Strip:
         """Row ``row`` of shown entry ``pos``: gutter and text, as wide as the content."""
@@ -847,8 +875,13 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _gutter(self, pos: int, row: int) -> Strip:
         """The gutter beside row ``row`` of shown entry ``pos``: its run's avatar, or blank."""
-        blank = Strip.blank(GUTTER)
-        if self._entry(pos).kind in _LINES:
+        blank = Strip.blank(self._gutter_width)
+        entry = self._entry(pos)
+        if self._compacted:
+            if row != (pos == self._marker_pos) or entry.kind in _LINES or self._continues(pos):
+                return blank
+            return compact_layout.cue(self._avatars(entry, compact_layout.CUE_COLUMNS))
+        if entry.kind in _LINES:
             return blank
         head = self._run_head(pos)
         avatar_row = self._start(pos) + row - self._top(head)
@@ -871,15 +904,6 @@ class MessageLog(ScrollView, can_focus=True):
         while head and start - self._top(head) < AVATAR_ROWS and self._continues(head):
             head -= 1
         return head
-
-
-def _text(segments: list[Segment]) -> Text:
-    """A rendered line as Text, to be styled further (control segments dropped)."""
-    text = Text()
-    for segment in segments:
-        if not segment.control:
-            text.append(segment.text, segment.style)
-    return text
 
 
 def _mention_pattern(name: str) -> re.Pattern[str] | None:

@@ -22,10 +22,11 @@ log = logging.getLogger(__name__)
 
 APP_NAME = "tuichat"
 KEYS = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "password",
-        "admin_password", "tls", "tls_ca", "timestamps", "markdown", "emoji", "bell", "theme")
+        "admin_password", "tls", "tls_ca", "timestamps", "markdown", "emoji", "bell", "theme",
+        "compact")
 """What a config file may set, all in its top-level table."""
 PORT_KEYS = ("port_send", "port_recv", "port_image")
-BOOL_KEYS = ("tls", "markdown", "emoji", "bell")
+BOOL_KEYS = ("tls", "markdown", "emoji", "bell", "compact")
 THEMES = tuple(sorted(BUILTIN_THEMES))
 DEFAULT_THEME = "textual-dark"
 TIME_MODES = ("time", "datetime", "off")
@@ -33,7 +34,7 @@ TIME_MODES = ("time", "datetime", "off")
 PATH_KEYS = ("avatar", "tls_ca")
 """Paths in a file are read relative to that file's folder."""
 REMEMBERED = ("name", "host", "port_send", "port_recv", "port_image", "avatar", "tls", "tls_ca",
-              "timestamps", "markdown", "emoji", "bell", "theme")
+              "timestamps", "markdown", "emoji", "bell", "theme", "compact")
 """The keys written to ``last.toml``: everything but the passwords."""
 _TOML_ESCAPES = {code: f"\\u{code:04X}" for code in [*range(0x20), 0x7F]} | {
     ord('"'): '\\"',
@@ -71,6 +72,8 @@ class Settings:
     """Ring the terminal bell when someone mentions you (``/bell``)."""
     theme: str = DEFAULT_THEME
     """One of Textual's built-in themes (``/theme``, or the palette)."""
+    compact: bool | None = None
+    """One row per line of text (``/compact``); None: compact on small terminals only."""
 
     @property
     def image_port(self) -> int:
@@ -179,6 +182,7 @@ def _remembered_values(settings: Settings) -> dict[str, str | int | bool]:
         "emoji": settings.emoji,
         "bell": settings.bell,
         "theme": settings.theme,
+        "compact": settings.compact,
     }
     return {key: value for key, value in values.items() if value is not None}
 

@@ -62,6 +62,8 @@ SLASH_COMMANDS: tuple[SlashCommand, ...] = (
                  "(alone: the next choice)", "timestamp"),
     SlashCommand("/markdown", "[on|off]", "render Markdown in messages (alone: toggle)",
                  "markdown"),
+    SlashCommand("/compact", "[on|off|auto]", "one row per line of text, with a small "
+                 "picture (alone: toggle; auto: by the terminal's size)", "compact"),
     SlashCommand("/theme", "[NAME]", "switch to Textual theme NAME (alone: list them)",
                  "theme"),
     SlashCommand("/bell", "[on|off]", "ring the terminal bell when you are mentioned "
