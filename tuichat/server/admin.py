@@ -7,7 +7,6 @@ flag to a handler and checks rights before anything happens.
 from __future__ import annotations
 
 import logging
-import re
 import sqlite3
 from collections.abc import Callable
 from concurrent.futures import Future
@@ -15,7 +14,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
+from tuichat.net.commands import ADMIN_BY_FLAG, ADMIN_LINE, AdminCommand, usage_text
 from tuichat.net.frames import ErrorCode, text_problem
 from tuichat.server.bans import MAX_BAN_MINUTES, Ban, canonical_address
 from tuichat.server.config import store_motd
@@ -34,7 +33,6 @@ COUNTDOWN_FIRST = 10
 COUNTDOWN_FROM = 5
 """The countdown says "10", waits, then counts 5, 4, 3, 2, 1 one step apart."""
 
-_LINE = re.compile(r"\s*admin(?:\s+(?P<flag>-\S*))?(?:\s+(?P<rest>.*?))?\s*", re.DOTALL)
 
 AdminHandler = Callable[["Session", str], None]
 T = TypeVar("T")
@@ -78,7 +76,7 @@ class Admin:
 
     def handle(self, session: Session, line: str) -> None:
         """Parse ``line``, check rights, run the command, reply to ``session``."""
-        match = _LINE.fullmatch(line)
+        match = ADMIN_LINE.fullmatch(line)
         flag = match["flag"] if match else None
         rest = (match["rest"] or "") if match else ""
         if match is None or flag is None:

@@ -18,7 +18,7 @@ from textual.strip import Strip
 from textual.widgets import Static, TextArea
 
 from tuichat.net.client import CLIENT_SOFTWARE, ConnectionClosed
-from tuichat.net.commands import is_admin_line
+from tuichat.net.commands import admin_password, is_admin_line
 from tuichat.net.frames import (
     CONSOLE,
     MAX_TEXT_CHARS,
@@ -261,7 +261,7 @@ class ChatScreen(Screen[None]):
         if isinstance(event, FrameIn):
             self.apply_frame(event.frame)
         elif isinstance(event, Joined):
-            self._joined(event.welcome, event.rejoined)
+            self._joined(event)
         elif isinstance(event, Lost):
             self.book.forget_requests()
             self.state = "reconnecting"
@@ -288,7 +288,8 @@ class ChatScreen(Screen[None]):
             self._event(f"Your picture was refused: {event.reason}", error=True)
         self._update_status()
 
-    def _joined(self, welcome: Frame, rejoined: bool) -> None:
+    def _joined(self, event: Joined) -> None:
+        welcome, rejoined, was_admin = event.welcome, event.rejoined, self.admin
         self.me = str(welcome.get("name", self.me))
         self.admin = welcome.get("admin") is True
         extensions = welcome.get("extensions")
@@ -318,9 +319,22 @@ class ChatScreen(Screen[None]):
             if welcome.get("history_truncated"):
                 self._event("Some messages from while you were away are not shown "
                             "(more than the server replays).", error=True)
+            if was_admin:
+                self._admin_again(event.admin_asked)
         else:
             self._event(f"Joined {self.target.host} as {self.me}. "
                         "Type to chat; /help or F1 for commands and keys.")
+
+    def _admin_again(self, asked: bool) -> None:
+        """After a rejoin as an admin: say whether the rights came back, and if not, why."""
+        if self.admin:
+            self._event("Admin rights restored.")
+        elif asked:
+            self._event("Admin rights dropped: the server did not accept the admin password "
+                        "again (its reason follows). admin -a PASSWORD tries again.", error=True)
+        else:
+            self._event("Admin rights dropped: the new session started without them. "
+                        "admin -a PASSWORD gives them back.", error=True)
 
     def _still_away(self) -> None:
         """A new session starts "here": tell the server again that we are away."""
@@ -502,7 +516,7 @@ class ChatScreen(Screen[None]):
                 self._not_connected()
                 return
             # A password never goes into the input history.
-            composer.remember(line if line.split()[:2] != ["admin", "-a"] else "")
+            composer.remember(line if admin_password(line) is None else "")
             self._read_up()
         elif self._say(text.rstrip()):
             composer.remember(line)

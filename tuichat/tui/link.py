@@ -25,6 +25,7 @@ from tuichat.net.client import (
     ConnectionClosed,
     ServerError,
 )
+from tuichat.net.commands import admin_password
 from tuichat.net.frames import Channel, Frame, FrameType
 from tuichat.net.tls import CertificateChanged, TlsClientConfig, TlsError, Untrusted
 
@@ -66,6 +67,8 @@ class Joined:
 
     welcome: Frame
     rejoined: bool
+    admin_asked: bool = False
+    """The hello carried an admin password (given at the start, or kept from ``admin -a``)."""
 
 
 @dataclass(frozen=True)
@@ -157,6 +160,9 @@ class ChatLink:
         self._held: list[LinkEvent] | None = None
         """Frames that arrive while a join is still being announced, in order."""
         self._ended: Refused | None = None
+        self._offered: str | None = None
+        """The password of the last ``admin -a``: kept in ``target`` (in memory) once the
+        server grants the rights, so the next join asks for them again."""
         """Why the server ended the session on purpose (a kick or a ban), if it did."""
         self._order = threading.Lock()
         self._wake = threading.Event()
@@ -180,6 +186,9 @@ class ChatLink:
     def command(self, line: str) -> None:
         """Send a command line; raises ConnectionClosed when not connected."""
         self._connection().command(line)
+        offered = admin_password(line)
+        if offered is not None:
+            self._offered = offered
 
     def send(self, frame: Frame) -> None:
         """Send any frame on the send channel; raises ConnectionClosed when not connected."""
@@ -219,6 +228,7 @@ class ChatLink:
         joined_before = False
         attempt = 0
         while not self._stopping.is_set():
+            asked = self.target.admin_password is not None
             try:
                 conn = self._join()
             except ServerError as exc:
@@ -237,7 +247,10 @@ class ChatLink:
                 reason = _network_words(exc, self.target)
             else:
                 attempt = 0
-                self._announce(Joined(conn.welcome, rejoined=joined_before))
+                if asked and conn.welcome.get("admin") is not True:
+                    # Refused or throttled: asking again on every rejoin only adds failures.
+                    self.target = replace(self.target, admin_password=None)
+                self._announce(Joined(conn.welcome, joined_before, asked))
                 joined_before = True
                 self._send_avatar(conn)
                 conn.wait_closed()
@@ -265,8 +278,14 @@ class ChatLink:
         self._on_event(FrameIn(channel, frame, payload))
 
     def _follow(self, frame: Frame) -> None:
-        """Keep what the next join needs: our name after ``/nick``; a kick or ban."""
+        """Keep what the next join needs: our name after ``/nick``, the admin password
+        that worked; a kick or ban."""
         kind = frame.get("type")
+        if kind == FrameType.USER_CHANGED and frame.get("admin") is True \
+                and self._offered is not None \
+                and str(frame.get("name", "")).casefold() == self.target.name.casefold():
+            self.target = replace(self.target, admin_password=self._offered)
+            self._offered = None
         if kind == FrameType.JOIN and isinstance(frame.get("name"), str) \
                 and str(frame.get("renamed_from", "")).casefold() == self.target.name.casefold():
             self.target = replace(self.target, name=frame["name"])

@@ -1,0 +1,88 @@
+"""The client's hold on its session as the user sees it: rights kept across rejoins."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from textual.pilot import Pilot
+
+from tests import faultkit
+from tests.conftest import ADMIN_PASSWORD, WAIT, ServerFactory
+from tests.faultkit import ServerProcess
+from tests.tui_helpers import (
+    chat,
+    debug_text,
+    log_text,
+    log_texts,
+    make_app,
+    on_chat,
+    type_line,
+    until,
+)
+from tuichat.tui.app import TuichatApp
+
+SIZE = (100, 30)
+
+
+@pytest.fixture
+def process(tmp_path: Path) -> Iterator[ServerProcess]:
+    """A real ``tuichat-server`` process that a test may kill and start again."""
+    server = ServerProcess(tmp_path / "data", *faultkit.GENEROUS_FLAGS)
+    server.start()
+    yield server
+    server.stop()
+
+
+async def joined(pilot: Pilot[Any], app: TuichatApp) -> None:
+    await until(pilot, lambda: on_chat(app), f"{app.settings.name} joined")
+
+
+async def test_admin_rights_come_back_after_a_kill_and_restart(process: ServerProcess,
+                                                               tmp_path: Path) -> None:
+    app = make_app(process, "root", tmp_path, reconnect_delay=60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        await type_line(pilot, f"admin -a {faultkit.ADMIN_PASSWORD}")
+        await until(pilot, lambda: chat(app).admin, "admin rights")
+        await type_line(pilot, "/nick boss")  # a rename keeps the rights and the password
+        await until(pilot, lambda: chat(app).me == "boss", "renamed")
+        process.kill()
+        await until(pilot, lambda: chat(app).state == "reconnecting", "lost")
+        process.start()
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Admin rights restored." in log_texts(app), "restored")
+        assert chat(app).admin and chat(app).me == "boss"
+        await type_line(pilot, "admin -m be kind")  # the server agrees: an admin command runs
+        await until(pilot, lambda: "be kind" in log_text(app), "an admin's reply")
+        assert "needs admin rights" not in log_text(app)
+        assert faultkit.ADMIN_PASSWORD not in debug_text(app) + log_text(app)
+    assert app.settings.admin_password is None  # kept by the link alone, never in settings
+
+
+async def test_rights_that_cannot_come_back_are_said_to_be_dropped(
+        make_server: ServerFactory, tmp_path: Path) -> None:
+    first = make_server()
+    ports, data_dir = first.ports, first.config.data_dir
+    app = make_app(first, "root", tmp_path, reconnect_delay=60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        await type_line(pilot, f"admin -a {ADMIN_PASSWORD}")
+        await until(pilot, lambda: chat(app).admin, "admin rights")
+        first.stop()
+        assert first.wait(WAIT)
+        await until(pilot, lambda: chat(app).state == "reconnecting", "lost")
+        second = make_server(port_send=ports.send, port_recv=ports.recv,
+                             port_image=ports.image, data_dir=data_dir,
+                             admin_password="a new password")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: "Admin rights dropped" in log_text(app), "said dropped")
+        await until(pilot, lambda: "Wrong admin password" in log_text(app), "and why")
+        assert not chat(app).admin
+        assert "admin" not in str(chat(app).query_one("#status").render()).split(" · ")
+        # The refused password is not tried again on every rejoin (each try is a failure).
+        link = app.link
+        assert link is not None and link.target.admin_password is None
+        assert second.room is not None
