@@ -1,4 +1,4 @@
-"""The client's hold on its session as the user sees it: rights kept across rejoins."""
+"""The client's session as the user sees it: rights kept across rejoins, its own voice."""
 
 from __future__ import annotations
 
@@ -22,7 +22,10 @@ from tests.tui_helpers import (
     type_line,
     until,
 )
+from tuichat.net.frames import CONSOLE
+from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
+from tuichat.tui.message_log import LOCAL_MARK, EntryKind
 
 SIZE = (100, 30)
 
@@ -86,3 +89,23 @@ async def test_rights_that_cannot_come_back_are_said_to_be_dropped(
         link = app.link
         assert link is not None and link.target.admin_password is None
         assert second.room is not None
+
+
+async def test_the_clients_own_notices_are_its_own_lines_not_consoles(
+        server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path, reconnect_delay=60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        await type_line(pilot, "/whois")
+        server.stop()
+        assert server.wait(WAIT)
+        await until(pilot, lambda: chat(app).state == "reconnecting", "lost")
+        await type_line(pilot, "hello")
+        await until(pilot, lambda: "Not connected" in log_text(app), "refused to send")
+        own = [entry for entry in chat(app).log_view.entries
+               if entry.text.startswith(("Not connected", "Usage: /whois"))]
+        assert [(entry.kind, entry.sender) for entry in own] == [(EntryKind.LOCAL_ERROR, "")] * 2
+        lines = [line.strip() for line in chat(app).log_view.plain_lines()]
+        assert any(line.startswith(f"{LOCAL_MARK} Usage: /whois NAME") for line in lines)
+        at = next(n for n, line in enumerate(lines) if line.startswith(f"{LOCAL_MARK} Not conn"))
+        assert lines[at - 1] != f"{CONSOLE} 16:00"  # no Console header over it

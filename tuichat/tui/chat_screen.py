@@ -844,12 +844,12 @@ class ChatScreen(Screen[None]):
     def _room_event(self, text: str) -> None:
         """Someone joined, left, renamed or went away: logged unless ``/quiet``."""
         if not self._quiet:
-            self._event(text)
+            self.log_view.add(LogEntry(EntryKind.EVENT, text, self.clock()))
 
     def _event(self, text: str, *, error: bool = False) -> None:
-        kind = EntryKind.ERROR if error else EntryKind.EVENT
-        sender = CONSOLE if error else ""
-        self.log_view.add(LogEntry(kind, text, self.clock(), sender=sender))
+        """Say something in the client's own voice (never as Console, the server's)."""
+        kind = EntryKind.LOCAL_ERROR if error else EntryKind.LOCAL
+        self.log_view.add(LogEntry(kind, text, self.clock()))
 
     def _banner(self, text: str) -> None:
         banner = self.query_one("#banner", Static)

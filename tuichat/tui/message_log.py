@@ -50,6 +50,8 @@ RUN_SECONDS = 300.0
 """A message joins its sender's run if it follows the previous one within this time."""
 EVENT_MARK = "→"
 """Starts an event's line, which has no avatar or header."""
+LOCAL_MARK = "·"
+"""Starts a line of the client's own (``Not connected…``), which is never Console's."""
 ACTION_MARK = "*"
 """Starts an action's line (``/me``): ``* alice waves``."""
 MOTD_TITLE = "Message of the day"
@@ -101,19 +103,23 @@ class EntryKind(StrEnum):
     MOTD = "motd"
     PROFILE = "profile"
     """A ``whois`` answer: drawn under the user's picture, but never as their words."""
+    LOCAL = "local"
+    LOCAL_ERROR = "local_error"
+    """The client's own words (a refusal for LOCAL_ERROR): a line, not the server's voice."""
 
 
 _PEOPLE = frozenset({EntryKind.MESSAGE, EntryKind.ACTION, EntryKind.PRIVATE})
 """Kinds a user wrote: they can mention me, and an ignored sender's are hidden."""
-_LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION})
+_LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION, EntryKind.LOCAL, EntryKind.LOCAL_ERROR})
 """Kinds drawn as lines of their own: no avatar, no header, never in a run."""
 _RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
 """Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
 _MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
 _EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
 _KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd",
-                EntryKind.PROFILE: "notice"}
-"""Component styles of the whole text of server notices."""
+                EntryKind.PROFILE: "notice", EntryKind.LOCAL: "local",
+                EntryKind.LOCAL_ERROR: "local-error"}
+"""Component styles of the whole text of notices, the server's and the client's."""
 
 
 @dataclass(slots=True)
@@ -216,6 +222,8 @@ class MessageLog(ScrollView, can_focus=True):
         "message-log--event",
         "message-log--notice",
         "message-log--error",
+        "message-log--local",
+        "message-log--local-error",
         "message-log--mention",
         "message-log--url",
         "message-log--action",
@@ -694,6 +702,8 @@ class MessageLog(ScrollView, can_focus=True):
             prefix = f"{EVENT_MARK} "
         elif entry.kind is EntryKind.ACTION:
             prefix = f"{ACTION_MARK} {visible(entry.sender)} "
+        elif entry.kind in (EntryKind.LOCAL, EntryKind.LOCAL_ERROR):
+            prefix = f"{LOCAL_MARK} "
         else:
             return "", ""
         when = self._time(entry.ts)
