@@ -25,7 +25,10 @@ from tests.tui_helpers import (
 from tuichat.net.frames import CONSOLE
 from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
+from tuichat.tui.connect_screen import ConnectScreen
+from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.message_log import LOCAL_MARK, EntryKind
+from tuichat.tui.user_list import UserList
 
 SIZE = (100, 30)
 
@@ -109,3 +112,26 @@ async def test_the_clients_own_notices_are_its_own_lines_not_consoles(
         assert any(line.startswith(f"{LOCAL_MARK} Usage: /whois NAME") for line in lines)
         at = next(n for n, line in enumerate(lines) if line.startswith(f"{LOCAL_MARK} Not conn"))
         assert lines[at - 1] != f"{CONSOLE} 16:00"  # no Console header over it
+
+
+async def test_a_kick_ends_in_a_clear_state_with_a_way_back(make_server: ServerFactory,
+                                                              tmp_path: Path) -> None:
+    server = make_server()
+    root = make_app(server, "root", tmp_path, admin_password=ADMIN_PASSWORD)
+    bob = make_app(server, "bob", tmp_path)
+    async with root.run_test(size=SIZE) as pr, bob.run_test(size=SIZE) as pb:
+        await joined(pr, root)
+        await joined(pb, bob)
+        await until(pb, lambda: len(chat(bob).roster) == 2, "bob sees root")
+        await type_line(pr, "admin -k bob enough for today")
+        await until(pb, lambda: chat(bob).state == "refused", "bob is out")
+        await pb.pause()
+        status = str(chat(bob).query_one("#status").render())
+        assert status == "bob @ 127.0.0.1 · kicked by root: enough for today"
+        assert not chat(bob).roster.names and not chat(bob).query_one(UserList).shown_names
+        assert "^r Join again" in str(chat(bob).query_one(KeyBar).render())
+        await pb.press("ctrl+r")
+        await until(pb, lambda: isinstance(bob.screen, ConnectScreen), "the connect screen")
+        await pb.press("enter")  # filled in as before: join again at once
+        await joined(pb, bob)
+        await until(pr, lambda: chat(root).roster.get("bob") is not None, "bob is back")

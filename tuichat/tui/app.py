@@ -184,6 +184,12 @@ class TuichatApp(App[int]):
     def on_connect_screen_join_requested(self, message: ConnectScreen.JoinRequested) -> None:
         self.connect(message.settings)
 
+    def on_chat_screen_join_again(self, message: ChatScreen.JoinAgain) -> None:
+        """After a kick, a ban or a refusal: back to the connect screen, filled in as before."""
+        self.link = None  # it has stopped
+        self.connected_once = False
+        self._show_connect("")
+
     def _show_connect(self, error: str) -> None:
         self.switch_or_push(ConnectScreen(self.settings, error=error, note=self._hosting_note(),
                                            cwd=self._cwd))

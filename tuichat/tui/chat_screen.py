@@ -13,6 +13,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, VerticalScroll
 from textual.css.query import NoMatches
+from textual.message import Message
 from textual.screen import ModalScreen, Screen
 from textual.strip import Strip
 from textual.widgets import Static, TextArea
@@ -55,6 +56,9 @@ from tuichat.tui.user_list import UserList
 
 MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
              ("pgup", "Scroll")]
+END_KEYS = [("^r", "Join again"), ("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"),
+            ("pgup", "Scroll")]
+"""The keys once the server has ended the session for good (a kick, a ban, a refusal)."""
 NARROW_BELOW = 60
 COUNTER_FROM = MAX_TEXT_CHARS - 500
 """The character counter appears when the entry holds more than this."""
@@ -116,6 +120,15 @@ def _leave_words(frame: Frame) -> str:
         if isinstance(text, str) and text:
             words += f": {text}"
     return words
+
+
+def _end_words(reason: str) -> str:
+    """Why the session ended, for the status line: "kicked by alice: spam"."""
+    reason = reason.rstrip(".")
+    for lead in ("You were ", "Your address is "):
+        if reason.startswith(lead):
+            return reason.removeprefix(lead)
+    return reason
 
 
 def _seconds(delay: float) -> str:
@@ -276,11 +289,7 @@ class ChatScreen(Screen[None]):
                          f"({event.reason}); next in {_seconds(event.retry_in)} "
                          "(ctrl+r: now, ctrl+q: quit).")
         elif isinstance(event, Refused):
-            self.state = "refused"
-            if event.code not in ENDING_CODES:  # a kick or ban was shown as it came
-                self._event(f"The server refused to let us back in: {event.reason}",
-                            error=True)
-            self._banner(f"Disconnected for good: {event.reason.rstrip('.')}. ctrl+q quits.")
+            self._ended(event)
         elif isinstance(event, AvatarFetched):
             self.log_view.refresh_avatars()
             self._show_users()
@@ -335,6 +344,19 @@ class ChatScreen(Screen[None]):
         else:
             self._event("Admin rights dropped: the new session started without them. "
                         "admin -a PASSWORD gives them back.", error=True)
+
+    def _ended(self, event: Refused) -> None:
+        """The link stopped for good: say why, let go of the room, offer to join again."""
+        self.state = "refused"
+        self._cause = _end_words(event.reason)
+        if event.code not in ENDING_CODES:  # a kick or ban was shown as it came
+            self._event(f"The server refused to let us back in: {event.reason}", error=True)
+        self._banner(f"Disconnected for good: {event.reason.rstrip('.')}. "
+                     "ctrl+r: back to the connect screen, ctrl+q: quit.")
+        self.admin = False
+        self.roster.reset([])
+        self._show_users()
+        self.query_one(KeyBar).show(END_KEYS)
 
     def _still_away(self) -> None:
         """A new session starts "here": tell the server again that we are away."""
@@ -805,7 +827,14 @@ class ChatScreen(Screen[None]):
     def action_quit(self) -> None:
         self.app.call_later(self.app.run_action, "leave")
 
+    class JoinAgain(Message):
+        """The session ended for good and the user asked to go back to the connect screen."""
+
     def action_reconnect(self) -> None:
+        """Reconnect now; once the session has ended for good, go back to the connect screen."""
+        if self.state == "refused":
+            self.post_message(self.JoinAgain())
+            return
         link = self._link()
         if link is not None and not link.connected:
             link.retry_now()
@@ -867,7 +896,8 @@ class ChatScreen(Screen[None]):
 
     def _update_status(self) -> None:
         """One line, most urgent first, since a narrow terminal cuts its end off."""
-        parts = [f"{self.me} @ {self.target.host}", self.state]
+        parts = [f"{self.me} @ {self.target.host}",
+                 self._cause if self.state == "refused" else self.state]
         if self._unread:
             mentions = f", {self._mentions} for you" if self._mentions else ""
             parts.append(f"↓ {self._unread} new{mentions}")
