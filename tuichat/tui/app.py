@@ -275,7 +275,7 @@ class TuichatApp(App[int]):
         chat = self._chat
         if chat is not None and screen is chat:
             for command in SLASH_COMMANDS:
-                yield SystemCommand(command.usage, command.summary,
+                yield SystemCommand(command.usage, command.summary_for(chat.me),
                                     self._slash_action(chat, command))
             for admin in ADMIN_COMMANDS:
                 yield SystemCommand(admin.usage, admin.summary, self._admin_action(chat, admin))

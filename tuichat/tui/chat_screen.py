@@ -6,15 +6,13 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 
-from rich.table import Table
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
 from textual.message import Message
-from textual.screen import ModalScreen, Screen
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Static, TextArea
 
@@ -33,6 +31,7 @@ from tuichat.net.frames import (
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane, DebugRecord
+from tuichat.tui.help_screen import HelpScreen
 from tuichat.tui.ignore import IgnoreList
 from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.link import (
@@ -51,7 +50,7 @@ from tuichat.tui.link import (
 from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog, name_style
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import THEMES, TIME_MODES, Settings
-from tuichat.tui.slash import SlashCommand, completion_words, find_slash, help_sections
+from tuichat.tui.slash import SlashCommand, completion_words, find_slash
 from tuichat.tui.user_list import UserList
 
 MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
@@ -71,8 +70,8 @@ LEAVE_WORDS = {
     "shutdown": "left (server shutting down)",
 }
 SWITCHES = {"on": True, "off": False}
-TIME_WORDS = {"time": "as hours and minutes", "datetime": "with the date",
-              "off": "not at all"}
+TIME_WORDS = {"time": "Times are shown as hours and minutes.",
+              "datetime": "Times are shown with the date.", "off": "Times are hidden."}
 
 
 def message_entry(frame: Frame) -> LogEntry | None:
@@ -134,31 +133,6 @@ def _end_words(reason: str) -> str:
 def _seconds(delay: float) -> str:
     """A back-off delay in words: whole seconds, never "0 s"."""
     return f"{max(1, round(delay))} s"
-
-
-def help_table() -> Table:
-    """The help in two columns, so a long description wraps under itself."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(no_wrap=True)
-    table.add_column()
-    for number, (title, rows) in enumerate(help_sections()):
-        if number:
-            table.add_row("", "")
-        table.add_row(Text(f"{title}:", style="bold"), "")
-        for usage, summary in rows:
-            table.add_row(Text(f"  {usage}"), Text(summary))
-    return table
-
-
-class HelpScreen(ModalScreen[None]):
-    """``/help``: commands and keys; any of escape, q, f1 closes it."""
-
-    BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
-            yield Static(help_table(), id="help-text")
-            yield Static("escape closes this", id="help-hint")
 
 
 class ChatScreen(Screen[None]):
@@ -701,7 +675,7 @@ class ChatScreen(Screen[None]):
             return
         self.settings.timestamps = mode
         self.log_view.time_mode = mode
-        self._event(f"Times are shown {TIME_WORDS[mode]}.")
+        self._event(TIME_WORDS[mode])
 
     def slash_version(self, command: SlashCommand, args: str) -> None:
         server = (f"the server: {self.server_software}, extensions: "
@@ -731,7 +705,7 @@ class ChatScreen(Screen[None]):
         if value is not None:
             self.settings.bell = value
             self._event("The bell rings when you are mentioned or messaged privately."
-                        if value else "The bell stays quiet.")
+                        if value else "The bell is off: it never rings.")
 
     def slash_quiet(self, command: SlashCommand, args: str) -> None:
         self._quiet = not self._quiet
@@ -757,7 +731,7 @@ class ChatScreen(Screen[None]):
         return value
 
     def _usage(self, command: SlashCommand) -> None:
-        self._event(f"Usage: {command.usage} ({command.summary})", error=True)
+        self._event(f"Usage: {command.usage} ({command.summary_for(self.me)})", error=True)
 
     def _supports(self, extension: str, what: str) -> bool:
         """True if the server speaks ``extension``; else say that ``what`` cannot work."""
@@ -806,7 +780,7 @@ class ChatScreen(Screen[None]):
         self.show_help()
 
     def show_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.me))
 
     def action_toggle_debug(self) -> None:
         self.toggle_debug()

@@ -1,0 +1,45 @@
+"""What the client shows, worded and drawn so a user can read it: help, words, colours."""
+
+from __future__ import annotations
+
+import html
+import re
+from pathlib import Path
+
+from tests.tui_helpers import chat, log_texts, make_app, on_chat, type_line, until
+from tuichat.server.app import Server
+from tuichat.tui.app import TuichatApp
+
+
+def screen_text(app: TuichatApp) -> str:
+    """The characters on screen now (from Textual's own screenshot)."""
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
+
+
+async def test_help_says_how_to_close_it_on_every_page(server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await pilot.press("f1")
+        await until(pilot, lambda: bool(app.screen.query("#help-text")), "the help drawn")
+        await pilot.pause()
+        first_page = screen_text(app)
+        assert "* alice waves" in first_page  # the user's own name, not "you waves"
+        assert "escape closes this" in first_page
+        await pilot.press("pagedown")
+        await pilot.pause()
+        assert screen_text(app) != first_page and "escape closes this" in screen_text(app)
+        await pilot.press("escape")
+        assert on_chat(app)
+
+
+async def test_settings_are_answered_in_plain_words(server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        for line in ("/timestamp off", "/bell off"):
+            await type_line(pilot, line)
+        await until(pilot, lambda: len(log_texts(app)) >= 3, "two answers")
+        assert log_texts(app)[-2:] == ["Times are hidden.", "The bell is off: it never rings."]
+        assert chat(app).settings.timestamps == "off" and not chat(app).settings.bell
