@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-import html
-import re
 from pathlib import Path
 
-from tests.tui_helpers import chat, log_texts, make_app, on_chat, type_line, until
+from tests.tui_helpers import chat, log_texts, make_app, on_chat, screen_text, type_line, until
 from tuichat.server.app import Server
-from tuichat.tui.app import TuichatApp
-
-
-def screen_text(app: TuichatApp) -> str:
-    """The characters on screen now (from Textual's own screenshot)."""
-    svg = app.export_screenshot()
-    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
 
 
 async def test_help_says_how_to_close_it_on_every_page(server: Server, tmp_path: Path) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -80,6 +82,12 @@ def log_text(app: TuichatApp) -> str:
 def log_texts(app: TuichatApp) -> list[str]:
     """The text of every log entry."""
     return [entry.text for entry in chat(app).log_view.entries]
+
+
+def screen_text(app: App[Any]) -> str:
+    """The characters on screen now (from Textual's own screenshot), one row a line."""
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
 
 
 def debug_text(app: TuichatApp) -> str:

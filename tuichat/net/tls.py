@@ -34,8 +34,8 @@ class CertificateChanged(TlsError):
 
     def __init__(self, host: str, port: int, pinned: str, shown: str, known_hosts: Path):
         super().__init__(
-            f"the TLS certificate of {host}:{port} has CHANGED: it was {pinned}, now it is "
-            f"{shown}. Someone may be intercepting the connection. If the server's "
+            f"the TLS certificate of {host}:{port} has CHANGED: it was {spaced(pinned)}, now "
+            f"it is {spaced(shown)}. Someone may be intercepting the connection. If the server's "
             f"certificate was replaced on purpose, delete the line for {_key(host, port)} "
             f"from {known_hosts} and connect again."
         )
@@ -51,6 +51,21 @@ def fingerprint(der: bytes) -> str:
     """``SHA256:AB:CD:...``, the SHA-256 of a DER certificate as ``openssl x509
     -noout -fingerprint -sha256`` shows it."""
     return "SHA256:" + hashlib.sha256(der).digest().hex(":").upper()
+
+
+def fingerprint_lines(shown: str, per_line: int = 16) -> list[str]:
+    """``shown`` (``SHA256:AB:CD:...``) in lines of ``per_line`` bytes, so that it never
+    breaks inside a byte: ``["SHA256:AB:...:0F", "10:...:FF"]``."""
+    algorithm, _, digest = shown.partition(":")
+    pairs = digest.split(":")
+    lines = [":".join(pairs[at:at + per_line]) for at in range(0, len(pairs), per_line)]
+    lines[0] = f"{algorithm}:{lines[0]}"
+    return lines
+
+
+def spaced(shown: str) -> str:
+    """``shown`` for a sentence: its 16-byte lines joined by a space, where text may wrap."""
+    return " ".join(fingerprint_lines(shown))
 
 
 def default_known_hosts() -> Path:
@@ -120,6 +135,11 @@ class TlsDialer:
         self._fingerprint = ""
         self._first_port = 0
 
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the certificate the channels show ("" before the first)."""
+        return self._fingerprint
+
     def wrap(self, connect: Connector, port: int) -> ssl.SSLSocket:
         """A TLS connection to ``port``; ``connect`` may be called more than once."""
         if self._context is None:
@@ -129,8 +149,9 @@ class TlsDialer:
         if shown != self._fingerprint:
             sock.close()
             raise TlsError(
-                f"{self._host}:{port} shows the certificate {shown}, but "
-                f"{self._host}:{self._first_port} showed {self._fingerprint}; refusing both"
+                f"{self._host}:{port} shows the certificate {spaced(shown)}, but "
+                f"{self._host}:{self._first_port} showed {spaced(self._fingerprint)}; "
+                "refusing both"
             )
         return sock
 
@@ -160,7 +181,7 @@ class TlsDialer:
         ask = self._config.ask
         if ask is None or not ask(self._host, port, shown):
             raise Untrusted(
-                f"{self._host}:{port} shows a certificate no CA vouches for ({shown}), "
+                f"{self._host}:{port} shows a certificate no CA vouches for ({spaced(shown)}), "
                 "and it was not accepted"
             )
         known.pin(self._host, port, shown)

@@ -219,6 +219,9 @@ class TuichatApp(App[int]):
             self.book.arrived(event.sha256, event.png)
         elif isinstance(event, Joined):
             self.connected_once = True
+            if event.tls_fingerprint:
+                self.record_debug(f"TLS on all three channels; the server's certificate is "
+                                  f"{event.tls_fingerprint}")
         elif isinstance(event, Refused) and not self.connected_once:
             self.link = None
             self._show_connect(event.reason)

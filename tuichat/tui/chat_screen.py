@@ -28,6 +28,7 @@ from tuichat.net.frames import (
     normalize_name,
     text_problem,
 )
+from tuichat.net.tls import spaced
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane, DebugRecord
@@ -162,6 +163,8 @@ class ChatScreen(Screen[None]):
         self.extensions: frozenset[str] = frozenset()
         self.server_software = ""
         """What the server said it runs, from its ``welcome``."""
+        self.tls_fingerprint: str | None = None
+        """The server certificate's fingerprint while the session is over TLS."""
         """What the server adds to the contract (from ``welcome``)."""
         self._last_private = ""
         """Who last wrote to us privately: ``/reply`` answers them."""
@@ -275,6 +278,7 @@ class ChatScreen(Screen[None]):
         welcome, rejoined, was_admin = event.welcome, event.rejoined, self.admin
         self.me = str(welcome.get("name", self.me))
         self.admin = welcome.get("admin") is True
+        self.tls_fingerprint = event.tls_fingerprint
         extensions = welcome.get("extensions")
         self.extensions = frozenset(name for name in extensions if isinstance(name, str)) \
             if isinstance(extensions, list) else frozenset()
@@ -681,7 +685,9 @@ class ChatScreen(Screen[None]):
         server = (f"the server: {self.server_software}, extensions: "
                   f"{', '.join(sorted(self.extensions)) or 'none'}"
                   if self.server_software else "not connected yet")
-        self._event(f"This is {CLIENT_SOFTWARE} (protocol {PROTOCOL_VERSION}); {server}.")
+        tls = f" Over TLS; the server's certificate is {spaced(self.tls_fingerprint)}." \
+            if self.tls_fingerprint and self.state == "connected" else ""
+        self._event(f"This is {CLIENT_SOFTWARE} (protocol {PROTOCOL_VERSION}); {server}.{tls}")
 
     def slash_theme(self, command: SlashCommand, args: str) -> None:
         if not args:
@@ -872,6 +878,8 @@ class ChatScreen(Screen[None]):
         """One line, most urgent first, since a narrow terminal cuts its end off."""
         parts = [f"{self.me} @ {self.target.host}",
                  self._cause if self.state == "refused" else self.state]
+        if self.state == "connected" and self.tls_fingerprint:
+            parts.append("tls")
         if self._unread:
             mentions = f", {self._mentions} for you" if self._mentions else ""
             parts.append(f"↓ {self._unread} new{mentions}")

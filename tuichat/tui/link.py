@@ -69,6 +69,8 @@ class Joined:
     rejoined: bool
     admin_asked: bool = False
     """The hello carried an admin password (given at the start, or kept from ``admin -a``)."""
+    tls_fingerprint: str | None = None
+    """The server certificate's fingerprint when the session is over TLS."""
 
 
 @dataclass(frozen=True)
@@ -250,7 +252,7 @@ class ChatLink:
                 if asked and conn.welcome.get("admin") is not True:
                     # Refused or throttled: asking again on every rejoin only adds failures.
                     self.target = replace(self.target, admin_password=None)
-                self._announce(Joined(conn.welcome, joined_before, asked))
+                self._announce(Joined(conn.welcome, joined_before, asked, conn.tls_fingerprint))
                 joined_before = True
                 self._send_avatar(conn)
                 conn.wait_closed()

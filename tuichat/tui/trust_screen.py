@@ -8,6 +8,8 @@ from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
+from tuichat.net.tls import fingerprint_lines
+
 
 class TrustScreen(ModalScreen[bool]):
     """Shows the fingerprint; y trusts (and remembers), n or escape refuses."""
@@ -30,7 +32,8 @@ class TrustScreen(ModalScreen[bool]):
                 "Its certificate is not signed by an authority this machine knows. Compare "
                 "this fingerprint with the one the server logged at start-up (ask its "
                 "operator) before you trust it:", id="trust-text", markup=False)
-            yield Static(self._fingerprint, id="trust-fingerprint", markup=False)
+            yield Static("\n".join(fingerprint_lines(self._fingerprint)), id="trust-fingerprint",
+                         markup=False)
             yield Static("y: trust and remember it · n: refuse", id="trust-keys", markup=False)
 
     def action_answer(self, trust: bool) -> None:
