@@ -48,7 +48,7 @@ from tuichat.tui.link import (
     Retrying,
     Target,
 )
-from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog, name_style
+from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import THEMES, TIME_MODES, Settings
 from tuichat.tui.slash import SlashCommand, completion_words, find_slash
@@ -200,7 +200,7 @@ class ChatScreen(Screen[None]):
         yield Static(id="banner", markup=False)
         with Horizontal(id="body"):
             yield MessageLog(self._entry_avatar, me=self.me, id="log")
-            yield UserList(self._member_avatar, name_style, id="users")
+            yield UserList(self._member_avatar, id="users")
         with Horizontal(id="entry-row"):
             yield Composer(names=lambda: self.roster.names, commands=completion_words(),
                            id="composer")

@@ -13,7 +13,6 @@ from __future__ import annotations
 import copy
 import re
 import time
-import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
@@ -36,6 +35,7 @@ from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
 from tuichat.net.frames import CONSOLE
+from tuichat.tui.name_colours import NameColours
 from tuichat.tui.visible import visible
 
 if TYPE_CHECKING:
@@ -65,20 +65,6 @@ MARKER_LABEL = " new messages "
 TIME_MODES = ("time", "datetime", "off")
 CODE_THEME = "monokai"
 """Syntax colours of fenced code, on a dark block that stands out from the text."""
-NAME_COLOURS = (
-    "red",
-    "green",
-    "yellow",
-    "blue",
-    "magenta",
-    "cyan",
-    "bright_red",
-    "bright_green",
-    "bright_blue",
-    "bright_magenta",
-)
-"""ANSI colours that stay legible in 16 colours, on dark and light themes alike."""
-
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", re.IGNORECASE)
 _MARKDOWN_HINT = re.compile(r"[*_`>\n]")
 """A character without which a one-line body cannot hold the Markdown looked for."""
@@ -148,13 +134,6 @@ def local_time(ts: float) -> str:
 def local_datetime(ts: float) -> str:
     """``ts`` as the local date, hours and minutes."""
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-
-
-@lru_cache(maxsize=1024)
-def name_style(name: str) -> Style:
-    """The stable colour of a sender, the same in every session."""
-    digest = zlib.crc32(name.casefold().encode())
-    return Style(color=NAME_COLOURS[digest % len(NAME_COLOURS)])
 
 
 def continues_run(previous: LogEntry | None, entry: LogEntry) -> bool:
@@ -260,6 +239,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._hidden: frozenset[str] = frozenset()
         self._only_from: frozenset[str] | None = None
         self._entries: list[LogEntry] = []
+        self._names: NameColours | None = None
         self._width = 0
         """The content width the layout is for; 0 until the widget has a size."""
         self._shown = array("q")
@@ -507,7 +487,15 @@ class MessageLog(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         """Drop rendered rows: the theme or stylesheet changed."""
         super().notify_style_update()
+        self._names = None
         self._clear_caches()
+
+    @property
+    def _name_colours(self) -> NameColours:
+        """How names are coloured here, worked out once per theme."""
+        if self._names is None:
+            self._names = NameColours.of(self)
+        return self._names
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Note reaching the end: follow again, and tell the screen."""
@@ -765,7 +753,7 @@ class MessageLog(ScrollView, can_focus=True):
     def _coloured(self, name: str) -> tuple[str, Style]:
         """A user's name in its colour."""
         name = visible(name)
-        return name, self._style("name") + name_style(name)
+        return name, self._style("name") + self._name_colours.style(name)
 
     def _body(self, entry: LogEntry, text: str, current: bool) -> Text:
         """The plain body with its styles: kind, URLs, mentions of me, search matches."""
@@ -776,7 +764,8 @@ class MessageLog(ScrollView, can_focus=True):
             body.stylize(self._style("event"))
         elif entry.kind is EntryKind.ACTION:
             name_end = len(prefix) - 1
-            body.stylize(self._style("name") + name_style(entry.sender), 2, name_end)
+            body.stylize(self._style("name") + self._name_colours.style(entry.sender), 2,
+                         name_end)
             body.stylize(self._style("action"), start, end)
         elif entry.kind in _KIND_STYLES:
             body.stylize(self._style(_KIND_STYLES[entry.kind]))
