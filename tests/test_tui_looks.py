@@ -4,8 +4,18 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tests.tui_helpers import chat, log_texts, make_app, on_chat, screen_text, type_line, until
+from tests.tui_helpers import (
+    chat,
+    log_texts,
+    make_app,
+    on_chat,
+    pane_text,
+    screen_text,
+    type_line,
+    until,
+)
 from tuichat.server.app import Server
+from tuichat.tui.debug_pane import DebugPane
 
 
 async def test_help_says_how_to_close_it_on_every_page(server: Server, tmp_path: Path) -> None:
@@ -34,3 +44,17 @@ async def test_settings_are_answered_in_plain_words(server: Server, tmp_path: Pa
         await until(pilot, lambda: len(log_texts(app)) >= 3, "two answers")
         assert log_texts(app)[-2:] == ["Times are hidden.", "The bell is off: it never rings."]
         assert chat(app).settings.timestamps == "off" and not chat(app).settings.bell
+
+
+async def test_the_debug_pane_wraps_long_frames_at_80x24(server: Server, tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await pilot.press("f2")
+        word = "unbroken" * 8
+        await type_line(pilot, word)
+        await until(pilot, lambda: f'"text":"{word}"' in pane_text(app), "the frame in the pane")
+        pane = chat(app).query_one(DebugPane)
+        width = pane.scrollable_content_region.width
+        assert 20 < width < 60
+        assert max(line.cell_length for line in pane.lines) <= width  # nothing cut off
