@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from textual.widgets import Input
+
 from tests.tui_helpers import (
     chat,
     log_texts,
@@ -15,6 +17,7 @@ from tests.tui_helpers import (
     until,
 )
 from tuichat.server.app import Server
+from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugPane
 
 
@@ -58,3 +61,15 @@ async def test_the_debug_pane_wraps_long_frames_at_80x24(server: Server, tmp_pat
         width = pane.scrollable_content_region.width
         assert 20 < width < 60
         assert max(line.cell_length for line in pane.lines) <= width  # nothing cut off
+
+
+async def test_the_connect_form_shows_its_hints_whole_at_80x24(server: Server,
+                                                               tmp_path: Path) -> None:
+    app = make_app(server, "alice", tmp_path, connect_now=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await until(pilot, lambda: isinstance(app.screen, ConnectScreen), "the form")
+        await pilot.pause()
+        shown = screen_text(app)
+        for field in app.screen.query(Input):
+            if field.placeholder and not field.value:
+                assert field.placeholder in shown, field.id
