@@ -20,9 +20,10 @@ from rich.style import Style
 from textual.color import Color
 from textual.widget import Widget
 
-HUES = (0, 30, 55, 100, 150, 185, 210, 240, 275, 315)
-"""Degrees on the colour wheel: red, orange, yellow, green, teal, cyan, sky, blue, violet,
-pink. A name's hue is one of these, picked by a hash of the name."""
+HUES = (0, 120, 55, 225, 300, 180, 25, 90, 265, 330)
+"""Degrees on the colour wheel: red, green, yellow, blue, magenta, cyan (the order of the
+ANSI names, so a name keeps its colour family), then orange, lime, violet, pink. A name's
+hue is one of these, picked by a hash of the name."""
 SATURATION = 0.8
 MIN_CONTRAST = 4.5
 """WCAG 2's minimum for normal text (AA)."""
