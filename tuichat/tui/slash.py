@@ -88,7 +88,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+f", "search the log (f3 / shift+f3: next / previous match, escape: stop)"),
     ("f2", "debug pane"),
     ("ctrl+p", "command palette"),
-    ("ctrl+r", "reconnect now (when disconnected)"),
+    ("ctrl+r", "reconnect now (when disconnected); after a kick: the connect screen"),
     ("ctrl+q", "quit"),
 )
 
