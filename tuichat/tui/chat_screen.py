@@ -53,6 +53,7 @@ from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import THEMES, TIME_MODES, Settings
 from tuichat.tui.slash import SlashCommand, completion_words, find_slash
 from tuichat.tui.user_list import UserList
+from tuichat.tui.wording import ago, delay_words, end_words, leave_words
 
 MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
              ("pgup", "Scroll")]
@@ -63,13 +64,6 @@ NARROW_BELOW = 60
 COUNTER_FROM = MAX_TEXT_CHARS - 500
 """The character counter appears when the entry holds more than this."""
 
-LEAVE_WORDS = {
-    "quit": "left",
-    "timeout": "timed out",
-    "error": "was disconnected by an error",
-    "kicked": "was kicked",
-    "shutdown": "left (server shutting down)",
-}
 SWITCHES = {"on": True, "off": False}
 TIME_WORDS = {"time": "Times are shown as hours and minutes.",
               "datetime": "Times are shown with the date.", "off": "Times are hidden."}
@@ -95,45 +89,6 @@ def private_entry(frame: Frame) -> LogEntry | None:
     avatar = frame.get("avatar")
     return LogEntry(EntryKind.PRIVATE, text, float(ts) if isinstance(ts, int | float) else 0.0,
                     sender=sender, avatar=avatar if isinstance(avatar, str) else None, peer=to)
-
-
-def _ago(seconds: float) -> str:
-    """A duration in the largest whole units that matter: "3 h 5 min", "40 s"."""
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min" if minutes else f"{secs} s"
-
-
-def _leave_words(frame: Frame) -> str:
-    """What happened to a user who left, e.g. "was kicked by alice: spam"."""
-    reason = str(frame.get("reason", "quit"))
-    words = LEAVE_WORDS.get(reason, f"left ({reason})")
-    by, text = frame.get("by"), frame.get("text")
-    if reason == "kicked" and isinstance(by, str):
-        words = f"was {'banned' if frame.get('banned') is True else 'kicked'} by {by}"
-        if isinstance(text, str) and text:
-            words += f": {text}"
-    return words
-
-
-def _end_words(reason: str) -> str:
-    """Why the session ended, for the status line: "kicked by alice: spam"."""
-    reason = reason.rstrip(".")
-    for lead in ("You were ", "Your address is "):
-        if reason.startswith(lead):
-            return reason.removeprefix(lead)
-    return reason
-
-
-def _seconds(delay: float) -> str:
-    """A back-off delay in words: whole seconds, never "0 s"."""
-    return f"{max(1, round(delay))} s"
 
 
 class ChatScreen(Screen[None]):
@@ -259,11 +214,11 @@ class ChatScreen(Screen[None]):
                 if self._shutdown_text else f"connection lost ({event.reason.rstrip('.')})"
             self._event(f"{self._cause[0].upper()}{self._cause[1:]}. Reconnecting…")
             self._banner(f"Disconnected: {self._cause}. Reconnecting in "
-                         f"{_seconds(event.retry_in)} (ctrl+r: now, ctrl+q: quit). "
+                         f"{delay_words(event.retry_in)} (ctrl+r: now, ctrl+q: quit). "
                          "Your unsent text is kept.")
         elif isinstance(event, Retrying):
             self._banner(f"Disconnected: {self._cause}. Try {event.attempt} failed "
-                         f"({event.reason}); next in {_seconds(event.retry_in)} "
+                         f"({event.reason}); next in {delay_words(event.retry_in)} "
                          "(ctrl+r: now, ctrl+q: quit).")
         elif isinstance(event, Refused):
             self._ended(event)
@@ -326,7 +281,7 @@ class ChatScreen(Screen[None]):
     def _ended(self, event: Refused) -> None:
         """The link stopped for good: say why, let go of the room, offer to join again."""
         self.state = "refused"
-        self._cause = _end_words(event.reason)
+        self._cause = end_words(event.reason)
         if event.code not in ENDING_CODES:  # a kick or ban was shown as it came
             self._event(f"The server refused to let us back in: {event.reason}", error=True)
         self._banner(f"Disconnected for good: {event.reason.rstrip('.')}. "
@@ -412,7 +367,7 @@ class ChatScreen(Screen[None]):
         elif kind == FrameType.JOIN and frame.get("present") is not True:
             self._room_event(f"{member.name} joined")
         elif kind == FrameType.LEAVE and not isinstance(frame.get("renamed_to"), str):
-            self._room_event(f"{member.name} {_leave_words(frame)}")
+            self._room_event(f"{member.name} {leave_words(frame)}")
         elif kind == FrameType.USER_CHANGED:
             if member.name == self.me:
                 self.admin, self._away = member.admin, member.away
@@ -448,7 +403,7 @@ class ChatScreen(Screen[None]):
         lines.append(f"away: {away}" if isinstance(away, str) and away else "here (not away)")
         if isinstance(joined, int | float) and not isinstance(joined, bool):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(joined))
-            lines.append(f"here since {when} ({_ago(self.clock() - joined)})")
+            lines.append(f"here since {when} ({ago(self.clock() - joined)})")
         address = frame.get("address")
         if isinstance(address, str):
             lines.append(f"address: {address} (shown to admins only)")
