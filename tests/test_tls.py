@@ -37,7 +37,7 @@ from tuichat.net.tls import (
     TlsError,
     Untrusted,
     fingerprint,
-    fingerprint_lines,
+    fingerprint_groups,
     spaced,
 )
 from tuichat.server.app import Server, StartupError
@@ -209,13 +209,13 @@ def test_self_signed_certificate_is_made_once_and_reused(
     assert second.tls_fingerprint == first.tls_fingerprint
 
 
-def test_a_fingerprint_is_shown_in_lines_of_whole_bytes() -> None:
+def test_a_fingerprint_is_shown_in_groups_of_whole_bytes() -> None:
     shown = fingerprint(b"any certificate")
-    lines = fingerprint_lines(shown)
-    assert len(lines) == 2 and ":".join(lines) == shown
-    assert lines[0].startswith("SHA256:") and len(lines[0]) == len("SHA256:") + 16 * 3 - 1
-    assert re.fullmatch(r"([0-9A-F]{2}:){15}[0-9A-F]{2}", lines[1])
-    assert spaced(shown) == " ".join(lines)
+    groups = fingerprint_groups(shown)
+    assert len(groups) == 8 and ":".join(groups) == shown
+    assert groups[0].startswith("SHA256:") and len(groups[0]) == len("SHA256:") + 11
+    assert all(re.fullmatch(r"([0-9A-F]{2}:){3}[0-9A-F]{2}", group) for group in groups[1:])
+    assert spaced(shown) == " ".join(groups)
 
 
 def test_first_use_asks_once_and_pins_the_fingerprint(

@@ -17,7 +17,7 @@ from tests.tui_helpers import (
     type_line,
     until,
 )
-from tuichat.net.tls import KnownHosts, fingerprint_lines, spaced
+from tuichat.net.tls import KnownHosts, fingerprint_groups, spaced
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.trust_screen import TrustScreen
 
@@ -37,9 +37,9 @@ async def test_a_self_signed_server_is_trusted_once_then_remembered(
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: asking_trust(app), "the trust question")
         lines = str(app.screen.query_one("#trust-fingerprint").render()).splitlines()
-        # 16 bytes a line, never broken inside a byte: SHA256:AB:..:0F / 10:..:FF
-        assert [len(line.split(":")) for line in lines] == [17, 16]
-        shown = ":".join(lines)
+        # 16 bytes a line in groups of 4, never broken inside a byte
+        assert [len(line.replace(" ", ":").split(":")) for line in lines] == [17, 16]
+        shown = ":".join(lines).replace(" ", ":")
         await pilot.press("y")
         await until(pilot, lambda: on_chat(app), "joined over TLS")
         await type_line(pilot, "secret plans")
@@ -48,7 +48,12 @@ async def test_a_self_signed_server_is_trusted_once_then_remembered(
         await type_line(pilot, "/version")
         await until(pilot, lambda: f"certificate is {spaced(shown)}." in log_texts(app)[-1],
                     "the fingerprint on /version")
-        assert shown in debug_text(app)
+        assert spaced(shown) in debug_text(app)
+        await pilot.resize_terminal(80, 24)
+        await pilot.press("f2")  # the log, now 35 columns wide, wraps between groups only
+        await pilot.pause()
+        rows = screen_text(app).splitlines()
+        assert all(any(group in row for row in rows) for group in fingerprint_groups(shown))
         assert known.get("127.0.0.1", server.ports.recv) == shown
     again = make_app(server, "bob", tmp_path, tls=True, known_hosts=known)
     async with again.run_test(size=SIZE) as pilot:
@@ -95,6 +100,6 @@ async def test_a_changed_certificate_is_refused_loudly(make_server: ServerFactor
         await pilot.pause()
         rows = screen_text(app).splitlines()
         assert second.tls_fingerprint is not None
-        for part in fingerprint_lines(second.tls_fingerprint):  # wrapped between bytes only
+        for part in fingerprint_groups(second.tls_fingerprint):  # wrapped between groups only
             assert any(part in row for row in rows), part
         assert not any(isinstance(screen, TrustScreen) for screen in app.screen_stack)

@@ -53,19 +53,20 @@ def fingerprint(der: bytes) -> str:
     return "SHA256:" + hashlib.sha256(der).digest().hex(":").upper()
 
 
-def fingerprint_lines(shown: str, per_line: int = 16) -> list[str]:
-    """``shown`` (``SHA256:AB:CD:...``) in lines of ``per_line`` bytes, so that it never
-    breaks inside a byte: ``["SHA256:AB:...:0F", "10:...:FF"]``."""
+def fingerprint_groups(shown: str, size: int = 4) -> list[str]:
+    """``shown`` (``SHA256:AB:CD:...``) in groups of ``size`` bytes, the first with the
+    algorithm: ``["SHA256:AB:CD:EF:01", "23:45:67:89", ...]``. Text may wrap between
+    groups, never inside a byte."""
     algorithm, _, digest = shown.partition(":")
     pairs = digest.split(":")
-    lines = [":".join(pairs[at:at + per_line]) for at in range(0, len(pairs), per_line)]
-    lines[0] = f"{algorithm}:{lines[0]}"
-    return lines
+    groups = [":".join(pairs[at:at + size]) for at in range(0, len(pairs), size)]
+    groups[0] = f"{algorithm}:{groups[0]}"
+    return groups
 
 
 def spaced(shown: str) -> str:
-    """``shown`` for a sentence: its 16-byte lines joined by a space, where text may wrap."""
-    return " ".join(fingerprint_lines(shown))
+    """``shown`` for a sentence: its 4-byte groups joined by spaces, where text may wrap."""
+    return " ".join(fingerprint_groups(shown))
 
 
 def default_known_hosts() -> Path:

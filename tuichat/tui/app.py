@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from tuichat.net.commands import ADMIN_COMMANDS, AdminCommand
-from tuichat.net.tls import KnownHosts, TlsClientConfig
+from tuichat.net.tls import KnownHosts, TlsClientConfig, spaced
 from tuichat.tui import STYLESHEET
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceError, choose_avatar
@@ -221,7 +221,7 @@ class TuichatApp(App[int]):
             self.connected_once = True
             if event.tls_fingerprint:
                 self.record_debug(f"TLS on all three channels; the server's certificate is "
-                                  f"{event.tls_fingerprint}")
+                                  f"{spaced(event.tls_fingerprint)}")
         elif isinstance(event, Refused) and not self.connected_once:
             self.link = None
             self._show_connect(event.reason)
