@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from tests.tui_helpers import (
     type_line,
     until,
 )
+from tuichat.net.client import ConnectionClosed
 from tuichat.net.frames import CONSOLE
 from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
@@ -135,3 +137,23 @@ async def test_a_kick_ends_in_a_clear_state_with_a_way_back(make_server: ServerF
         await pb.press("enter")  # filled in as before: join again at once
         await joined(pb, bob)
         await until(pr, lambda: chat(root).roster.get("bob") is not None, "bob is back")
+
+
+async def test_admin_rights_come_back_after_a_plain_reconnect(make_server: ServerFactory,
+                                                              tmp_path: Path) -> None:
+    server = make_server(rate_burst=2, rate_per_second=0.5, rate_abuse_limit=3)
+    app = make_app(server, "root", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        await type_line(pilot, f"admin -a {ADMIN_PASSWORD}")
+        await until(pilot, lambda: chat(app).admin, "admin rights")
+        link = app.link
+        assert link is not None
+        for number in range(8):  # flooding: the server ends the session, and runs on
+            with contextlib.suppress(ConnectionClosed):
+                link.say(f"flood {number}")
+        await until(pilot, lambda: "Admin rights restored." in log_texts(app), "restored")
+        assert "Disconnected for flooding" in log_text(app)
+        assert chat(app).admin and server.room is not None
+        [session] = server.room.sessions.values()
+        assert session.admin

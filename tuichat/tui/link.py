@@ -187,10 +187,10 @@ class ChatLink:
 
     def command(self, line: str) -> None:
         """Send a command line; raises ConnectionClosed when not connected."""
-        self._connection().command(line)
         offered = admin_password(line)
         if offered is not None:
-            self._offered = offered
+            self._offered = offered  # before sending: the grant can come back at once
+        self._connection().command(line)
 
     def send(self, frame: Frame) -> None:
         """Send any frame on the send channel; raises ConnectionClosed when not connected."""
