@@ -116,11 +116,11 @@ class ChatScreen(Screen[None]):
         self.ignored = ignored
         """Names ignored on this server; None: ignoring is not available (nowhere to keep it)."""
         self.extensions: frozenset[str] = frozenset()
+        """What the server adds to the contract (from ``welcome``)."""
         self.server_software = ""
         """What the server said it runs, from its ``welcome``."""
         self.tls_fingerprint: str | None = None
         """The server certificate's fingerprint while the session is over TLS."""
-        """What the server adds to the contract (from ``welcome``)."""
         self._last_private = ""
         """Who last wrote to us privately: ``/reply`` answers them."""
         self._unread = 0

@@ -162,10 +162,10 @@ class ChatLink:
         self._held: list[LinkEvent] | None = None
         """Frames that arrive while a join is still being announced, in order."""
         self._ended: Refused | None = None
+        """Why the server ended the session on purpose (a kick or a ban), if it did."""
         self._offered: str | None = None
         """The password of the last ``admin -a``: kept in ``target`` (in memory) once the
         server grants the rights, so the next join asks for them again."""
-        """Why the server ended the session on purpose (a kick or a ban), if it did."""
         self._order = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
