@@ -510,7 +510,7 @@ class UsersApp(App[None]):
         def avatar(_: Member, columns: int) -> list[Strip]:
             return [Strip([Segment("▄" * columns)])] * (columns // 2)
 
-        yield UserList(avatar, lambda _: Style(color="green"))
+        yield UserList(avatar)
 
 
 def test_away_users_are_dimmed_with_their_away_text_below() -> None:

@@ -38,6 +38,8 @@ from tuichat.net.tls import (
     TlsError,
     Untrusted,
     fingerprint,
+    fingerprint_groups,
+    spaced,
 )
 from tuichat.server.app import Server, StartupError
 
@@ -233,6 +235,15 @@ def test_self_signed_certificate_is_made_once_and_reused(
     assert second.tls_fingerprint == first.tls_fingerprint
 
 
+def test_a_fingerprint_is_shown_in_groups_of_whole_bytes() -> None:
+    shown = fingerprint(b"any certificate")
+    groups = fingerprint_groups(shown)
+    assert len(groups) == 8 and ":".join(groups) == shown
+    assert groups[0].startswith("SHA256:") and len(groups[0]) == len("SHA256:") + 11
+    assert all(re.fullmatch(r"([0-9A-F]{2}:){3}[0-9A-F]{2}", group) for group in groups[1:])
+    assert spaced(shown) == " ".join(groups)
+
+
 def test_first_use_asks_once_and_pins_the_fingerprint(
     make_server: ServerFactory, tls_join: TlsJoin, tmp_path: Path
 ) -> None:
@@ -267,7 +278,8 @@ def test_a_changed_certificate_is_refused_without_asking(
         tls_join(second, "alice", TlsClientConfig(known_hosts=known, ask=yes))
     assert yes.asked == []
     text = str(refused.value)
-    assert f"{first.tls_fingerprint}, now it is {second.tls_fingerprint}" in text
+    assert first.tls_fingerprint is not None and second.tls_fingerprint is not None
+    assert f"{spaced(first.tls_fingerprint)}, now it is {spaced(second.tls_fingerprint)}" in text
     assert f"delete the line for 127.0.0.1:{ports.recv} from {known.path}" in text
     assert known.get("127.0.0.1", ports.recv) == first.tls_fingerprint
 
@@ -279,7 +291,7 @@ def test_a_refused_certificate_is_untrusted_and_no_hello_is_sent(
     known = KnownHosts(tmp_path / "known_hosts")
     no = Asker(False)
     assert server.tls_fingerprint is not None
-    with pytest.raises(Untrusted, match=re.escape(server.tls_fingerprint)):
+    with pytest.raises(Untrusted, match=re.escape(spaced(server.tls_fingerprint))):
         tls_join(server, "mallory", TlsClientConfig(known_hosts=known, ask=no))
     assert len(no.asked) == 1
     with pytest.raises(Untrusted):  # no one to ask

@@ -124,8 +124,8 @@ async def test_debug_pane_toggles_and_shows_frames_without_secrets(
         assert pane.display
         assert '"type":"hello"' in pane_text(app)  # what came before it was opened
         assert chat(app).has_class("debugging")
-        await type_line(pilot, "ping pong")
-        await until(pilot, lambda: '→ send  {"type":"say","text":"ping pong"' in debug_text(app),
+        await type_line(pilot, "ping-pong")
+        await until(pilot, lambda: '→ send  {"type":"say","text":"ping-pong"' in debug_text(app),
                     "the say frame")
         await until(pilot, lambda: '← recv  {"type":"message"' in debug_text(app), "the echo")
         text = debug_text(app)
@@ -133,7 +133,7 @@ async def test_debug_pane_toggles_and_shows_frames_without_secrets(
         assert "wrong secret" not in text
         assert '"session":"•••"' in text
         assert "avatar: identicon for alice" in text
-        assert '"text":"ping pong"' in pane_text(app)
+        assert '"text":"ping-pong"' in pane_text(app)
         assert "wrong secret" not in pane_text(app)
         await type_line(pilot, "/debug")
         assert not pane.display

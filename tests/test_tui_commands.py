@@ -33,9 +33,11 @@ def test_every_command_is_found_with_its_arguments_in_any_case() -> None:
 
 
 def test_help_completion_and_the_palette_read_one_table() -> None:
-    sections = dict(help_sections())
-    assert sections["Commands"] == [(command.usage, command.summary)
+    sections = dict(help_sections("alice"))
+    assert sections["Commands"] == [(command.usage, command.summary_for("alice"))
                                     for command in SLASH_COMMANDS]
+    assert ("/me ACTION", "show yourself doing ACTION (/me waves: * alice waves)") in \
+        sections["Commands"]
     assert [usage for usage, _ in sections["Admin commands (answered by the server)"]] == [
         admin.usage for admin in ADMIN_COMMANDS]
     words = completion_words()

@@ -14,7 +14,8 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from tuichat.tui import STYLESHEET
-from tuichat.tui.message_log import GUTTER, EntryKind, LogEntry, MessageLog, name_style
+from tuichat.tui.message_log import GUTTER, EntryKind, LogEntry, MessageLog
+from tuichat.tui.name_colours import NameColours
 
 T0 = 1_700_000_000.0
 """22:13:20 UTC."""
@@ -394,7 +395,8 @@ def test_actions_are_lines_with_the_coloured_name_and_break_runs() -> None:
                                          f"{g}* alice waves  22:13", f"{g}alice 22:13", f"{g}again"]
         action = row(log, 4)
         assert action.crop(0, GUTTER).text == g
-        assert all(s.bold and s.color == name_style("alice").color for s in cells(action, "alice"))
+        alice = NameColours.of(log).style("alice").color
+        assert all(s.bold and s.color == alice for s in cells(action, "alice"))
         assert all(s.italic for s in cells(action, "waves"))
         assert all(s.dim for s in cells(action, "22:13"))
 
@@ -418,7 +420,7 @@ def test_private_messages_have_their_own_runs_and_header() -> None:
         header = row(log, 4)
         private_style = log.get_component_rich_style("message-log--private", partial=True)
         assert all(s.italic and s.color == private_style.color for s in cells(header, "private"))
-        assert all(s.color == name_style("bob").color for s in cells(header, "bob"))
+        assert all(s.color == NameColours.of(log).style("bob").color for s in cells(header, "bob"))
 
     run(scenario)
 

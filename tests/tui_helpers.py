@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import html
+import re
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -11,6 +13,7 @@ from textual.app import App
 from textual.pilot import Pilot
 
 from tests.conftest import WAIT
+from tests.faultkit import ServerProcess
 from tuichat.net.tls import KnownHosts
 from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
@@ -25,13 +28,13 @@ FIXED_NOW = 1_764_000_000.0
 """2025-11-24 16:00:00 UTC: the clock of client-side lines, so snapshots are stable."""
 
 
-def settings_for(server: Server, name: str, **options: Any) -> Settings:
+def settings_for(server: Server | ServerProcess, name: str, **options: Any) -> Settings:
     ports = server.ports
     return Settings(name=name, host="127.0.0.1", port_send=ports.send, port_recv=ports.recv,
                     port_image=ports.image, **options)
 
 
-def make_app(server: Server, name: str, tmp_path: Path, *, connect_now: bool = True,
+def make_app(server: Server | ServerProcess, name: str, tmp_path: Path, *, connect_now: bool = True,
              reconnect_delay: float = 0.05, known_hosts: KnownHosts | None = None,
              **options: Any) -> TuichatApp:
     """An app joining ``server`` as ``name``, with its own caches under tmp_path."""
@@ -79,6 +82,12 @@ def log_text(app: TuichatApp) -> str:
 def log_texts(app: TuichatApp) -> list[str]:
     """The text of every log entry."""
     return [entry.text for entry in chat(app).log_view.entries]
+
+
+def screen_text(app: App[Any]) -> str:
+    """The characters on screen now (from Textual's own screenshot), one row a line."""
+    svg = app.export_screenshot()
+    return html.unescape(re.sub(r"<[^>]+>", "", svg)).replace("\xa0", " ")
 
 
 def debug_text(app: TuichatApp) -> str:

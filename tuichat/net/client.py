@@ -163,6 +163,8 @@ class Connection:
                  on_close: CloseCallback | None, on_sent: SentCallback | None = None) -> None:
         self.name = name
         self.welcome: Frame = {}
+        self.tls_fingerprint: str | None = None
+        """The server certificate's fingerprint when the channels are TLS."""
         self.last_seq = 0
         self.closed = threading.Event()
         self.close_reason = ""
@@ -230,6 +232,7 @@ class Connection:
         except BaseException:
             self._close_sockets()
             raise
+        self.tls_fingerprint = dialer.fingerprint if dialer is not None else None
         for channel in self._channels.values():
             channel.sock.settimeout(None)
             thread = threading.Thread(target=self._read_loop, args=(channel,), daemon=True,

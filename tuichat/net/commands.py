@@ -6,9 +6,12 @@ the command palette, so the four can never disagree.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 ADMIN_PREFIX = "admin"
+ADMIN_LINE = re.compile(r"\s*admin(?:\s+(?P<flag>-\S*))?(?:\s+(?P<rest>.*?))?\s*", re.DOTALL)
+"""An admin line: ``admin``, then a flag, then the rest (the server's one reading of it)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,3 +62,11 @@ def is_admin_line(line: str) -> bool:
     return bool(words) and words[0] == ADMIN_PREFIX and (
         len(words) == 1 or words[1].startswith("-")
     )
+
+
+def admin_password(line: str) -> str | None:
+    """The password of an ``admin -a PASSWORD`` line, as the server reads it; else None."""
+    match = ADMIN_LINE.fullmatch(line)
+    if match is None or match["flag"] != "-a":
+        return None
+    return match["rest"] or None

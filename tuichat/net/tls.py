@@ -34,8 +34,8 @@ class CertificateChanged(TlsError):
 
     def __init__(self, host: str, port: int, pinned: str, shown: str, known_hosts: Path):
         super().__init__(
-            f"the TLS certificate of {host}:{port} has CHANGED: it was {pinned}, now it is "
-            f"{shown}. Someone may be intercepting the connection. If the server's "
+            f"the TLS certificate of {host}:{port} has CHANGED: it was {spaced(pinned)}, now "
+            f"it is {spaced(shown)}. Someone may be intercepting the connection. If the server's "
             f"certificate was replaced on purpose, delete the line for {_key(host, port)} "
             f"from {known_hosts} and connect again."
         )
@@ -51,6 +51,22 @@ def fingerprint(der: bytes) -> str:
     """``SHA256:AB:CD:...``, the SHA-256 of a DER certificate as ``openssl x509
     -noout -fingerprint -sha256`` shows it."""
     return "SHA256:" + hashlib.sha256(der).digest().hex(":").upper()
+
+
+def fingerprint_groups(shown: str, size: int = 4) -> list[str]:
+    """``shown`` (``SHA256:AB:CD:...``) in groups of ``size`` bytes, the first with the
+    algorithm: ``["SHA256:AB:CD:EF:01", "23:45:67:89", ...]``. Text may wrap between
+    groups, never inside a byte."""
+    algorithm, _, digest = shown.partition(":")
+    pairs = digest.split(":")
+    groups = [":".join(pairs[at:at + size]) for at in range(0, len(pairs), size)]
+    groups[0] = f"{algorithm}:{groups[0]}"
+    return groups
+
+
+def spaced(shown: str) -> str:
+    """``shown`` for a sentence: its 4-byte groups joined by spaces, where text may wrap."""
+    return " ".join(fingerprint_groups(shown))
 
 
 def default_known_hosts() -> Path:
@@ -120,6 +136,11 @@ class TlsDialer:
         self._fingerprint = ""
         self._first_port = 0
 
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint of the certificate the channels show ("" before the first)."""
+        return self._fingerprint
+
     def wrap(self, connect: Connector, port: int) -> ssl.SSLSocket:
         """A TLS connection to ``port``; ``connect`` may be called more than once."""
         if self._context is None:
@@ -129,8 +150,9 @@ class TlsDialer:
         if shown != self._fingerprint:
             sock.close()
             raise TlsError(
-                f"{self._host}:{port} shows the certificate {shown}, but "
-                f"{self._host}:{self._first_port} showed {self._fingerprint}; refusing both"
+                f"{self._host}:{port} shows the certificate {spaced(shown)}, but "
+                f"{self._host}:{self._first_port} showed {spaced(self._fingerprint)}; "
+                "refusing both"
             )
         return sock
 
@@ -160,7 +182,7 @@ class TlsDialer:
         ask = self._config.ask
         if ask is None or not ask(self._host, port, shown):
             raise Untrusted(
-                f"{self._host}:{port} shows a certificate no CA vouches for ({shown}), "
+                f"{self._host}:{port} shows a certificate no CA vouches for ({spaced(shown)}), "
                 "and it was not accepted"
             )
         known.pin(self._host, port, shown)

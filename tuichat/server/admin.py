@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import math
-import re
 import sqlite3
 import time
 from collections.abc import Callable
@@ -18,7 +17,7 @@ from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
-from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
+from tuichat.net.commands import ADMIN_BY_FLAG, ADMIN_LINE, AdminCommand, usage_text
 from tuichat.net.frames import text_problem
 from tuichat.server.config import store_motd
 from tuichat.server.history import read_up_to
@@ -38,7 +37,6 @@ COUNTDOWN_FIRST = 10
 COUNTDOWN_FROM = 5
 """The countdown says "10", waits, then counts 5, 4, 3, 2, 1 one step apart."""
 
-_LINE = re.compile(r"\s*admin(?:\s+(?P<flag>-\S*))?(?:\s+(?P<rest>.*?))?\s*", re.DOTALL)
 
 AdminHandler = Callable[["Session", str], None]
 T = TypeVar("T")
@@ -84,7 +82,7 @@ class Admin:
 
     def handle(self, session: Session, line: str) -> None:
         """Parse ``line``, check rights, run the command, reply to ``session``."""
-        match = _LINE.fullmatch(line)
+        match = ADMIN_LINE.fullmatch(line)
         flag = match["flag"] if match else None
         rest = (match["rest"] or "") if match else ""
         if match is None or flag is None:

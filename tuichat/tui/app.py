@@ -22,7 +22,7 @@ from textual.message import Message
 from textual.screen import Screen
 
 from tuichat.net.commands import ADMIN_COMMANDS, AdminCommand
-from tuichat.net.tls import KnownHosts, TlsClientConfig
+from tuichat.net.tls import KnownHosts, TlsClientConfig, spaced
 from tuichat.tui import STYLESHEET
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceError, choose_avatar
@@ -184,6 +184,12 @@ class TuichatApp(App[int]):
     def on_connect_screen_join_requested(self, message: ConnectScreen.JoinRequested) -> None:
         self.connect(message.settings)
 
+    def on_chat_screen_join_again(self, message: ChatScreen.JoinAgain) -> None:
+        """After a kick, a ban or a refusal: back to the connect screen, filled in as before."""
+        self.link = None  # it has stopped
+        self.connected_once = False
+        self._show_connect("")
+
     def _show_connect(self, error: str) -> None:
         self.switch_or_push(ConnectScreen(self.settings, error=error, note=self._hosting_note(),
                                            cwd=self._cwd))
@@ -213,6 +219,9 @@ class TuichatApp(App[int]):
             self.book.arrived(event.sha256, event.png)
         elif isinstance(event, Joined):
             self.connected_once = True
+            if event.tls_fingerprint:
+                self.record_debug(f"TLS on all three channels; the server's certificate is "
+                                  f"{spaced(event.tls_fingerprint)}")
         elif isinstance(event, Refused) and not self.connected_once:
             self.link = None
             self._show_connect(event.reason)
@@ -269,7 +278,7 @@ class TuichatApp(App[int]):
         chat = self._chat
         if chat is not None and screen is chat:
             for command in SLASH_COMMANDS:
-                yield SystemCommand(command.usage, command.summary,
+                yield SystemCommand(command.usage, command.summary_for(chat.me),
                                     self._slash_action(chat, command))
             for admin in ADMIN_COMMANDS:
                 yield SystemCommand(admin.usage, admin.summary, self._admin_action(chat, admin))

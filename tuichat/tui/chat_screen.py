@@ -6,19 +6,18 @@ import contextlib
 import time
 from collections.abc import Callable, Iterable
 
-from rich.table import Table
-from rich.text import Text
 from textual import events
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, VerticalScroll
+from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.screen import ModalScreen, Screen
+from textual.message import Message
+from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Static, TextArea
 
 from tuichat.net.client import CLIENT_SOFTWARE, ConnectionClosed
-from tuichat.net.commands import is_admin_line
+from tuichat.net.commands import admin_password, is_admin_line
 from tuichat.net.frames import (
     CONSOLE,
     MAX_TEXT_CHARS,
@@ -28,10 +27,12 @@ from tuichat.net.frames import (
     text_problem,
 )
 from tuichat.net.names import name_problem, normalize_name
+from tuichat.net.tls import spaced
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.compact_layout import layout_words
 from tuichat.tui.composer import Composer
 from tuichat.tui.debug_pane import DebugPane, DebugRecord
+from tuichat.tui.help_screen import HelpScreen
 from tuichat.tui.ignore import IgnoreList
 from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.link import (
@@ -47,28 +48,25 @@ from tuichat.tui.link import (
     Retrying,
     Target,
 )
-from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog, name_style
+from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import THEMES, TIME_MODES, Settings
-from tuichat.tui.slash import SlashCommand, completion_words, find_slash, help_sections
+from tuichat.tui.slash import SlashCommand, completion_words, find_slash
 from tuichat.tui.user_list import UserList
+from tuichat.tui.wording import ago, delay_words, end_words, leave_words
 
 MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
              ("pgup", "Scroll")]
+END_KEYS = [("^r", "Join again"), ("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"),
+            ("pgup", "Scroll")]
+"""The keys once the server has ended the session for good (a kick, a ban, a refusal)."""
 NARROW_BELOW = 60
 COUNTER_FROM = MAX_TEXT_CHARS - 500
 """The character counter appears when the entry holds more than this."""
 
-LEAVE_WORDS = {
-    "quit": "left",
-    "timeout": "timed out",
-    "error": "was disconnected by an error",
-    "kicked": "was kicked",
-    "shutdown": "left (server shutting down)",
-}
 SWITCHES = {"on": True, "off": False}
-TIME_WORDS = {"time": "as hours and minutes", "datetime": "with the date",
-              "off": "not at all"}
+TIME_WORDS = {"time": "Times are shown as hours and minutes.",
+              "datetime": "Times are shown with the date.", "off": "Times are hidden."}
 
 
 def message_entry(frame: Frame) -> LogEntry | None:
@@ -91,61 +89,6 @@ def private_entry(frame: Frame) -> LogEntry | None:
     avatar = frame.get("avatar")
     return LogEntry(EntryKind.PRIVATE, text, float(ts) if isinstance(ts, int | float) else 0.0,
                     sender=sender, avatar=avatar if isinstance(avatar, str) else None, peer=to)
-
-
-def _ago(seconds: float) -> str:
-    """A duration in the largest whole units that matter: "3 h 5 min", "40 s"."""
-    seconds = max(0, int(seconds))
-    days, rest = divmod(seconds, 86_400)
-    hours, rest = divmod(rest, 3_600)
-    minutes, secs = divmod(rest, 60)
-    if days:
-        return f"{days} d {hours} h"
-    if hours:
-        return f"{hours} h {minutes} min"
-    return f"{minutes} min" if minutes else f"{secs} s"
-
-
-def _leave_words(frame: Frame) -> str:
-    """What happened to a user who left, e.g. "was kicked by alice: spam"."""
-    reason = str(frame.get("reason", "quit"))
-    words = LEAVE_WORDS.get(reason, f"left ({reason})")
-    by, text = frame.get("by"), frame.get("text")
-    if reason == "kicked" and isinstance(by, str):
-        words = f"was {'banned' if frame.get('banned') is True else 'kicked'} by {by}"
-        if isinstance(text, str) and text:
-            words += f": {text}"
-    return words
-
-
-def _seconds(delay: float) -> str:
-    """A back-off delay in words: whole seconds, never "0 s"."""
-    return f"{max(1, round(delay))} s"
-
-
-def help_table() -> Table:
-    """The help in two columns, so a long description wraps under itself."""
-    table = Table.grid(padding=(0, 2))
-    table.add_column(no_wrap=True)
-    table.add_column()
-    for number, (title, rows) in enumerate(help_sections()):
-        if number:
-            table.add_row("", "")
-        table.add_row(Text(f"{title}:", style="bold"), "")
-        for usage, summary in rows:
-            table.add_row(Text(f"  {usage}"), Text(summary))
-    return table
-
-
-class HelpScreen(ModalScreen[None]):
-    """``/help``: commands and keys; any of escape, q, f1 closes it."""
-
-    BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
-
-    def compose(self) -> ComposeResult:
-        with VerticalScroll(id="help-box"):
-            yield Static(help_table(), id="help-text")
-            yield Static("escape closes this", id="help-hint")
 
 
 class ChatScreen(Screen[None]):
@@ -173,9 +116,11 @@ class ChatScreen(Screen[None]):
         self.ignored = ignored
         """Names ignored on this server; None: ignoring is not available (nowhere to keep it)."""
         self.extensions: frozenset[str] = frozenset()
+        """What the server adds to the contract (from ``welcome``)."""
         self.server_software = ""
         """What the server said it runs, from its ``welcome``."""
-        """What the server adds to the contract (from ``welcome``)."""
+        self.tls_fingerprint: str | None = None
+        """The server certificate's fingerprint while the session is over TLS."""
         self._last_private = ""
         """Who last wrote to us privately: ``/reply`` answers them."""
         self._unread = 0
@@ -210,7 +155,7 @@ class ChatScreen(Screen[None]):
         yield Static(id="banner", markup=False)
         with Horizontal(id="body"):
             yield MessageLog(self._entry_avatar, me=self.me, id="log")
-            yield UserList(self._member_avatar, name_style, id="users")
+            yield UserList(self._member_avatar, id="users")
         with Horizontal(id="entry-row"):
             yield Composer(names=lambda: self.roster.names, commands=completion_words(),
                            id="composer")
@@ -262,7 +207,7 @@ class ChatScreen(Screen[None]):
         if isinstance(event, FrameIn):
             self.apply_frame(event.frame)
         elif isinstance(event, Joined):
-            self._joined(event.welcome, event.rejoined)
+            self._joined(event)
         elif isinstance(event, Lost):
             self.book.forget_requests()
             self.state = "reconnecting"
@@ -270,18 +215,14 @@ class ChatScreen(Screen[None]):
                 if self._shutdown_text else f"connection lost ({event.reason.rstrip('.')})"
             self._event(f"{self._cause[0].upper()}{self._cause[1:]}. Reconnecting…")
             self._banner(f"Disconnected: {self._cause}. Reconnecting in "
-                         f"{_seconds(event.retry_in)} (ctrl+r: now, ctrl+q: quit). "
+                         f"{delay_words(event.retry_in)} (ctrl+r: now, ctrl+q: quit). "
                          "Your unsent text is kept.")
         elif isinstance(event, Retrying):
             self._banner(f"Disconnected: {self._cause}. Try {event.attempt} failed "
-                         f"({event.reason}); next in {_seconds(event.retry_in)} "
+                         f"({event.reason}); next in {delay_words(event.retry_in)} "
                          "(ctrl+r: now, ctrl+q: quit).")
         elif isinstance(event, Refused):
-            self.state = "refused"
-            if event.code not in ENDING_CODES:  # a kick or ban was shown as it came
-                self._event(f"The server refused to let us back in: {event.reason}",
-                            error=True)
-            self._banner(f"Disconnected for good: {event.reason.rstrip('.')}. ctrl+q quits.")
+            self._ended(event)
         elif isinstance(event, AvatarFetched):
             self.log_view.refresh_avatars()
             self._show_users()
@@ -289,9 +230,11 @@ class ChatScreen(Screen[None]):
             self._event(f"Your picture was refused: {event.reason}", error=True)
         self._update_status()
 
-    def _joined(self, welcome: Frame, rejoined: bool) -> None:
+    def _joined(self, event: Joined) -> None:
+        welcome, rejoined, was_admin = event.welcome, event.rejoined, self.admin
         self.me = str(welcome.get("name", self.me))
         self.admin = welcome.get("admin") is True
+        self.tls_fingerprint = event.tls_fingerprint
         extensions = welcome.get("extensions")
         self.extensions = frozenset(name for name in extensions if isinstance(name, str)) \
             if isinstance(extensions, list) else frozenset()
@@ -319,9 +262,35 @@ class ChatScreen(Screen[None]):
             if welcome.get("history_truncated"):
                 self._event("Some messages from while you were away are not shown "
                             "(more than the server replays).", error=True)
+            if was_admin:
+                self._admin_again(event.admin_asked)
         else:
             self._event(f"Joined {self.target.host} as {self.me}. "
                         "Type to chat; /help or F1 for commands and keys.")
+
+    def _admin_again(self, asked: bool) -> None:
+        """After a rejoin as an admin: say whether the rights came back, and if not, why."""
+        if self.admin:
+            self._event("Admin rights restored.")
+        elif asked:
+            self._event("Admin rights dropped: the server did not accept the admin password "
+                        "again (its reason follows). admin -a PASSWORD tries again.", error=True)
+        else:
+            self._event("Admin rights dropped: the new session started without them. "
+                        "admin -a PASSWORD gives them back.", error=True)
+
+    def _ended(self, event: Refused) -> None:
+        """The link stopped for good: say why, let go of the room, offer to join again."""
+        self.state = "refused"
+        self._cause = end_words(event.reason)
+        if event.code not in ENDING_CODES:  # a kick or ban was shown as it came
+            self._event(f"The server refused to let us back in: {event.reason}", error=True)
+        self._banner(f"Disconnected for good: {event.reason.rstrip('.')}. "
+                     "ctrl+r: back to the connect screen, ctrl+q: quit.")
+        self.admin = False
+        self.roster.reset([])
+        self._show_users()
+        self.query_one(KeyBar).show(END_KEYS)
 
     def _still_away(self) -> None:
         """A new session starts "here": tell the server again that we are away."""
@@ -399,7 +368,7 @@ class ChatScreen(Screen[None]):
         elif kind == FrameType.JOIN and frame.get("present") is not True:
             self._room_event(f"{member.name} joined")
         elif kind == FrameType.LEAVE and not isinstance(frame.get("renamed_to"), str):
-            self._room_event(f"{member.name} {_leave_words(frame)}")
+            self._room_event(f"{member.name} {leave_words(frame)}")
         elif kind == FrameType.USER_CHANGED:
             if member.name == self.me:
                 self.admin, self._away = member.admin, member.away
@@ -435,7 +404,7 @@ class ChatScreen(Screen[None]):
         lines.append(f"away: {away}" if isinstance(away, str) and away else "here (not away)")
         if isinstance(joined, int | float) and not isinstance(joined, bool):
             when = time.strftime("%Y-%m-%d %H:%M", time.localtime(joined))
-            lines.append(f"here since {when} ({_ago(self.clock() - joined)})")
+            lines.append(f"here since {when} ({ago(self.clock() - joined)})")
         address = frame.get("address")
         if isinstance(address, str):
             lines.append(f"address: {address} (shown to admins only)")
@@ -503,7 +472,7 @@ class ChatScreen(Screen[None]):
                 self._not_connected()
                 return
             # A password never goes into the input history.
-            composer.remember(line if line.split()[:2] != ["admin", "-a"] else "")
+            composer.remember(line if admin_password(line) is None else "")
             self._read_up()
         elif self._say(text.rstrip()):
             composer.remember(line)
@@ -666,13 +635,15 @@ class ChatScreen(Screen[None]):
             return
         self.settings.timestamps = mode
         self.log_view.time_mode = mode
-        self._event(f"Times are shown {TIME_WORDS[mode]}.")
+        self._event(TIME_WORDS[mode])
 
     def slash_version(self, command: SlashCommand, args: str) -> None:
         server = (f"the server: {self.server_software}, extensions: "
                   f"{', '.join(sorted(self.extensions)) or 'none'}"
                   if self.server_software else "not connected yet")
-        self._event(f"This is {CLIENT_SOFTWARE} (protocol {PROTOCOL_VERSION}); {server}.")
+        tls = f" Over TLS; the server's certificate is {spaced(self.tls_fingerprint)}." \
+            if self.tls_fingerprint and self.state == "connected" else ""
+        self._event(f"This is {CLIENT_SOFTWARE} (protocol {PROTOCOL_VERSION}); {server}.{tls}")
 
     def slash_theme(self, command: SlashCommand, args: str) -> None:
         if not args:
@@ -705,7 +676,7 @@ class ChatScreen(Screen[None]):
         if value is not None:
             self.settings.bell = value
             self._event("The bell rings when you are mentioned or messaged privately."
-                        if value else "The bell stays quiet.")
+                        if value else "The bell is off: it never rings.")
 
     def slash_quiet(self, command: SlashCommand, args: str) -> None:
         self._quiet = not self._quiet
@@ -731,7 +702,7 @@ class ChatScreen(Screen[None]):
         return value
 
     def _usage(self, command: SlashCommand) -> None:
-        self._event(f"Usage: {command.usage} ({command.summary})", error=True)
+        self._event(f"Usage: {command.usage} ({command.summary_for(self.me)})", error=True)
 
     def _supports(self, extension: str, what: str) -> bool:
         """True if the server speaks ``extension``; else say that ``what`` cannot work."""
@@ -780,7 +751,7 @@ class ChatScreen(Screen[None]):
         self.show_help()
 
     def show_help(self) -> None:
-        self.app.push_screen(HelpScreen())
+        self.app.push_screen(HelpScreen(self.me))
 
     def action_toggle_debug(self) -> None:
         self.toggle_debug()
@@ -801,7 +772,14 @@ class ChatScreen(Screen[None]):
     def action_quit(self) -> None:
         self.app.call_later(self.app.run_action, "leave")
 
+    class JoinAgain(Message):
+        """The session ended for good and the user asked to go back to the connect screen."""
+
     def action_reconnect(self) -> None:
+        """Reconnect now; once the session has ended for good, go back to the connect screen."""
+        if self.state == "refused":
+            self.post_message(self.JoinAgain())
+            return
         link = self._link()
         if link is not None and not link.connected:
             link.retry_now()
@@ -840,12 +818,12 @@ class ChatScreen(Screen[None]):
     def _room_event(self, text: str) -> None:
         """Someone joined, left, renamed or went away: logged unless ``/quiet``."""
         if not self._quiet:
-            self._event(text)
+            self.log_view.add(LogEntry(EntryKind.EVENT, text, self.clock()))
 
     def _event(self, text: str, *, error: bool = False) -> None:
-        kind = EntryKind.ERROR if error else EntryKind.EVENT
-        sender = CONSOLE if error else ""
-        self.log_view.add(LogEntry(kind, text, self.clock(), sender=sender))
+        """Say something in the client's own voice (never as Console, the server's)."""
+        kind = EntryKind.LOCAL_ERROR if error else EntryKind.LOCAL
+        self.log_view.add(LogEntry(kind, text, self.clock()))
 
     def _banner(self, text: str) -> None:
         banner = self.query_one("#banner", Static)
@@ -863,7 +841,10 @@ class ChatScreen(Screen[None]):
 
     def _update_status(self) -> None:
         """One line, most urgent first, since a narrow terminal cuts its end off."""
-        parts = [f"{self.me} @ {self.target.host}", self.state]
+        parts = [f"{self.me} @ {self.target.host}",
+                 self._cause if self.state == "refused" else self.state]
+        if self.state == "connected" and self.tls_fingerprint:
+            parts.append("tls")
         if self._unread:
             mentions = f", {self._mentions} for you" if self._mentions else ""
             parts.append(f"↓ {self._unread} new{mentions}")

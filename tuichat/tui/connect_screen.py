@@ -106,7 +106,7 @@ class ConnectScreen(Screen[None]):
             ("port_send", str(settings.port_send), ""),
             ("port_image", image, "recv port + 1"),
             ("avatar", str(settings.avatar or ""),
-             "PNG/JPEG path; empty: my_image.png or an identicon"),
+             "PNG/JPEG path (empty: my_image.png)"),
             ("password", settings.password or "", "if the server has one"),
             ("admin_password", settings.admin_password or "", "optional"),
         ]

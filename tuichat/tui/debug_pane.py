@@ -42,7 +42,9 @@ class DebugPane(RichLog):
     """A bounded log of frames and log records."""
 
     def __init__(self, *, id: str | None = None) -> None:
-        super().__init__(max_lines=MAX_DEBUG_LINES, wrap=True, markup=False, id=id)
+        # min_width 1: lines wrap at the pane's width (RichLog's default renders 78 wide
+        # and cuts what a narrow pane cannot show).
+        super().__init__(max_lines=MAX_DEBUG_LINES, min_width=1, wrap=True, markup=False, id=id)
         self.can_focus = False
 
     def add(self, record: DebugRecord) -> None:

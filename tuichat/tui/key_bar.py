@@ -22,6 +22,11 @@ class KeyBar(Static):
     def on_mount(self) -> None:
         self.refresh_keys()
 
+    def show(self, keys: list[tuple[str, str]]) -> None:
+        """Show other keys (the screen's state changed what they do)."""
+        self._keys = keys
+        self.refresh_keys()
+
     def refresh_keys(self) -> None:
         key_style = self.get_component_rich_style("key-bar--key", partial=True)
         text = Text(no_wrap=True, overflow="ellipsis")

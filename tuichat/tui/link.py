@@ -25,6 +25,7 @@ from tuichat.net.client import (
     ConnectionClosed,
     ServerError,
 )
+from tuichat.net.commands import admin_password
 from tuichat.net.frames import Channel, Frame, FrameType
 from tuichat.net.tls import CertificateChanged, TlsClientConfig, TlsError, Untrusted
 
@@ -66,6 +67,10 @@ class Joined:
 
     welcome: Frame
     rejoined: bool
+    admin_asked: bool = False
+    """The hello carried an admin password (given at the start, or kept from ``admin -a``)."""
+    tls_fingerprint: str | None = None
+    """The server certificate's fingerprint when the session is over TLS."""
 
 
 @dataclass(frozen=True)
@@ -158,6 +163,9 @@ class ChatLink:
         """Frames that arrive while a join is still being announced, in order."""
         self._ended: Refused | None = None
         """Why the server ended the session on purpose (a kick or a ban), if it did."""
+        self._offered: str | None = None
+        """The password of the last ``admin -a``: kept in ``target`` (in memory) once the
+        server grants the rights, so the next join asks for them again."""
         self._order = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -179,6 +187,9 @@ class ChatLink:
 
     def command(self, line: str) -> None:
         """Send a command line; raises ConnectionClosed when not connected."""
+        offered = admin_password(line)
+        if offered is not None:
+            self._offered = offered  # before sending: the grant can come back at once
         self._connection().command(line)
 
     def send(self, frame: Frame) -> None:
@@ -219,6 +230,7 @@ class ChatLink:
         joined_before = False
         attempt = 0
         while not self._stopping.is_set():
+            asked = self.target.admin_password is not None
             try:
                 conn = self._join()
             except ServerError as exc:
@@ -237,7 +249,10 @@ class ChatLink:
                 reason = _network_words(exc, self.target)
             else:
                 attempt = 0
-                self._announce(Joined(conn.welcome, rejoined=joined_before))
+                if asked and conn.welcome.get("admin") is not True:
+                    # Refused or throttled: asking again on every rejoin only adds failures.
+                    self.target = replace(self.target, admin_password=None)
+                self._announce(Joined(conn.welcome, joined_before, asked, conn.tls_fingerprint))
                 joined_before = True
                 self._send_avatar(conn)
                 conn.wait_closed()
@@ -265,8 +280,14 @@ class ChatLink:
         self._on_event(FrameIn(channel, frame, payload))
 
     def _follow(self, frame: Frame) -> None:
-        """Keep what the next join needs: our name after ``/nick``; a kick or ban."""
+        """Keep what the next join needs: our name after ``/nick``, the admin password
+        that worked; a kick or ban."""
         kind = frame.get("type")
+        if kind == FrameType.USER_CHANGED and frame.get("admin") is True \
+                and self._offered is not None \
+                and str(frame.get("name", "")).casefold() == self.target.name.casefold():
+            self.target = replace(self.target, admin_password=self._offered)
+            self._offered = None
         if kind == FrameType.JOIN and isinstance(frame.get("name"), str) \
                 and str(frame.get("renamed_from", "")).casefold() == self.target.name.casefold():
             self.target = replace(self.target, name=frame["name"])

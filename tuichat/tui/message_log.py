@@ -13,13 +13,11 @@ from __future__ import annotations
 
 import re
 import time
-import zlib
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 from typing import ClassVar
 
 from rich._wrap import divide_line
@@ -39,6 +37,7 @@ from tuichat.net.frames import CONSOLE
 from tuichat.tui import compact_layout
 from tuichat.tui.log_markdown import SHRUG as SHRUG
 from tuichat.tui.log_markdown import looks_like_markdown, markdown_lines, segments_text
+from tuichat.tui.name_colours import NameColours
 from tuichat.tui.visible import visible
 
 AVATAR_COLUMNS = 8
@@ -49,6 +48,8 @@ RUN_SECONDS = 300.0
 """A message joins its sender's run if it follows the previous one within this time."""
 EVENT_MARK = "→"
 """Starts an event's line, which has no avatar or header."""
+LOCAL_MARK = "·"
+"""Starts a line of the client's own (``Not connected…``), which is never Console's."""
 ACTION_MARK = "*"
 """Starts an action's line (``/me``): ``* alice waves``."""
 MOTD_TITLE = "Message of the day"
@@ -57,20 +58,6 @@ PROFILE_TITLE = "· whois"
 MARKER_LABEL = " new messages "
 """The unread marker's words, centred in a rule across the text column."""
 TIME_MODES = ("time", "datetime", "off")
-NAME_COLOURS = (
-    "red",
-    "green",
-    "yellow",
-    "blue",
-    "magenta",
-    "cyan",
-    "bright_red",
-    "bright_green",
-    "bright_blue",
-    "bright_magenta",
-)
-"""ANSI colours that stay legible in 16 colours, on dark and light themes alike."""
-
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", re.IGNORECASE)
 
 
@@ -86,11 +73,14 @@ class EntryKind(StrEnum):
     MOTD = "motd"
     PROFILE = "profile"
     """A ``whois`` answer: drawn under the user's picture, but never as their words."""
+    LOCAL = "local"
+    LOCAL_ERROR = "local_error"
+    """The client's own words (a refusal for LOCAL_ERROR): a line, not the server's voice."""
 
 
 _PEOPLE = frozenset({EntryKind.MESSAGE, EntryKind.ACTION, EntryKind.PRIVATE})
 """Kinds a user wrote: they can mention me, and an ignored sender's are hidden."""
-_LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION})
+_LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION, EntryKind.LOCAL, EntryKind.LOCAL_ERROR})
 """Kinds drawn as lines of their own: no avatar, no header, never in a run."""
 _RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
 """Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
@@ -99,8 +89,9 @@ _LONG_TITLES = frozenset({EntryKind.PRIVATE, EntryKind.PROFILE, EntryKind.MOTD})
 _MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
 _EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
 _KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd",
-                EntryKind.PROFILE: "notice"}
-"""Component styles of the whole text of server notices."""
+                EntryKind.PROFILE: "notice", EntryKind.LOCAL: "local",
+                EntryKind.LOCAL_ERROR: "local-error"}
+"""Component styles of the whole text of notices, the server's and the client's."""
 
 
 @dataclass(slots=True)
@@ -131,13 +122,6 @@ def local_datetime(ts: float) -> str:
     return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
 
 
-@lru_cache(maxsize=1024)
-def name_style(name: str) -> Style:
-    """The stable colour of a sender, the same in every session."""
-    digest = zlib.crc32(name.casefold().encode())
-    return Style(color=NAME_COLOURS[digest % len(NAME_COLOURS)])
-
-
 def continues_run(previous: LogEntry | None, entry: LogEntry) -> bool:
     """True if ``entry`` goes under ``previous``'s header and avatar."""
     if (
@@ -163,6 +147,8 @@ class MessageLog(ScrollView, can_focus=True):
         "message-log--event",
         "message-log--notice",
         "message-log--error",
+        "message-log--local",
+        "message-log--local-error",
         "message-log--mention",
         "message-log--url",
         "message-log--action",
@@ -202,6 +188,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._hidden: frozenset[str] = frozenset()
         self._only_from: frozenset[str] | None = None
         self._entries: list[LogEntry] = []
+        self._names: NameColours | None = None
         self._width = 0
         """The content width the layout is for; 0 until the widget has a size."""
         self._shown = array("q")
@@ -476,7 +463,15 @@ class MessageLog(ScrollView, can_focus=True):
     def notify_style_update(self) -> None:
         """Drop rendered rows: the theme or stylesheet changed."""
         super().notify_style_update()
+        self._names = None
         self._clear_caches()
+
+    @property
+    def _name_colours(self) -> NameColours:
+        """How names are coloured here, worked out once per theme."""
+        if self._names is None:
+            self._names = NameColours.of(self)
+        return self._names
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Note reaching the end: follow again, and tell the screen."""
@@ -688,6 +683,8 @@ class MessageLog(ScrollView, can_focus=True):
             prefix = f"{EVENT_MARK} "
         elif entry.kind is EntryKind.ACTION:
             prefix = f"{ACTION_MARK} {visible(entry.sender)} "
+        elif entry.kind in (EntryKind.LOCAL, EntryKind.LOCAL_ERROR):
+            prefix = f"{LOCAL_MARK} "
         else:
             return "", ""
         when = "" if self._compacted else self._time(entry.ts)  # compact: it leads the row
@@ -788,7 +785,7 @@ class MessageLog(ScrollView, can_focus=True):
     def _coloured(self, name: str) -> tuple[str, Style]:
         """A user's name in its colour."""
         name = visible(name)
-        return name, self._style("name") + name_style(name)
+        return name, self._style("name") + self._name_colours.style(name)
 
     def _body(self, entry: LogEntry, text: str, current: bool) -> Text:
         """The plain body with its styles: kind, URLs, mentions of me, search matches."""
@@ -799,7 +796,8 @@ class MessageLog(ScrollView, can_focus=True):
             body.stylize(self._style("event"))
         elif entry.kind is EntryKind.ACTION:
             name_end = len(prefix) - 1
-            body.stylize(self._style("name") + name_style(entry.sender), 2, name_end)
+            body.stylize(self._style("name") + self._name_colours.style(entry.sender), 2,
+                         name_end)
             body.stylize(self._style("action"), start, end)
         elif entry.kind in _KIND_STYLES:
             body.stylize(self._style(_KIND_STYLES[entry.kind]))

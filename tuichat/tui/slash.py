@@ -32,6 +32,10 @@ class SlashCommand:
         """The command as a user types it, e.g. ``/msg NAME TEXT``."""
         return f"{self.name} {self.argument}".rstrip()
 
+    def summary_for(self, me: str) -> str:
+        """The summary with ``{me}`` (in examples) as the user's own name."""
+        return self.summary.replace("{me}", me)
+
     @property
     def runs_at_once(self) -> bool:
         """True when the command needs no argument."""
@@ -41,7 +45,7 @@ class SlashCommand:
 SLASH_COMMANDS: tuple[SlashCommand, ...] = (
     SlashCommand("/msg", "NAME TEXT", "send TEXT privately to NAME", "msg"),
     SlashCommand("/reply", "TEXT", "answer the last private message", "reply"),
-    SlashCommand("/me", "ACTION", "show yourself doing ACTION (* you waves)", "me"),
+    SlashCommand("/me", "ACTION", "show yourself doing ACTION (/me waves: * {me} waves)", "me"),
     SlashCommand("/shrug", "[TEXT]", f"say TEXT {SHRUG}", "shrug"),
     SlashCommand("/slap", "[NAME]", "slap NAME around a bit with a large trout", "slap"),
     SlashCommand("/nick", "NAME", "rename yourself; everyone sees the change", "nick"),
@@ -86,7 +90,7 @@ KEYS: tuple[tuple[str, str], ...] = (
     ("ctrl+f", "search the log (f3 / shift+f3: next / previous match, escape: stop)"),
     ("f2", "debug pane"),
     ("ctrl+p", "command palette"),
-    ("ctrl+r", "reconnect now (when disconnected)"),
+    ("ctrl+r", "reconnect now (when disconnected); after a kick: the connect screen"),
     ("ctrl+q", "quit"),
 )
 
@@ -111,11 +115,11 @@ def completion_words() -> list[str]:
     return slash + admin
 
 
-def help_sections() -> list[tuple[str, list[tuple[str, str]]]]:
+def help_sections(me: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """The ``/help`` text: client commands, admin commands and keys, each a titled list of
-    (what to type, what it does)."""
+    (what to type, what it does); ``me``, the user's name, stands in the examples."""
     return [
-        ("Commands", [(command.usage, command.summary) for command in SLASH_COMMANDS]),
+        ("Commands", [(command.usage, command.summary_for(me)) for command in SLASH_COMMANDS]),
         ("Admin commands (answered by the server)",
          [(command.usage, command.summary) for command in ADMIN_COMMANDS]),
         ("Keys", list(KEYS)),

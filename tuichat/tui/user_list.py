@@ -11,6 +11,7 @@ from textual.geometry import Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
+from tuichat.tui.name_colours import NameColours
 from tuichat.tui.roster import Member
 from tuichat.tui.visible import visible
 
@@ -20,7 +21,6 @@ ADMIN_BADGE = "@"
 AWAY_LABEL = "away"
 
 StripsFor = Callable[[Member, int], list[Strip]]
-StyleFor = Callable[[str], Style]
 
 
 class UserList(ScrollView, can_focus=False):
@@ -29,10 +29,10 @@ class UserList(ScrollView, can_focus=False):
 
     COMPONENT_CLASSES = {"user-list--admin", "user-list--me", "user-list--away"}
 
-    def __init__(self, avatars: StripsFor, name_style: StyleFor, *, id: str | None = None) -> None:
+    def __init__(self, avatars: StripsFor, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self._avatars = avatars
-        self._name_style = name_style
+        self._names: NameColours | None = None
         self._members: list[Member] = []
         self.me = ""
 
@@ -42,6 +42,11 @@ class UserList(ScrollView, can_focus=False):
                                                             member.name.casefold()))
         self.virtual_size = Size(self.size.width, len(self._members) * ROWS_PER_USER)
         self.refresh()
+
+    def notify_style_update(self) -> None:
+        """The theme changed: names are coloured for its background again."""
+        super().notify_style_update()
+        self._names = None
 
     @property
     def shown_names(self) -> list[str]:
@@ -60,7 +65,9 @@ class UserList(ScrollView, can_focus=False):
         if member.away:
             away = self.get_component_rich_style("user-list--away", partial=True)
         if row == 0:
-            style = self.rich_style + self._name_style(member.name)
+            if self._names is None:
+                self._names = NameColours.of(self)
+            style = self.rich_style + self._names.style(member.name)
             if member.name == self.me:
                 style += self.get_component_rich_style("user-list--me", partial=True)
             segments.append(Segment(member.name, style + away))

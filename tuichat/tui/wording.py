@@ -1,0 +1,52 @@
+"""The chat screen's words for what happened: durations, departures, why a session ended."""
+
+from __future__ import annotations
+
+from tuichat.net.frames import Frame
+
+LEAVE_WORDS = {
+    "quit": "left",
+    "timeout": "timed out",
+    "error": "was disconnected by an error",
+    "kicked": "was kicked",
+    "shutdown": "left (server shutting down)",
+}
+
+
+def ago(seconds: float) -> str:
+    """A duration in the largest whole units that matter: "3 h 5 min", "40 s"."""
+    seconds = max(0, int(seconds))
+    days, rest = divmod(seconds, 86_400)
+    hours, rest = divmod(rest, 3_600)
+    minutes, secs = divmod(rest, 60)
+    if days:
+        return f"{days} d {hours} h"
+    if hours:
+        return f"{hours} h {minutes} min"
+    return f"{minutes} min" if minutes else f"{secs} s"
+
+
+def leave_words(frame: Frame) -> str:
+    """What happened to a user who left, e.g. "was kicked by alice: spam"."""
+    reason = str(frame.get("reason", "quit"))
+    words = LEAVE_WORDS.get(reason, f"left ({reason})")
+    by, text = frame.get("by"), frame.get("text")
+    if reason == "kicked" and isinstance(by, str):
+        words = f"was {'banned' if frame.get('banned') is True else 'kicked'} by {by}"
+        if isinstance(text, str) and text:
+            words += f": {text}"
+    return words
+
+
+def end_words(reason: str) -> str:
+    """Why the session ended, for the status line: "kicked by alice: spam"."""
+    reason = reason.rstrip(".")
+    for lead in ("You were ", "Your address is "):
+        if reason.startswith(lead):
+            return reason.removeprefix(lead)
+    return reason
+
+
+def delay_words(delay: float) -> str:
+    """A back-off delay in words: whole seconds, never "0 s"."""
+    return f"{max(1, round(delay))} s"
