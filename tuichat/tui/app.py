@@ -276,13 +276,13 @@ class TuichatApp(App[int]):
         yield from super().get_system_commands(screen)
 
     @staticmethod
-    def _slash_action(screen: ChatScreen, command: SlashCommand) -> Callable[[], None]:
+    def _slash_action(screen: ChatScreen, command: SlashCommand) -> Callable[[], object]:
         if command.runs_at_once:
             return lambda: screen.run_line(command.name)
         return lambda: screen.prefill(f"{command.name} ")
 
     @staticmethod
-    def _admin_action(screen: ChatScreen, admin: AdminCommand) -> Callable[[], None]:
+    def _admin_action(screen: ChatScreen, admin: AdminCommand) -> Callable[[], object]:
         if admin.flag in RUN_AT_ONCE:
             return lambda: screen.run_line(admin.usage)
         prefill = f"admin {admin.flag} " if admin.argument else admin.usage

@@ -1,0 +1,110 @@
+"""What the user types, as a terminal delivers it: keys in one burst, pastes, the keys
+terminals really send, ``//`` and what a refused line leaves in the box. Real app, real
+server; keys go through Textual's own terminal parser (tests.tui_helpers.burst)."""
+
+from __future__ import annotations
+
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from textual.pilot import Pilot
+
+from tests.conftest import Client, ClientFactory, matching
+from tests.tui_helpers import burst, chat, log_texts, make_app, on_chat, type_line, until
+from tuichat.net.frames import MAX_TEXT_CHARS, Frame
+from tuichat.server.app import Server
+from tuichat.tui.composer import Composer
+
+SIZE = (100, 30)
+
+
+async def heard(pilot: Pilot[Any], user: Client, kind: str, count: int) -> list[Frame]:
+    """The first ``count`` frames of ``kind`` from alice that ``user`` got, letting the
+    app run meanwhile."""
+    from_alice = matching(kind, **{"from": "alice"})
+    await until(pilot, lambda: len(user.inbox.all(from_alice)) >= count, f"{count} {kind}")
+    return user.inbox.all(from_alice)[:count]
+
+
+def kept_selected(composer: Composer, text: str) -> bool:
+    """The box still holds ``text``, all of it selected."""
+    return composer.text == composer.selected_text == text
+
+
+async def test_keys_in_one_burst_are_applied_in_order(server: Server, join: ClientFactory,
+                                                       tmp_path: Path) -> None:
+    bob = join("bob")
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        composer = chat(app).query_one(Composer)
+        # The issue's case: ab, ctrl+j, cd, ctrl+j, ef in one read of the terminal.
+        burst(app, "ab\ncd\nef")
+        await until(pilot, lambda: composer.text == "ab\ncd\nef", "three lines in order")
+        # Editing keys, a Tab completion and several Enters, all in one read.
+        burst(app, "\x7fF\x1b[Dx\r", "one\rtwo\rbo\tthree\r", "/msg b\thi there\r", "last")
+        said = [frame["text"] for frame in await heard(pilot, bob, "message", 4)]
+        assert said == ["ab\ncd\nexF", "one", "two", "bob: three"]
+        [private] = await heard(pilot, bob, "private", 1)
+        assert private["text"] == "hi there"
+        await until(pilot, lambda: composer.text == "last", "what came after the Enters")
+
+
+async def test_a_paste_and_its_keys_are_sent_whole_however_the_bytes_are_cut(
+        server: Server, join: ClientFactory, tmp_path: Path) -> None:
+    bob = join("bob")
+    app = make_app(server, "alice", tmp_path)
+    code = "```python\ndef f(x):\n    return x  # done\n\nprint(f(1))\n```"
+    typed = f"look:\n\x1b[200~{code}\x1b[201~\nok\r"  # ctrl+j, a bracketed paste, Enter
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        for cut in (1, 7, 10, 23):  # mid-sequence, mid-paste, anywhere
+            burst(app, *(typed[start:start + cut] for start in range(0, len(typed), cut)))
+        texts = [frame["text"] for frame in await heard(pilot, bob, "message", 4)]
+        assert texts == [f"look:\n{code}\nok"] * 4
+        assert chat(app).query_one(Composer).text == ""
+
+
+async def test_double_slash_sends_a_line_that_starts_with_a_slash(
+        server: Server, join: ClientFactory, tmp_path: Path) -> None:
+    bob = join("bob")
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await type_line(pilot, "//tmp is full")
+        await type_line(pilot, "  //  indented\nsecond line")
+        first, second = await heard(pilot, bob, "message", 2)
+        assert (first["text"], second["text"]) == ("/tmp is full", "/  indented\nsecond line")
+        assert not any(text.startswith("Unknown command") for text in log_texts(app))
+
+
+async def test_a_refused_line_stays_selected_so_the_next_key_replaces_it(
+        server: Server, join: ClientFactory, tmp_path: Path) -> None:
+    bob = join("bob")
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        composer = chat(app).query_one(Composer)
+        burst(app, "/frobnicate\r")
+        await until(pilot, lambda: any("Unknown command /frobnicate" in text
+                                       for text in log_texts(app)), "refused")
+        assert composer.text == "/frobnicate"  # kept, to mend or type over
+        assert composer.selected_text == "/frobnicate"
+        burst(app, "/me waves\r")  # the next keys replace it: not "/frobnicate/me waves"
+        [action] = await heard(pilot, bob, "message", 1)
+        assert (action["text"], action.get("action")) == ("waves", True)
+        # Every other refusal that keeps the line does the same: a usage error, a chat
+        # line the server would refuse, and any line while disconnected.
+        too_long = "x" * (MAX_TEXT_CHARS + 1)
+        for line, typed in (("/msg bob", "/msg bob"), ("/nick no good", "/nick no good"),
+                            (too_long, f"\x1b[200~{too_long}\x1b[201~")):
+            burst(app, f"{typed}\r")
+            await until(pilot, partial(kept_selected, composer, line), line[:20])
+        burst(app, "\x7f")  # backspace takes the whole selection
+        await until(pilot, lambda: composer.text == "", "emptied by one key")
+        server.stop()
+        await until(pilot, lambda: chat(app).state != "connected", "disconnected")
+        for line in ("still here", "admin -s", "/away lunch"):
+            burst(app, f"{line}\r")
+            await until(pilot, partial(kept_selected, composer, line), line)
