@@ -4,17 +4,23 @@ server; keys go through Textual's own terminal parser (tests.tui_helpers.burst).
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from tests.conftest import Client, ClientFactory, matching
 from tests.tui_helpers import burst, chat, log_texts, make_app, on_chat, type_line, until
 from tuichat.net.frames import MAX_TEXT_CHARS, Frame
 from tuichat.server.app import Server
-from tuichat.tui.composer import Composer
+from tuichat.tui.composer import Composer, Outcome
+from tuichat.tui.slash import completion_words
 
 SIZE = (100, 30)
 
@@ -108,3 +114,54 @@ async def test_a_refused_line_stays_selected_so_the_next_key_replaces_it(
         for line in ("still here", "admin -s", "/away lunch"):
             burst(app, f"{line}\r")
             await until(pilot, partial(kept_selected, composer, line), line)
+
+
+KEYS = ("a", "b", "o", " ", "/", "!", "\n", "\t", "\x7f", "\r", "\x1b[D", "\x1b[A", "\x1b[B",
+        "\x1b[200~p\nq\x1b[201~")
+"""Terminal input: letters, ctrl+j, Tab, backspace, Enter, left, up, down, a paste."""
+
+
+class TwoBoxes(App[None]):
+    """Two entry boxes fed the same keys; a line starting with ``!`` is refused."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.sent: dict[str, list[str]] = {"calm": [], "burst": []}
+
+    def compose(self) -> ComposeResult:
+        for box in self.sent:
+            yield Composer(names=lambda: ("bob", "Bobby"), commands=completion_words(),
+                           submit=partial(self.take, box), id=box)
+
+    def take(self, box: str, text: str) -> Outcome:
+        if text.startswith("!"):
+            return Outcome.KEPT
+        self.sent[box].append(text)
+        return Outcome.TAKEN
+
+
+async def feed_both(keys: list[str], cuts: list[int]) -> None:
+    app = TwoBoxes()
+    async with app.run_test() as pilot:
+        calm, fast = app.query_one("#calm", Composer), app.query_one("#burst", Composer)
+        calm.focus()
+        for key in keys:  # one key at a time, each applied before the next comes
+            burst(app, key)
+            await pilot.pause()
+        fast.focus()
+        await pilot.pause()
+        data = "".join(keys)
+        edges = sorted({0, len(data), *(cut % (len(data) + 1) for cut in cuts)})
+        burst(app, *(data[start:end] for start, end in pairwise(edges)))
+        for _ in range(3):
+            await pilot.pause()
+        assert (fast.text, fast.selection) == (calm.text, calm.selection)
+        assert app.sent["burst"] == app.sent["calm"]
+
+
+@settings(max_examples=12, deadline=None)
+@given(keys=st.lists(st.sampled_from(KEYS), min_size=1, max_size=30),
+       cuts=st.lists(st.integers(min_value=0, max_value=200), max_size=4))
+def test_a_burst_of_keys_ends_as_the_same_keys_typed_one_by_one(keys: list[str],
+                                                                 cuts: list[int]) -> None:
+    asyncio.run(feed_both(keys, cuts))
