@@ -16,6 +16,7 @@ from textual.app import App, ComposeResult
 from textual.pilot import Pilot
 
 from tests.conftest import Client, ClientFactory, matching
+from tests.test_tui_features import status
 from tests.tui_helpers import burst, chat, log_texts, make_app, on_chat, type_line, until
 from tuichat.net.frames import MAX_TEXT_CHARS, Frame
 from tuichat.server.app import Server
@@ -115,6 +116,30 @@ async def test_a_refused_line_stays_selected_so_the_next_key_replaces_it(
             burst(app, f"{line}\r")
             await until(pilot, partial(kept_selected, composer, line), line)
 
+
+
+async def test_shift_f3_steps_the_search_whatever_the_terminal_sends(
+        server: Server, join: ClientFactory, tmp_path: Path) -> None:
+    bob = join("bob")
+    for number in range(20):
+        bob.say_and_wait(f"line {number}" + (" has the needle" if number % 5 == 3 else ""))
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await type_line(pilot, "/search needle")
+        await until(pilot, lambda: "search 'needle' 1/4" in status(app), "the newest match")
+        # f3 goes to the older match; shift+f3 back to the newer, as tmux and xterm send
+        # it (ESC[1;2R, which Textual takes for a cursor position report), as kitty's
+        # keyboard protocol sends it (ESC[13;2~), and as Textual names ESC[1;2R (f15).
+        for shift_f3 in ("\x1b[1;2R", "\x1b[13;2~"):
+            burst(app, "\x1bOR")
+            await until(pilot, lambda: "2/4" in status(app), "f3: the older match")
+            burst(app, shift_f3)
+            await until(pilot, lambda: "1/4" in status(app), f"shift+f3 as {shift_f3!r}")
+        await pilot.press("f3")
+        await until(pilot, lambda: "2/4" in status(app), "the older match again")
+        await pilot.press("f15")
+        await until(pilot, lambda: "1/4" in status(app), "the key named f15")
 
 KEYS = ("a", "b", "o", " ", "/", "!", "\n", "\t", "\x7f", "\r", "\x1b[D", "\x1b[A", "\x1b[B",
         "\x1b[200~p\nq\x1b[201~")

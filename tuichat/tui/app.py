@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -30,6 +31,7 @@ from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugRecord, PaneHandler
 from tuichat.tui.settings import Settings
 from tuichat.tui.slash import SLASH_COMMANDS, SlashCommand
+from tuichat.tui.terminal_keys import key_behind
 from tuichat.tui.trust_screen import TrustScreen
 
 if TYPE_CHECKING:
@@ -263,6 +265,14 @@ class TuichatApp(App[int]):
     def action_toggle_debug(self) -> None:
         if self.chat is not None:
             self.chat.toggle_debug()
+
+    async def on_cursor_position(self, event: events.CursorPosition) -> None:
+        """A key the terminal parser took for a cursor report (shift+F3 in tmux): handle
+        it as the key, here, in its place among the keys around it."""
+        key = key_behind(event)
+        if key is not None:
+            key.set_sender(self)
+            await self.on_event(key)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette: our commands first, then Textual's own (theme, keys, quit...)."""

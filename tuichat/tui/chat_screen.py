@@ -159,7 +159,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+end", "follow", "Newest", show=False, priority=True),
         Binding("ctrl+f", "start_search", "Search", show=False),
         Binding("f3", "search_step(True)", "Previous match", show=False),
-        Binding("shift+f3", "search_step(False)", "Next match", show=False),
+        # shift+f3 is f15 where the terminal says so (tmux, xterm: see terminal_keys.py).
+        Binding("shift+f3,f15", "search_step(False)", "Next match", show=False),
         Binding("escape", "stop_search", "Stop searching", show=False),
     ]
 
