@@ -99,6 +99,10 @@ def test_ignore_list_follows_a_rename_and_has_a_bound(tmp_path: Path) -> None:
     assert ignored.names == ["robert"]
     ignored.rename("carol", "dave")  # not ignored: nothing follows
     assert ignored.names == ["robert"]
+    ignored.rename("Robert", "Rob")  # what they wrote under earlier names stays hidden
+    assert (ignored.names, ignored.keys) == (["Rob"], {"rob", "robert", "bob"})
+    assert ignored.remove("rob") and ignored.keys == frozenset()
+    ignored.add("robert")
     for number in range(MAX_IGNORED - 1):
         assert ignored.add(f"user{number}")
     assert not ignored.add("one-too-many")
