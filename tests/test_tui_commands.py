@@ -100,7 +100,7 @@ def test_ignore_list_follows_a_rename_and_has_a_bound(tmp_path: Path) -> None:
     ignored.rename("carol", "dave")  # not ignored: nothing follows
     assert ignored.names == ["robert"]
     ignored.rename("Robert", "Rob")  # what they wrote under earlier names stays hidden
-    assert (ignored.names, ignored.keys) == (["Rob"], {"rob", "robert", "bob"})
+    assert (ignored.names, ignored.keys) == (["Rob"], frozenset({"rob", "robert", "bob"}))
     assert ignored.remove("rob") and ignored.keys == frozenset()
     ignored.add("robert")
     for number in range(MAX_IGNORED - 1):
