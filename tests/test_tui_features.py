@@ -246,10 +246,11 @@ async def test_focus_shows_only_some_users_and_counts_nothing_else(
         await until(pilot, lambda: chat(app).roster.get("robert"), "renamed")
         bob.say_and_wait("robert here")
         await until(pilot, lambda: "robert here" in log_text(app), "still in focus")
+        assert "bob here" in log_text(app)  # what they wrote before the rename stays too
         assert "alice, carol here" in log_texts(app) and "carol here" not in log_text(app)
         assert rings == []  # carol's mention is not shown, so it does not ring
         await type_line(pilot, "/focus")
-        await until(pilot, lambda: "Showing only the messages of dave, robert (and yours)"
+        await until(pilot, lambda: "Showing only the messages of bob, dave, robert (and yours)"
                     in log_text(app), "the focus named")
         await type_line(pilot, "/focus bob!")
         await until(pilot, lambda: "No one can be called 'bob!'" in log_text(app), "refused")

@@ -425,8 +425,8 @@ class ChatScreen(Screen[None]):
             self.ignored.rename(old, new)
             self.log_view.hidden = self.ignored.keys
         focus = self.log_view.only_from
-        if focus is not None and old.casefold() in focus:
-            self.log_view.only_from = focus - {old.casefold()} | {new}
+        if focus is not None and old.casefold() in focus:  # what they wrote as old stays
+            self.log_view.only_from = focus | {new}
 
     def _whois(self, frame: Frame) -> None:
         """Show a ``whois`` answer under the user's own picture."""
