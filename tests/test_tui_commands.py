@@ -12,7 +12,13 @@ from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.tui.composer import completions
 from tuichat.tui.ignore import MAX_IGNORED, IgnoreList
 from tuichat.tui.settings import ConfigError, Settings, load_settings
-from tuichat.tui.slash import SLASH_COMMANDS, completion_words, find_slash, help_sections
+from tuichat.tui.slash import (
+    SLASH_COMMANDS,
+    SLASH_TEXT,
+    completion_words,
+    find_slash,
+    help_sections,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +41,7 @@ def test_every_command_is_found_with_its_arguments_in_any_case() -> None:
 def test_help_completion_and_the_palette_read_one_table() -> None:
     sections = dict(help_sections())
     assert sections["Commands"] == [(command.usage, command.summary)
-                                    for command in SLASH_COMMANDS]
+                                    for command in SLASH_COMMANDS] + [SLASH_TEXT]
     assert [usage for usage, _ in sections["Admin commands (answered by the server)"]] == [
         admin.usage for admin in ADMIN_COMMANDS]
     words = completion_words()
