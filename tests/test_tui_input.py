@@ -118,6 +118,17 @@ async def test_a_refused_line_stays_selected_so_the_next_key_replaces_it(
 
 
 
+async def test_a_line_sent_just_before_quitting_still_goes(server: Server, join: ClientFactory,
+                                                          tmp_path: Path) -> None:
+    bob = join("bob")
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        burst(app, "bye all\r\x11")  # Enter and ctrl+q in the same read
+        await until(pilot, lambda: app.return_code is not None, "the app quit")
+    assert [frame["text"] for frame in bob.inbox.all(matching("message"))] == ["bye all"]
+    bob.inbox.wait_for(matching("leave", name="alice", reason="quit"))
+
 async def test_shift_f3_steps_the_search_whatever_the_terminal_sends(
         server: Server, join: ClientFactory, tmp_path: Path) -> None:
     bob = join("bob")

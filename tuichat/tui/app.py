@@ -246,7 +246,10 @@ class TuichatApp(App[int]):
     # -- actions ----------------------------------------------------------------------------
 
     async def action_leave(self) -> None:
-        """Leave cleanly (bye, so the others see why) and exit."""
+        """Leave cleanly (bye, so the others see why) and exit, once what was typed
+        before has been applied."""
+        if self.chat is not None:
+            await self.chat.caught_up()
         link, self.link = self.link, None
         if link is not None:
             await asyncio.to_thread(link.stop, BYE_TIMEOUT)

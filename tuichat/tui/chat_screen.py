@@ -790,6 +790,11 @@ class ChatScreen(Screen[None]):
             pane.display = not pane.display
         self.set_class(pane.display, "debugging")
 
+    async def caught_up(self) -> None:
+        """Let the entry box apply what was typed before now (a line sent in the same
+        burst as ctrl+q still goes)."""
+        await self.query_one(Composer).caught_up()
+
     def action_quit(self) -> None:
         self.app.call_later(self.app.run_action, "leave")
 

@@ -12,6 +12,8 @@ line to its owner on Enter without a message in between.
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -21,6 +23,7 @@ from textual.binding import Binding
 from textual.widgets import TextArea
 
 MAX_HISTORY = 200
+CATCH_UP_TIMEOUT = 1.0
 PLACEHOLDER = "Type a message: enter sends, ctrl+j adds a line, /help lists commands"
 
 
@@ -110,6 +113,14 @@ class Composer(TextArea):
         if active is None or active.binding.priority or not active.enabled:
             return False  # priority bindings ran before the key was forwarded here
         return await self.app.run_action(active.binding.action, active.node)
+
+    async def caught_up(self) -> None:
+        """Return once the keys given to the box so far have been applied (at most
+        CATCH_UP_TIMEOUT later): a priority binding such as ctrl+q runs ahead of them."""
+        done = asyncio.Event()
+        if self.call_later(done.set):  # queued behind those keys
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), CATCH_UP_TIMEOUT)
 
     def _send(self) -> None:
         """Hand the text to the owner; empty the box, or select what it refused."""
