@@ -56,6 +56,9 @@ async def test_keys_in_one_burst_are_applied_in_order(server: Server, join: Clie
         [private] = await heard(pilot, bob, "private", 1)
         assert private["text"] == "hi there"
         await until(pilot, lambda: composer.text == "last", "what came after the Enters")
+        # A screen's binding that fills the box (ctrl+f: "/search "), then its argument.
+        burst(app, "\x01\x7f\x06bob:\r")  # ctrl+a selects all, backspace clears it
+        await until(pilot, lambda: "search 'bob:' 1/1" in status(app), "searched")
 
 
 async def test_a_paste_and_its_keys_are_sent_whole_however_the_bytes_are_cut(
