@@ -95,6 +95,7 @@ def test_f3_and_shift_f3_step_the_search_in_tmux(tmux: Tmux, join: ClientFactory
     bob = join("bob")
     for number in range(6):
         bob.say_and_wait(f"line {number}" + (" needle" if number % 2 else ""))
+    tmux.wait_for(lambda screen: "line 5 needle" in screen, "bob's lines on alice's screen")
     tmux.run("send-keys", "-t", "chat", "-l", "/search needle\r")
     tmux.wait_for(lambda screen: "search 'needle' 1/3" in screen, "the newest match")
     tmux.run("send-keys", "-t", "chat", "F3")
