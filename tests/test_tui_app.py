@@ -351,8 +351,9 @@ async def test_unknown_commands_are_explained_and_kept(server: Server, tmp_path:
     async with app.run_test(size=SIZE) as pilot:
         await until(pilot, lambda: on_chat(app), "joined")
         await type_line(pilot, "/dance wildly")
-        assert "Unknown command /dance: /help lists the commands." in log_texts(app)
-        assert chat(app).query_one(Composer).text == "/dance wildly"
+        assert ("Unknown command /dance: /help lists the commands; start the line with "
+                "//dance to send it as chat.") in log_texts(app)
+        assert chat(app).query_one(Composer).selected_text == "/dance wildly"
 
 
 async def test_slash_quit_leaves_cleanly(server: Server, join: ClientFactory,

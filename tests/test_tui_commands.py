@@ -12,7 +12,13 @@ from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.tui.composer import completions
 from tuichat.tui.ignore import MAX_IGNORED, IgnoreList
 from tuichat.tui.settings import ConfigError, Settings, load_settings
-from tuichat.tui.slash import SLASH_COMMANDS, completion_words, find_slash, help_sections
+from tuichat.tui.slash import (
+    SLASH_COMMANDS,
+    SLASH_TEXT,
+    completion_words,
+    find_slash,
+    help_sections,
+)
 
 
 @pytest.fixture(autouse=True)
@@ -35,7 +41,7 @@ def test_every_command_is_found_with_its_arguments_in_any_case() -> None:
 def test_help_completion_and_the_palette_read_one_table() -> None:
     sections = dict(help_sections("alice"))
     assert sections["Commands"] == [(command.usage, command.summary_for("alice"))
-                                    for command in SLASH_COMMANDS]
+                                    for command in SLASH_COMMANDS] + [SLASH_TEXT]
     assert ("/me ACTION", "show yourself doing ACTION (/me waves: * alice waves)") in \
         sections["Commands"]
     assert [usage for usage, _ in sections["Admin commands (answered by the server)"]] == [
@@ -101,6 +107,10 @@ def test_ignore_list_follows_a_rename_and_has_a_bound(tmp_path: Path) -> None:
     assert ignored.names == ["robert"]
     ignored.rename("carol", "dave")  # not ignored: nothing follows
     assert ignored.names == ["robert"]
+    ignored.rename("Robert", "Rob")  # what they wrote under earlier names stays hidden
+    assert (ignored.names, ignored.keys) == (["Rob"], frozenset({"rob", "robert", "bob"}))
+    assert ignored.remove("rob") and ignored.keys == frozenset()
+    ignored.add("robert")
     for number in range(MAX_IGNORED - 1):
         assert ignored.add(f"user{number}")
     assert not ignored.add("one-too-many")

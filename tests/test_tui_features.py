@@ -207,6 +207,30 @@ async def test_ignore_hides_and_is_remembered_per_server(server: Server, tmp_pat
         await until(pilot, lambda: "while ignored" in log_text(again), "shown again")
 
 
+async def test_an_ignored_user_stays_hidden_after_a_rename(server: Server, tmp_path: Path,
+                                                           join: ClientFactory) -> None:
+    robert = join("robert")
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        await type_line(pilot, "/ignore robert")
+        robert.say_and_wait("said as robert")
+        robert.conn.private("alice", "whispered as robert")
+        await until(pilot, lambda: "whispered as robert" in log_texts(app), "robert's lines")
+        robert.conn.nick("bobby")
+        await until(pilot, lambda: chat(app).roster.get("bobby"), "renamed")
+        robert.say_and_wait("said as bobby")
+        robert.conn.private("alice", "whispered as bobby")
+        await until(pilot, lambda: "whispered as bobby" in log_texts(app), "bobby's lines")
+        shown = log_text(app)
+        assert "robert is now known as bobby" in shown
+        assert not any(words in shown for words in ("said as", "whispered as"))
+        await type_line(pilot, "/unignore bobby")
+        await until(pilot, lambda: "whispered as bobby" in log_text(app), "shown again")
+        assert all(words in log_text(app) for words in (
+            "said as robert", "whispered as robert", "said as bobby"))
+
+
 async def test_focus_shows_only_some_users_and_counts_nothing_else(
         server: Server, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
         join: ClientFactory) -> None:
@@ -228,10 +252,11 @@ async def test_focus_shows_only_some_users_and_counts_nothing_else(
         await until(pilot, lambda: chat(app).roster.get("robert"), "renamed")
         bob.say_and_wait("robert here")
         await until(pilot, lambda: "robert here" in log_text(app), "still in focus")
+        assert "bob here" in log_text(app)  # what they wrote before the rename stays too
         assert "alice, carol here" in log_texts(app) and "carol here" not in log_text(app)
         assert rings == []  # carol's mention is not shown, so it does not ring
         await type_line(pilot, "/focus")
-        await until(pilot, lambda: "Showing only the messages of dave, robert (and yours)"
+        await until(pilot, lambda: "Showing only the messages of bob, dave, robert (and yours)"
                     in log_text(app), "the focus named")
         await type_line(pilot, "/focus bob!")
         await until(pilot, lambda: "No one can be called 'bob!'" in log_text(app), "refused")

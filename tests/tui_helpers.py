@@ -9,6 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from textual._xterm_parser import XTermParser
 from textual.app import App
 from textual.pilot import Pilot
 
@@ -102,9 +103,22 @@ def pane_text(app: TuichatApp) -> str:
 
 
 async def type_line(pilot: Pilot[Any], text: str) -> None:
-    """Type ``text`` into the entry box and press Enter."""
+    """Type ``text`` into the entry box (over what is selected, as typing does) and press
+    Enter."""
     composer = chat(pilot.app).query_one(Composer)
     composer.focus()
     await pilot.pause()
-    composer.insert(text)
+    composer.replace(text, *composer.selection)
     await pilot.press("enter")
+
+
+def burst(app: App[Any], *chunks: str) -> None:
+    """Deliver terminal input as a laggy link does: each chunk is read by Textual's own
+    parser as one read of the terminal, and every key and paste it yields is queued at
+    once, with no pause for the app to catch up in between (``pilot.press`` waits after
+    each key, which hides what goes wrong in a burst)."""
+    parser = XTermParser()
+    for chunk in chunks:
+        for event in parser.feed(chunk):
+            event.set_sender(app)
+            app.post_message(event)

@@ -16,6 +16,7 @@ from concurrent.futures import Future
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from textual import events
 from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
@@ -30,6 +31,7 @@ from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugRecord, PaneHandler
 from tuichat.tui.settings import Settings
 from tuichat.tui.slash import SLASH_COMMANDS, SlashCommand
+from tuichat.tui.terminal_keys import key_behind
 from tuichat.tui.trust_screen import TrustScreen
 
 if TYPE_CHECKING:
@@ -253,7 +255,10 @@ class TuichatApp(App[int]):
     # -- actions ----------------------------------------------------------------------------
 
     async def action_leave(self) -> None:
-        """Leave cleanly (bye, so the others see why) and exit."""
+        """Leave cleanly (bye, so the others see why) and exit, once what was typed
+        before has been applied."""
+        if self.chat is not None:
+            await self.chat.caught_up()
         link, self.link = self.link, None
         if link is not None:
             await asyncio.to_thread(link.stop, BYE_TIMEOUT)
@@ -273,6 +278,14 @@ class TuichatApp(App[int]):
         if self.chat is not None:
             self.chat.toggle_debug()
 
+    async def on_cursor_position(self, event: events.CursorPosition) -> None:
+        """A key the terminal parser took for a cursor report (shift+F3 in tmux): handle
+        it as the key, here, in its place among the keys around it."""
+        key = key_behind(event)
+        if key is not None:
+            key.set_sender(self)
+            await self.on_event(key)
+
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
         """The palette: our commands first, then Textual's own (theme, keys, quit...)."""
         chat = self._chat
@@ -285,13 +298,13 @@ class TuichatApp(App[int]):
         yield from super().get_system_commands(screen)
 
     @staticmethod
-    def _slash_action(screen: ChatScreen, command: SlashCommand) -> Callable[[], None]:
+    def _slash_action(screen: ChatScreen, command: SlashCommand) -> Callable[[], object]:
         if command.runs_at_once:
             return lambda: screen.run_line(command.name)
         return lambda: screen.prefill(f"{command.name} ")
 
     @staticmethod
-    def _admin_action(screen: ChatScreen, admin: AdminCommand) -> Callable[[], None]:
+    def _admin_action(screen: ChatScreen, admin: AdminCommand) -> Callable[[], object]:
         if admin.flag in RUN_AT_ONCE:
             return lambda: screen.run_line(admin.usage)
         prefill = f"admin {admin.flag} " if admin.argument else admin.usage

@@ -30,7 +30,7 @@ from tuichat.net.names import name_problem, normalize_name
 from tuichat.net.tls import spaced
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.compact_layout import layout_words
-from tuichat.tui.composer import Composer
+from tuichat.tui.composer import Composer, Outcome
 from tuichat.tui.debug_pane import DebugPane, DebugRecord
 from tuichat.tui.help_screen import HelpScreen
 from tuichat.tui.ignore import IgnoreList
@@ -102,7 +102,8 @@ class ChatScreen(Screen[None]):
         Binding("ctrl+end", "follow", "Newest", show=False, priority=True),
         Binding("ctrl+f", "start_search", "Search", show=False),
         Binding("f3", "search_step(True)", "Previous match", show=False),
-        Binding("shift+f3", "search_step(False)", "Next match", show=False),
+        # shift+f3 is f15 where the terminal says so (tmux, xterm: see terminal_keys.py).
+        Binding("shift+f3,f15", "search_step(False)", "Next match", show=False),
         Binding("escape", "stop_search", "Stop searching", show=False),
     ]
 
@@ -132,6 +133,8 @@ class ChatScreen(Screen[None]):
         """Our away text, said again after a reconnect."""
         self._quiet = False
         """``/quiet``: room events (joins, leaves, renames, away) are not logged."""
+        self._refusals = 0
+        """Errors shown so far: one shown while a line runs means the line was refused."""
         self.target = target
         self._link = link
         self.book = book
@@ -158,7 +161,7 @@ class ChatScreen(Screen[None]):
             yield UserList(self._member_avatar, id="users")
         with Horizontal(id="entry-row"):
             yield Composer(names=lambda: self.roster.names, commands=completion_words(),
-                           id="composer")
+                           submit=self.run_line, id="composer")
             yield Static(id="counter", markup=False)
         yield KeyBar(MAIN_KEYS, id="keys")
 
@@ -392,8 +395,8 @@ class ChatScreen(Screen[None]):
             self.ignored.rename(old, new)
             self.log_view.hidden = self.ignored.keys
         focus = self.log_view.only_from
-        if focus is not None and old.casefold() in focus:
-            self.log_view.only_from = focus - {old.casefold()} | {new}
+        if focus is not None and old.casefold() in focus:  # what they wrote as old stays
+            self.log_view.only_from = focus | {new}
 
     def _whois(self, frame: Frame) -> None:
         """Show a ``whois`` answer under the user's own picture."""
@@ -444,38 +447,38 @@ class ChatScreen(Screen[None]):
 
     # -- what the user does -----------------------------------------------------------------
 
-    def on_composer_submitted(self, message: Composer.Submitted) -> None:
-        message.stop()
-        self.run_line(message.text)
+    def run_line(self, text: str) -> Outcome:
+        """Act on a line from the entry box (or the palette): command, admin line or chat.
 
-    def run_line(self, text: str) -> None:
-        """Act on a line from the entry box (or the palette): command, admin line or chat."""
-        composer = self.query_one(Composer)
+        A line that drew an error (a usage, a refusal, not connected) is kept, so the user
+        can mend it or type over it; ``//`` at the start sends the rest as chat, so a line
+        can start with ``/``.
+        """
         line = text.strip()
-        if not line:
-            return
-        slash = find_slash(line)
-        if slash is not None:
-            composer.remember(line)
+        refusals = self._refusals
+        if line.startswith("//"):
+            self._say(text.lstrip()[1:].rstrip())
+        elif (slash := find_slash(line)) is not None:
             command, args = slash
             getattr(self, f"slash_{command.action}")(command, args)
             self._update_status()
-            return
-        if line.startswith("/"):
-            self._event(f"Unknown command {line.split()[0]}: /help lists the commands.",
-                        error=True)
-            return
-        if is_admin_line(line):
+        elif line.startswith("/"):
+            word = line.split()[0]
+            self._event(f"Unknown command {word}: /help lists the commands; start the "
+                        f"line with /{word} to send it as chat.", error=True)
+        elif is_admin_line(line):
             try:
                 self._connected_link().command(line)
             except ConnectionClosed:
                 self._not_connected()
-                return
-            # A password never goes into the input history.
-            composer.remember(line if admin_password(line) is None else "")
-            self._read_up()
-        elif self._say(text.rstrip()):
-            composer.remember(line)
+            else:
+                self._read_up()
+        elif line:
+            self._say(text.rstrip())
+        if self._refusals != refusals:
+            return Outcome.KEPT
+        # A password never goes into the input history.
+        return Outcome.SECRET if admin_password(line) is not None else Outcome.TAKEN
 
     def _sendable(self, text: str, usage: str = "") -> bool:
         """True if ``text`` may be sent as a chat line; otherwise say why (and ``usage``)."""
@@ -484,17 +487,16 @@ class ChatScreen(Screen[None]):
             self._event(f"Not sent: {problem}.{usage and f' Usage: {usage}'}", error=True)
         return problem is None
 
-    def _say(self, text: str) -> bool:
-        """Send a chat line, or explain why not; True if it went."""
+    def _say(self, text: str) -> None:
+        """Send a chat line, or explain why not."""
         if not self._sendable(text):
-            return False
+            return
         try:
             self._connected_link().say(text)
         except ConnectionClosed:
             self._not_connected()
-            return False
+            return
         self._read_up()
-        return True
 
     # -- client commands (/name ARGS), from the table in slash.py ---------------------------
 
@@ -769,6 +771,11 @@ class ChatScreen(Screen[None]):
             pane.display = not pane.display
         self.set_class(pane.display, "debugging")
 
+    async def caught_up(self) -> None:
+        """Let the entry box apply what was typed before now (a line sent in the same
+        burst as ctrl+q still goes)."""
+        await self.query_one(Composer).caught_up()
+
     def action_quit(self) -> None:
         self.app.call_later(self.app.run_action, "leave")
 
@@ -821,7 +828,9 @@ class ChatScreen(Screen[None]):
             self.log_view.add(LogEntry(EntryKind.EVENT, text, self.clock()))
 
     def _event(self, text: str, *, error: bool = False) -> None:
-        """Say something in the client's own voice (never as Console, the server's)."""
+        """Say something in the client's own voice (never as Console, the server's); an
+        error also keeps the line in the entry box (see ``run_line``)."""
+        self._refusals += error
         kind = EntryKind.LOCAL_ERROR if error else EntryKind.LOCAL
         self.log_view.add(LogEntry(kind, text, self.clock()))
 

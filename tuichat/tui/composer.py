@@ -1,18 +1,41 @@
 """The entry box: Enter sends, ctrl+j adds a line, up/down walk the input history,
-Tab completes names and commands."""
+Tab completes names and commands.
+
+Every key is applied in the order it was typed, however many arrive in one read of the
+terminal (a paste without bracketed-paste mode, a laggy SSH link). Textual inserts a
+printable key in the focused widget at once but runs a key's binding only after the key
+has bubbled up to the app (and a priority binding before the widget has seen the keys
+queued ahead of it), so in a burst ``ab`` ctrl+j ``cd`` became ``abcd`` and a new line.
+The box therefore runs the binding of each key itself, as the key comes, and hands a
+line to its owner on Enter without a message in between.
+"""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from enum import Enum
 
 from textual import events
 from textual.binding import Binding
-from textual.message import Message
 from textual.widgets import TextArea
 
 MAX_HISTORY = 200
+CATCH_UP_TIMEOUT = 1.0
 PLACEHOLDER = "Type a message: enter sends, ctrl+j adds a line, /help lists commands"
+
+
+class Outcome(Enum):
+    """What became of the line the user sent with Enter."""
+
+    TAKEN = "taken"
+    """Sent or run: the box empties and the line joins the input history."""
+    SECRET = "secret"
+    """Taken, but kept out of the input history (it holds a password)."""
+    KEPT = "kept"
+    """Refused: the text stays, all selected, so the next key types over it."""
 
 
 @dataclass
@@ -53,21 +76,15 @@ class Composer(TextArea):
 
     BINDINGS = [
         Binding("ctrl+j", "newline", "New line", show=False),
-        Binding("tab", "complete", "Complete", show=False, priority=True),
+        Binding("tab", "complete", "Complete", show=False),
     ]
 
-    class Submitted(Message):
-        """The user pressed Enter; ``text`` is what the box held."""
-
-        def __init__(self, composer: Composer, text: str) -> None:
-            super().__init__()
-            self.composer = composer
-            self.text = text
-
-    def __init__(self, *, names: Callable[[], Iterable[str]],
-                 commands: Iterable[str], id: str | None = None) -> None:
+    def __init__(self, *, names: Callable[[], Iterable[str]], commands: Iterable[str],
+                 submit: Callable[[str], Outcome], id: str | None = None) -> None:
+        """``submit`` gets the box's text on Enter and says what became of it."""
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, highlight_cursor_line=False, placeholder=PLACEHOLDER)
+        self._submit = submit
         self._names = names
         self._commands = tuple(commands)
         self._history: list[str] = []
@@ -78,14 +95,41 @@ class Composer(TextArea):
     # -- sending and history ----------------------------------------------------------------
 
     async def _on_key(self, event: events.Key) -> None:
+        """Apply ``event`` now, before the keys behind it: Enter, or the key's binding
+        (the box's own, or the screen's and app's); printable keys go on to TextArea."""
         if event.key != "tab":
             self._completion = None
         if event.key == "enter":
-            event.stop()
-            event.prevent_default()
-            self.post_message(self.Submitted(self, self.text))
+            self._send()
+        elif event.is_printable or not await self._run_binding(event.key):
             return
-        await super()._on_key(event)
+        event.stop()
+        event.prevent_default()
+
+    async def _run_binding(self, key: str) -> bool:
+        """Run what ``key`` is bound to from here up, as the app would once the key had
+        bubbled up to it; False if nothing takes it (it then bubbles as usual)."""
+        active = self.screen.active_bindings.get(key)
+        if active is None or active.binding.priority or not active.enabled:
+            return False  # priority bindings ran before the key was forwarded here
+        return await self.app.run_action(active.binding.action, active.node)
+
+    async def caught_up(self) -> None:
+        """Return once the keys given to the box so far have been applied (at most
+        CATCH_UP_TIMEOUT later): a priority binding such as ctrl+q runs ahead of them."""
+        done = asyncio.Event()
+        if self.call_later(done.set):  # queued behind those keys
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(done.wait(), CATCH_UP_TIMEOUT)
+
+    def _send(self) -> None:
+        """Hand the text to the owner; empty the box, or select what it refused."""
+        text = self.text
+        outcome = self._submit(text)
+        if outcome is Outcome.KEPT:
+            self.select_all()
+        else:
+            self.remember(text.strip() if outcome is Outcome.TAKEN else "")
 
     def remember(self, text: str) -> None:
         """Add a sent line to the input history and clear the box."""
@@ -97,7 +141,8 @@ class Composer(TextArea):
         self.clear()
 
     def action_newline(self) -> None:
-        self.insert("\n")
+        """A new line where the cursor is, over the selection as typing does."""
+        self.replace("\n", *self.selection, maintain_selection_offset=False)
 
     def action_cursor_up(self, select: bool = False) -> None:
         if select or self.cursor_location[0] > 0 or not self._history_index:

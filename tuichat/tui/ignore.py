@@ -2,6 +2,9 @@
 
 Ignoring is the client's business alone: the server still sends everything, and the log
 hides what comes from an ignored name. Names compare case-insensitively, as on the server.
+An ignored user who renames stays ignored under the new name, and the lines they wrote
+under the names they had before in this session stay hidden (the log knows each line's
+sender only by the name it was sent under).
 """
 
 from __future__ import annotations
@@ -35,6 +38,8 @@ class IgnoreList:
         self._path = path if path is not None else ignore_path()
         self._names: dict[str, str] = {}
         """Casefolded name to the name as the user typed it."""
+        self._former: dict[str, frozenset[str]] = {}
+        """Casefolded name to the casefolded names that user had before in this session."""
         for name in self._read().get(server, []):
             if isinstance(name, str) and name:
                 self._names[name.casefold()] = name
@@ -46,8 +51,9 @@ class IgnoreList:
 
     @property
     def keys(self) -> frozenset[str]:
-        """Ignored names, casefolded (what the log compares with)."""
-        return frozenset(self._names)
+        """Ignored names and the names they had before, casefolded (what the log compares
+        with)."""
+        return frozenset(self._names).union(*self._former.values())
 
     def __contains__(self, name: str) -> bool:
         return name.casefold() in self._names
@@ -64,14 +70,18 @@ class IgnoreList:
         """Stop ignoring ``name``; False if it was not ignored."""
         if self._names.pop(name.casefold(), None) is None:
             return False
+        self._former.pop(name.casefold(), None)
         self._save()
         return True
 
     def rename(self, old: str, new: str) -> None:
-        """Follow an ignored user who renamed themselves (``/nick``)."""
+        """Follow an ignored user who renamed themselves (``/nick``), keeping what they
+        wrote as ``old`` hidden."""
         if old in self and new not in self:
             del self._names[old.casefold()]
             self._names[new.casefold()] = new
+            former = self._former.pop(old.casefold(), frozenset())
+            self._former[new.casefold()] = former | {old.casefold()}
             self._save()
 
     def _read(self) -> dict[str, list[Any]]:

@@ -115,11 +115,16 @@ def completion_words() -> list[str]:
     return slash + admin
 
 
+SLASH_TEXT = ("//TEXT", "say /TEXT: a line that starts with / (//tmp is full says /tmp is full)")
+"""The one line starting with ``/`` that is not a command: its ``/help`` row."""
+
+
 def help_sections(me: str) -> list[tuple[str, list[tuple[str, str]]]]:
     """The ``/help`` text: client commands, admin commands and keys, each a titled list of
     (what to type, what it does); ``me``, the user's name, stands in the examples."""
     return [
-        ("Commands", [(command.usage, command.summary_for(me)) for command in SLASH_COMMANDS]),
+        ("Commands", [(command.usage, command.summary_for(me)) for command in SLASH_COMMANDS]
+         + [SLASH_TEXT]),
         ("Admin commands (answered by the server)",
          [(command.usage, command.summary) for command in ADMIN_COMMANDS]),
         ("Keys", list(KEYS)),
