@@ -119,8 +119,12 @@ class Peer:
             self._tls.send(data)
             data = self._tls.wire()
         if self._outbox.size + len(data) > self._queue_limit:
-            self.shed(f"outgoing queue over {self._queue_limit:,} bytes")
-            return
+            self.flush()  # what this pass queued may not have been offered to the kernel
+            if self._failed or self.closed:
+                return
+            if self._outbox.size + len(data) > self._queue_limit:
+                self.shed(f"outgoing queue over {self._queue_limit:,} bytes")
+                return
         if self._budget is not None and not self._budget.make_room(self, len(data)):
             return
         self._outbox.append(data, tag)
