@@ -30,7 +30,7 @@ from tuichat.net.tls import KnownHosts, TlsClientConfig
 from tuichat.server.app import Ports
 
 SAMPLES = 200
-SETTLE = 3.0
+SETTLE = 5.0
 """Seconds after an attack before the server's memory is read again."""
 REPEATS = 15
 """Times each never-reader asks again for the same avatar (as in the issue)."""
