@@ -124,7 +124,7 @@ def show_resources(figures: Figures, command: str) -> None:
         table.add_row(name, f"{row['n']:,}", f"{row['p50_ms']:.2f}", p99,
                       f"{row['max_ms']:.2f}", str(found["rss_before_mb"]),
                       str(found["rss_peak_mb"]), str(found["rss_after_mb"]), size)
-    Console().print(table)
+    Console(width=max(Console().width, 140)).print(table)
 
 
 def show(fuzz: Figures, slow: Figures, kills: Figures, command: str) -> None:
