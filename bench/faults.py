@@ -1,11 +1,15 @@
-"""The fault suite: fuzzing, slow clients and kill -9, run outside pytest, with figures.
+"""The fault suite: fuzzing, slow clients, kill -9 and resource attacks, run outside
+pytest, with figures.
 
 Runs the same attacks as ``tests/test_fuzz_server.py``, ``tests/test_slow_clients.py`` and
 ``tests/test_durability.py`` and prints one table: fuzz cases per channel, crashes,
 tracebacks, messages lost, duplicate seqs, and a well-behaved client's round trip (``say``
-to its own echo) in a quiet room and during each attack.
+to its own echo) in a quiet room and during each attack. The resource attacks of
+``tests/attacks.py`` (a TLS handshake flood, pinned queues) add a table of the same
+client's round trips and the server's memory.
 
-Run: ``.venv/bin/python bench/faults.py [--examples N | --long] [--kills N] [--json PATH]``.
+Run: ``.venv/bin/python bench/faults.py [--examples N | --long] [--kills N] [--json PATH]
+[--only PHASE ...]``.
 """
 
 from __future__ import annotations
@@ -24,12 +28,15 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for ``tests``
 from rich.console import Console
 from rich.table import Table
 
-from tests import test_durability, test_fuzz_server, test_slow_clients
+from tests import attacks, test_durability, test_fuzz_server, test_slow_clients
 from tests.faultkit import Latency, ServerProcess, reactor_alive
 
 LONG_EXAMPLES = 100_000
+P99_TARGET_MS = 50.0
+"""What a well-behaved client's 99th percentile must stay under during a resource attack."""
 
 Figures = dict[str, Any]
+PHASES = ("fuzzing", "slow_clients", "kills", "resources")
 
 
 def run_fuzzing(examples: int, data_dir: Path) -> Figures:
@@ -87,6 +94,37 @@ def run_kills(kills: int, data_dir: Path, seed: int) -> Figures:
     del figures["recovery"]  # shown as latency_recovery
     return {**figures, "latency_recovery": report.recovery,
             "lost_examples": report.lost[:5], "duplicate_examples": report.duplicate_seqs[:5]}
+
+
+def run_resource_attacks(data_dir: Path) -> Figures:
+    """A ClientHello flood, then pinned queues of the issue's shape and of distinct
+    avatars, each against a fresh server process."""
+    return {
+        "TLS handshake flood": attacks.handshake_flood(data_dir / "flood"),
+        "pinned queues, 1 avatar x 16": attacks.pinned_queues(data_dir / "pinned-1", pictures=1),
+        "pinned queues, 24 avatars + 15 repeats": attacks.pinned_queues(data_dir / "pinned-24"),
+    }
+
+
+def show_resources(figures: Figures, command: str) -> None:
+    """Print a well-behaved client's round trips and the server's memory per attack."""
+    table = Table(title="Resource attacks: say -> own echo (ms), server RSS (MB)",
+                  caption=command)
+    for column in ("attack", "round trips", "p50", "p99", "max", "RSS before", "peak",
+                   "after", "attack size"):
+        table.add_column(column, justify="left" if column in ("attack", "attack size")
+                         else "right")
+    for name, found in figures.items():
+        row = found["latency"].row()
+        size = (f"{found['hellos']:,} hellos, {found['hellos_per_second']:,}/s"
+                if "hellos" in found else
+                f"{found['sessions']} sessions ask {found['requested_mb']:,} MB; "
+                f"{found['cut_off']} cut")
+        p99 = f"{row['p99_ms']:.2f}" + ("" if row["p99_ms"] < P99_TARGET_MS else " (over)")
+        table.add_row(name, f"{row['n']:,}", f"{row['p50_ms']:.2f}", p99,
+                      f"{row['max_ms']:.2f}", str(found["rss_before_mb"]),
+                      str(found["rss_peak_mb"]), str(found["rss_after_mb"]), size)
+    Console(width=max(Console().width, 140)).print(table)
 
 
 def show(fuzz: Figures, slow: Figures, kills: Figures, command: str) -> None:
@@ -159,26 +197,36 @@ def main() -> int:
     parser.add_argument("--kills", type=int, default=5, help="SIGKILL/restart rounds")
     parser.add_argument("--seed", type=int, default=4, help="seed of the kill moments")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument("--only", nargs="+", choices=PHASES, help="run only these phases")
     args = parser.parse_args()
     examples = LONG_EXAMPLES if args.long else args.examples
     phases: dict[str, Callable[[Path], Figures]] = {
         "fuzzing": lambda where: run_fuzzing(examples, where),
         "slow_clients": run_slow_clients,
         "kills": lambda where: run_kills(args.kills, where, args.seed),
+        "resources": run_resource_attacks,
     }
     figures: dict[str, Figures] = {}
     with tempfile.TemporaryDirectory(prefix="tuichat-faults-") as scratch:
         for name, phase in phases.items():
-            Console(stderr=True).print(f"[dim]{name}...[/]")
-            figures[name] = phase(Path(scratch) / name)
+            if args.only is None or name in args.only:
+                Console(stderr=True).print(f"[dim]{name}...[/]")
+                figures[name] = phase(Path(scratch) / name)
     command = "$ " + " ".join([".venv/bin/python", "bench/faults.py", *sys.argv[1:]])
-    show(figures["fuzzing"], figures["slow_clients"], figures["kills"], command)
+    bad: list[object] = []
+    if {"fuzzing", "slow_clients", "kills"} <= figures.keys():
+        fuzz, slow, kills = figures["fuzzing"], figures["slow_clients"], figures["kills"]
+        show(fuzz, slow, kills, command)
+        bad += [fuzz["failures"], fuzz["crashes"], fuzz["error_records"], slow["crashes"],
+                slow["tracebacks"], kills["lost"], kills["duplicate_seqs"], kills["crashes"],
+                kills["tracebacks"], kills["out_of_order"]]
+    if "resources" in figures:
+        show_resources(figures["resources"], command)
+        bad += [found["crashes"] or found["tracebacks"]
+                or found["latency"].p99 * 1000 >= P99_TARGET_MS
+                for found in figures["resources"].values()]
     if args.json:
         args.json.write_text(json.dumps(_plain(figures), indent=2, default=str) + "\n")
-    fuzz, slow, kills = figures["fuzzing"], figures["slow_clients"], figures["kills"]
-    bad = [fuzz["failures"], fuzz["crashes"], fuzz["error_records"], slow["crashes"],
-           slow["tracebacks"], kills["lost"], kills["duplicate_seqs"], kills["crashes"],
-           kills["tracebacks"], kills["out_of_order"]]
     return 1 if any(bad) else 0
 
 

@@ -101,12 +101,18 @@ class Client:
 class RawChannel:
     """A bare socket speaking frames, for testing what the Connection would never send."""
 
-    def __init__(self, port: int, source: str | None = None) -> None:
+    def __init__(self, port: int, source: str | None = None,
+                 receive_buffer: int | None = None) -> None:
         """Connect to ``port`` on 127.0.0.1, from ``source`` when given (any address of
-        127/8 works on Linux, so tests can come from two addresses)."""
-        bind = (source, 0) if source is not None else None
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT,
-                                             source_address=bind)
+        127/8 works on Linux, so tests can come from two addresses); a small
+        ``receive_buffer`` makes a client that does not read fill the server's queue."""
+        self.sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        if receive_buffer is not None:  # before connecting, so the window stays small
+            self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, receive_buffer)
+        self.sock.settimeout(WAIT)
+        if source is not None:
+            self.sock.bind((source, 0))
+        self.sock.connect(("127.0.0.1", port))
         self.decoder = FrameDecoder()
         self.pending: list[Decoded] = []
 
@@ -153,19 +159,21 @@ class RawChannel:
 class RawUser:
     """A session over three bare sockets from a chosen source address."""
 
-    def __init__(self, server: Server, name: str, source: str) -> None:
+    def __init__(self, server: Server, name: str, source: str,
+                 receive_buffer: int | None = None) -> None:
         ports = server.ports
-        self.recv = RawChannel(ports.recv, source)
+        self.recv = RawChannel(ports.recv, source, receive_buffer)
         self.recv.send({"type": "hello", "version": 1, "name": name, "client": "test"})
         self.welcome = self.recv.read_frame()
         assert self.welcome["type"] == "welcome", self.welcome
         self.channels = [self.recv]
         for port in (ports.send, ports.image):
-            channel = RawChannel(port, source)
+            channel = RawChannel(port, source, receive_buffer)
             channel.send({"type": "attach", "session": self.welcome["session"]})
             assert channel.read_frame()["type"] == "attached"
             self.channels.append(channel)
         self.send = self.channels[1]
+        self.image = self.channels[2]
 
     def close(self) -> None:
         for channel in self.channels:

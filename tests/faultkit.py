@@ -12,6 +12,7 @@ import itertools
 import logging
 import os
 import socket
+import ssl
 import subprocess
 import sys
 import threading
@@ -158,6 +159,18 @@ def reactor_alive(server: Server) -> bool:
     """True while the server's loop thread runs."""
     thread = server.reactor.thread
     return thread is not None and thread.is_alive()
+
+
+def client_hello() -> bytes:
+    """The first flight of a TLS client: what a handshake flood sends before it vanishes."""
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+    context.check_hostname = False
+    context.verify_mode = ssl.CERT_NONE
+    outgoing = ssl.MemoryBIO()
+    client = context.wrap_bio(ssl.MemoryBIO(), outgoing)
+    with contextlib.suppress(ssl.SSLWantReadError):
+        client.do_handshake()
+    return outgoing.read()
 
 
 # -- the server as a process ---------------------------------------------------------------

@@ -67,13 +67,16 @@ class AvatarExchange:
         )
 
     def download(self, peer: Peer, decoded: Decoded) -> None:
-        """A ``get_avatar`` frame: the stored bytes, or ``not_found``."""
+        """A ``get_avatar`` frame: the stored bytes (unless they are still queued to this
+        peer), or ``not_found``."""
         sha = decoded.frame.get("sha256")
+        if isinstance(sha, str) and peer.holds(sha):
+            return  # the same picture is still on its way: not queued again
         data = self._room.avatars.get(sha) if isinstance(sha, str) else None
         if data is None or hashlib.sha256(data).hexdigest() != sha:
             _refuse(peer, ErrorCode.NOT_FOUND, "no avatar with that hash", sha)
             return
-        peer.write(encode({"type": FrameType.AVATAR, "sha256": sha}, data))
+        peer.write(encode({"type": FrameType.AVATAR, "sha256": sha}, data), tag=sha)
 
     def _checked(self, session: Session, sha: Any, data: bytes, done: Future[None]) -> None:
         """Back on the loop: store and announce a good upload, refuse a bad one, then go

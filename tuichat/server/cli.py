@@ -98,6 +98,17 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--max-connections", type=_non_negative_int,
                         default=defaults.max_connections,
                         metavar="N", help="open connections in total (default: %(default)s)")
+    limits.add_argument("--max-handshakes-per-address", type=_non_negative_int,
+                        default=defaults.max_handshakes_per_address, metavar="N",
+                        help="TLS handshakes under way from one address; more connections "
+                        "are closed at once (default: %(default)s)")
+    limits.add_argument("--max-handshakes", type=_non_negative_int,
+                        default=defaults.max_handshakes, metavar="N",
+                        help="TLS handshakes under way in all (default: %(default)s)")
+    limits.add_argument("--max-queued-mb", type=_non_negative_int,
+                        default=defaults.max_queued_bytes // MIB, metavar="MB",
+                        help="output waiting for all clients together; beyond it those "
+                        "holding the most are cut off (default: %(default)s)")
     limits.add_argument("--avatar-store-mb", type=_non_negative_int,
                         default=defaults.avatar_store_limit // MIB, metavar="MB",
                         help="size of the avatar store; least recently used dropped beyond "
@@ -154,6 +165,9 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         setup_timeout=args.setup_timeout,
         max_per_address=args.max_per_address,
         max_connections=args.max_connections,
+        max_handshakes_per_address=args.max_handshakes_per_address,
+        max_handshakes=args.max_handshakes,
+        max_queued_bytes=args.max_queued_mb * MIB,
         avatar_store_limit=args.avatar_store_mb * MIB,
     )
     if (args.tls_cert is None) != (args.tls_key is None):

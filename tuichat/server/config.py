@@ -41,6 +41,9 @@ class ServerConfig:
     max_clients: int = 1_000
     queue_limit: int = 4 * 1024 * 1024
     """Bytes a client may have waiting to be sent before it is cut off."""
+    max_queued_bytes: int = 256 * 1024 * 1024
+    """Bytes waiting to be sent to all clients together; beyond it the clients holding the
+    most are cut off (issue 12); 0: no limit."""
     replay_limit: int = 2 * 1024 * 1024
     """Bytes of history sent at most on joining."""
     ping_interval: float = 30.0
@@ -70,6 +73,10 @@ class ServerConfig:
     """Open connections from one address (3 per user); 0: no limit."""
     max_connections: int = 3_100
     """Open connections in total; 0: no limit."""
+    max_handshakes_per_address: int = 32
+    """TLS handshakes under way from one address; more connections are closed at once."""
+    max_handshakes: int = 256
+    """TLS handshakes under way in all; more connections are closed at once."""
     auth_max_failures: int = 5
     """Wrong join/admin passwords for one name from one address before that name is refused
     there for a while; ``limits.ADDRESS_FACTOR`` times as many, under any names, refuse the

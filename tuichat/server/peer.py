@@ -17,8 +17,11 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from tuichat.net.codec import Decoded, FrameDecoder, ProtocolError, encode
 from tuichat.net.frames import Channel, ErrorCode, FrameType, LeaveReason
+from tuichat.server.outbox import Outbox
 
 if TYPE_CHECKING:
+    from tuichat.server.handshakes import Handshakes
+    from tuichat.server.output_budget import OutputBudget
     from tuichat.server.reactor import Reactor
 
 log = logging.getLogger(__name__)
@@ -46,8 +49,10 @@ class Peer:
     """A non-blocking socket owned by the reactor thread.
 
     ``write`` only appends to the outbox; the reactor flushes it once per loop iteration.
-    When the outbox would pass ``queue_limit`` bytes the peer is reported lost with reason
-    ``error``: a client that does not read is cut off instead of holding the room back.
+    When the outbox would pass ``queue_limit`` bytes, or the server-wide ``budget`` is full
+    and this peer holds the most, its queue is dropped, it is told why, and it is reported
+    lost with reason ``error``: a client that does not read is cut off instead of holding
+    the room back. With TLS, ``handshakes`` paces the handshake steps.
     """
 
     def __init__(
@@ -58,6 +63,9 @@ class Peer:
         handler: PeerHandler,
         queue_limit: int,
         tls: ssl.SSLContext | None = None,
+        *,
+        budget: OutputBudget | None = None,
+        handshakes: Handshakes | None = None,
     ) -> None:
         sock.setblocking(False)
         with contextlib.suppress(OSError):
@@ -72,7 +80,9 @@ class Peer:
         self._decoder = FrameDecoder()
         self._tls = _Tls(tls) if tls is not None else None
         self._first_read = True
-        self._outbox = bytearray()
+        self._budget = budget
+        self._handshakes = handshakes
+        self._outbox = Outbox(budget)
         """Bytes for the wire: ciphertext when the peer speaks TLS."""
         self._watching = selectors.EVENT_READ
         self._reading = True
@@ -91,18 +101,52 @@ class Peer:
 
     # -- output ----------------------------------------------------------------------------
 
-    def write(self, data: bytes) -> None:
-        """Queue bytes for the client; an overflowing outbox ends the peer."""
+    @property
+    def queued(self) -> int:
+        """Bytes waiting to be sent."""
+        return self._outbox.size
+
+    def holds(self, tag: str) -> bool:
+        """True while a write tagged ``tag`` is not completely sent."""
+        return self._outbox.holds(tag)
+
+    def write(self, data: bytes, tag: str | None = None) -> None:
+        """Queue bytes for the client (``tag`` names them for ``holds``); an overflowing
+        outbox, or a full budget with this peer the heaviest, ends the peer."""
         if self._closing_deadline is not None or self.closed or self._failed:
             return
         if self._tls is not None:
             self._tls.send(data)
             data = self._tls.wire()
-        if len(self._outbox) + len(data) > self._queue_limit:
-            self._fail(LeaveReason.ERROR, f"outgoing queue over {self._queue_limit:,} bytes")
+        if self._outbox.size + len(data) > self._queue_limit:
+            self.flush()  # what this pass queued may not have been offered to the kernel
+            if self._failed or self.closed:
+                return
+            if self._outbox.size + len(data) > self._queue_limit:
+                self.shed(f"outgoing queue over {self._queue_limit:,} bytes")
+                return
+        if self._budget is not None and not self._budget.make_room(self, len(data)):
             return
-        self._outbox += data
+        self._outbox.append(data, tag)
         self._reactor.mark_dirty(self)
+
+    def shed(self, why: str) -> None:
+        """Drop the queued output and end the peer (reason ``error``), telling a plain
+        client why after the rest of a half-sent frame; a TLS stream cannot skip
+        records, so it is closed at once. A second shed closes at once too."""
+        if self.closed:
+            return
+        if self._failed or self._tls is not None:
+            self._fail(LeaveReason.ERROR, why)
+            self.close()
+            return
+        log.info("%s on %s: cut off: %s", self.address, self.channel, why)
+        self._outbox.drop_unsent()
+        error = {"type": FrameType.ERROR, "code": ErrorCode.SERVER_FULL,
+                 "text": f"Disconnected: you were not reading ({why})."}
+        self._outbox.append(encode(error))
+        self._reactor.mark_dirty(self)
+        self._fail(LeaveReason.ERROR, why)
 
     def flush(self) -> None:
         """Send what the socket takes now; watch for writability if some is left."""
@@ -110,8 +154,7 @@ class Peer:
             return
         try:
             while self._outbox:
-                sent = self.sock.send(self._outbox)
-                del self._outbox[:sent]
+                self._outbox.send(self.sock)
         except (BlockingIOError, InterruptedError):
             pass
         except OSError as exc:
@@ -131,7 +174,7 @@ class Peer:
         if self.closing:
             return
         if self._tls is not None:
-            self._outbox += self._tls.close()
+            self._outbox.append(self._tls.close())
         self._closing_deadline = time.monotonic() + LINGER_SECONDS
         self._reading = True  # keep draining input so closing does not reset the link
         self._reactor.mark_dirty(self)
@@ -142,6 +185,9 @@ class Peer:
             return
         self.closed = True
         self._outbox.clear()
+        self._tls = None  # the TLS state goes now, even while something still holds the peer
+        if self._handshakes is not None:
+            self._handshakes.finished(self)
         self._reactor.unregister(self.sock)
         self.sock.close()
 
@@ -168,6 +214,10 @@ class Peer:
             self._read()
 
     def _read(self) -> None:
+        handshakes = self._handshakes
+        if (handshakes is not None and self._tls is not None and not self._tls.ready
+                and not handshakes.may_step(self)):
+            return  # reading is paused; the gate resumes it on a later pass
         try:
             data = self.sock.recv(READ_CHUNK)
         except (BlockingIOError, InterruptedError):
@@ -217,9 +267,11 @@ class Peer:
             self._send_alert()
             self._fail(LeaveReason.ERROR, why)
             return b""
+        if self._tls.ready and self._handshakes is not None:
+            self._handshakes.finished(self)
         answer = self._tls.wire()
         if answer:
-            self._outbox += answer
+            self._outbox.append(answer)
             self._reactor.mark_dirty(self)
         return plain
 
@@ -240,7 +292,7 @@ class Peer:
         log.info("%s on %s: refused: %s", self.address, self.channel, text)
         self._tls = None
         error = {"type": FrameType.ERROR, "code": ErrorCode.BAD_FRAME, "text": text}
-        self._outbox += encode(error)  # even when closing already: it is all it can read
+        self._outbox.append(encode(error))  # even when closing already: it is all it can read
         self._reactor.mark_dirty(self)
         self.close_soon()
 

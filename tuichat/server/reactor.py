@@ -50,6 +50,8 @@ class Reactor:
         """Run before queued output is sent, e.g. to commit what it reports."""
         self._stopping = False
         self.thread: threading.Thread | None = None
+        self.passes = 0
+        """Loop passes so far (what per-pass budgets count by)."""
 
     # -- registration (loop thread) ------------------------------------------------------
 
@@ -110,6 +112,7 @@ class Reactor:
         self._stopping = True
 
     def _run_once(self) -> None:
+        self.passes += 1
         timeout = None
         if self._timers:
             timeout = max(0.0, self._timers[0][0] - time.monotonic())

@@ -13,6 +13,7 @@ import re
 import secrets
 import sqlite3
 import time
+import weakref
 from collections import Counter
 from collections.abc import Callable
 from concurrent.futures import Executor, Future
@@ -43,8 +44,10 @@ from tuichat.net.names import name_key, name_problem, normalize_name
 from tuichat.server.avatar_exchange import AvatarExchange
 from tuichat.server.avatars import AvatarStore
 from tuichat.server.bans import BanList, canonical_address
+from tuichat.server.handshakes import Handshakes
 from tuichat.server.limits import LineLimit, Verdict
 from tuichat.server.logs import Tally
+from tuichat.server.output_budget import OutputBudget
 from tuichat.server.packing import newest_within, pack_list
 from tuichat.server.passwords import PasswordGate
 from tuichat.server.peer import Peer
@@ -113,6 +116,10 @@ class Room:
         """Every open connection, joined or not, so a stop can close them all; with the
         host it comes from, for the per-address limit."""
         self._per_host: Counter[str] = Counter()
+        self.output = OutputBudget(config.max_queued_bytes, self._peers.keys)
+        """All output waiting to be sent; its ``queued`` and ``peak`` are gauges."""
+        self.handshakes = Handshakes(reactor, config.max_handshakes_per_address,
+                                     config.max_handshakes)
         self._line_limits: dict[Session, LineLimit] = {}
         self.passwords = PasswordGate(config.auth_max_failures, config.auth_lockout)
         self._exchange = AvatarExchange(self)
@@ -140,10 +147,18 @@ class Room:
 
     # -- connections -------------------------------------------------------------------------
 
-    def accept(self, sock: socket.socket, channel: Channel) -> Peer:
-        """Take a newly accepted socket into the room's care."""
-        peer = Peer(sock, channel, self.reactor, self, self.config.queue_limit, self._tls)
-        self._admit(peer)
+    def accept(self, sock: socket.socket, channel: Channel) -> Peer | None:
+        """Take a newly accepted socket into the room's care; with TLS, close it at once
+        (None) while too many handshakes are under way."""
+        host = _socket_host(sock)
+        if self._tls is not None and self.handshakes.refusal(host) is not None:
+            sock.close()
+            return None
+        peer = Peer(sock, channel, self.reactor, self, self.config.queue_limit, self._tls,
+                    budget=self.output, handshakes=self.handshakes)
+        if self._tls is not None:
+            self.handshakes.begin(peer, host)
+        self._admit(peer, host)
         frame_log.debug("%s connected on %s", peer.address, channel)
         return peer
 
@@ -184,10 +199,11 @@ class Room:
         else:
             frame_log.debug("%s on %s gone before joining: %s", peer.address, peer.channel, why)
             peer.close()
+            self._forget(peer)
 
-    def _admit(self, peer: Peer) -> None:
-        """Count a new connection; over a limit refuse it, else start its set-up clock."""
-        host = _peer_host(peer)
+    def _admit(self, peer: Peer, host: str) -> None:
+        """Count a new connection; over a limit refuse it, else start its set-up clock
+        (which holds the peer weakly: a closed one is freed at once)."""
         self._peers[peer] = host
         self._per_host[host] += 1
         refusal = self._connection_refusal(host)
@@ -197,7 +213,8 @@ class Room:
             self._send_error(peer, ErrorCode.SERVER_FULL, refusal)
             self._close_peer(peer)
         elif self.config.setup_timeout > 0:
-            self.reactor.call_later(self.config.setup_timeout, partial(self._setup_expired, peer))
+            self.reactor.call_later(self.config.setup_timeout,
+                                    partial(self._setup_expired, weakref.ref(peer)))
 
     def _connection_refusal(self, host: str) -> str | None:
         """Why one more connection from ``host`` (already counted) is too many, if it is."""
@@ -213,14 +230,21 @@ class Room:
     def _forget_closed(self) -> None:
         """Stop counting connections that have closed."""
         for peer in [peer for peer in self._peers if peer.closed]:
-            host = self._peers.pop(peer)
-            self._per_host[host] -= 1
-            if not self._per_host[host]:
-                del self._per_host[host]
+            self._forget(peer)
 
-    def _setup_expired(self, peer: Peer) -> None:
+    def _forget(self, peer: Peer) -> None:
+        """Stop counting one connection (harmless to repeat)."""
+        host = self._peers.pop(peer, None)
+        if host is None:
+            return
+        self._per_host[host] -= 1
+        if not self._per_host[host]:
+            del self._per_host[host]
+
+    def _setup_expired(self, ref: weakref.ref[Peer]) -> None:
         """A connection had ``setup_timeout`` seconds for ``hello`` or ``attach``."""
-        if peer.session is None and not peer.closing:
+        peer = ref()
+        if peer is not None and peer.session is None and not peer.closing:
             frame_log.debug("%s on %s sent no %s in time", peer.address, peer.channel,
                             _SETUP_FRAME[peer.channel])
             self._expiries.add(self._peers[peer])
@@ -799,12 +823,12 @@ def _masked(key: str, value: Any) -> Any:
 _ADMIN_LOGIN = re.compile(r"\s*admin\s+-a\b")
 
 
-def _peer_host(peer: Peer) -> str:
+def _socket_host(sock: socket.socket) -> str:
     """The address a connection comes from, without the port: what per-address limits count."""
     try:
-        host = str(peer.sock.getpeername()[0])
+        host = str(sock.getpeername()[0])
     except OSError:
-        return peer.address
+        return "?"
     return canonical_address(host) or host
 
 
