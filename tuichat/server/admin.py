@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, TypeVar
 
 from tuichat.net.commands import ADMIN_BY_FLAG, AdminCommand, usage_text
 from tuichat.net.frames import text_problem
+from tuichat.server.check_budget import PasswordKind
 from tuichat.server.config import store_motd
 from tuichat.server.history import read_up_to
 from tuichat.server.moderation import Moderation
@@ -114,14 +115,14 @@ class Admin:
             self._room.notice(session, "You are already an admin.")
             return
         gate = self._room.passwords
-        wait = gate.refusal(session.host, session.name)
+        wait = gate.refusal(session.host, session.name, PasswordKind.ADMIN)
         if wait is not None:
             log.info("admin -a from %s (%s) refused unchecked: %s", session.name,
                      session.address, wait)
             self._room.notice(session, wait.capitalize(), "error")
             return
         if not gate.check(session.host, session.name, password, self._room.admin_password,
-                          "admin"):
+                          PasswordKind.ADMIN):
             self._room.notice(session, "Wrong admin password.", "error")
             return
         self._room.set_admin(session)

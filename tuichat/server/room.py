@@ -44,6 +44,7 @@ from tuichat.net.frames import (
 )
 from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
 from tuichat.server.bans import BanList, canonical_address
+from tuichat.server.check_budget import PasswordKind
 from tuichat.server.limits import LineLimit, Verdict
 from tuichat.server.packing import newest_within, pack_list
 from tuichat.server.passwords import PasswordGate
@@ -114,7 +115,8 @@ class Room:
         host it comes from, for the per-address limit."""
         self._per_host: Counter[str] = Counter()
         self._line_limits: dict[Session, LineLimit] = {}
-        self.passwords = PasswordGate(config.auth_max_failures, config.auth_lockout)
+        self.passwords = PasswordGate(config.auth_max_failures, config.auth_lockout,
+                                      config.auth_budget)
         self.admin: Admin | None = None
         self._handlers: dict[tuple[Channel, str], Handler] = {
             (Channel.RECV, FrameType.HELLO): self._hello,
@@ -241,10 +243,10 @@ class Room:
             session.avatar = wanted_avatar
         admin_password = frame.get("admin_password")
         admin_wait = (None if admin_password is None
-                      else self.passwords.refusal(session.host, name))
+                      else self.passwords.refusal(session.host, name, PasswordKind.ADMIN))
         if admin_password is not None and admin_wait is None:
             session.admin = self.passwords.check(session.host, name, admin_password,
-                                                 self.admin_password, "admin")
+                                                 self.admin_password, PasswordKind.ADMIN)
         peer.session = session
         config = self.config
         self._line_limits[session] = LineLimit(
@@ -316,10 +318,10 @@ class Room:
     ) -> str | None:
         """Why ``given`` does not let ``name`` in from ``host``; while the name (or the
         whole address) must wait after wrong passwords, the password is not looked at."""
-        wait = self.passwords.refusal(host, name)
+        wait = self.passwords.refusal(host, name, PasswordKind.JOIN)
         if wait is not None:
             return f"{wait} (the password was not checked)"
-        if self.passwords.check(host, name, given, expected, "join"):
+        if self.passwords.check(host, name, given, expected, PasswordKind.JOIN):
             return None
         return "this server needs the right join password"
 
