@@ -160,7 +160,7 @@ def test_guesses_from_any_number_of_addresses_are_checked_at_the_budgets_rate() 
 # -- end to end: a flood from many loopback addresses ------------------------------------------
 
 WRONG = "this server needs the right join password"
-SPENT = "the server is refusing password checks for"
+SPENT = "too many wrong passwords from everywhere; the server is refusing password checks"
 
 
 def _hello(server_port: int, name: str, source: str, password: str) -> Frame:

@@ -75,8 +75,8 @@ def throttled_text(wait: Wait, name: str) -> str:
     """Why a password was not even checked, whose count it is, and for how long."""
     seconds = math.ceil(wait.seconds)
     if wait.scope is Scope.SERVER:
-        return (f"the server is refusing password checks for {seconds} s: too many wrong "
-                f"passwords from everywhere")
+        return (f"too many wrong passwords from everywhere; the server is refusing password "
+                f"checks for {seconds} s")
     if wait.scope is Scope.ADDRESS:
         return (f"too many wrong passwords from your address, under any name; try again in "
                 f"{seconds} s")
