@@ -3,7 +3,9 @@
 Runs the same attacks as ``tests/test_fuzz_server.py``, ``tests/test_slow_clients.py`` and
 ``tests/test_durability.py`` and prints one table: fuzz cases per channel, crashes,
 tracebacks, messages lost, duplicate seqs, and a well-behaved client's round trip (``say``
-to its own echo) in a quiet room and during each attack.
+to its own echo) in a quiet room and during each attack. The attacks of issue 12 (each in
+its own module beside this one: ``lockout_eviction.py``) add a table of their own with the
+server's RSS before and after.
 
 Run: ``.venv/bin/python bench/faults.py [--examples N | --long] [--kills N] [--json PATH]``.
 """
@@ -21,6 +23,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for ``tests``
 
+import lockout_eviction  # beside this file: bench/ is sys.path[0] when it runs
 from rich.console import Console
 from rich.table import Table
 
@@ -87,6 +90,31 @@ def run_kills(kills: int, data_dir: Path, seed: int) -> Figures:
     del figures["recovery"]  # shown as latency_recovery
     return {**figures, "latency_recovery": report.recovery,
             "lost_examples": report.lost[:5], "duplicate_examples": report.duplicate_seqs[:5]}
+
+
+def run_attacks(data_dir: Path) -> Figures:
+    """The attacks of issue 12, each against a server process of its own."""
+    return {"lockout eviction": lockout_eviction.run(data_dir / "lockout")}
+
+
+def show_attacks(attacks: Figures) -> None:
+    """One row per attack: what it did, the probe's round trip during it, the RSS."""
+    table = Table(title="Attacks of issue 12: well-behaved client's round trip (ms), "
+                        "server RSS (MB)")
+    for column in ("attack", "what happened", "round trips", "p50", "p99", "max",
+                   "RSS before", "RSS after"):
+        table.add_column(column, justify="left" if column in ("attack", "what happened")
+                         else "right")
+    lockout = attacks["lockout eviction"]
+    outcome = (f"{lockout['checked']:,} of {lockout['guesses']:,} guesses checked in "
+               f"{lockout['seconds']} s; lockout "
+               f"{'held' if lockout['lockout_held'] else 'ERASED'}")
+    for name, figures, what in [("lockout eviction", lockout, outcome)]:
+        row = figures["latency_attack"].row()
+        table.add_row(name, what, f"{row['n']:,}", f"{row['p50_ms']:.2f}",
+                      f"{row['p99_ms']:.2f}", f"{row['max_ms']:.2f}",
+                      f"{figures['rss_before_mb']:.1f}", f"{figures['rss_after_mb']:.1f}")
+    Console().print(table)
 
 
 def show(fuzz: Figures, slow: Figures, kills: Figures, command: str) -> None:
@@ -165,6 +193,7 @@ def main() -> int:
         "fuzzing": lambda where: run_fuzzing(examples, where),
         "slow_clients": run_slow_clients,
         "kills": lambda where: run_kills(args.kills, where, args.seed),
+        "attacks": run_attacks,
     }
     figures: dict[str, Figures] = {}
     with tempfile.TemporaryDirectory(prefix="tuichat-faults-") as scratch:
@@ -173,12 +202,15 @@ def main() -> int:
             figures[name] = phase(Path(scratch) / name)
     command = "$ " + " ".join([".venv/bin/python", "bench/faults.py", *sys.argv[1:]])
     show(figures["fuzzing"], figures["slow_clients"], figures["kills"], command)
+    show_attacks(figures["attacks"])
     if args.json:
         args.json.write_text(json.dumps(_plain(figures), indent=2, default=str) + "\n")
     fuzz, slow, kills = figures["fuzzing"], figures["slow_clients"], figures["kills"]
+    lockout = figures["attacks"]["lockout eviction"]
     bad = [fuzz["failures"], fuzz["crashes"], fuzz["error_records"], slow["crashes"],
            slow["tracebacks"], kills["lost"], kills["duplicate_seqs"], kills["crashes"],
-           kills["tracebacks"], kills["out_of_order"]]
+           kills["tracebacks"], kills["out_of_order"], not lockout["lockout_held"],
+           lockout["crashes"], lockout["tracebacks"]]
     return 1 if any(bad) else 0
 
 
