@@ -72,6 +72,8 @@ class History:
         self.path = path
         # Opened by whichever thread starts the server, then used by the reactor alone.
         self._db = sqlite3.connect(path, check_same_thread=False)
+        self.changes = 0
+        """Counts every change (appends, deletes, replacements), for caches of reads."""
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._db:
@@ -85,6 +87,7 @@ class History:
     ) -> int:
         """Insert one row inside the caller's transaction and return its seq."""
         seq = self._db.execute(_INSERT, (ts, sender, text, avatar, int(action))).lastrowid
+        self.changes += 1
         assert seq is not None  # always set by an INSERT
         return seq
 
@@ -134,6 +137,7 @@ class History:
         """Delete all but the newest ``count`` messages (of those up to seq ``up_to``, the
         later ones all staying); return how many were deleted."""
         _check_count(count)
+        self.changes += 1
         with self._db:
             last = self.last_seq if up_to is None else up_to
             return self._db.execute(_KEEP_LAST, (last, count)).rowcount
@@ -153,6 +157,7 @@ class History:
             (entry.ts, entry.sender, entry.text, None, int(entry.action)) for entry in entries]
         rows += [(message.ts, message.sender, message.text, message.avatar, int(message.action))
                  for message in kept]
+        self.changes += 1
         with self._db:
             self._db.execute(_DELETE_ALL)
             self._db.executemany(_INSERT, rows)

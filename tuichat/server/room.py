@@ -26,7 +26,6 @@ from tuichat.net.frames import (
     CONSOLE,
     MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
-    SINCE_HISTORY,
     WELCOME_HISTORY,
     Channel,
     ErrorCode,
@@ -46,9 +45,10 @@ from tuichat.server.avatars import AvatarError, AvatarStore, validate_avatar
 from tuichat.server.bans import BanList, canonical_address
 from tuichat.server.check_budget import PasswordKind
 from tuichat.server.limits import LineLimit, Verdict
-from tuichat.server.packing import newest_within, pack_list
+from tuichat.server.packing import pack_list
 from tuichat.server.passwords import PasswordGate
 from tuichat.server.peer import Peer
+from tuichat.server.replay import ReplayCache
 from tuichat.server.session import Session
 
 if TYPE_CHECKING:
@@ -99,6 +99,7 @@ class Room:
         self.config = config
         self.reactor = reactor
         self.history = history
+        self.replay = ReplayCache(history, config.replay_limit)
         reactor.before_flush.append(history.commit)
         self.avatars = avatars
         self.console_avatar = console_avatar
@@ -327,14 +328,7 @@ class Room:
 
     def _welcome(self, session: Session, since: object) -> None:
         """Send ``welcome``, then whatever of users and history did not fit into it."""
-        last = self.history.last_seq
-        if isinstance(since, int) and not isinstance(since, bool) and 0 <= since <= last:
-            messages, truncated = self.history.since(since, SINCE_HISTORY)
-        else:
-            messages, truncated = self.history.recent(WELCOME_HISTORY), since is not None
-        history, capped = newest_within(
-            [message.to_frame() for message in messages], self.config.replay_limit
-        )
+        replay = self.replay.select(since)
         users = [other.user_record() for other in self.sessions.values()]
         users.append(session.user_record())
         base: Frame = {
@@ -346,23 +340,23 @@ class Room:
             "admin": session.admin,
             "avatar": session.avatar,
             "console_avatar": self.console_avatar,
-            "history_truncated": truncated or capped,
+            "history_truncated": replay.truncated,
             "extensions": list(EXTENSIONS),
             "motd": self.motd,
             "users": [],
             "history": [],
         }
         with_users, more_users = pack_list(base, "users", users, budget=32_768)
-        welcome, more_history = pack_list(with_users, "history", history)
+        welcome, more_history = pack_list(with_users, "history", replay.frames,
+                                          lengths=replay.lengths)
         peer = session.recv
         peer.write(encode(welcome))
         for user in more_users:
             peer.write(encode({"type": FrameType.JOIN, **user, "present": True}))
-        for message in more_history:
-            peer.write(encode({**message, "replay": True}))
-        frame_log.debug(
-            "-> recv %s welcome: %d users, %d messages", peer.address, len(users), len(history)
-        )
+        for message in replay.messages[len(replay.messages) - len(more_history):]:
+            peer.write(message.line)
+        frame_log.debug("-> recv %s welcome: %d users, %d messages", peer.address, len(users),
+                        len(replay.messages))
         if self.motd is not None:
             self.notice(session, self.motd, motd=True)
 
