@@ -98,23 +98,30 @@ def run_attacks(data_dir: Path) -> Figures:
 
 
 def show_attacks(attacks: Figures) -> None:
-    """One row per attack: what it did, the probe's round trip during it, the RSS."""
-    table = Table(title="Attacks of issue 12: well-behaved client's round trip (ms), "
-                        "server RSS (MB)")
-    for column in ("attack", "what happened", "round trips", "p50", "p99", "max",
-                   "RSS before", "RSS after"):
-        table.add_column(column, justify="left" if column in ("attack", "what happened")
-                         else "right")
+    """What each attack did, then one row per attack: the probe's round trip during it and
+    the server's RSS before and after."""
+    console = Console()
     lockout = attacks["lockout eviction"]
-    outcome = (f"{lockout['checked']:,} of {lockout['guesses']:,} guesses checked in "
-               f"{lockout['seconds']} s; lockout "
-               f"{'held' if lockout['lockout_held'] else 'ERASED'}")
-    for name, figures, what in [("lockout eviction", lockout, outcome)]:
+    outcomes = Table(title="Attacks of issue 12")
+    outcomes.add_column("figure")
+    outcomes.add_column("value", justify="right")
+    for name, value in [
+        ("lockout eviction: wrong passwords sent from fresh addresses", lockout["guesses"]),
+        ("lockout eviction: of those, checked", lockout["checked"]),
+        ("lockout eviction: seconds", lockout["seconds"]),
+        ("lockout eviction: the lockout held", "yes" if lockout["lockout_held"] else "NO"),
+    ]:
+        outcomes.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(outcomes)
+    table = Table(title="During each attack: well-behaved client (ms), server RSS (MB)")
+    for column in ("attack", "round trips", "p50", "p99", "max", "RSS before", "RSS after"):
+        table.add_column(column, justify="left" if column == "attack" else "right")
+    for name, figures in attacks.items():
         row = figures["latency_attack"].row()
-        table.add_row(name, what, f"{row['n']:,}", f"{row['p50_ms']:.2f}",
-                      f"{row['p99_ms']:.2f}", f"{row['max_ms']:.2f}",
-                      f"{figures['rss_before_mb']:.1f}", f"{figures['rss_after_mb']:.1f}")
-    Console().print(table)
+        table.add_row(name, f"{row['n']:,}", f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}",
+                      f"{row['max_ms']:.2f}", f"{figures['rss_before_mb']:.1f}",
+                      f"{figures['rss_after_mb']:.1f}")
+    console.print(table)
 
 
 def show(fuzz: Figures, slow: Figures, kills: Figures, command: str) -> None:
