@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sqlite3
 import subprocess
@@ -254,3 +255,57 @@ def test_replace_is_one_transaction(history: History) -> None:
         history.replace([SavedMessage(1.0, "bob", "fine"), unstorable])
     assert history.all() == before
     assert history.last_seq == 2
+
+
+# -- the epoch, and a database that lost its tail (issue 12) -----------------------------------
+
+
+def test_a_database_keeps_its_epoch_and_a_new_one_has_another(path: Path, tmp_path: Path
+                                                               ) -> None:
+    first = History(path)
+    epoch = first.epoch
+    fill(first, 2)
+    first.close()
+    again = History(path)
+    assert again.epoch == epoch and len(epoch) == 16
+    again.close()
+    other = History(tmp_path / "other" / "history.sqlite3")
+    assert other.epoch != epoch
+    other.close()
+
+
+def test_a_lost_wal_is_warned_about_and_its_seqs_are_not_handed_out_again(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 12: with its -wal file deleted the database opened silently, 3 messages
+    short, and gave their seqs to the next ones."""
+    first = History(path)
+    fill(first, 2)
+    epoch = first.epoch
+    first.close()  # checkpointed: m1 and m2 are in the main file
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from tuichat.server.history import History\n"
+        "history = History(Path(sys.argv[1]))\n"
+        "for text in ('m3', 'm4', 'm5'):\n"
+        "    history.append('alice', text, None)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, os.fspath(path)], check=False)
+    assert result.returncode == -9
+    path.with_name(path.name + "-wal").unlink()  # m3 to m5 lived only there
+    with caplog.at_level(logging.WARNING, logger="tuichat.server"):
+        reopened = History(path)
+    assert texts(reopened.all()) == ["m1", "m2"]
+    assert reopened.epoch != epoch, "clients must not trust their seqs"
+    assert reopened.append("bob", "after", None).seq == 6
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("ends at seq 2, but seq 5 was stored before: it lost its tail" in warning
+               for warning in warnings), warnings
+    reopened.close()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tuichat.server"):
+        calm = History(path)
+    assert calm.epoch == reopened.epoch and not caplog.records, "warned once, not each start"
+    calm.close()

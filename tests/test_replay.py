@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from tests.conftest import RawChannel, ServerFactory
 from tuichat.net.codec import json_length
 from tuichat.net.frames import SINCE_HISTORY, Frame, Message
+from tuichat.server.app import Server
 from tuichat.server.config import ServerConfig
 from tuichat.server.history import History
 from tuichat.server.packing import newest_within
@@ -98,3 +99,35 @@ def test_a_burst_of_joins_builds_each_replayed_message_once(
         assert welcome["type"] == "welcome" and welcome["history"][0]["seq"] == 1
         raw.sock.close()
     assert sorted(built) == list(range(1, 301))
+
+
+def _welcome(server: Server, name: str, **fields: object) -> Frame:
+    raw = RawChannel(server.ports.recv)
+    try:
+        raw.send({"type": "hello", "version": 1, "name": name, **fields})
+        return raw.read_frame()
+    finally:
+        raw.sock.close()
+
+
+def test_since_counts_only_within_the_epoch_the_welcome_names(
+    make_server: ServerFactory, tmp_path: Path
+) -> None:
+    """Issue 12: seqs mean something only within one history; a ``since`` from another
+    (a client that knew another epoch) gets the newest, marked truncated."""
+    data_dir = tmp_path / "epoch"
+    stored = History(ServerConfig(data_dir=data_dir).history_path)
+    _fill(stored, 20)
+    epoch = stored.epoch
+    stored.close()
+    server = make_server(data_dir=data_dir)
+    welcome = _welcome(server, "first")
+    assert welcome["epoch"] == epoch
+    same = _welcome(server, "same", since=15, epoch=epoch)
+    assert [m["seq"] for m in same["history"]] == [16, 17, 18, 19, 20]
+    assert same["history_truncated"] is False
+    unknown = _welcome(server, "old", since=15)  # a client from before epochs
+    assert [m["seq"] for m in unknown["history"]] == [16, 17, 18, 19, 20]
+    other = _welcome(server, "other", since=15, epoch="0123456789abcdef")
+    assert [m["seq"] for m in other["history"]] == list(range(1, 21))
+    assert other["history_truncated"] is True

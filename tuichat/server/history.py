@@ -3,11 +3,18 @@
 Every call is one transaction; a message is committed before ``append`` returns, so it
 survives the process being killed. ``seq`` is SQLite's AUTOINCREMENT rowid: it rises by
 one per stored message, survives restarts, and is never reused, even after deletes.
+
+The database has an ``epoch``, a random id made with it: seqs mean something only within
+one epoch. If the database lost its tail (its ``-wal`` file deleted or damaged: the
+``SeqMark`` beside it is higher than its last seq), a start logs a warning, takes a new
+epoch and goes on after the mark, so no seq is handed out twice and clients reload.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import secrets
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -16,6 +23,9 @@ from typing import Any
 
 from tuichat.net.frames import SINCE_HISTORY, WELCOME_HISTORY, Message
 from tuichat.server.saves import SavedMessage
+from tuichat.server.seq_mark import SeqMark
+
+log = logging.getLogger("tuichat.server")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -27,6 +37,11 @@ CREATE TABLE IF NOT EXISTS messages (
     action INTEGER NOT NULL DEFAULT 0
 )
 """
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_GET_EPOCH = "SELECT value FROM meta WHERE key = 'epoch'"
+_SET_EPOCH = "INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)"
+_SET_LAST_SEQ = "INSERT OR REPLACE INTO sqlite_sequence (name, seq) VALUES ('messages', ?)"
+_DELETE_LAST_SEQ = "DELETE FROM sqlite_sequence WHERE name = 'messages'"
 _COLUMNS = "PRAGMA table_info(messages)"
 _ADD_ACTION = "ALTER TABLE messages ADD COLUMN action INTEGER NOT NULL DEFAULT 0"
 """A database from before emotes (issue 6) gets the column, every old row a plain message."""
@@ -78,9 +93,35 @@ class History:
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._db:
             self._db.execute(_SCHEMA)
+            self._db.execute(_META)
             columns = {row[1] for row in self._db.execute(_COLUMNS)}
             if "action" not in columns:
                 self._db.execute(_ADD_ACTION)
+        self._mark = SeqMark(path.with_name(path.name + ".seq"))
+        self.epoch = self._open_epoch(self._mark.stored)
+        """The random id of this database's seqs (``welcome`` carries it)."""
+        self._mark.note(self.last_seq)
+
+    def _open_epoch(self, mark: int | None) -> str:
+        """This database's epoch, made now for a new one; a new one too, and the seqs
+        continued after ``mark``, when the database ends before it."""
+        row = self._db.execute(_GET_EPOCH).fetchone()
+        last = self.last_seq
+        lost = mark is not None and mark > last
+        if row is not None and not lost:
+            return str(row[0])
+        epoch = secrets.token_hex(8)
+        with self._db:
+            self._db.execute(_SET_EPOCH, (epoch,))
+            if lost:
+                self._db.execute(_DELETE_LAST_SEQ)
+                self._db.execute(_SET_LAST_SEQ, (mark,))
+        if lost:
+            log.warning("the history in %s ends at seq %d, but seq %d was stored before: it "
+                        "lost its tail (was its -wal file deleted or damaged?). New messages "
+                        "go on after seq %d, under a new epoch, so clients reload their "
+                        "history", self.path, last, mark, mark)
+        return epoch
 
     def _insert(
         self, ts: float, sender: str, text: str, avatar: str | None, action: bool
@@ -103,13 +144,14 @@ class History:
         when = time.time() if ts is None else ts
         seq = self._insert(when, sender, text, avatar, action)
         if commit:
-            self._db.commit()
+            self.commit()
         return Message(seq, when, sender, text, avatar, action)
 
     def commit(self) -> None:
         """Make every appended message durable (nothing to do when none is pending)."""
         if self._db.in_transaction:
             self._db.commit()
+            self._mark.note(self.last_seq)
 
     def recent(self, limit: int = WELCOME_HISTORY) -> list[Message]:
         """The newest ``limit`` messages, oldest first."""
@@ -161,12 +203,14 @@ class History:
         with self._db:
             self._db.execute(_DELETE_ALL)
             self._db.executemany(_INSERT, rows)
+        self._mark.note(self.last_seq)
 
     def close(self) -> None:
         """Commit what is pending and close (again: nothing); unusable afterwards."""
         with contextlib.suppress(sqlite3.ProgrammingError):  # already closed
             self.commit()
         self._db.close()
+        self._mark.close()
 
 
 def read_up_to(path: Path, seq: int) -> list[Message]:

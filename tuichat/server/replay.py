@@ -67,12 +67,14 @@ class ReplayCache:
         self._bytes = 0
         self._selections: OrderedDict[tuple[int | None, int], Selection] = OrderedDict()
 
-    def select(self, since: object) -> Selection:
-        """What a ``hello`` with ``since`` gets: the newest after ``since`` when it is a
-        seq of this history (0 included), else the newest; ``truncated`` also when a
-        ``since`` was given that is not such a seq (the client cannot rely on it)."""
+    def select(self, since: object, epoch: object = None) -> Selection:
+        """What a ``hello`` with ``since`` (and the ``epoch`` it belongs to) gets: the
+        newest after ``since`` when it is a seq of this history (0 included) and its epoch,
+        if given, is this history's; else the newest. ``truncated`` also when a ``since``
+        was given that is not such a seq (the client cannot rely on it)."""
         valid = (isinstance(since, int) and not isinstance(since, bool)
-                 and 0 <= since <= self._history.last_seq)
+                 and 0 <= since <= self._history.last_seq
+                 and (epoch is None or epoch == self._history.epoch))
         after = since if valid and isinstance(since, int) else None
         selection = self._selection(after)
         if not valid and since is not None and not selection.truncated:

@@ -253,7 +253,7 @@ class Room:
         self._line_limits[session] = LineLimit(
             config.rate_burst, config.rate_per_second, config.rate_abuse_limit
         )
-        self._welcome(session, frame.get("since"))
+        self._welcome(session, frame.get("since"), frame.get("epoch"))
         self.sessions[session.key] = session
         self._by_token[session.token] = session
         self.broadcast(
@@ -326,9 +326,9 @@ class Room:
             return None
         return "this server needs the right join password"
 
-    def _welcome(self, session: Session, since: object) -> None:
+    def _welcome(self, session: Session, since: object, epoch: object) -> None:
         """Send ``welcome``, then whatever of users and history did not fit into it."""
-        replay = self.replay.select(since)
+        replay = self.replay.select(since, epoch)
         users = [other.user_record() for other in self.sessions.values()]
         users.append(session.user_record())
         base: Frame = {
@@ -341,6 +341,7 @@ class Room:
             "avatar": session.avatar,
             "console_avatar": self.console_avatar,
             "history_truncated": replay.truncated,
+            "epoch": self.history.epoch,
             "extensions": list(EXTENSIONS),
             "motd": self.motd,
             "users": [],

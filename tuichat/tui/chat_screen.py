@@ -261,7 +261,7 @@ class ChatScreen(Screen[None]):
         if isinstance(event, FrameIn):
             self.apply_frame(event.frame)
         elif isinstance(event, Joined):
-            self._joined(event.welcome, event.rejoined)
+            self._joined(event.welcome, event.rejoined, event.history_replaced)
         elif isinstance(event, Lost):
             self.book.forget_requests()
             self.state = "reconnecting"
@@ -288,7 +288,7 @@ class ChatScreen(Screen[None]):
             self._event(f"Your picture was refused: {event.reason}", error=True)
         self._update_status()
 
-    def _joined(self, welcome: Frame, rejoined: bool) -> None:
+    def _joined(self, welcome: Frame, rejoined: bool, replaced: bool = False) -> None:
         self.me = str(welcome.get("name", self.me))
         self.admin = welcome.get("admin") is True
         extensions = welcome.get("extensions")
@@ -306,12 +306,22 @@ class ChatScreen(Screen[None]):
         history = welcome.get("history")
         entries = [entry for frame in (history if isinstance(history, list) else [])
                    if isinstance(frame, dict) and (entry := message_entry(frame)) is not None]
-        fresh = self._fresh(entries)
-        self.log_view.extend(fresh)
+        if replaced:
+            self._last_seq = 0  # the seqs seen before belong to the other history
+            fresh = self._fresh(entries)
+            self.log_view.reset(fresh)
+        else:
+            fresh = self._fresh(entries)
+            self.log_view.extend(fresh)
         self.state = "connected"
         self._shutdown_text = ""
         self.query_one("#banner").display = False
-        if rejoined:
+        if rejoined and replaced:
+            self._still_away()
+            self._event(f"Reconnected to {self.target.host}; its history is not the one "
+                        "shown before (it was lost or replaced), so it is shown anew.",
+                        error=True)
+        elif rejoined:
             self._still_away()
             missed = f"{len(fresh)} new message{'s' if len(fresh) != 1 else ''}"
             self._event(f"Reconnected to {self.target.host}; {missed} since.")
