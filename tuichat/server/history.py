@@ -40,8 +40,18 @@ CREATE TABLE IF NOT EXISTS messages (
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
 _GET_EPOCH = "SELECT value FROM meta WHERE key = 'epoch'"
 _SET_EPOCH = "INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)"
-_SET_LAST_SEQ = "INSERT OR REPLACE INTO sqlite_sequence (name, seq) VALUES ('messages', ?)"
-_DELETE_LAST_SEQ = "DELETE FROM sqlite_sequence WHERE name = 'messages'"
+_SET_SEQUENCE = "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)"
+_DELETE_SEQUENCE = "DELETE FROM sqlite_sequence WHERE name = ?"
+_STAGED = "messages_loading"
+"""The table a load (``admin -l``) fills in slices before it becomes ``messages``."""
+_REPLACED = "messages_replaced"
+"""The history a load replaced, dropped in slices after the swap."""
+_STAGE = (f"INSERT INTO {_STAGED} (seq, ts, sender, text, avatar, action) "
+          "VALUES (?, ?, ?, ?, ?, ?)")
+_DROP_STAGED = f"DROP TABLE IF EXISTS {_STAGED}"
+_DROP_REPLACED = f"DROP TABLE IF EXISTS {_REPLACED}"
+_DELETE_REPLACED = (f"DELETE FROM {_REPLACED} WHERE rowid IN "
+                    f"(SELECT rowid FROM {_REPLACED} LIMIT ?)")
 _COLUMNS = "PRAGMA table_info(messages)"
 _ADD_ACTION = "ALTER TABLE messages ADD COLUMN action INTEGER NOT NULL DEFAULT 0"
 """A database from before emotes (issue 6) gets the column, every old row a plain message."""
@@ -53,7 +63,6 @@ _AFTER = _SELECT + " WHERE seq > ? ORDER BY seq"
 _NEWEST = _SELECT + " ORDER BY seq DESC LIMIT ?"
 _NEWEST_AFTER = _SELECT + " WHERE seq > ? ORDER BY seq DESC LIMIT ?"
 _LAST_SEQ = "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
-_DELETE_ALL = "DELETE FROM messages"
 # Among rows up to seq ``?``, deletes every row up to the one just older than the newest
 # ``?`` of them; none if there are fewer. Rows after that seq stay.
 _KEEP_LAST = (
@@ -94,6 +103,8 @@ class History:
         with self._db:
             self._db.execute(_SCHEMA)
             self._db.execute(_META)
+            self._db.execute(_DROP_STAGED)  # what a load cut short by a stop left
+            self._db.execute(_DROP_REPLACED)
             columns = {row[1] for row in self._db.execute(_COLUMNS)}
             if "action" not in columns:
                 self._db.execute(_ADD_ACTION)
@@ -113,9 +124,8 @@ class History:
         epoch = secrets.token_hex(8)
         with self._db:
             self._db.execute(_SET_EPOCH, (epoch,))
-            if lost:
-                self._db.execute(_DELETE_LAST_SEQ)
-                self._db.execute(_SET_LAST_SEQ, (mark,))
+            if mark is not None and lost:
+                self._set_sequence("messages", mark)
         if lost:
             log.warning("the history in %s ends at seq %d, but seq %d was stored before: it "
                         "lost its tail (was its -wal file deleted or damaged?). New messages "
@@ -188,22 +198,65 @@ class History:
         """Every message after ``seq``, oldest first."""
         return [_message(row) for row in self._db.execute(_AFTER, (seq,))]
 
-    def replace(self, entries: Sequence[SavedMessage], kept: Sequence[Message] = ()) -> None:
-        """Replace the whole history with ``entries``, then ``kept`` (lines said while the
-        entries were being read, with their avatars), in order, in one transaction.
+    # -- a load (admin -l) in slices: staged beside the history, swapped in at once -------
 
-        They get new seqs after ``last_seq`` (a seq is never reused); ``entries`` have no
-        avatar; emotes stay emotes.
-        """
-        rows: list[tuple[float, str, str, str | None, int]] = [
-            (entry.ts, entry.sender, entry.text, None, int(entry.action)) for entry in entries]
-        rows += [(message.ts, message.sender, message.text, message.avatar, int(message.action))
-                 for message in kept]
+    def begin_load(self, count: int) -> int:
+        """Start replacing the history with ``count`` messages: they are staged in a table
+        of their own while the history goes on, under seqs reserved now (later messages
+        come after them); the first of those seqs."""
+        first = self.last_seq + 1
+        with self._db:
+            self._db.execute(_DROP_STAGED)  # left over from a load that was cut short
+            self._db.execute(_SCHEMA.replace("messages", _STAGED))
+            self._set_sequence("messages", first - 1 + count)
+        return first
+
+    def stage(self, first: int, entries: Sequence[SavedMessage]) -> None:
+        """Stage ``entries`` of a load under seqs from ``first``; they have no avatar,
+        emotes stay emotes."""
+        rows = [(first + number, entry.ts, entry.sender, entry.text, None, int(entry.action))
+                for number, entry in enumerate(entries)]
+        with self._db:
+            self._db.executemany(_STAGE, rows)
+
+    def finish_load(self, up_to: int) -> list[Message]:
+        """The staged messages become the history, followed by the messages said after
+        seq ``up_to`` (with new seqs after every other, so a seq is never reused), in one
+        transaction that renames tables and copies only those few. The old history waits
+        in a table of its own to be dropped in slices (``drop_replaced``). The messages
+        said meanwhile, as they were."""
+        meanwhile = self.after(up_to)
+        rows = [(message.ts, message.sender, message.text, message.avatar,
+                 int(message.action)) for message in meanwhile]
         self.changes += 1
         with self._db:
-            self._db.execute(_DELETE_ALL)
-            self._db.executemany(_INSERT, rows)
+            self._set_sequence(_STAGED, self.last_seq)
+            self._db.executemany(_INSERT.replace("messages", _STAGED), rows)
+            self._db.execute(f"ALTER TABLE messages RENAME TO {_REPLACED}")
+            self._db.execute(f"ALTER TABLE {_STAGED} RENAME TO messages")
         self._mark.note(self.last_seq)
+        return meanwhile
+
+    def drop_replaced(self, rows: int) -> bool:
+        """Delete up to ``rows`` rows of the history a load replaced; True once none is
+        left (and its table is gone)."""
+        with self._db:
+            deleted = self._db.execute(_DELETE_REPLACED, (rows,)).rowcount
+            if deleted < rows:
+                self._db.execute(_DROP_REPLACED)
+                return True
+        return False
+
+    def abort_load(self) -> None:
+        """Drop what a load staged (its reserved seqs stay unused)."""
+        with self._db:
+            self._db.execute(_DROP_STAGED)
+
+    def _set_sequence(self, table: str, seq: int) -> None:
+        """Make ``table``'s next AUTOINCREMENT seq ``seq + 1``, inside the caller's
+        transaction."""
+        self._db.execute(_DELETE_SEQUENCE, (table,))
+        self._db.execute(_SET_SEQUENCE, (table, seq))
 
     def close(self) -> None:
         """Commit what is pending and close (again: nothing); unusable afterwards."""
