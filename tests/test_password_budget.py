@@ -7,6 +7,7 @@ server from many loopback addresses (127.0.0.N) and counts the guesses it checke
 
 from __future__ import annotations
 
+import logging
 import time
 
 import pytest
@@ -198,3 +199,26 @@ def test_a_flood_from_many_addresses_is_checked_at_the_budgets_rate(
     newcomer = _hello(port, "carol", "127.0.9.9", "sesame")
     assert str(newcomer["text"]).startswith(SPENT), newcomer
     assert str(newcomer["text"]).endswith("(the password was not checked)")
+
+
+def test_a_spent_budget_is_warned_about_once_a_minute_with_a_count(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    clock = Clock()
+    budget = CheckBudget(1.0, clock)
+    for _ in range(BURST_MINUTES):
+        budget.spend(ADMIN)
+    with caplog.at_level(logging.WARNING, logger="tuichat.server"):
+        for _ in range(30):
+            assert budget.wait(ADMIN, "10.0.0.9") > 0
+            clock.advance(1.0)
+            budget.spend(ADMIN)  # the attacker takes each token as it comes
+        clock.advance(30.0)
+        budget.spend(ADMIN)
+        budget.wait(ADMIN, "10.0.0.9")
+    assert [record.getMessage() for record in caplog.records] == [
+        "too many wrong admin passwords from everywhere: 1 refused unchecked since the last "
+        "such warning (none from addresses that gave it right are)",
+        "too many wrong admin passwords from everywhere: 30 refused unchecked since the last "
+        "such warning (none from addresses that gave it right are)",
+    ]

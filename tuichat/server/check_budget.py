@@ -16,6 +16,7 @@ exempt: an attacker makes a fresh pair for every guess.
 from __future__ import annotations
 
 import logging
+import math
 import time
 from collections import OrderedDict
 from enum import Enum
@@ -26,6 +27,8 @@ log = logging.getLogger("tuichat.server")
 
 BURST_MINUTES = 10
 """The bucket holds this many minutes of its rate: a burst of typos after a quiet spell."""
+REPORT_INTERVAL = 60.0
+"""Seconds between two warnings about checks refused for a spent budget."""
 MAX_TRUSTED = 10_000
 """Addresses remembered per kind as having given the password right; the longest unseen
 are forgotten first (they then share the budget again)."""
@@ -52,8 +55,10 @@ class CheckBudget:
         self._trusted: dict[PasswordKind, OrderedDict[str, None]] = {
             kind: OrderedDict() for kind in PasswordKind}
         self._trusted_capacity = trusted_capacity
+        self._clock = clock
         self._refused: dict[PasswordKind, int] = dict.fromkeys(PasswordKind, 0)
-        """Passwords refused unchecked since the bucket ran dry (0: it is not dry)."""
+        """Passwords refused unchecked since the last warning about them."""
+        self._reported: dict[PasswordKind, float] = dict.fromkeys(PasswordKind, -math.inf)
 
     def wait(self, kind: PasswordKind, address: str) -> float:
         """Seconds until a ``kind`` password from ``address`` may be checked; 0: now."""
@@ -62,20 +67,24 @@ class CheckBudget:
             return 0.0
         seconds = bucket.wait()
         if seconds > 0:
-            self._refused[kind] += 1
-        elif self._refused[kind]:
-            log.warning("checking %s passwords again; %d were refused unchecked while the "
-                        "budget was spent", kind.value, self._refused[kind])
-            self._refused[kind] = 0
+            self._note_refusal(kind)
         return seconds
 
     def spend(self, kind: PasswordKind) -> None:
-        """Count one checked wrong password; logs when that empties the bucket."""
+        """Count one checked wrong password."""
         bucket = self._buckets.get(kind)
-        if bucket is not None and bucket.take() and bucket.wait() > 0:
-            log.warning("too many wrong %s passwords from everywhere: checks are refused, "
-                        "except from addresses that gave it right, until the budget refills",
-                        kind.value)
+        if bucket is not None:
+            bucket.take()
+
+    def _note_refusal(self, kind: PasswordKind) -> None:
+        """Count a refusal; warn at the first, then at most once per ``REPORT_INTERVAL``."""
+        self._refused[kind] += 1
+        now = self._clock()
+        if now - self._reported[kind] >= REPORT_INTERVAL:
+            log.warning("too many wrong %s passwords from everywhere: %d refused unchecked "
+                        "since the last such warning (none from addresses that gave it "
+                        "right are)", kind.value, self._refused[kind])
+            self._reported[kind], self._refused[kind] = now, 0
 
     def trust(self, kind: PasswordKind, address: str) -> None:
         """``address`` gave the ``kind`` password right: exempt it from now on."""
