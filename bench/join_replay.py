@@ -2,11 +2,13 @@
 
 Fills a history with ``--messages`` messages of ``--chars`` characters, starts the server
 on it, then joins ``--joins`` times with ``since`` (0: the most replay a client can ask
-for) and reads each welcome and its replayed messages to the end. The figure is the
-server's own CPU (utime + stime from /proc) per join, and the joins a second it would
-take to fill one core.
+for) and reads each welcome and its replayed messages to the end. With ``--busy`` a
+message is said before each join, so no two joins see the same history. The figure is
+the server's own CPU (utime + stime from /proc) per join, and the joins a second it
+would take to fill one core.
 
-Run: ``.venv/bin/python bench/join_replay.py [--messages N] [--chars N] [--joins N]``.
+Run: ``.venv/bin/python bench/join_replay.py [--messages N] [--chars N] [--joins N]
+[--busy]``.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for ``tests``
 
-from tests.faultkit import GENEROUS_FLAGS, ServerProcess
+from tests.faultkit import GENEROUS_FLAGS, Probe, ServerProcess
 from tuichat.net.codec import FrameDecoder, encode
 from tuichat.server.config import ServerConfig
 from tuichat.server.history import History
@@ -69,6 +71,7 @@ def main() -> int:
     parser.add_argument("--chars", type=int, default=2_000)
     parser.add_argument("--joins", type=int, default=50)
     parser.add_argument("--since", type=int, default=0)
+    parser.add_argument("--busy", action="store_true", help="a new message before each join")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tuichat-replay-") as scratch:
         data_dir = Path(scratch)
@@ -78,18 +81,25 @@ def main() -> int:
         try:
             assert server.process is not None
             pid = server.process.pid
-            first = join(server.ports.recv, "warmup", args.since, args.messages)
-            before, started = cpu_seconds(pid), time.monotonic()
+            ports = server.ports
+            talker = Probe(ports, name="talker")
+            first = join(ports.recv, "warmup", args.since, args.messages)
+            last_seq, cpu, wall = args.messages, 0.0, 0.0
             for number in range(args.joins):
-                assert join(server.ports.recv, f"joiner{number}", args.since,
-                            args.messages) == first
-            cpu = cpu_seconds(pid) - before
-            wall = time.monotonic() - started
+                if args.busy:
+                    talker.round_trip()  # said and stored before the join is timed
+                    last_seq += 1
+                before, started = cpu_seconds(pid), time.monotonic()
+                join(ports.recv, f"joiner{number}", args.since, last_seq)
+                cpu += cpu_seconds(pid) - before
+                wall += time.monotonic() - started
+            talker.close()
         finally:
             server.stop()
     per_join = cpu / args.joins
     print(f"history: {args.messages:,} messages of {args.chars:,} characters; "
-          f"since={args.since}: {first:,} messages replayed per join")
+          f"since={args.since}: {first:,} messages replayed per join"
+          f"{'; a new message before each join' if args.busy else ''}")
     print(f"{args.joins} joins: server CPU {per_join * 1000:.1f} ms per join "
           f"({1 / per_join if per_join else float('inf'):.0f} joins/s fill a core); "
           f"wall {wall / args.joins * 1000:.1f} ms per join")
