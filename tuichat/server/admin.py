@@ -23,9 +23,9 @@ from tuichat.net.frames import Message, text_problem
 from tuichat.server.check_budget import PasswordKind
 from tuichat.server.config import store_motd
 from tuichat.server.history import read_up_to
-from tuichat.server.loading import SlicedLoad
 from tuichat.server.moderation import Moderation
 from tuichat.server.saves import SavedFile, SaveDir, SavedMessage, SaveError
+from tuichat.server.sliced import SlicedClear, SlicedLoad
 
 if TYPE_CHECKING:
     from tuichat.server.room import Room
@@ -296,7 +296,15 @@ class Admin:
             self._room.notice(session, f"Not cleared: no backup ({_reason(exc)})", "error")
             log.error("the backup before admin -c failed: %s", exc)
             return
-        removed = self._room.history.keep_last(KEEP_ON_CLEAR, up_to=up_to)
+        self._file_work = command.usage  # one file command at a time, until it is done
+        SlicedClear(self._room.history, partial(self._room.reactor.call_later, 0.0),
+                    KEEP_ON_CLEAR, up_to, partial(self._cleared, session, command, backup),
+                    partial(self._not_cleared, session)).start()
+
+    def _cleared(self, session: Session, command: AdminCommand, backup: str,
+                 removed: int) -> None:
+        """The history is cut: everyone gets it anew."""
+        self._file_work = None
         self._room.send_history_reset()
         self._room.notice(
             session,
@@ -304,6 +312,13 @@ class Admin:
             f"The previous history was saved as {backup}.",
         )
         self._log(session, command, f"cleared {removed} messages, backup {backup}")
+
+    def _not_cleared(self, session: Session, exc: sqlite3.Error) -> None:
+        """Deleting failed part way: what is left stays, the backup holds everything."""
+        self._file_work = None
+        self._room.send_history_reset()
+        self._room.notice(session, f"Not cleared completely: {_reason(exc)}", "error")
+        log.error("admin -c failed: %s", exc)
 
     def _console_text(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-t"]

@@ -66,8 +66,9 @@ _LAST_SEQ = "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
 # Among rows up to seq ``?``, deletes every row up to the one just older than the newest
 # ``?`` of them; none if there are fewer. Rows after that seq stay.
 _KEEP_LAST = (
-    "DELETE FROM messages WHERE seq <= ("
-    "SELECT seq FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?)"
+    "DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE seq <= ("
+    "SELECT seq FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?) "
+    "ORDER BY seq LIMIT ?)"
 )
 
 
@@ -185,14 +186,15 @@ class History:
         row = self._db.execute(_LAST_SEQ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def keep_last(self, count: int, up_to: int | None = None) -> int:
+    def keep_last(self, count: int, up_to: int | None = None, limit: int = -1) -> int:
         """Delete all but the newest ``count`` messages (of those up to seq ``up_to``, the
-        later ones all staying); return how many were deleted."""
+        later ones all staying), the oldest first and at most ``limit`` of them (-1: no
+        limit; call again for the next slice); return how many were deleted."""
         _check_count(count)
         self.changes += 1
         with self._db:
             last = self.last_seq if up_to is None else up_to
-            return self._db.execute(_KEEP_LAST, (last, count)).rowcount
+            return self._db.execute(_KEEP_LAST, (last, count, limit)).rowcount
 
     def after(self, seq: int) -> list[Message]:
         """Every message after ``seq``, oldest first."""

@@ -1,10 +1,11 @@
-"""Storing a loaded save (``admin -l``) a slice per loop pass, so the room keeps talking.
+"""History work too big for one loop pass (``admin -l``, ``admin -c``), a slice per pass.
 
-The file is read on a worker; storing its messages is SQLite work on the reactor's own
-connection, and all at once it held the loop for seconds (2.7 s for a 16 MiB save). So
-the messages are staged beside the history a slice at a time, one slice per loop pass,
-swapped in at once (a rename, and a copy of only the lines said meanwhile), and the old
-history is then deleted a slice at a time too.
+Files are read and written on a worker; storing a save's messages or deleting a long
+history is SQLite work on the reactor's own connection, and all at once it held the loop
+for seconds (2.7 s for a 16 MiB save). So a load is staged beside the history a slice at a
+time, swapped in at once (a rename, and a copy of only the lines said meanwhile), and the
+old history is then deleted a slice at a time too; a clear deletes a slice at a time, the
+oldest first.
 """
 
 from __future__ import annotations
@@ -81,6 +82,38 @@ class SlicedLoad:
                 self._schedule(self._drop)
         except sqlite3.Error as exc:  # only space is lost: it is dropped at the next start
             log.error("could not drop the history a load replaced: %s", exc)
+
+
+class SlicedClear:
+    """One ``admin -c`` in progress: all but the newest ``keep`` messages up to seq
+    ``up_to`` go, the oldest first; ``cleared`` gets how many, ``failed`` the error."""
+
+    def __init__(self, history: History, schedule: Schedule, keep: int, up_to: int,
+                 cleared: Callable[[int], None],
+                 failed: Callable[[sqlite3.Error], None]) -> None:
+        self._history = history
+        self._schedule = schedule
+        self._keep = keep
+        self._up_to = up_to
+        self._cleared = cleared
+        self._failed = failed
+        self._removed = 0
+
+    def start(self) -> None:
+        """Delete the first slice now, the others on later passes."""
+        self._step()
+
+    def _step(self) -> None:
+        try:
+            removed = self._history.keep_last(self._keep, self._up_to, SLICE_ROWS)
+        except sqlite3.Error as exc:
+            self._failed(exc)
+            return
+        self._removed += removed
+        if removed == SLICE_ROWS:
+            self._schedule(self._step)
+        else:
+            self._cleared(self._removed)
 
 
 def _slice_end(entries: Sequence[SavedMessage], start: int) -> int:
