@@ -6,7 +6,8 @@ Runs the same attacks as ``tests/test_fuzz_server.py``, ``tests/test_slow_client
 tracebacks, messages lost, duplicate seqs, and a well-behaved client's round trip (``say``
 to its own echo) in a quiet room and during each attack. The resource attacks of
 ``tests/attacks.py`` (a TLS handshake flood, pinned queues) add a table of the same
-client's round trips and the server's memory.
+client's round trips and the server's memory; the lockout-eviction attack
+(``lockout_eviction.py`` beside this one) a table of its own.
 
 Run: ``.venv/bin/python bench/faults.py [--examples N | --long] [--kills N] [--json PATH]
 [--only PHASE ...]``.
@@ -25,6 +26,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for ``tests``
 
+import lockout_eviction  # beside this file: bench/ is sys.path[0] when it runs
 from rich.console import Console
 from rich.table import Table
 
@@ -36,7 +38,7 @@ P99_TARGET_MS = 50.0
 """What a well-behaved client's 99th percentile must stay under during a resource attack."""
 
 Figures = dict[str, Any]
-PHASES = ("fuzzing", "slow_clients", "kills", "resources")
+PHASES = ("fuzzing", "slow_clients", "kills", "resources", "attacks")
 
 
 def run_fuzzing(examples: int, data_dir: Path) -> Figures:
@@ -127,6 +129,38 @@ def show_resources(figures: Figures, command: str) -> None:
     Console(width=max(Console().width, 140)).print(table)
 
 
+def run_attacks(data_dir: Path) -> Figures:
+    """The attacks of issue 12, each against a server process of its own."""
+    return {"lockout eviction": lockout_eviction.run(data_dir / "lockout")}
+
+
+def show_attacks(attacks: Figures) -> None:
+    """What each attack did, then one row per attack: the probe's round trip during it and
+    the server's RSS before and after."""
+    console = Console()
+    lockout = attacks["lockout eviction"]
+    outcomes = Table(title="Attacks of issue 12")
+    outcomes.add_column("figure")
+    outcomes.add_column("value", justify="right")
+    for name, value in [
+        ("lockout eviction: wrong passwords sent from fresh addresses", lockout["guesses"]),
+        ("lockout eviction: of those, checked", lockout["checked"]),
+        ("lockout eviction: seconds", lockout["seconds"]),
+        ("lockout eviction: the lockout held", "yes" if lockout["lockout_held"] else "NO"),
+    ]:
+        outcomes.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
+    console.print(outcomes)
+    table = Table(title="During each attack: well-behaved client (ms), server RSS (MB)")
+    for column in ("attack", "round trips", "p50", "p99", "max", "RSS before", "RSS after"):
+        table.add_column(column, justify="left" if column == "attack" else "right")
+    for name, figures in attacks.items():
+        row = figures["latency_attack"].row()
+        table.add_row(name, f"{row['n']:,}", f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}",
+                      f"{row['max_ms']:.2f}", f"{figures['rss_before_mb']:.1f}",
+                      f"{figures['rss_after_mb']:.1f}")
+    console.print(table)
+
+
 def show(fuzz: Figures, slow: Figures, kills: Figures, command: str) -> None:
     """Print the figures as two tables."""
     console = Console()
@@ -205,6 +239,7 @@ def main() -> int:
         "slow_clients": run_slow_clients,
         "kills": lambda where: run_kills(args.kills, where, args.seed),
         "resources": run_resource_attacks,
+        "attacks": run_attacks,
     }
     figures: dict[str, Figures] = {}
     with tempfile.TemporaryDirectory(prefix="tuichat-faults-") as scratch:
@@ -225,6 +260,10 @@ def main() -> int:
         bad += [found["crashes"] or found["tracebacks"]
                 or found["latency"].p99 * 1000 >= P99_TARGET_MS
                 for found in figures["resources"].values()]
+    if "attacks" in figures:
+        show_attacks(figures["attacks"])
+        lockout = figures["attacks"]["lockout eviction"]
+        bad += [not lockout["lockout_held"], lockout["crashes"], lockout["tracebacks"]]
     if args.json:
         args.json.write_text(json.dumps(_plain(figures), indent=2, default=str) + "\n")
     return 1 if any(bad) else 0

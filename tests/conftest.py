@@ -219,6 +219,7 @@ def make_server(tmp_path: Path) -> Iterator[ServerFactory]:
             "rate_burst": 0,
             "max_per_address": 0,
             "auth_max_failures": 0,
+            "auth_budget": 0,
         }
         options.update(overrides)
         server = Server(ServerConfig(**options))

@@ -40,6 +40,7 @@ GENEROUS_LIMITS: dict[str, Any] = {
     "max_per_address": 0,
     "max_connections": 0,
     "auth_max_failures": 0,
+    "auth_budget": 0,
 }
 """Limits that never bite, so the suite measures robustness, not flood control (password
 throttling is off: it would lock the fuzzer's admin sessions out after one wrong guess)."""

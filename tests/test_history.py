@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import contextlib
+import logging
 import os
 import sqlite3
 import subprocess
@@ -210,47 +212,147 @@ def test_keep_last_on_empty_history_deletes_nothing(history: History) -> None:
     assert history.keep_last(0) == 0
 
 
-def test_replace_gives_new_seqs_after_last_seq(history: History) -> None:
+def load(history: History, entries: list[SavedMessage], up_to: int | None = None,
+         slice_rows: int = 1) -> list[Message]:
+    """A whole load as the server makes it, slice after slice: ``entries`` replace the
+    history up to seq ``up_to`` (default: all of it); the messages said after it."""
+    up_to = history.last_seq if up_to is None else up_to
+    first = history.begin_load(len(entries))
+    for start in range(0, len(entries), slice_rows):
+        history.stage(first + start, entries[start:start + slice_rows])
+    meanwhile = history.finish_load(up_to)
+    while not history.drop_replaced(slice_rows):
+        pass
+    return meanwhile
+
+
+def _tables(path: Path) -> tuple[list[str], list[str]]:
+    with contextlib.closing(sqlite3.connect(path)) as db:
+        tables = [row[0] for row in db.execute(
+            "SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name")]
+        sequences = [row[0] for row in db.execute("SELECT name FROM sqlite_sequence")]
+    return tables, sequences
+
+
+def test_a_load_gives_new_seqs_after_last_seq_and_leaves_no_table_behind(
+    history: History, path: Path
+) -> None:
     fill(history, 3)
     entries = [SavedMessage(100.0, "bob", "one"), SavedMessage(200.0, "Console", "two\nlines")]
-    history.replace(entries)
+    assert load(history, entries) == []
     assert history.all() == [
         Message(4, 100.0, "bob", "one", None),
         Message(5, 200.0, "Console", "two\nlines", None),
     ]
     assert history.last_seq == 5
+    assert _tables(path) == (["messages", "meta", "sqlite_sequence"], ["messages"])
 
 
-def test_replace_keeps_the_lines_said_meanwhile_after_the_entries(history: History) -> None:
+def test_a_load_keeps_the_lines_said_meanwhile_after_the_entries(history: History) -> None:
     fill(history, 2)
     said = history.append("carol", "said while loading", "ab" * 32, ts=50.0, action=True)
-    assert history.after(2) == [said]
-    history.replace([SavedMessage(1.0, "bob", "loaded")], kept=history.after(2))
+    assert load(history, [SavedMessage(1.0, "bob", "loaded")], up_to=2) == [said]
     assert history.all() == [Message(4, 1.0, "bob", "loaded", None),
                              Message(5, 50.0, "carol", "said while loading", "ab" * 32, True)]
 
 
-def test_replace_survives_reopen(history: History, path: Path) -> None:
+def test_while_a_load_is_staged_the_history_is_the_old_one_and_goes_on(
+    history: History,
+) -> None:
+    """Slices are stored over many loop passes: meanwhile every read sees the old history,
+    and a line said between two slices follows the loaded ones, under a seq after theirs."""
+    before = fill(history, 2)
+    first = history.begin_load(3)
+    history.stage(first, [SavedMessage(1.0, "bob", "l0")])
+    said = history.append("carol", "between slices", None, ts=60.0)
+    assert said.seq == 6, "after the three seqs the load reserved"
+    history.stage(first + 1, [SavedMessage(2.0, "bob", "l1"), SavedMessage(3.0, "bob", "l2")])
+    assert history.all() == [*before, said]
+    assert history.finish_load(2) == [said]
+    assert [(m.seq, m.text) for m in history.all()] == [
+        (3, "l0"), (4, "l1"), (5, "l2"), (7, "between slices")]
+
+
+def test_a_load_survives_reopen_and_one_cut_short_leaves_nothing(path: Path) -> None:
+    history = History(path)
     fill(history, 2)
-    history.replace([SavedMessage(1.0, "bob", "loaded")])
+    load(history, [SavedMessage(1.0, "bob", "loaded")])
+    first = history.begin_load(5)  # then the server stops
+    history.stage(first, [SavedMessage(1.0, "bob", "never swapped in")])
     history.close()
     reopened = History(path)
     assert [(m.seq, m.text) for m in reopened.all()] == [(3, "loaded")]
-    assert reopened.append("alice", "after", None).seq == 4
+    assert reopened.append("alice", "after", None).seq == 9, "the reserved seqs stay unused"
     reopened.close()
+    assert _tables(path)[0] == ["messages", "meta", "sqlite_sequence"]
 
 
-def test_replace_with_nothing_empties_but_keeps_seq(history: History) -> None:
+def test_a_load_of_nothing_empties_but_keeps_seq(history: History) -> None:
     fill(history, 2)
-    history.replace([])
+    load(history, [])
     assert history.all() == []
     assert history.append("alice", "x", None).seq == 3
 
 
-def test_replace_is_one_transaction(history: History) -> None:
+def test_a_failed_slice_leaves_the_history_as_it_was(history: History) -> None:
     before = fill(history, 2)
     unstorable = SavedMessage(2.0, "bob", object())  # type: ignore[arg-type]
+    first = history.begin_load(2)
     with pytest.raises(sqlite3.Error):
-        history.replace([SavedMessage(1.0, "bob", "fine"), unstorable])
+        history.stage(first, [SavedMessage(1.0, "bob", "fine"), unstorable])
+    history.abort_load()
     assert history.all() == before
-    assert history.last_seq == 2
+
+
+# -- the epoch, and a database that lost its tail (issue 12) -----------------------------------
+
+
+def test_a_database_keeps_its_epoch_and_a_new_one_has_another(path: Path, tmp_path: Path
+                                                               ) -> None:
+    first = History(path)
+    epoch = first.epoch
+    fill(first, 2)
+    first.close()
+    again = History(path)
+    assert again.epoch == epoch and len(epoch) == 16
+    again.close()
+    other = History(tmp_path / "other" / "history.sqlite3")
+    assert other.epoch != epoch
+    other.close()
+
+
+def test_a_lost_wal_is_warned_about_and_its_seqs_are_not_handed_out_again(
+    path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Issue 12: with its -wal file deleted the database opened silently, 3 messages
+    short, and gave their seqs to the next ones."""
+    first = History(path)
+    fill(first, 2)
+    epoch = first.epoch
+    first.close()  # checkpointed: m1 and m2 are in the main file
+    script = (
+        "import os, signal, sys\n"
+        "from pathlib import Path\n"
+        "from tuichat.server.history import History\n"
+        "history = History(Path(sys.argv[1]))\n"
+        "for text in ('m3', 'm4', 'm5'):\n"
+        "    history.append('alice', text, None)\n"
+        "os.kill(os.getpid(), signal.SIGKILL)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script, os.fspath(path)], check=False)
+    assert result.returncode == -9
+    path.with_name(path.name + "-wal").unlink()  # m3 to m5 lived only there
+    with caplog.at_level(logging.WARNING, logger="tuichat.server"):
+        reopened = History(path)
+    assert texts(reopened.all()) == ["m1", "m2"]
+    assert reopened.epoch != epoch, "clients must not trust their seqs"
+    assert reopened.append("bob", "after", None).seq == 6
+    warnings = [r.getMessage() for r in caplog.records if r.levelno == logging.WARNING]
+    assert any("ends at seq 2, but seq 5 was stored before: it lost its tail" in warning
+               for warning in warnings), warnings
+    reopened.close()
+    caplog.clear()
+    with caplog.at_level(logging.WARNING, logger="tuichat.server"):
+        calm = History(path)
+    assert calm.epoch == reopened.epoch and not caplog.records, "warned once, not each start"
+    calm.close()

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 from tests.conftest import ELSEWHERE, ClientFactory, RawFactory, ServerFactory, matching
 from tests.test_chat_features import _admin, _command, _refused_hello, _restart, _send
@@ -102,3 +103,23 @@ def test_an_address_ban_and_a_name_ban_are_lifted_apart(
     assert _refused_hello(server, "bob")["text"].startswith("the name 'bob' is banned")
     assert _command(root, "admin -ub name:BOB")["text"] == "Unbanned the name 'bob'."
     assert _command(root, "admin -b")["text"] == "No one is banned."
+
+
+def test_a_ban_that_cannot_be_stored_says_it_holds_only_until_a_restart(
+    make_server: ServerFactory, join: ClientFactory, tmp_path: Path
+) -> None:
+    """Issue 12: ``admin -b`` said "Banned" when bans.json could not be written."""
+    data_dir = tmp_path / "unwritable"
+    (data_dir / "bans.json").mkdir(parents=True)  # no file can replace a directory
+    server = make_server(data_dir=data_dir)
+    root = _admin(join, target=server)
+    assert _command(root, "admin -b name:bob")["text"] == (
+        "Banned the name 'bob' until admin -ub. It holds only until the server restarts: "
+        "bans.json could not be written (Is a directory).")
+    assert _refused_hello(server, "bob")["text"].startswith("the name 'bob' is banned")
+    assert _command(root, "admin -ub name:bob")["text"] == (
+        "Unbanned the name 'bob'. The ban is lifted only until the server restarts: "
+        "bans.json could not be written (Is a directory).")
+    (data_dir / "bans.json").rmdir()
+    assert _command(root, "admin -b name:carol")["text"] == (
+        "Banned the name 'carol' until admin -ub.")

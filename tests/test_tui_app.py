@@ -26,6 +26,8 @@ from tests.tui_helpers import (
 )
 from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS, Channel
 from tuichat.server.app import Server
+from tuichat.server.config import ServerConfig
+from tuichat.server.history import History
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import identicon
 from tuichat.tui.chat_screen import ChatScreen
@@ -173,6 +175,36 @@ async def test_reconnects_after_a_restart_and_misses_nothing(make_server: Server
         await pilot.press("enter")
         await until(pilot, lambda: "typed while away" in log_texts(app), "sent after all")
         bob.inbox.wait_for(matching("message", text="typed while away"))
+
+
+async def test_a_server_back_with_another_history_is_shown_anew(
+        make_server: ServerFactory, tmp_path: Path) -> None:
+    """Issue 12: the server came back with another database (its epoch changed); the log
+    shows that history, not the old lines with the new ones after them."""
+    first = make_server()
+    ports = first.ports
+    app = make_app(first, "alice", tmp_path, reconnect_delay=60.0)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(pilot, lambda: on_chat(app), "joined")
+        await type_line(pilot, "before the restart")
+        await until(pilot, lambda: "before the restart" in log_texts(app), "echo")
+        first.stop()
+        assert first.wait(10)
+        await until(pilot, lambda: chat(app).state == "reconnecting", "lost")
+        restored = History(ServerConfig(data_dir=tmp_path / "restored").history_path)
+        for number in range(3):
+            restored.append("bob", f"restored {number}", None)
+        restored.close()
+        make_server(port_send=ports.send, port_recv=ports.recv, port_image=ports.image,
+                    data_dir=tmp_path / "restored")
+        await pilot.press("ctrl+r")
+        await until(pilot, lambda: on_chat(app), "reconnected")
+        await until(pilot, lambda: "restored 0" in log_texts(app), "reloaded")
+        texts = log_texts(app)
+        assert "before the restart" not in texts
+        assert "restored 1" in texts and "restored 2" in texts
+        assert ("Reconnected to 127.0.0.1; its history is not the one shown before (it was "
+                "lost or replaced), so it is shown anew.") in texts
 
 
 async def test_connect_screen_validates_before_joining(server: Server, tmp_path: Path) -> None:

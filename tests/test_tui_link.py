@@ -13,6 +13,8 @@ from tests.conftest import WAIT, ClientFactory, ServerFactory, matching
 from tuichat.net.client import ConnectionClosed
 from tuichat.net.frames import FrameType
 from tuichat.server.app import Server
+from tuichat.server.config import ServerConfig
+from tuichat.server.history import History
 from tuichat.tui.avatars import identicon
 from tuichat.tui.link import (
     MAX_DELAY,
@@ -207,3 +209,30 @@ def test_backoff_doubles_with_jitter_and_is_capped(attempt: int) -> None:
     delays = [backoff_delay(attempt) for _ in range(200)]
     assert all(0.8 * base <= delay <= 1.2 * base for delay in delays)
     assert len(set(delays)) > 1
+
+
+def test_a_rejoin_to_another_history_reloads_instead_of_trusting_since(
+        make_server: ServerFactory, links: list[ChatLink], tmp_path: Path) -> None:
+    """Issue 12: the server came back with another database (restored, or lost and made
+    anew) holding more seqs than the link had seen: the link's ``since`` belongs to the old
+    epoch, so it gets the newest history and says it replaces what was shown."""
+    first = make_server()
+    ports = first.ports
+    events = Events()
+    link = start(links, target(first, "alice"), events, first_delay=0.01)
+    joined = events.wait_for(lambda event: isinstance(event, Joined))
+    assert isinstance(joined, Joined) and not joined.history_replaced
+    events.wait_for(frame_of("message", ref=link.say("before")))
+    first.stop()
+    assert first.wait(WAIT)
+    other = tmp_path / "restored"
+    restored = History(ServerConfig(data_dir=other).history_path)
+    for number in range(5):
+        restored.append("bob", f"restored {number}", None)
+    restored.close()
+    make_server(port_send=ports.send, port_recv=ports.recv, port_image=ports.image,
+                data_dir=other)
+    rejoined = events.wait_for(lambda event: isinstance(event, Joined) and event.rejoined)
+    assert isinstance(rejoined, Joined) and rejoined.history_replaced
+    assert [m["text"] for m in rejoined.welcome["history"]] == [
+        f"restored {number}" for number in range(5)]

@@ -166,6 +166,9 @@ class Connection:
         self.tls_fingerprint: str | None = None
         """The server certificate's fingerprint when the channels are TLS."""
         self.last_seq = 0
+        self.epoch: str | None = None
+        """The history epoch the welcome gave (None from a server without epochs):
+        ``last_seq`` means something only within it."""
         self.closed = threading.Event()
         self.close_reason = ""
         self._on_frame = on_frame
@@ -192,6 +195,7 @@ class Connection:
         password: str | None = None,
         admin_password: str | None = None,
         since: int | None = None,
+        epoch: str | None = None,
         avatar: str | None = None,
         timeout: float = 10.0,
         on_frame: FrameCallback | None = None,
@@ -211,7 +215,7 @@ class Connection:
         hello: Frame = {"type": FrameType.HELLO, "version": PROTOCOL_VERSION, "name": name,
                         "client": CLIENT_SOFTWARE}
         optional = {"password": password, "admin_password": admin_password, "since": since,
-                    "avatar": avatar}
+                    "epoch": epoch if since is not None else None, "avatar": avatar}
         hello.update({key: value for key, value in optional.items() if value is not None})
         try:
             recv = self._connect(Channel.RECV, host, ports[Channel.RECV], timeout, dialer)
@@ -222,6 +226,8 @@ class Connection:
                 raise ProtocolError("welcome has no session token")
             self.welcome = welcome
             self.name = str(welcome.get("name", name))
+            known = welcome.get("epoch")
+            self.epoch = known if isinstance(known, str) else None
             self._note_seqs(welcome.get("history", []))
             acknowledged = "attached" in welcome.get("extensions", [])
             for kind in (Channel.SEND, Channel.IMAGE):

@@ -18,11 +18,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from tuichat.net.commands import ADMIN_BY_FLAG, ADMIN_LINE, AdminCommand, usage_text
-from tuichat.net.frames import text_problem
+from tuichat.net.frames import Message, text_problem
+from tuichat.server.check_budget import PasswordKind
 from tuichat.server.config import store_motd
 from tuichat.server.history import read_up_to
 from tuichat.server.moderation import Moderation
 from tuichat.server.saves import SavedFile, SaveDir, SavedMessage, SaveError
+from tuichat.server.sliced import SlicedClear, SlicedLoad
 
 if TYPE_CHECKING:
     from tuichat.server.room import Room
@@ -112,14 +114,14 @@ class Admin:
             self._room.notice(session, "You are already an admin.")
             return
         gate = self._room.passwords
-        wait = gate.refusal(session.host, session.name)
+        wait = gate.refusal(session.host, session.name, PasswordKind.ADMIN)
         if wait is not None:
             log.info("admin -a from %s (%s) refused unchecked: %s", session.name,
                      session.address, wait)
             self._room.notice(session, wait.capitalize(), "error")
             return
         if not gate.check(session.host, session.name, password, self._room.admin_password,
-                          "admin"):
+                          PasswordKind.ADMIN):
             self._room.notice(session, "Wrong admin password.", "error")
             return
         self._room.set_admin(session)
@@ -241,18 +243,32 @@ class Admin:
             self._room.notice(session, f"Not loaded: {reason}", "error")
             self._log(session, command, f"refused {name!r}: {reason}")
             return
-        history = self._room.history
-        meanwhile = history.after(up_to)
-        history.replace(entries, kept=meanwhile)
+        self._file_work = command.usage  # one file command at a time, until it is stored
+        SlicedLoad(self._room.history, partial(self._room.reactor.call_later, 0.0), entries,
+                   up_to, partial(self._stored, session, command, name, backup, len(entries)),
+                   partial(self._not_stored, session, command, name)).start()
+
+    def _stored(self, session: Session, command: AdminCommand, name: str, backup: str,
+                count: int, meanwhile: list[Message]) -> None:
+        """The loaded messages are the history now: everyone gets it anew."""
+        self._file_work = None
         self._room.send_history_reset()
         follow = "follows" if len(meanwhile) == 1 else "follow"
         kept = f" {_messages(len(meanwhile))} said meanwhile {follow} it." if meanwhile else ""
         self._room.notice(
             session,
-            f"Loaded {name} ({_messages(len(entries))}). "
+            f"Loaded {name} ({_messages(count)}). "
             f"The previous history was saved as {backup}.{kept}",
         )
-        self._log(session, command, f"loaded {name} ({len(entries)} messages), backup {backup}")
+        self._log(session, command, f"loaded {name} ({count} messages), backup {backup}")
+
+    def _not_stored(self, session: Session, command: AdminCommand, name: str,
+                    exc: sqlite3.Error) -> None:
+        """Storing the loaded messages failed: the history is as it was."""
+        self._file_work = None
+        self._room.notice(session, f"Not loaded: {_reason(exc)}", "error")
+        self._log(session, command, f"could not store {name!r}: {exc}")
+        log.error("storing %s failed: %s", name, exc)
 
     def _clear(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-c"]
@@ -278,7 +294,15 @@ class Admin:
             self._room.notice(session, f"Not cleared: no backup ({_reason(exc)})", "error")
             log.error("the backup before admin -c failed: %s", exc)
             return
-        removed = self._room.history.keep_last(KEEP_ON_CLEAR, up_to=up_to)
+        self._file_work = command.usage  # one file command at a time, until it is done
+        SlicedClear(self._room.history, partial(self._room.reactor.call_later, 0.0),
+                    KEEP_ON_CLEAR, up_to, partial(self._cleared, session, command, backup),
+                    partial(self._not_cleared, session)).start()
+
+    def _cleared(self, session: Session, command: AdminCommand, backup: str,
+                 removed: int) -> None:
+        """The history is cut: everyone gets it anew."""
+        self._file_work = None
         self._room.send_history_reset()
         self._room.notice(
             session,
@@ -286,6 +310,13 @@ class Admin:
             f"The previous history was saved as {backup}.",
         )
         self._log(session, command, f"cleared {removed} messages, backup {backup}")
+
+    def _not_cleared(self, session: Session, exc: sqlite3.Error) -> None:
+        """Deleting failed part way: what is left stays, the backup holds everything."""
+        self._file_work = None
+        self._room.send_history_reset()
+        self._room.notice(session, f"Not cleared completely: {_reason(exc)}", "error")
+        log.error("admin -c failed: %s", exc)
 
     def _console_text(self, session: Session, rest: str) -> None:
         command = ADMIN_BY_FLAG["-t"]

@@ -95,6 +95,9 @@ class BanList:
         self._path = path
         self._clock = clock
         self._bans = {(ban.kind, ban.target): ban for ban in _load(path)}
+        self.unsaved: str | None = None
+        """Why the last change could not be written (so it holds only until a restart),
+        or None when it was."""
 
     def ban_address(self, address: str, name: str | None, by: str, minutes: int | None) -> Ban:
         """Ban ``address`` (a canonical address) for ``minutes``, or until lifted; ``name``:
@@ -149,12 +152,16 @@ class BanList:
             del self._bans[key]
 
     def _save(self) -> None:
-        """Write the bans in force; a failure is logged, and the bans hold for this run."""
+        """Write the bans in force; a failure is logged and kept in ``unsaved``, and the
+        bans hold for this run."""
         data = {"bans": [asdict(ban) for ban in self.active()]}
         try:
             write_private(self._path, (json.dumps(data, indent=1) + "\n").encode())
         except OSError as exc:
             log.error("could not store the bans in %s: %s", self._path, exc)
+            self.unsaved = f"{self._path.name} could not be written ({exc.strerror or exc})"
+        else:
+            self.unsaved = None
 
 
 _MALFORMED = (ValueError, KeyError, TypeError, OverflowError)

@@ -87,6 +87,11 @@ def build_parser() -> argparse.ArgumentParser:
                         metavar="SECONDS",
                         help="how long a locked-out name or address waits "
                         "(default: %(default)s)")
+    limits.add_argument("--auth-budget", type=_non_negative_float,
+                        default=defaults.auth_budget, metavar="N",
+                        help="wrong passwords of each kind checked per minute from all "
+                        "addresses together, after a burst of ten minutes' worth; 0: no "
+                        "such budget (default: %(default)s)")
     limits.add_argument("--setup-timeout", type=float, default=defaults.setup_timeout,
                         metavar="SECONDS",
                         help="time a connection has to say hello or attach "
@@ -162,6 +167,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         rate_abuse_limit=args.rate_abuse_limit,
         auth_max_failures=args.auth_max_failures,
         auth_lockout=args.auth_lockout,
+        auth_budget=args.auth_budget,
         setup_timeout=args.setup_timeout,
         max_per_address=args.max_per_address,
         max_connections=args.max_connections,
@@ -258,6 +264,13 @@ def _non_negative_int(text: str) -> int:
     value = int(text)
     if value < 0:
         raise argparse.ArgumentTypeError(f"{value} must be 0 (no limit) or more")
+    return value
+
+
+def _non_negative_float(text: str) -> float:
+    value = float(text)
+    if not value >= 0:  # also refuses nan
+        raise argparse.ArgumentTypeError(f"{text} must be 0 (no limit) or more")
     return value
 
 

@@ -83,6 +83,9 @@ class ServerConfig:
     whole address."""
     auth_lockout: float = 600.0
     """Seconds a name (or an address) is refused after too many wrong passwords."""
+    auth_budget: float = 10.0
+    """Wrong passwords of each kind (join, admin) checked per minute from all addresses
+    together, after a burst of ten minutes' worth; 0: no such budget."""
     avatar_store_limit: int = 256 * 1024 * 1024
     """Bytes of stored avatars; the least recently used are dropped beyond it."""
 

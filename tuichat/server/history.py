@@ -3,11 +3,18 @@
 Every call is one transaction; a message is committed before ``append`` returns, so it
 survives the process being killed. ``seq`` is SQLite's AUTOINCREMENT rowid: it rises by
 one per stored message, survives restarts, and is never reused, even after deletes.
+
+The database has an ``epoch``, a random id made with it: seqs mean something only within
+one epoch. If the database lost its tail (its ``-wal`` file deleted or damaged: the
+``SeqMark`` beside it is higher than its last seq), a start logs a warning, takes a new
+epoch and goes on after the mark, so no seq is handed out twice and clients reload.
 """
 
 from __future__ import annotations
 
 import contextlib
+import logging
+import secrets
 import sqlite3
 import time
 from collections.abc import Sequence
@@ -16,6 +23,9 @@ from typing import Any
 
 from tuichat.net.frames import SINCE_HISTORY, WELCOME_HISTORY, Message
 from tuichat.server.saves import SavedMessage
+from tuichat.server.seq_mark import SeqMark
+
+log = logging.getLogger("tuichat.server")
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS messages (
@@ -27,6 +37,21 @@ CREATE TABLE IF NOT EXISTS messages (
     action INTEGER NOT NULL DEFAULT 0
 )
 """
+_META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
+_GET_EPOCH = "SELECT value FROM meta WHERE key = 'epoch'"
+_SET_EPOCH = "INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)"
+_SET_SEQUENCE = "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)"
+_DELETE_SEQUENCE = "DELETE FROM sqlite_sequence WHERE name = ?"
+_STAGED = "messages_loading"
+"""The table a load (``admin -l``) fills in slices before it becomes ``messages``."""
+_REPLACED = "messages_replaced"
+"""The history a load replaced, dropped in slices after the swap."""
+_STAGE = (f"INSERT INTO {_STAGED} (seq, ts, sender, text, avatar, action) "
+          "VALUES (?, ?, ?, ?, ?, ?)")
+_DROP_STAGED = f"DROP TABLE IF EXISTS {_STAGED}"
+_DROP_REPLACED = f"DROP TABLE IF EXISTS {_REPLACED}"
+_DELETE_REPLACED = (f"DELETE FROM {_REPLACED} WHERE rowid IN "
+                    f"(SELECT rowid FROM {_REPLACED} LIMIT ?)")
 _COLUMNS = "PRAGMA table_info(messages)"
 _ADD_ACTION = "ALTER TABLE messages ADD COLUMN action INTEGER NOT NULL DEFAULT 0"
 """A database from before emotes (issue 6) gets the column, every old row a plain message."""
@@ -38,12 +63,12 @@ _AFTER = _SELECT + " WHERE seq > ? ORDER BY seq"
 _NEWEST = _SELECT + " ORDER BY seq DESC LIMIT ?"
 _NEWEST_AFTER = _SELECT + " WHERE seq > ? ORDER BY seq DESC LIMIT ?"
 _LAST_SEQ = "SELECT seq FROM sqlite_sequence WHERE name = 'messages'"
-_DELETE_ALL = "DELETE FROM messages"
 # Among rows up to seq ``?``, deletes every row up to the one just older than the newest
 # ``?`` of them; none if there are fewer. Rows after that seq stay.
 _KEEP_LAST = (
-    "DELETE FROM messages WHERE seq <= ("
-    "SELECT seq FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?)"
+    "DELETE FROM messages WHERE seq IN (SELECT seq FROM messages WHERE seq <= ("
+    "SELECT seq FROM messages WHERE seq <= ? ORDER BY seq DESC LIMIT 1 OFFSET ?) "
+    "ORDER BY seq LIMIT ?)"
 )
 
 
@@ -72,19 +97,49 @@ class History:
         self.path = path
         # Opened by whichever thread starts the server, then used by the reactor alone.
         self._db = sqlite3.connect(path, check_same_thread=False)
+        self.changes = 0
+        """Counts every change (appends, deletes, replacements), for caches of reads."""
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=NORMAL")
         with self._db:
             self._db.execute(_SCHEMA)
+            self._db.execute(_META)
+            self._db.execute(_DROP_STAGED)  # what a load cut short by a stop left
+            self._db.execute(_DROP_REPLACED)
             columns = {row[1] for row in self._db.execute(_COLUMNS)}
             if "action" not in columns:
                 self._db.execute(_ADD_ACTION)
+        self._mark = SeqMark(path.with_name(path.name + ".seq"))
+        self.epoch = self._open_epoch(self._mark.stored)
+        """The random id of this database's seqs (``welcome`` carries it)."""
+        self._mark.note(self.last_seq)
+
+    def _open_epoch(self, mark: int | None) -> str:
+        """This database's epoch, made now for a new one; a new one too, and the seqs
+        continued after ``mark``, when the database ends before it."""
+        row = self._db.execute(_GET_EPOCH).fetchone()
+        last = self.last_seq
+        lost = mark is not None and mark > last
+        if row is not None and not lost:
+            return str(row[0])
+        epoch = secrets.token_hex(8)
+        with self._db:
+            self._db.execute(_SET_EPOCH, (epoch,))
+            if mark is not None and lost:
+                self._set_sequence("messages", mark)
+        if lost:
+            log.warning("the history in %s ends at seq %d, but seq %d was stored before: it "
+                        "lost its tail (was its -wal file deleted or damaged?). New messages "
+                        "go on after seq %d, under a new epoch, so clients reload their "
+                        "history", self.path, last, mark, mark)
+        return epoch
 
     def _insert(
         self, ts: float, sender: str, text: str, avatar: str | None, action: bool
     ) -> int:
         """Insert one row inside the caller's transaction and return its seq."""
         seq = self._db.execute(_INSERT, (ts, sender, text, avatar, int(action))).lastrowid
+        self.changes += 1
         assert seq is not None  # always set by an INSERT
         return seq
 
@@ -100,13 +155,14 @@ class History:
         when = time.time() if ts is None else ts
         seq = self._insert(when, sender, text, avatar, action)
         if commit:
-            self._db.commit()
+            self.commit()
         return Message(seq, when, sender, text, avatar, action)
 
     def commit(self) -> None:
         """Make every appended message durable (nothing to do when none is pending)."""
         if self._db.in_transaction:
             self._db.commit()
+            self._mark.note(self.last_seq)
 
     def recent(self, limit: int = WELCOME_HISTORY) -> list[Message]:
         """The newest ``limit`` messages, oldest first."""
@@ -130,38 +186,86 @@ class History:
         row = self._db.execute(_LAST_SEQ).fetchone()
         return 0 if row is None else int(row[0])
 
-    def keep_last(self, count: int, up_to: int | None = None) -> int:
+    def keep_last(self, count: int, up_to: int | None = None, limit: int = -1) -> int:
         """Delete all but the newest ``count`` messages (of those up to seq ``up_to``, the
-        later ones all staying); return how many were deleted."""
+        later ones all staying), the oldest first and at most ``limit`` of them (-1: no
+        limit; call again for the next slice); return how many were deleted."""
         _check_count(count)
+        self.changes += 1
         with self._db:
             last = self.last_seq if up_to is None else up_to
-            return self._db.execute(_KEEP_LAST, (last, count)).rowcount
+            return self._db.execute(_KEEP_LAST, (last, count, limit)).rowcount
 
     def after(self, seq: int) -> list[Message]:
         """Every message after ``seq``, oldest first."""
         return [_message(row) for row in self._db.execute(_AFTER, (seq,))]
 
-    def replace(self, entries: Sequence[SavedMessage], kept: Sequence[Message] = ()) -> None:
-        """Replace the whole history with ``entries``, then ``kept`` (lines said while the
-        entries were being read, with their avatars), in order, in one transaction.
+    # -- a load (admin -l) in slices: staged beside the history, swapped in at once -------
 
-        They get new seqs after ``last_seq`` (a seq is never reused); ``entries`` have no
-        avatar; emotes stay emotes.
-        """
-        rows: list[tuple[float, str, str, str | None, int]] = [
-            (entry.ts, entry.sender, entry.text, None, int(entry.action)) for entry in entries]
-        rows += [(message.ts, message.sender, message.text, message.avatar, int(message.action))
-                 for message in kept]
+    def begin_load(self, count: int) -> int:
+        """Start replacing the history with ``count`` messages: they are staged in a table
+        of their own while the history goes on, under seqs reserved now (later messages
+        come after them); the first of those seqs."""
+        first = self.last_seq + 1
         with self._db:
-            self._db.execute(_DELETE_ALL)
-            self._db.executemany(_INSERT, rows)
+            self._db.execute(_DROP_STAGED)  # left over from a load that was cut short
+            self._db.execute(_SCHEMA.replace("messages", _STAGED))
+            self._set_sequence("messages", first - 1 + count)
+        return first
+
+    def stage(self, first: int, entries: Sequence[SavedMessage]) -> None:
+        """Stage ``entries`` of a load under seqs from ``first``; they have no avatar,
+        emotes stay emotes."""
+        rows = [(first + number, entry.ts, entry.sender, entry.text, None, int(entry.action))
+                for number, entry in enumerate(entries)]
+        with self._db:
+            self._db.executemany(_STAGE, rows)
+
+    def finish_load(self, up_to: int) -> list[Message]:
+        """The staged messages become the history, followed by the messages said after
+        seq ``up_to`` (with new seqs after every other, so a seq is never reused), in one
+        transaction that renames tables and copies only those few. The old history waits
+        in a table of its own to be dropped in slices (``drop_replaced``). The messages
+        said meanwhile, as they were."""
+        meanwhile = self.after(up_to)
+        rows = [(message.ts, message.sender, message.text, message.avatar,
+                 int(message.action)) for message in meanwhile]
+        self.changes += 1
+        with self._db:
+            self._set_sequence(_STAGED, self.last_seq)
+            self._db.executemany(_INSERT.replace("messages", _STAGED), rows)
+            self._db.execute(f"ALTER TABLE messages RENAME TO {_REPLACED}")
+            self._db.execute(f"ALTER TABLE {_STAGED} RENAME TO messages")
+        self._mark.note(self.last_seq)
+        return meanwhile
+
+    def drop_replaced(self, rows: int) -> bool:
+        """Delete up to ``rows`` rows of the history a load replaced; True once none is
+        left (and its table is gone)."""
+        with self._db:
+            deleted = self._db.execute(_DELETE_REPLACED, (rows,)).rowcount
+            if deleted < rows:
+                self._db.execute(_DROP_REPLACED)
+                return True
+        return False
+
+    def abort_load(self) -> None:
+        """Drop what a load staged (its reserved seqs stay unused)."""
+        with self._db:
+            self._db.execute(_DROP_STAGED)
+
+    def _set_sequence(self, table: str, seq: int) -> None:
+        """Make ``table``'s next AUTOINCREMENT seq ``seq + 1``, inside the caller's
+        transaction."""
+        self._db.execute(_DELETE_SEQUENCE, (table,))
+        self._db.execute(_SET_SEQUENCE, (table, seq))
 
     def close(self) -> None:
         """Commit what is pending and close (again: nothing); unusable afterwards."""
         with contextlib.suppress(sqlite3.ProgrammingError):  # already closed
             self.commit()
         self._db.close()
+        self._mark.close()
 
 
 def read_up_to(path: Path, seq: int) -> list[Message]:

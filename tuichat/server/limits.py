@@ -24,8 +24,9 @@ ADDRESS_FACTOR = 10
 name from it is locked out: ten people on one machine may each mistype a whole per-name
 allowance in one lockout time before the address itself is locked."""
 MAX_COUNTS = 10_000
-"""Counts the password throttle remembers at most (per address, and per address and name);
-the longest quiet are forgotten first."""
+"""Counts the password throttle remembers at most (per address, and per address and name).
+Only counts with no wait left are forgotten, the longest quiet first; while every count
+still waits, passwords whose count would be new are refused unchecked."""
 
 
 class TokenBucket:
@@ -117,6 +118,9 @@ class Scope(Enum):
     """One name from one address: that person's typos."""
     ADDRESS = "address"
     """Every name from one address: guessing across names."""
+    SERVER = "server"
+    """Every name from every address: the server checks no more wrong passwords for now
+    (its budget of checks is spent, or every count it can hold is still waiting)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,7 +158,13 @@ class AuthThrottle:
 
     A right password clears nothing, so knowing one password (say the join password)
     cannot reset a count while guessing another. ``name`` is the name as compared for
-    uniqueness (the caller's key). ``max_failures`` of 0 turns throttling off.
+    uniqueness (the caller's key), ``address`` the caller's key for the address
+    (``addresses.address_key``). ``max_failures`` of 0 turns throttling off.
+
+    At most ``capacity`` counts are kept, and a count is forgotten only once its wait is
+    over, so no number of failures elsewhere can erase a lockout or a back-off. While every
+    count still waits the table is full: ``wait`` refuses any password whose count would be
+    new (scope SERVER) until the first wait ends.
     """
 
     def __init__(
@@ -172,7 +182,9 @@ class AuthThrottle:
         self._capacity = capacity
         self._counts: OrderedDict[_Key, _Count] = OrderedDict()
         """The oldest last failure first; an address's count is never older than its
-        names' counts, so it is never forgotten before them."""
+        names' counts, so it is the last of them to be forgotten once none waits."""
+        self._full_until = 0.0
+        """Until then every count waits and the table is full (no need to look again)."""
 
     @property
     def address_ceiling(self) -> int:
@@ -181,35 +193,61 @@ class AuthThrottle:
 
     def wait(self, address: str, name: str) -> Wait | None:
         """How long ``name`` from ``address`` must wait to try a password; None: not at
-        all. The address's wait is named when it is the longer one."""
+        all. The address's wait is named when it is the longer one; a full table's
+        (scope SERVER) when the count a failure would need cannot be kept."""
         now = self._clock()
+        keys = (((address, None), Scope.ADDRESS), ((address, name), Scope.NAME))
         waits = [
             Wait(max(0.0, count.blocked_until - now), scope)
-            for key, scope in (((address, None), Scope.ADDRESS), ((address, name), Scope.NAME))
+            for key, scope in keys
             if (count := self._counts.get(key)) is not None
         ]
+        if self._max_failures > 0 and (full := self._room_for(2 - len(waits), now)) > 0:
+            waits.append(Wait(full, Scope.SERVER))
         longest = max(waits, key=lambda wait: wait.seconds, default=None)
         return longest if longest is not None and longest.seconds > 0 else None
 
     def fail(self, address: str, name: str) -> Scope | None:
         """Count a wrong password from ``name`` at ``address``; the scope it locked out
-        (the wider one if both), or None."""
+        (the wider one if both), or None. A count still waiting is never dropped to make
+        room, so a caller that did not ask ``wait`` first may overfill the table."""
         if self._max_failures <= 0:
             return None
         now = self._clock()
-        window_start = now - self._lockout
-        while self._counts and next(iter(self._counts.values())).last <= window_start:
-            self._counts.popitem(last=False)  # nothing left to wait for: forget it
+        self._room_for(((address, name) not in self._counts) + ((address, None) not in
+                                                                 self._counts), now)
         for_name = self._touch((address, name), now)
         for_address = self._touch((address, None), now)  # last: the newest of its counts
-        while len(self._counts) > self._capacity:
-            self._counts.popitem(last=False)
         locked = None
         if self._add(for_name, now, self._max_failures, backoff=True):
             locked = Scope.NAME
         if self._add(for_address, now, self._address_ceiling, backoff=False):
             locked = Scope.ADDRESS
         return locked
+
+    def _room_for(self, new: int, now: float) -> float:
+        """Make room for ``new`` counts by forgetting the longest quiet of those with no
+        wait left; 0 when there is room, else seconds until the first wait ends."""
+        window_start = now - self._lockout
+        while self._counts and next(iter(self._counts.values())).last <= window_start:
+            self._counts.popitem(last=False)  # quiet for a whole lockout: nothing to wait for
+        excess = len(self._counts) + new - self._capacity
+        if excess <= 0:
+            return 0.0
+        if now < self._full_until:
+            return self._full_until - now
+        spent = []
+        for key, count in self._counts.items():
+            if count.blocked_until <= now:
+                spent.append(key)
+                if len(spent) == excess:
+                    break
+        if len(spent) < excess:
+            self._full_until = min(count.blocked_until for count in self._counts.values())
+            return self._full_until - now
+        for key in spent:
+            del self._counts[key]
+        return 0.0
 
     def _touch(self, key: _Key, now: float) -> _Count:
         """The count for ``key``, moved to the newest end with ``now`` as its last failure."""

@@ -128,7 +128,8 @@ class Moderation:
         if minutes is not None:
             until = f"for {_minutes_text(minutes)} ({until})"
         gone = f"; disconnected {', '.join(victim.name for victim in ended)}" if ended else ""
-        self._room.notice(session, f"Banned {ban.subject} {until}{why}{gone}.")
+        self._room.notice(session, f"Banned {ban.subject} {until}{why}{gone}."
+                          + _unsaved(self._room.bans.unsaved, "It holds"))
         self._log(session, ADMIN_BY_FLAG["-b"], f"banned {ban.subject} until {ban.until_text}")
 
     def _list_bans(self, session: Session) -> None:
@@ -164,8 +165,17 @@ class Moderation:
             self._room.notice(session, f"{rest} is not banned.", "error")
             return
         bans.lift(ban)
-        self._room.notice(session, f"Unbanned {ban.subject}.")
+        self._room.notice(session, f"Unbanned {ban.subject}."
+                          + _unsaved(bans.unsaved, "The ban is lifted"))
         self._log(session, command, f"unbanned {ban.subject}")
+
+
+def _unsaved(problem: str | None, change: str) -> str:
+    """What the admin must know when the ban list could not be written ("" when it was):
+    the ``change`` holds only until the server restarts."""
+    if problem is None:
+        return ""
+    return f" {change} only until the server restarts: {problem}."
 
 
 def _minutes(text: str) -> int | None:

@@ -27,7 +27,6 @@ from tuichat.net.frames import (
     CONSOLE,
     MIN_PROTOCOL_VERSION,
     PROTOCOL_VERSION,
-    SINCE_HISTORY,
     WELCOME_HISTORY,
     Channel,
     ErrorCode,
@@ -44,13 +43,15 @@ from tuichat.net.names import name_key, name_problem, normalize_name
 from tuichat.server.avatar_exchange import AvatarExchange
 from tuichat.server.avatars import AvatarStore
 from tuichat.server.bans import BanList, canonical_address
+from tuichat.server.check_budget import PasswordKind
 from tuichat.server.handshakes import Handshakes
 from tuichat.server.limits import LineLimit, Verdict
 from tuichat.server.logs import Tally
 from tuichat.server.output_budget import OutputBudget
-from tuichat.server.packing import newest_within, pack_list
+from tuichat.server.packing import pack_list
 from tuichat.server.passwords import PasswordGate
 from tuichat.server.peer import Peer
+from tuichat.server.replay import ReplayCache
 from tuichat.server.session import Session
 
 if TYPE_CHECKING:
@@ -101,6 +102,7 @@ class Room:
         self.config = config
         self.reactor = reactor
         self.history = history
+        self.replay = ReplayCache(history, config.replay_limit)
         reactor.before_flush.append(history.commit)
         self.avatars = avatars
         self.console_avatar = console_avatar
@@ -121,7 +123,8 @@ class Room:
         self.handshakes = Handshakes(reactor, config.max_handshakes_per_address,
                                      config.max_handshakes)
         self._line_limits: dict[Session, LineLimit] = {}
-        self.passwords = PasswordGate(config.auth_max_failures, config.auth_lockout)
+        self.passwords = PasswordGate(config.auth_max_failures, config.auth_lockout,
+                                      config.auth_budget)
         self._exchange = AvatarExchange(self)
         self._expiries = Tally(log, partial(_idle_closed, config.setup_timeout),
                                reactor.call_later)
@@ -273,16 +276,16 @@ class Room:
             session.avatar = wanted_avatar
         admin_password = frame.get("admin_password")
         admin_wait = (None if admin_password is None
-                      else self.passwords.refusal(session.host, name))
+                      else self.passwords.refusal(session.host, name, PasswordKind.ADMIN))
         if admin_password is not None and admin_wait is None:
             session.admin = self.passwords.check(session.host, name, admin_password,
-                                                 self.admin_password, "admin")
+                                                 self.admin_password, PasswordKind.ADMIN)
         peer.session = session
         config = self.config
         self._line_limits[session] = LineLimit(
             config.rate_burst, config.rate_per_second, config.rate_abuse_limit
         )
-        self._welcome(session, frame.get("since"))
+        self._welcome(session, frame.get("since"), frame.get("epoch"))
         self.sessions[session.key] = session
         self._by_token[session.token] = session
         self.broadcast(
@@ -349,23 +352,16 @@ class Room:
     ) -> str | None:
         """Why ``given`` does not let ``name`` in from ``host``; while the name (or the
         whole address) must wait after wrong passwords, the password is not looked at."""
-        wait = self.passwords.refusal(host, name)
+        wait = self.passwords.refusal(host, name, PasswordKind.JOIN)
         if wait is not None:
             return f"{wait} (the password was not checked)"
-        if self.passwords.check(host, name, given, expected, "join"):
+        if self.passwords.check(host, name, given, expected, PasswordKind.JOIN):
             return None
         return "this server needs the right join password"
 
-    def _welcome(self, session: Session, since: object) -> None:
+    def _welcome(self, session: Session, since: object, epoch: object) -> None:
         """Send ``welcome``, then whatever of users and history did not fit into it."""
-        last = self.history.last_seq
-        if isinstance(since, int) and not isinstance(since, bool) and 0 <= since <= last:
-            messages, truncated = self.history.since(since, SINCE_HISTORY)
-        else:
-            messages, truncated = self.history.recent(WELCOME_HISTORY), since is not None
-        history, capped = newest_within(
-            [message.to_frame() for message in messages], self.config.replay_limit
-        )
+        replay = self.replay.select(since, epoch)
         users = [other.user_record() for other in self.sessions.values()]
         users.append(session.user_record())
         base: Frame = {
@@ -377,23 +373,24 @@ class Room:
             "admin": session.admin,
             "avatar": session.avatar,
             "console_avatar": self.console_avatar,
-            "history_truncated": truncated or capped,
+            "history_truncated": replay.truncated,
+            "epoch": self.history.epoch,
             "extensions": list(EXTENSIONS),
             "motd": self.motd,
             "users": [],
             "history": [],
         }
         with_users, more_users = pack_list(base, "users", users, budget=32_768)
-        welcome, more_history = pack_list(with_users, "history", history)
+        welcome, more_history = pack_list(with_users, "history", replay.frames,
+                                          lengths=replay.lengths)
         peer = session.recv
         peer.write(encode(welcome))
         for user in more_users:
             peer.write(encode({"type": FrameType.JOIN, **user, "present": True}))
-        for message in more_history:
-            peer.write(encode({**message, "replay": True}))
-        frame_log.debug(
-            "-> recv %s welcome: %d users, %d messages", peer.address, len(users), len(history)
-        )
+        for message in replay.messages[len(replay.messages) - len(more_history):]:
+            peer.write(message.line)
+        frame_log.debug("-> recv %s welcome: %d users, %d messages", peer.address, len(users),
+                        len(replay.messages))
         if self.motd is not None:
             self.notice(session, self.motd, motd=True)
 

@@ -235,6 +235,7 @@ class ChatScreen(Screen[None]):
 
     def _joined(self, event: Joined) -> None:
         welcome, rejoined, was_admin = event.welcome, event.rejoined, self.admin
+        replaced = event.history_replaced
         self.me = str(welcome.get("name", self.me))
         self.admin = welcome.get("admin") is True
         self.tls_fingerprint = event.tls_fingerprint
@@ -253,12 +254,22 @@ class ChatScreen(Screen[None]):
         history = welcome.get("history")
         entries = [entry for frame in (history if isinstance(history, list) else [])
                    if isinstance(frame, dict) and (entry := message_entry(frame)) is not None]
-        fresh = self._fresh(entries)
-        self.log_view.extend(fresh)
+        if replaced:
+            self._last_seq = 0  # the seqs seen before belong to the other history
+            fresh = self._fresh(entries)
+            self.log_view.reset(fresh)
+        else:
+            fresh = self._fresh(entries)
+            self.log_view.extend(fresh)
         self.state = "connected"
         self._shutdown_text = ""
         self.query_one("#banner").display = False
-        if rejoined:
+        if rejoined and replaced:
+            self._still_away()
+            self._event(f"Reconnected to {self.target.host}; its history is not the one "
+                        "shown before (it was lost or replaced), so it is shown anew.",
+                        error=True)
+        elif rejoined:
             self._still_away()
             missed = f"{len(fresh)} new message{'s' if len(fresh) != 1 else ''}"
             self._event(f"Reconnected to {self.target.host}; {missed} since.")

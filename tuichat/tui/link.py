@@ -71,6 +71,9 @@ class Joined:
     """The hello carried an admin password (given at the start, or kept from ``admin -a``)."""
     tls_fingerprint: str | None = None
     """The server certificate's fingerprint when the session is over TLS."""
+    history_replaced: bool = False
+    """The server's history is another than the one this link knew (a new database, or
+    one that lost its tail): the welcome's history replaces what is shown."""
 
 
 @dataclass(frozen=True)
@@ -159,6 +162,8 @@ class ChatLink:
         self._timeout = timeout
         self._conn: Connection | None = None
         self._last_seq: int | None = None
+        self._epoch: str | None = None
+        """The history epoch ``_last_seq`` belongs to."""
         self._held: list[LinkEvent] | None = None
         """Frames that arrive while a join is still being announced, in order."""
         self._ended: Refused | None = None
@@ -252,7 +257,9 @@ class ChatLink:
                 if asked and conn.welcome.get("admin") is not True:
                     # Refused or throttled: asking again on every rejoin only adds failures.
                     self.target = replace(self.target, admin_password=None)
-                self._announce(Joined(conn.welcome, joined_before, asked, conn.tls_fingerprint))
+                replaced = self._epoch is not None and conn.epoch != self._epoch
+                self._announce(Joined(conn.welcome, joined_before, asked, conn.tls_fingerprint,
+                                      history_replaced=replaced))
                 joined_before = True
                 self._send_avatar(conn)
                 conn.wait_closed()
@@ -261,7 +268,7 @@ class ChatLink:
                 if self._ended is not None:
                     self._on_event(self._ended)
                     return
-                self._last_seq = conn.last_seq
+                self._last_seq, self._epoch = conn.last_seq, conn.epoch
                 delay = backoff_delay(1, self._first_delay)
                 self._on_event(Lost(conn.close_reason, delay))
                 self._pause(delay)
@@ -317,7 +324,7 @@ class ChatLink:
             target.host, target.name,
             port_send=target.port_send, port_recv=target.port_recv,
             port_image=target.port_image, password=target.password,
-            admin_password=target.admin_password, since=self._last_seq,
+            admin_password=target.admin_password, since=self._last_seq, epoch=self._epoch,
             avatar=target.avatar_sha, timeout=self._timeout, tls=target.tls,
             on_frame=self._frame_in,
             on_sent=lambda channel, frame, size: self._on_event(FrameOut(channel, frame, size)),

@@ -1,0 +1,97 @@
+"""``admin -l`` and ``admin -c`` work on the history a slice per loop pass (issue 12: a
+16 MiB save froze the room for 2.7 s while it was stored)."""
+
+from __future__ import annotations
+
+import contextlib
+import sqlite3
+import time
+from pathlib import Path
+
+from tests.conftest import ADMIN_PASSWORD, WAIT, Client, ClientFactory, ServerFactory, matching
+from tuichat.net.frames import Frame
+from tuichat.server.config import ServerConfig
+from tuichat.server.history import History
+from tuichat.server.saves import SavedMessage
+from tuichat.server.sliced import SLICE_CHARS, SLICE_ROWS, _slice_end
+
+
+def _entries(count: int, chars: int) -> list[SavedMessage]:
+    return [SavedMessage(float(number), "bob", "x" * chars) for number in range(count)]
+
+
+def test_a_slice_is_bounded_by_rows_and_by_characters() -> None:
+    short = _entries(SLICE_ROWS * 2 + 5, 10)
+    assert _slice_end(short, 0) == SLICE_ROWS
+    assert _slice_end(short, 2 * SLICE_ROWS) == len(short)
+    long = _entries(10, SLICE_CHARS // 3 + 1)
+    assert _slice_end(long, 0) == 3
+    assert _slice_end(_entries(2, SLICE_CHARS * 2), 0) == 1, "at least one row"
+
+
+def _count_echoes_while(root: Client, command: str, done: str, saves: Path,
+                        backup: str) -> tuple[int, Frame]:
+    """Run ``command``, saying line after line until its ``done`` notice; how many lines
+    were echoed after its ``backup`` was written (the worker's part is over) but before
+    the notice, and the notice."""
+
+    def finished(frame: Frame) -> bool:
+        return frame.get("type") == "notice" and str(frame.get("text")).startswith(done)
+
+    root.conn.command(command)
+    backed_up, meanwhile, number = False, 0, 0
+    deadline = time.monotonic() + 6 * WAIT
+    while not root.inbox.all(finished):
+        assert time.monotonic() < deadline, root.inbox.all(matching("notice"))
+        backed_up = backed_up or any(file.stat().st_size  # written, not just claimed
+                                     for file in saves.glob(f"*-before-{backup}.txt"))
+        number += 1
+        root.inbox.wait_for(matching("message", ref=root.conn.say(f"line {number}")))
+        if backed_up and not root.inbox.all(finished):
+            meanwhile += 1
+    return meanwhile, root.inbox.wait_for(finished)
+
+
+def test_the_room_talks_while_a_big_save_is_stored(
+    make_server: ServerFactory, join: ClientFactory
+) -> None:
+    """Once the file is read (its backup written), lines said one after another keep being
+    echoed before the load is done: the messages are stored over many loop passes (about
+    50 lines got through here), not in one (none did)."""
+    server = make_server()
+    saves = server.config.saves_dir
+    saves.mkdir(parents=True, exist_ok=True)
+    lines = [f"[2026-11-25 13:39:01] bob: line {number} of a big save, ordinary chat text"
+             for number in range(200_000)]
+    (saves / "big.txt").write_text("# tuichat history\n" + "\n".join(lines) + "\n")
+    root = join("root", server, admin_password=ADMIN_PASSWORD)
+
+    while_storing, notice = _count_echoes_while(root, "admin -l big.txt", "Loaded", saves,
+                                                "load")
+    assert while_storing >= 10, f"{while_storing} lines echoed while the save was stored"
+    assert str(notice["text"]).startswith("Loaded big.txt (200,000 messages)")
+    texts = [m["text"] for m in join("late", server).conn.welcome["history"]]
+    assert texts[-1].startswith("line ") and "line 1" in texts
+
+
+def test_the_room_talks_while_a_long_history_is_cleared(
+    make_server: ServerFactory, join: ClientFactory, tmp_path: Path
+) -> None:
+    """``admin -c`` deletes a slice per loop pass, the oldest first (issue 12's sibling of
+    the load: deleting 200,000 messages at once held the loop too)."""
+    data_dir = tmp_path / "long"
+    history = History(ServerConfig(data_dir=data_dir).history_path)
+    for number in range(200_000):
+        history.append("bob", f"old line {number}", None, commit=False)
+    history.close()
+    server = make_server(data_dir=data_dir)
+    root = join("root", server, admin_password=ADMIN_PASSWORD)
+    meanwhile, notice = _count_echoes_while(root, "admin -c", "Cleared",
+                                            server.config.saves_dir, "clear")
+    assert meanwhile >= 10, f"{meanwhile} lines echoed while the history was cleared"
+    assert str(notice["text"]).startswith("Cleared 199,990 messages, kept the last 10.")
+    uri = f"file:{server.config.history_path}?mode=ro"
+    with contextlib.closing(sqlite3.connect(uri, uri=True)) as db:
+        texts = [row[0] for row in db.execute("SELECT text FROM messages ORDER BY seq")]
+    assert texts[:10] == [f"old line {number}" for number in range(199_990, 200_000)]
+    assert texts[10:] == [f"line {number}" for number in range(1, len(texts) - 9)]
