@@ -1,13 +1,15 @@
-"""The fault suite: fuzzing, slow clients, kill -9 and resource attacks, run outside
-pytest, with figures.
+"""The fault suite: fuzzing, slow clients, kill -9 and the attacks of issue 12, run
+outside pytest, with figures.
 
 Runs the same attacks as ``tests/test_fuzz_server.py``, ``tests/test_slow_clients.py`` and
-``tests/test_durability.py`` and prints one table: fuzz cases per channel, crashes,
+``tests/test_durability.py`` and prints their tables: fuzz cases per channel, crashes,
 tracebacks, messages lost, duplicate seqs, and a well-behaved client's round trip (``say``
-to its own echo) in a quiet room and during each attack. The resource attacks of
-``tests/attacks.py`` (a TLS handshake flood, pinned queues) add a table of the same
-client's round trips and the server's memory; the lockout-eviction attack
-(``lockout_eviction.py`` beside this one) a table of its own.
+to its own echo) in a quiet room and during each attack. The attacks of issue 12
+(``tests/attacks``: avatar floods, lockout eviction, look-alike names, pinned queues, a
+TLS handshake flood, mass expiry) each run against a fresh server process and make one
+table: a row per attack with what it did, the same client's round trips and the server's
+memory. Exits 1 when anything failed, an attack's outcome was wrong or a p99 during an
+attack reached 50 ms.
 
 Run: ``.venv/bin/python bench/faults.py [--examples N | --long] [--kills N] [--json PATH]
 [--only PHASE ...]``.
@@ -26,19 +28,20 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for ``tests``
 
-import lockout_eviction  # beside this file: bench/ is sys.path[0] when it runs
 from rich.console import Console
 from rich.table import Table
 
-from tests import attacks, test_durability, test_fuzz_server, test_slow_clients
+from tests import test_durability, test_fuzz_server, test_slow_clients
+from tests.attacks.common import Outcome
+from tests.attacks.suite import ATTACKS
 from tests.faultkit import Latency, ServerProcess, reactor_alive
 
 LONG_EXAMPLES = 100_000
 P99_TARGET_MS = 50.0
-"""What a well-behaved client's 99th percentile must stay under during a resource attack."""
+"""What a well-behaved client's 99th percentile must stay under during each attack."""
 
 Figures = dict[str, Any]
-PHASES = ("fuzzing", "slow_clients", "kills", "resources", "attacks")
+PHASES = ("fuzzing", "slow_clients", "kills", "attacks")
 
 
 def run_fuzzing(examples: int, data_dir: Path) -> Figures:
@@ -98,67 +101,39 @@ def run_kills(kills: int, data_dir: Path, seed: int) -> Figures:
             "lost_examples": report.lost[:5], "duplicate_examples": report.duplicate_seqs[:5]}
 
 
-def run_resource_attacks(data_dir: Path) -> Figures:
-    """A ClientHello flood, then pinned queues of the issue's shape and of distinct
-    avatars, each against a fresh server process."""
-    return {
-        "TLS handshake flood": attacks.handshake_flood(data_dir / "flood"),
-        "pinned queues, 1 avatar x 16": attacks.pinned_queues(data_dir / "pinned-1", pictures=1),
-        "pinned queues, 24 avatars + 15 repeats": attacks.pinned_queues(data_dir / "pinned-24"),
-    }
-
-
-def show_resources(figures: Figures, command: str) -> None:
-    """Print a well-behaved client's round trips and the server's memory per attack."""
-    table = Table(title="Resource attacks: say -> own echo (ms), server RSS (MB)",
-                  caption=command)
-    for column in ("attack", "round trips", "p50", "p99", "max", "RSS before", "peak",
-                   "after", "attack size"):
-        table.add_column(column, justify="left" if column in ("attack", "attack size")
-                         else "right")
-    for name, found in figures.items():
-        row = found["latency"].row()
-        size = (f"{found['hellos']:,} hellos, {found['hellos_per_second']:,}/s"
-                if "hellos" in found else
-                f"{found['sessions']} sessions ask {found['requested_mb']:,} MB; "
-                f"{found['cut_off']} cut")
-        p99 = f"{row['p99_ms']:.2f}" + ("" if row["p99_ms"] < P99_TARGET_MS else " (over)")
-        table.add_row(name, f"{row['n']:,}", f"{row['p50_ms']:.2f}", p99,
-                      f"{row['max_ms']:.2f}", str(found["rss_before_mb"]),
-                      str(found["rss_peak_mb"]), str(found["rss_after_mb"]), size)
-    Console(width=max(Console().width, 140)).print(table)
-
-
-def run_attacks(data_dir: Path) -> Figures:
+def run_attacks(data_dir: Path) -> list[Outcome]:
     """The attacks of issue 12, each against a server process of its own."""
-    return {"lockout eviction": lockout_eviction.run(data_dir / "lockout")}
+    found = []
+    for name, attack in ATTACKS.items():
+        Console(stderr=True).print(f"[dim]  {name}...[/]")
+        found.append(attack(data_dir / name))
+    return found
 
 
-def show_attacks(attacks: Figures) -> None:
-    """What each attack did, then one row per attack: the probe's round trip during it and
-    the server's RSS before and after."""
-    console = Console()
-    lockout = attacks["lockout eviction"]
-    outcomes = Table(title="Attacks of issue 12")
-    outcomes.add_column("figure")
-    outcomes.add_column("value", justify="right")
-    for name, value in [
-        ("lockout eviction: wrong passwords sent from fresh addresses", lockout["guesses"]),
-        ("lockout eviction: of those, checked", lockout["checked"]),
-        ("lockout eviction: seconds", lockout["seconds"]),
-        ("lockout eviction: the lockout held", "yes" if lockout["lockout_held"] else "NO"),
-    ]:
-        outcomes.add_row(name, f"{value:,}" if isinstance(value, int) else str(value))
-    console.print(outcomes)
-    table = Table(title="During each attack: well-behaved client (ms), server RSS (MB)")
-    for column in ("attack", "round trips", "p50", "p99", "max", "RSS before", "RSS after"):
-        table.add_column(column, justify="left" if column == "attack" else "right")
-    for name, figures in attacks.items():
-        row = figures["latency_attack"].row()
-        table.add_row(name, f"{row['n']:,}", f"{row['p50_ms']:.2f}", f"{row['p99_ms']:.2f}",
-                      f"{row['max_ms']:.2f}", f"{figures['rss_before_mb']:.1f}",
-                      f"{figures['rss_after_mb']:.1f}")
-    console.print(table)
+def attack_failed(outcome: Outcome) -> bool:
+    """The server did not hold: a wrong outcome, a crash, a traceback or a slow probe."""
+    return (not outcome.held or bool(outcome.crashes) or bool(outcome.tracebacks)
+            or not outcome.latency.p99 * 1000 < P99_TARGET_MS)
+
+
+def show_attacks(outcomes: list[Outcome], command: str) -> None:
+    """One row per attack: what it did, the probe's round trips (say -> own echo) during
+    it, and the server's RSS before, at the peak and after."""
+    table = Table(title="Attacks of issue 12: say -> own echo (ms), server RSS (MB)",
+                  caption=command)
+    for column in ("attack", "what it did", "round trips", "p50", "p99", "max",
+                   "RSS before / peak / after"):
+        table.add_column(column, justify="left" if column in ("attack", "what it did")
+                         else "right")
+    for outcome in outcomes:
+        row = outcome.latency.row()
+        p99 = f"{row['p99_ms']:.2f}" + ("" if row["p99_ms"] < P99_TARGET_MS else " (over)")
+        did = outcome.did + ("" if outcome.held else " [WRONG]")
+        if outcome.crashes or outcome.tracebacks:
+            did += f" [{outcome.crashes} crashes, {outcome.tracebacks} tracebacks]"
+        table.add_row(outcome.attack, did, f"{row['n']:,}", f"{row['p50_ms']:.2f}", p99,
+                      f"{row['max_ms']:.2f}", " / ".join(f"{mb:.0f}" for mb in outcome.rss))
+    Console(width=max(Console().width, 160)).print(table)
 
 
 def show(fuzz: Figures, slow: Figures, kills: Figures, command: str) -> None:
@@ -217,6 +192,10 @@ def _plain(value: Any) -> Any:
     """JSON-ready figures: latencies as their row of milliseconds."""
     if isinstance(value, Latency):
         return value.row()
+    if isinstance(value, Outcome):
+        return value.plain()
+    if isinstance(value, list):
+        return [_plain(item) for item in value]
     if isinstance(value, dict):
         return {key: _plain(item) for key, item in value.items()}
     return value
@@ -234,14 +213,13 @@ def main() -> int:
     parser.add_argument("--only", nargs="+", choices=PHASES, help="run only these phases")
     args = parser.parse_args()
     examples = LONG_EXAMPLES if args.long else args.examples
-    phases: dict[str, Callable[[Path], Figures]] = {
+    phases: dict[str, Callable[[Path], Any]] = {
         "fuzzing": lambda where: run_fuzzing(examples, where),
         "slow_clients": run_slow_clients,
         "kills": lambda where: run_kills(args.kills, where, args.seed),
-        "resources": run_resource_attacks,
         "attacks": run_attacks,
     }
-    figures: dict[str, Figures] = {}
+    figures: dict[str, Any] = {}
     with tempfile.TemporaryDirectory(prefix="tuichat-faults-") as scratch:
         for name, phase in phases.items():
             if args.only is None or name in args.only:
@@ -255,15 +233,9 @@ def main() -> int:
         bad += [fuzz["failures"], fuzz["crashes"], fuzz["error_records"], slow["crashes"],
                 slow["tracebacks"], kills["lost"], kills["duplicate_seqs"], kills["crashes"],
                 kills["tracebacks"], kills["out_of_order"]]
-    if "resources" in figures:
-        show_resources(figures["resources"], command)
-        bad += [found["crashes"] or found["tracebacks"]
-                or found["latency"].p99 * 1000 >= P99_TARGET_MS
-                for found in figures["resources"].values()]
     if "attacks" in figures:
-        show_attacks(figures["attacks"])
-        lockout = figures["attacks"]["lockout eviction"]
-        bad += [not lockout["lockout_held"], lockout["crashes"], lockout["tracebacks"]]
+        show_attacks(figures["attacks"], command)
+        bad += [attack_failed(outcome) for outcome in figures["attacks"]]
     if args.json:
         args.json.write_text(json.dumps(_plain(figures), indent=2, default=str) + "\n")
     return 1 if any(bad) else 0

@@ -1,0 +1,133 @@
+"""The look-alike names attack of issue 12: hellos under copies of a present user's name
+and of ``Console`` that look the same, while that user chats.
+
+The copies: invisible marks (U+034F, U+200B, ...) and Hangul fillers at every place,
+Cyrillic and Greek homoglyphs (every combination, in both cases), fullwidth letters and
+every mix of case. Each must be refused (``name_taken`` or ``bad_name``), none admitted.
+``tests/test_names.py`` pins the rules one by one.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from collections import Counter
+from collections.abc import Iterator
+from pathlib import Path
+
+from tests.attacks.common import SAMPLES, Attackers, Outcome, RssWatch, against, attacker_main
+from tests.conftest import RawChannel
+from tests.faultkit import GENEROUS_FLAGS, Latency, Probe, ServerProcess
+from tuichat.net.frames import CONSOLE
+
+PRESENT = "alice"
+"""The probe's own name: the present user the attack copies."""
+INVISIBLE = ["\u034f", "\u200b", "\u200c", "\u200d", "\u2060", "\u00ad", "\ufeff"]
+HANGUL_FILLERS = ["\u115f", "\u1160", "\u3164", "\uffa0"]
+HOMOGLYPHS = {
+    "a": "\u0430\u0251\u03b1", "c": "\u0441\u03f2", "e": "\u0435", "i": "\u0456\u03b9",
+    "o": "\u043e\u03bf", "s": "\u0455", "C": "\u0421\u03f9",
+}
+"""Cyrillic and Greek look-alikes of Latin letters (TS #39 maps each to the letter), tried
+in every combination, in lower and upper case."""
+LATIN = {"o": "0", "l": "1I"}
+"""Digit and capital look-alikes (TS #39 maps these too), mixed in with the others in
+lower-case names only: upper case would make them unlike (``A1ICE`` is no ``ALICE``)."""
+
+
+def _fullwidth(char: str) -> str:
+    return chr(ord(char) + 0xFEE0)
+
+
+def _mixes(name: str, change: dict[int, list[str]]) -> Iterator[str]:
+    """``name`` with each combination of the ``change`` alternatives at its places, except
+    ``name`` itself."""
+    choices = [[char, *change.get(place, [])] for place, char in enumerate(name)]
+    for letters in itertools.product(*choices):
+        copy = "".join(letters)
+        if copy != name:
+            yield copy
+
+
+def look_alikes(target: str) -> list[str]:
+    """Every copy of ``target`` this attack tries, ``target`` itself first."""
+    places = range(len(target) + 1)
+    copies = [target]
+    copies += [target[:at] + mark + target[at:] for mark in INVISIBLE for at in places]
+    copies += [target[:at] + fill + target[at:] for fill in HANGUL_FILLERS for at in places]
+    copies += [fill * count for fill in HANGUL_FILLERS for count in (1, 2, 3)]
+    greek = list(_mixes(target, {at: list(HOMOGLYPHS.get(char, ""))
+                                 for at, char in enumerate(target)}))
+    copies += list(_mixes(target, {at: list(HOMOGLYPHS.get(char, "") + LATIN.get(char, ""))
+                                   for at, char in enumerate(target)}))
+    copies += [copy.upper() for copy in greek]
+    copies += list(_mixes(target, {at: [_fullwidth(char)] for at, char in enumerate(target)}))
+    copies += list(_mixes(target, {at: [char.swapcase()] for at, char in enumerate(target)}))
+    return copies
+
+
+NAMES = list(dict.fromkeys(look_alikes(PRESENT) + look_alikes(CONSOLE)))
+
+
+def _hello(port: int, name: str) -> str:
+    """The answer to one ``hello`` as ``name``: ``welcome`` or the error's code."""
+    raw = RawChannel(port)
+    try:
+        raw.send({"type": "hello", "version": 1, "name": name})
+        frame = raw.read_frame()
+    finally:
+        raw.sock.close()
+    return "welcome" if frame.get("type") == "welcome" else str(frame.get("code"))
+
+
+def send_hellos(first: int, stride: int, port: str) -> Counter[str]:
+    """One attacker process: hellos as ``NAMES[first::stride]``; admitted names are
+    counted under ``admitted:<name>``."""
+    answers: Counter[str] = Counter()
+    for name in NAMES[first::stride]:
+        answer = _hello(int(port), name)
+        answers[f"admitted:{name}" if answer == "welcome" else answer] += 1
+    return answers
+
+
+def _examples(names: list[str]) -> list[str]:
+    """A few of ``names``, those with the fewest non-ASCII characters first."""
+    return sorted(names, key=lambda name: (sum(not char.isascii() for char in name), name))[:3]
+
+
+def look_alike_names(data_dir: Path) -> Outcome:
+    """Every copy in ``NAMES`` says hello while the user it copies chats."""
+
+    def attack(server: ServerProcess, watch: RssWatch) -> Outcome:
+        probe = Probe(server.ports, name=PRESENT)
+        try:
+            normal = probe.sample(SAMPLES)
+            started = time.monotonic()
+            attackers = Attackers(__name__, [str(server.ports.recv)])
+            round_trips: list[float] = []
+            while attackers.running() or len(round_trips) < SAMPLES:
+                round_trips.append(probe.round_trip())
+            answers = attackers.answers()
+            elapsed = time.monotonic() - started
+            rss = watch.settled()
+        finally:
+            probe.close()
+        admitted = sorted(key.split(":", 1)[1] for key in answers if key.startswith("admitted:"))
+        refused = answers["name_taken"] + answers["bad_name"]
+        return Outcome(
+            "look-alike names",
+            f"{len(NAMES):,} look-alike hellos of {PRESENT!r} and {CONSOLE!r} in "
+            f"{elapsed:.1f} s, {len(admitted)} admitted ({answers['name_taken']:,} "
+            f"name_taken, {answers['bad_name']:,} bad_name)"
+            + (f", e.g. {', '.join(map(repr, _examples(admitted)))}" if admitted else ""),
+            not admitted and refused == len(NAMES), Latency(tuple(round_trips)), rss,
+            figures={"latency_normal": normal.row(), "hellos": len(NAMES),
+                     "answers": {key: count for key, count in answers.items()
+                                 if not key.startswith("admitted:")},
+                     "admitted": admitted})
+
+    return against(data_dir, GENEROUS_FLAGS, attack)
+
+
+if __name__ == "__main__":
+    attacker_main(send_hellos)
