@@ -161,3 +161,35 @@ def test_the_loop_thread_only_queues_server_records(join: ClientFactory) -> None
     assert handler.texts("alice joined")
     assert "tuichat-reactor" not in handler.threads
     assert handler.threads  # written by the listener's thread
+
+
+FAILED_HANDSHAKES = 50
+
+
+def test_failed_tls_handshakes_together_are_logged_as_one_line(
+    make_server: ServerFactory,
+) -> None:
+    server = make_server(tls=True)
+    handler = Records()
+    handler.setLevel(logging.INFO)
+    logger = logging.getLogger("tuichat.server")
+    saved = logger.level
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    bogus = b"\x16\x03\x01\x00\x05hello"  # a TLS record header, then no ClientHello
+    try:
+        for _ in range(FAILED_HANDSHAKES):
+            with socket.create_connection(("127.0.0.1", server.ports.recv),
+                                          timeout=WAIT) as sock:
+                sock.sendall(bogus)
+                while sock.recv(4096):  # the alert, then the server closes
+                    pass
+        lines = handler.wait_for(r"closed ([\d,]+) TLS handshakes? that failed",
+                                 FAILED_HANDSHAKES)
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(saved)
+    assert len(lines) <= 2, lines  # one a second: the handshakes fail within about one
+    assert re.fullmatch(r"closed \d+ TLS handshakes? that failed: [A-Z_]+, from 127\.0\.0\.1",
+                        lines[0]), lines
+    assert not handler.texts("TLS failed")  # no line per handshake

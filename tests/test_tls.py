@@ -428,11 +428,12 @@ def test_a_failed_handshake_is_logged_at_info(
             pytest.raises(ssl.SSLCertVerificationError),
         ):
             strict.wrap_socket(raw, server_hostname="127.0.0.1")
-        record = waiter.wait_for("TLS failed")
+        record = waiter.wait_for("TLS handshake that failed")
     finally:
         logging.getLogger("tuichat.server").removeHandler(waiter)
     assert record.levelno == logging.INFO
-    assert "recv" in record.getMessage()
+    assert record.getMessage() == (
+        "closed 1 TLS handshake that failed: TLSV1_ALERT_UNKNOWN_CA, from 127.0.0.1")
 
 
 # -- the known-hosts file --------------------------------------------------------------

@@ -263,7 +263,10 @@ class Peer:
             plain = self._tls.receive(data)
         except ssl.SSLError as exc:
             why = f"TLS failed: {exc.reason or exc}"
-            log.info("%s on %s: %s", self.address, self.channel, why)
+            if self._handshakes is not None and not self._tls.ready:
+                self._handshakes.failed(self, str(exc.reason or exc))  # one line a second
+            else:
+                log.info("%s on %s: %s", self.address, self.channel, why)
             self._send_alert()
             self._fail(LeaveReason.ERROR, why)
             return b""

@@ -771,6 +771,7 @@ class Room:
         """Close every connection now, sent or not (the end of a stop)."""
         self._expiries.flush()
         self._refusals.flush()
+        self.handshakes.flush()
         for peer in self._peers:
             peer.close()
         self._peers.clear()
