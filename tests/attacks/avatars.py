@@ -96,8 +96,8 @@ def avatar_flood(data_dir: Path, same: bool, uploads: int = UPLOADS) -> Outcome:
         budget = 1 if same else UPLOAD_BURST + math.floor(took / UPLOAD_INTERVAL)
         return Outcome(
             f"avatar flood, {'the same picture' if same else 'new pictures'}",
-            f"{uploads:,} uploads in {took:.1f} s, {accepted:,} accepted, "
-            f"{seen.count:,} broadcast (budget {budget})",
+            f"{uploads:,} uploads in {took:.1f} s: {accepted:,} answered as stored, "
+            f"{uploads - accepted:,} refused; {seen.count:,} broadcast (budget {budget})",
             seen.count <= budget, Latency(tuple(during)), rss,
             figures={"latency_normal": normal.row(), "uploads": uploads,
                      "accepted": accepted, "broadcast": seen.count, "budget": budget,

@@ -66,7 +66,24 @@ def look_alikes(target: str) -> list[str]:
     return copies
 
 
-NAMES = list(dict.fromkeys(look_alikes(PRESENT) + look_alikes(CONSOLE)))
+COPIES = {name: target for target in (PRESENT, CONSOLE) for name in look_alikes(target)}
+"""Every name the attack tries, with the name it copies."""
+NAMES = list(COPIES)
+
+
+def leaks(admitted: set[str]) -> list[str]:
+    """The substitutions (U+03F2 for ``c``) found in admitted copies and in no refused
+    one: what the name check misses. Changes of case alone are not counted."""
+    def substitutions(name: str) -> set[tuple[str, str]]:
+        target = COPIES[name]
+        if len(name) != len(target):
+            return set()
+        return {(old.lower(), new) for old, new in zip(target, name, strict=True)
+                if new.lower() != old.lower()}
+
+    passed = set().union(*map(substitutions, admitted))
+    refused = set().union(*(substitutions(name) for name in NAMES if name not in admitted))
+    return [f"{new!r} (U+{ord(new):04X}) for {old!r}" for old, new in sorted(passed - refused)]
 
 
 def _hello(port: int, name: str) -> str:
@@ -90,11 +107,6 @@ def send_hellos(first: int, stride: int, port: str) -> Counter[str]:
     return answers
 
 
-def _examples(names: list[str]) -> list[str]:
-    """A few of ``names``, those with the fewest non-ASCII characters first."""
-    return sorted(names, key=lambda name: (sum(not char.isascii() for char in name), name))[:3]
-
-
 def look_alike_names(data_dir: Path) -> Outcome:
     """Every copy in ``NAMES`` says hello while the user it copies chats."""
 
@@ -112,19 +124,20 @@ def look_alike_names(data_dir: Path) -> Outcome:
             rss = watch.settled()
         finally:
             probe.close()
-        admitted = sorted(key.split(":", 1)[1] for key in answers if key.startswith("admitted:"))
+        admitted = {key.split(":", 1)[1] for key in answers if key.startswith("admitted:")}
         refused = answers["name_taken"] + answers["bad_name"]
+        missed = leaks(admitted)
         return Outcome(
             "look-alike names",
             f"{len(NAMES):,} look-alike hellos of {PRESENT!r} and {CONSOLE!r} in "
-            f"{elapsed:.1f} s, {len(admitted)} admitted ({answers['name_taken']:,} "
-            f"name_taken, {answers['bad_name']:,} bad_name)"
-            + (f", e.g. {', '.join(map(repr, _examples(admitted)))}" if admitted else ""),
+            f"{elapsed:.1f} s: {answers['name_taken']:,} name_taken, "
+            f"{answers['bad_name']:,} bad_name, {len(admitted):,} admitted"
+            + (f" (holding {', '.join(missed)})" if missed else ""),
             not admitted and refused == len(NAMES), Latency(tuple(round_trips)), rss,
             figures={"latency_normal": normal.row(), "hellos": len(NAMES),
                      "answers": {key: count for key, count in answers.items()
                                  if not key.startswith("admitted:")},
-                     "admitted": admitted})
+                     "admitted": sorted(admitted), "leaks": missed})
 
     return against(data_dir, GENEROUS_FLAGS, attack)
 
