@@ -132,6 +132,14 @@ def test_a_rename_to_a_look_alike_is_refused(join: ClientFactory) -> None:
     assert not alice.inbox.all(matching("leave", name="bob"))
 
 
+@pytest.mark.xfail(strict=True, reason="found by bench/faults.py's look-alike attack: the "
+                   "key applies NFKC (U+03F2 -> U+03C2, U+03F9 -> U+03A3) and casefold "
+                   "(I -> i) before the skeleton, so TS #39's mappings to c and l are lost")
+@pytest.mark.parametrize("copy", ["ali\u03f2e", "ALI\u03f9E", "aIice"], ids=ascii)
+def test_look_alikes_the_key_still_misses(copy: str) -> None:
+    assert name_key(copy) == name_key("alice")
+
+
 def test_names_that_only_look_different_still_differ() -> None:
     assert name_key("alice") != name_key("alicia")
     assert name_key("Zoë") != name_key("Zoe")  # a diaeresis is seen

@@ -18,7 +18,7 @@ from pathlib import Path
 from tests.attacks.common import SAMPLES, Attackers, Outcome, RssWatch, against, attacker_main
 from tests.conftest import RawChannel
 from tests.faultkit import GENEROUS_FLAGS, Latency, Probe, ServerProcess
-from tuichat.net.frames import CONSOLE
+from tuichat.net.frames import CONSOLE, Frame
 
 PRESENT = "alice"
 """The probe's own name: the present user the attack copies."""
@@ -86,25 +86,34 @@ def leaks(admitted: set[str]) -> list[str]:
     return [f"{new!r} (U+{ord(new):04X}) for {old!r}" for old, new in sorted(passed - refused)]
 
 
-def _hello(port: int, name: str) -> str:
-    """The answer to one ``hello`` as ``name``: ``welcome`` or the error's code."""
+def _hello(port: int, name: str) -> Frame:
+    """The server's answer to one ``hello`` as ``name``."""
     raw = RawChannel(port)
     try:
         raw.send({"type": "hello", "version": 1, "name": name})
-        frame = raw.read_frame()
+        return raw.read_frame()
     finally:
         raw.sock.close()
-    return "welcome" if frame.get("type") == "welcome" else str(frame.get("code"))
+
+
+def answer(name: str, frame: Frame) -> str:
+    """``bad_name``, or ``name_taken`` by the user it copies: refused as it should be;
+    ``admitted:<name>`` for a welcome, ``copied:<name>`` for a refusal only because an
+    admitted copy (not yet gone) looks like it; else the error's code."""
+    code = str(frame.get("code"))
+    if frame.get("type") == "welcome":
+        return f"admitted:{name}"
+    if code != "name_taken":
+        return code
+    text = str(frame.get("text"))
+    by_present = (name.casefold() == PRESENT.casefold()
+                  or f"looks like {PRESENT!r}, who is already here" in text)
+    return code if by_present else f"copied:{name}"
 
 
 def send_hellos(first: int, stride: int, port: str) -> Counter[str]:
-    """One attacker process: hellos as ``NAMES[first::stride]``; admitted names are
-    counted under ``admitted:<name>``."""
-    answers: Counter[str] = Counter()
-    for name in NAMES[first::stride]:
-        answer = _hello(int(port), name)
-        answers[f"admitted:{name}" if answer == "welcome" else answer] += 1
-    return answers
+    """One attacker process: hellos as ``NAMES[first::stride]``, counted by ``answer``."""
+    return Counter(answer(name, _hello(int(port), name)) for name in NAMES[first::stride])
 
 
 def look_alike_names(data_dir: Path) -> Outcome:
@@ -125,19 +134,22 @@ def look_alike_names(data_dir: Path) -> Outcome:
         finally:
             probe.close()
         admitted = {key.split(":", 1)[1] for key in answers if key.startswith("admitted:")}
+        copied = {key.split(":", 1)[1] for key in answers if key.startswith("copied:")}
+        missed = leaks(admitted | copied)
         refused = answers["name_taken"] + answers["bad_name"]
-        missed = leaks(admitted)
         return Outcome(
             "look-alike names",
             f"{len(NAMES):,} look-alike hellos of {PRESENT!r} and {CONSOLE!r} in "
             f"{elapsed:.1f} s: {answers['name_taken']:,} name_taken, "
             f"{answers['bad_name']:,} bad_name, {len(admitted):,} admitted"
-            + (f" (holding {', '.join(missed)})" if missed else ""),
-            not admitted and refused == len(NAMES), Latency(tuple(round_trips)), rss,
+            + (f", {len(copied):,} refused only as copies of those" if copied else "")
+            + (f" (they hold {', '.join(missed)})" if missed else ""),
+            refused == len(NAMES), Latency(tuple(round_trips)), rss,
             figures={"latency_normal": normal.row(), "hellos": len(NAMES),
                      "answers": {key: count for key, count in answers.items()
-                                 if not key.startswith("admitted:")},
-                     "admitted": sorted(admitted), "leaks": missed})
+                                 if ":" not in key},
+                     "admitted": sorted(admitted), "copied": sorted(copied),
+                     "leaks": missed})
 
     return against(data_dir, GENEROUS_FLAGS, attack)
 
