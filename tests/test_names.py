@@ -133,11 +133,11 @@ def test_a_rename_to_a_look_alike_is_refused(join: ClientFactory) -> None:
 
 
 @pytest.mark.xfail(strict=True, reason="found by bench/faults.py's look-alike attack: the "
-                   "key applies NFKC (U+03F2 -> U+03C2, U+03F9 -> U+03A3) and casefold "
-                   "(I -> i) before the skeleton, so TS #39's mappings to c and l are lost")
-@pytest.mark.parametrize("copy", ["ali\u03f2e", "ALI\u03f9E", "aIice"], ids=ascii)
+                   "key applies NFKC before the skeleton, which turns the lunate sigmas "
+                   "U+03F2 and U+03F9 into U+03C2 and U+03A3, so TS #39's mapping to c is lost")
+@pytest.mark.parametrize("copy", ["ali\u03f2e", "ALI\u03f9E", "\u03f9onsole"], ids=ascii)
 def test_look_alikes_the_key_still_misses(copy: str) -> None:
-    assert name_key(copy) == name_key("alice")
+    assert name_key(copy) in (name_key("alice"), name_key("Console"))
 
 
 def test_names_that_only_look_different_still_differ() -> None:

@@ -30,9 +30,10 @@ HOMOGLYPHS = {
 }
 """Cyrillic and Greek look-alikes of Latin letters (TS #39 maps each to the letter), tried
 in every combination, in lower and upper case."""
-LATIN = {"o": "0", "l": "1I"}
-"""Digit and capital look-alikes (TS #39 maps these too), mixed in with the others in
-lower-case names only: upper case would make them unlike (``A1ICE`` is no ``ALICE``)."""
+LATIN = {"o": "0", "l": "1"}
+"""Digit look-alikes (TS #39 maps these too), mixed in with the others in lower-case names
+only: upper case would make them unlike (``A1ICE`` is no ``ALICE``). Capital I for l is not
+tried: case is folded first, so ``I`` counts as ``i``, as docs/SECURITY.md says."""
 
 
 def _fullwidth(char: str) -> str:
