@@ -10,7 +10,7 @@ sessions' frames by a few milliseconds at most. A connection over the step budge
 being read until a later pass.
 
 Handshakes on a worker thread were tried and measured against this (``bench/faults.py
---only resources``, two shared cores, two runs each): a chatting client's p99 during the
+--only attacks``, its TLS row; two shared cores, two runs each): a chatting client's p99 during the
 flood was 23 ms with the worker against 13-20 ms with steps on the loop, its slowest round
 trip 115-130 ms against 79-99 ms, so the steps stay on the loop, which also keeps each
 ``SSLObject`` on one thread.
