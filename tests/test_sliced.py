@@ -71,7 +71,12 @@ def test_the_room_talks_while_a_big_save_is_stored(
     assert while_storing >= 10, f"{while_storing} lines echoed while the save was stored"
     assert str(notice["text"]).startswith("Loaded big.txt (200,000 messages)")
     texts = [m["text"] for m in join("late", server).conn.welcome["history"]]
-    assert texts[-1].startswith("line ") and "line 1" in texts
+    said = [text for text in texts if not text.endswith("ordinary chat text")]
+    last = int(said[-1].split()[1])
+    assert texts[len(texts) - len(said):] == [  # the lines said come after the save's, in order
+        f"line {number}" for number in range(last - len(said) + 1, last + 1)]
+    if len(said) < len(texts):  # the replay reaches back into the save: all said lines are in
+        assert said[0] == "line 1" and texts[-len(said) - 1] == lines[-1].split(": ", 1)[1]
 
 
 def test_the_room_talks_while_a_long_history_is_cleared(
