@@ -75,11 +75,13 @@ def test_tab_completes_commands_then_the_names_after_them(
     assert completions(line, first_line, NAMES, completion_words()) == expected
 
 
-def test_every_command_names_a_screen_method() -> None:
-    from tuichat.tui.chat_screen import ChatScreen
+def test_every_command_has_its_own_handler() -> None:
+    from tuichat.tui import slash_handlers
 
+    handlers = [command.handler for command in SLASH_COMMANDS]
+    assert len(set(handlers)) == len(handlers)
     for command in SLASH_COMMANDS:
-        assert callable(getattr(ChatScreen, f"slash_{command.action}", None)), command.name
+        assert command.handler.__module__ == slash_handlers.__name__, command.name
 
 
 def test_ignore_list_is_kept_per_server_and_case_insensitive(tmp_path: Path) -> None:

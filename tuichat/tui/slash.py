@@ -7,17 +7,26 @@ table below feeds the parser, ``/help``, Tab completion and the command palette.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, TypeAlias
 
 from tuichat.net.commands import ADMIN_COMMANDS
+from tuichat.tui import slash_handlers as handlers
 from tuichat.tui.message_log import SHRUG
+
+if TYPE_CHECKING:
+    from tuichat.tui.chat_screen import ChatScreen
+
+SlashHandler: TypeAlias = Callable[["ChatScreen", "SlashCommand", str], None]
+"""Runs a command on the chat screen, given its row and the text after its name."""
 
 
 @dataclass(frozen=True, slots=True)
 class SlashCommand:
     """A command typed as ``/name ARGS``: what it takes, what it does, how it is run.
 
-    ``action`` names the chat screen's ``slash_<action>(args)`` method. A command whose
+    ``handler`` (in ``slash_handlers.py``) runs it. A command whose
     arguments are all optional (in brackets) or absent runs at once from the palette;
     the others are put in the entry box to finish.
     """
@@ -25,7 +34,7 @@ class SlashCommand:
     name: str
     argument: str
     summary: str
-    action: str
+    handler: SlashHandler
 
     @property
     def usage(self) -> str:
@@ -43,39 +52,47 @@ class SlashCommand:
 
 
 SLASH_COMMANDS: tuple[SlashCommand, ...] = (
-    SlashCommand("/msg", "NAME TEXT", "send TEXT privately to NAME", "msg"),
-    SlashCommand("/reply", "TEXT", "answer the last private message", "reply"),
-    SlashCommand("/me", "ACTION", "show yourself doing ACTION (/me waves: * {me} waves)", "me"),
-    SlashCommand("/shrug", "[TEXT]", f"say TEXT {SHRUG}", "shrug"),
-    SlashCommand("/slap", "[NAME]", "slap NAME around a bit with a large trout", "slap"),
-    SlashCommand("/nick", "NAME", "rename yourself; everyone sees the change", "nick"),
-    SlashCommand("/away", "[TEXT]", "mark yourself away (again, or /back: here again)", "away"),
-    SlashCommand("/back", "", "you are here again", "back"),
+    SlashCommand("/msg", "NAME TEXT", "send TEXT privately to NAME", handlers.slash_msg),
+    SlashCommand("/reply", "TEXT", "answer the last private message", handlers.slash_reply),
+    SlashCommand("/me", "ACTION", "show yourself doing ACTION (/me waves: * {me} waves)",
+                 handlers.slash_me),
+    SlashCommand("/shrug", "[TEXT]", f"say TEXT {SHRUG}", handlers.slash_shrug),
+    SlashCommand("/slap", "[NAME]", "slap NAME around a bit with a large trout",
+                 handlers.slash_slap),
+    SlashCommand("/nick", "NAME", "rename yourself; everyone sees the change",
+                 handlers.slash_nick),
+    SlashCommand("/away", "[TEXT]", "mark yourself away (again, or /back: here again)",
+                 handlers.slash_away),
+    SlashCommand("/back", "", "you are here again", handlers.slash_back),
     SlashCommand("/whois", "NAME", "who NAME is: away text, admin, here since, picture",
-                 "whois"),
-    SlashCommand("/names", "", "list who is here", "names"),
+                 handlers.slash_whois),
+    SlashCommand("/names", "", "list who is here", handlers.slash_names),
     SlashCommand("/ignore", "[NAME]", "hide NAME's messages on this server (alone: list)",
-                 "ignore"),
-    SlashCommand("/unignore", "NAME", "show NAME's messages again", "unignore"),
+                 handlers.slash_ignore),
+    SlashCommand("/unignore", "NAME", "show NAME's messages again", handlers.slash_unignore),
     SlashCommand("/focus", "[NAME...|off]", "show only these users' messages (and yours)",
-                 "focus"),
-    SlashCommand("/quiet", "", "hide or show joins, leaves and other room events", "quiet"),
+                 handlers.slash_focus),
+    SlashCommand("/quiet", "", "hide or show joins, leaves and other room events",
+                 handlers.slash_quiet),
     SlashCommand("/search", "[TEXT]", "highlight TEXT in the log (f3/shift+f3: next/previous; "
-                 "alone: stop)", "search"),
+                 "alone: stop)", handlers.slash_search),
     SlashCommand("/timestamp", "[time|datetime|off]", "how message times are shown "
-                 "(alone: the next choice)", "timestamp"),
+                 "(alone: the next choice)", handlers.slash_timestamp),
     SlashCommand("/markdown", "[on|off]", "render Markdown in messages (alone: toggle)",
-                 "markdown"),
+                 handlers.slash_markdown),
     SlashCommand("/compact", "[on|off|auto]", "one row per line of text, with a small "
-                 "picture (alone: toggle; auto: by the terminal's size)", "compact"),
+                 "picture (alone: toggle; auto: by the terminal's size)", handlers.slash_compact),
     SlashCommand("/theme", "[NAME]", "switch to Textual theme NAME (alone: list them)",
-                 "theme"),
+                 handlers.slash_theme),
     SlashCommand("/bell", "[on|off]", "ring the terminal bell when you are mentioned "
-                 "(alone: toggle)", "bell"),
-    SlashCommand("/version", "", "this client's version and the server's", "version"),
-    SlashCommand("/Debug", "", "show or hide the debug pane (client log and frames)", "debug"),
-    SlashCommand("/help", "", "list commands and keys", "help"),
-    SlashCommand("/quit", "", "leave the chat (the others see you leave); also /exit", "quit"),
+                 "(alone: toggle)", handlers.slash_bell),
+    SlashCommand("/version", "", "this client's version and the server's",
+                 handlers.slash_version),
+    SlashCommand("/Debug", "", "show or hide the debug pane (client log and frames)",
+                 handlers.slash_debug),
+    SlashCommand("/help", "", "list commands and keys", handlers.slash_help),
+    SlashCommand("/quit", "", "leave the chat (the others see you leave); also /exit",
+                 handlers.slash_quit),
 )
 
 _ALIASES = {"/exit": "/quit"}

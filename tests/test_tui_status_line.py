@@ -1,0 +1,28 @@
+"""The status line puts the most urgent things first and leaves out what does not apply."""
+
+from __future__ import annotations
+
+from tuichat.tui.status_line import Status
+
+QUIET = Status("alice", "chat.example", "connected", "", tls=False, unread=0, mentions=0,
+               search="", search_at=None, away=False, focus=False, users=1, admin=False)
+
+
+def test_a_quiet_session_shows_who_where_and_how_many() -> None:
+    assert QUIET.line() == "alice @ chat.example · connected · 1 user"
+
+
+def test_everything_at_once_comes_in_order_of_urgency() -> None:
+    busy = Status("alice", "chat.example", "connected", "", tls=True, unread=3, mentions=1,
+                  search="hi", search_at=(2, 5), away=True, focus=True, users=4, admin=True)
+    assert busy.line() == ("alice @ chat.example · connected · tls · ↓ 3 new, 1 for you · "
+                           "search 'hi' 2/5 · away · focus · 4 users · admin · "
+                           "f3 / shift+f3: next, esc: stop")
+
+
+def test_an_ended_session_shows_its_cause_and_no_count() -> None:
+    ended = Status("alice", "chat.example", "refused", "kicked by root", tls=True, unread=0,
+                   mentions=0, search="gone", search_at=None, away=False, focus=False,
+                   users=0, admin=False)
+    assert ended.line() == ("alice @ chat.example · kicked by root · search 'gone' 0/0 · "
+                            "f3 / shift+f3: next, esc: stop")

@@ -1,0 +1,51 @@
+"""The chat screen's status line: who, where, how connected, and what needs attention."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True, slots=True)
+class Status:
+    """What the status line tells, gathered from the chat screen at one moment."""
+
+    me: str
+    host: str
+    state: str
+    """``connecting``, ``connected``, ``reconnecting`` or ``refused``."""
+    cause: str
+    """Why the session ended, shown in place of the state once it is ``refused``."""
+    tls: bool
+    unread: int
+    mentions: int
+    search: str
+    search_at: tuple[int, int] | None
+    """Which match of ``search`` is in view, of how many; None: no match."""
+    away: bool
+    focus: bool
+    users: int
+    admin: bool
+
+    def line(self) -> str:
+        """One line, most urgent first, since a narrow terminal cuts its end off."""
+        connected = self.state == "connected"
+        parts = [f"{self.me} @ {self.host}", self.cause if self.state == "refused" else self.state]
+        if connected and self.tls:
+            parts.append("tls")
+        if self.unread:
+            mentions = f", {self.mentions} for you" if self.mentions else ""
+            parts.append(f"↓ {self.unread} new{mentions}")
+        if self.search:
+            where = f"{self.search_at[0]}/{self.search_at[1]}" if self.search_at else "0/0"
+            parts.append(f"search {self.search!r} {where}")
+        if self.away:
+            parts.append("away")
+        if self.focus:
+            parts.append("focus")
+        if connected:
+            parts.append(f"{self.users} user{'s' if self.users != 1 else ''}")
+        if self.admin:
+            parts.append("admin")
+        if self.search:
+            parts.append("f3 / shift+f3: next, esc: stop")
+        return " · ".join(parts)
