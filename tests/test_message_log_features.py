@@ -28,14 +28,9 @@ from tests.test_tui_message_log import (
     styles,
 )
 from tuichat.tui import STYLESHEET
+from tuichat.tui.log_entries import AVATAR_ROWS, GUTTER, EntryKind, LogEntry
 from tuichat.tui.log_markdown import looks_like_markdown
-from tuichat.tui.message_log import (
-    AVATAR_ROWS,
-    GUTTER,
-    EntryKind,
-    LogEntry,
-    MessageLog,
-)
+from tuichat.tui.message_log import MessageLog
 from tuichat.tui.roster import Member
 from tuichat.tui.user_list import UserList
 

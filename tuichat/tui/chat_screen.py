@@ -48,7 +48,9 @@ from tuichat.tui.link import (
     Retrying,
     Target,
 )
-from tuichat.tui.message_log import SHRUG, EntryKind, LogEntry, MessageLog
+from tuichat.tui.log_entries import EntryKind, LogEntry
+from tuichat.tui.log_markdown import SHRUG
+from tuichat.tui.message_log import MessageLog
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import THEMES, TIME_MODES, Settings
 from tuichat.tui.slash import SlashCommand, completion_words, find_slash

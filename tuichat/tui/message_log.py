@@ -12,12 +12,9 @@ by rich, and their lines are both the count and the drawing. The compact layout
 from __future__ import annotations
 
 import re
-import time
 from array import array
 from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
 from rich._wrap import divide_line
@@ -35,106 +32,43 @@ from textual.strip import Strip
 
 from tuichat.net.frames import CONSOLE
 from tuichat.tui import compact_layout
-from tuichat.tui.log_markdown import SHRUG as SHRUG
+from tuichat.tui.log_entries import (
+    ACTION_MARK,
+    AVATAR_COLUMNS,
+    AVATAR_ROWS,
+    EVENT_MARK,
+    GUTTER,
+    LINE_KINDS,
+    LOCAL_MARK,
+    PEOPLE_KINDS,
+    TIME_MODES,
+    AvatarProvider,
+    EntryKind,
+    LogEntry,
+    continues_run,
+    local_datetime,
+    local_time,
+)
 from tuichat.tui.log_markdown import looks_like_markdown, markdown_lines, segments_text
 from tuichat.tui.name_colours import NameColours
 from tuichat.tui.visible import visible
 
-AVATAR_COLUMNS = 8
-AVATAR_ROWS = AVATAR_COLUMNS // 2
-"""A run of messages is at least this tall, so its avatar fits."""
-GUTTER = AVATAR_COLUMNS + 1
-RUN_SECONDS = 300.0
-"""A message joins its sender's run if it follows the previous one within this time."""
-EVENT_MARK = "→"
-"""Starts an event's line, which has no avatar or header."""
-LOCAL_MARK = "·"
-"""Starts a line of the client's own (``Not connected…``), which is never Console's."""
-ACTION_MARK = "*"
-"""Starts an action's line (``/me``): ``* alice waves``."""
 MOTD_TITLE = "Message of the day"
 PROFILE_TITLE = "· whois"
 """After the name in the header of a ``whois`` answer."""
 MARKER_LABEL = " new messages "
 """The unread marker's words, centred in a rule across the text column."""
-TIME_MODES = ("time", "datetime", "off")
 _URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", re.IGNORECASE)
 
 
-class EntryKind(StrEnum):
-    """What a log entry is, which decides how it is drawn."""
-
-    MESSAGE = "message"
-    NOTICE = "notice"
-    ERROR = "error"
-    EVENT = "event"
-    ACTION = "action"
-    PRIVATE = "private"
-    MOTD = "motd"
-    PROFILE = "profile"
-    """A ``whois`` answer: drawn under the user's picture, but never as their words."""
-    LOCAL = "local"
-    LOCAL_ERROR = "local_error"
-    """The client's own words (a refusal for LOCAL_ERROR): a line, not the server's voice."""
-
-
-_PEOPLE = frozenset({EntryKind.MESSAGE, EntryKind.ACTION, EntryKind.PRIVATE})
-"""Kinds a user wrote: they can mention me, and an ignored sender's are hidden."""
-_LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION, EntryKind.LOCAL, EntryKind.LOCAL_ERROR})
-"""Kinds drawn as lines of their own: no avatar, no header, never in a run."""
-_RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
-"""Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
 _LONG_TITLES = frozenset({EntryKind.PRIVATE, EntryKind.PROFILE, EntryKind.MOTD})
 """Kinds whose title is more than the sender's name."""
 _MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
-_EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
+_EMOJI_KINDS = PEOPLE_KINDS | {EntryKind.MOTD}
 _KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd",
                 EntryKind.PROFILE: "notice", EntryKind.LOCAL: "local",
                 EntryKind.LOCAL_ERROR: "local-error"}
 """Component styles of the whole text of notices, the server's and the client's."""
-
-
-@dataclass(slots=True)
-class LogEntry:
-    """One line of the chat's history as the log shows it."""
-
-    kind: EntryKind
-    text: str
-    ts: float
-    sender: str = ""
-    avatar: str | None = None
-    seq: int | None = None
-    peer: str | None = None
-    """PRIVATE only: the other party, whom the header names after ``sender →``."""
-
-
-AvatarProvider = Callable[[LogEntry, int], list[Strip]]
-"""``(entry, columns)`` to strips ``columns`` wide and ``columns // 2`` rows."""
-
-
-def local_time(ts: float) -> str:
-    """``ts`` as local hours and minutes."""
-    return time.strftime("%H:%M", time.localtime(ts))
-
-
-def local_datetime(ts: float) -> str:
-    """``ts`` as the local date, hours and minutes."""
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-
-
-def continues_run(previous: LogEntry | None, entry: LogEntry) -> bool:
-    """True if ``entry`` goes under ``previous``'s header and avatar."""
-    if (
-        previous is None
-        or entry.sender != previous.sender
-        or entry.ts - previous.ts > RUN_SECONDS
-    ):
-        return False
-    if entry.kind is EntryKind.PRIVATE:
-        return previous.kind is EntryKind.PRIVATE and (
-            (entry.peer or "").casefold() == (previous.peer or "").casefold()
-        )
-    return entry.kind in _RUNS and previous.kind in _RUNS
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -304,7 +238,7 @@ class MessageLog(ScrollView, can_focus=True):
     def is_hidden(self, entry: LogEntry) -> bool:
         """True if ``entry`` is a user's line that ``hidden`` or ``only_from`` keeps out of
         view."""
-        if entry.kind not in _PEOPLE:
+        if entry.kind not in PEOPLE_KINDS:
             return False
         sender = entry.sender.casefold()
         if sender in self._hidden:
@@ -372,7 +306,7 @@ class MessageLog(ScrollView, can_focus=True):
         """True if ``entry`` is a message, action or private message of another naming me."""
         return (
             self._mention is not None
-            and entry.kind in _PEOPLE
+            and entry.kind in PEOPLE_KINDS
             and not self._is_me(entry.sender)
             and self._mention.search(entry.text) is not None
         )
@@ -555,7 +489,7 @@ class MessageLog(ScrollView, can_focus=True):
         return pos != self._marker_pos and continues_run(self._previous(pos), self._entry(pos))
 
     def _has_header(self, pos: int) -> bool:
-        return (not self._compacted and self._entry(pos).kind not in _LINES
+        return (not self._compacted and self._entry(pos).kind not in LINE_KINDS
                 and not self._continues(pos))
 
     def _relayout(self) -> None:
@@ -629,7 +563,7 @@ class MessageLog(ScrollView, can_focus=True):
         """Append the rows of ``entry``, shown at ``pos`` after ``previous``, moving its
         run's padding below it."""
         continues = pos != self._marker_pos and continues_run(previous, entry)
-        line = entry.kind in _LINES
+        line = entry.kind in LINE_KINDS
         rows = self._count_rows(entry) + (not continues and not line and not self._compacted)
         end = self._ends[-1] if self._ends else 0
         if continues:
@@ -660,7 +594,7 @@ class MessageLog(ScrollView, can_focus=True):
         if self._is_markdown(entry, text):
             return len(self._markdown_lines(text, width))
         plain = text
-        if entry.kind in _LINES:
+        if entry.kind in LINE_KINDS:
             prefix, suffix = self._affixes(entry)
             plain = f"{prefix}{text}{suffix}"
         if "\n" not in plain and cell_len(plain) <= width:
@@ -733,7 +667,7 @@ class MessageLog(ScrollView, can_focus=True):
         """The cells a body wraps at: the text column, less the lead when compact."""
         if not self._compacted:
             return self._text_width
-        if entry.kind in _LINES:
+        if entry.kind in LINE_KINDS:
             title = 0
         elif entry.kind in _LONG_TITLES:
             title = self._title(entry).cell_len
@@ -746,7 +680,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _lead(self, entry: LogEntry, *, continued: bool) -> Text:
         """The compact row's time and title, before the text."""
-        title = Text() if entry.kind in _LINES else self._title(entry)
+        title = Text() if entry.kind in LINE_KINDS else self._title(entry)
         limit = compact_layout.lead_limit(self._text_width)
         return compact_layout.lead(title, self._time(entry.ts), self._style("time"),
                                    continued=continued, limit=limit)
@@ -813,7 +747,7 @@ class MessageLog(ScrollView, can_focus=True):
             url_style = self._style("url")
             for match in _URL.finditer(plain, start, end):
                 text.stylize(url_style + Style(link=match.group()), match.start(), match.end())
-        if self._mention and entry.kind in _PEOPLE and not self._is_me(entry.sender):
+        if self._mention and entry.kind in PEOPLE_KINDS and not self._is_me(entry.sender):
             mention_style = self._style("mention")
             for match in self._mention.finditer(plain, start, end):
                 text.stylize(mention_style, match.start(), match.end())
@@ -876,10 +810,10 @@ class MessageLog(ScrollView, can_focus=True):
         blank = Strip.blank(self._gutter_width)
         entry = self._entry(pos)
         if self._compacted:
-            if row != (pos == self._marker_pos) or entry.kind in _LINES or self._continues(pos):
+            if row != (pos == self._marker_pos) or entry.kind in LINE_KINDS or self._continues(pos):
                 return blank
             return compact_layout.cue(self._avatars(entry, compact_layout.CUE_COLUMNS))
-        if entry.kind in _LINES:
+        if entry.kind in LINE_KINDS:
             return blank
         head = self._run_head(pos)
         avatar_row = self._start(pos) + row - self._top(head)

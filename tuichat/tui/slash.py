@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from tuichat.net.commands import ADMIN_COMMANDS
-from tuichat.tui.message_log import SHRUG
+from tuichat.tui.log_markdown import SHRUG
 
 
 @dataclass(frozen=True, slots=True)
