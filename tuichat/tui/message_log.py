@@ -17,9 +17,6 @@ from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
-from rich._wrap import divide_line
-from rich.cells import cell_len
-from rich.emoji import Emoji
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
@@ -33,42 +30,18 @@ from textual.strip import Strip
 from tuichat.net.frames import CONSOLE
 from tuichat.tui import compact_layout
 from tuichat.tui.log_entries import (
-    ACTION_MARK,
     AVATAR_COLUMNS,
     AVATAR_ROWS,
-    EVENT_MARK,
-    GUTTER,
     LINE_KINDS,
-    LOCAL_MARK,
     PEOPLE_KINDS,
     TIME_MODES,
     AvatarProvider,
-    EntryKind,
     LogEntry,
     continues_run,
-    local_datetime,
     local_time,
 )
-from tuichat.tui.log_markdown import looks_like_markdown, markdown_lines, segments_text
-from tuichat.tui.name_colours import NameColours
-from tuichat.tui.visible import visible
-
-MOTD_TITLE = "Message of the day"
-PROFILE_TITLE = "· whois"
-"""After the name in the header of a ``whois`` answer."""
-MARKER_LABEL = " new messages "
-"""The unread marker's words, centred in a rule across the text column."""
-_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", re.IGNORECASE)
-
-
-_LONG_TITLES = frozenset({EntryKind.PRIVATE, EntryKind.PROFILE, EntryKind.MOTD})
-"""Kinds whose title is more than the sender's name."""
-_MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
-_EMOJI_KINDS = PEOPLE_KINDS | {EntryKind.MOTD}
-_KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd",
-                EntryKind.PROFILE: "notice", EntryKind.LOCAL: "local",
-                EntryKind.LOCAL_ERROR: "local-error"}
-"""Component styles of the whole text of notices, the server's and the client's."""
+from tuichat.tui.log_format import EntryFormat
+from tuichat.tui.log_markdown import segments_text
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -110,21 +83,11 @@ class MessageLog(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._avatars = avatars
-        self._time_format = time_format
-        self._me = me
-        self._mention = _mention_pattern(me)
-        self._markdown = True
-        self._emoji = True
-        self._time_mode = "time"
+        self._format = EntryFormat(self, time_format, me)
         self._compact: bool | None = False
-        self._compacted = False
-        """The layout drawn: ``compact`` chosen, or picked by the terminal's size."""
         self._hidden: frozenset[str] = frozenset()
         self._only_from: frozenset[str] | None = None
         self._entries: list[LogEntry] = []
-        self._names: NameColours | None = None
-        self._width = 0
-        """The content width the layout is for; 0 until the widget has a size."""
         self._shown = array("q")
         """The index in ``_entries`` of each laid-out entry: the ones not hidden."""
         self._ends = array("q")
@@ -138,7 +101,6 @@ class MessageLog(ScrollView, can_focus=True):
         self._marker_pos: int | None = None
         """The shown entry the marker is drawn above, once laid out."""
         self._marker_pending = False
-        self._search: re.Pattern[str] | None = None
         self._matches: list[int] = []
         """Indices of the shown entries whose body matches the search, oldest first."""
         self._current: int | None = None
@@ -151,51 +113,47 @@ class MessageLog(ScrollView, can_focus=True):
         self._lines: LRUCache[tuple[int, int], list[Text]] = LRUCache(256)
         """Styled, wrapped text of recently drawn entries keyed by (shown position, width),
         so the rows of a tall entry do not wrap it again each."""
-        self._rendered: LRUCache[tuple[str, int], list[Text]] = LRUCache(256)
-        """Markdown bodies rendered by rich, keyed by (source, width); their row counts."""
-        self._styles: dict[str, Style] = {}
 
     @property
     def me(self) -> str:
         """The user's name; others' messages mentioning it are highlighted."""
-        return self._me
+        return self._format.me
 
     @me.setter
     def me(self, name: str) -> None:
-        self._me = name
-        self._mention = _mention_pattern(name)
+        self._format.me = name
         self._repaint()
 
     @property
     def markdown(self) -> bool:
         """Render message bodies that look like Markdown as Markdown."""
-        return self._markdown
+        return self._format.markdown
 
     @markdown.setter
     def markdown(self, on: bool) -> None:
-        self._markdown = on
+        self._format.markdown = on
         self._relayout()
 
     @property
     def emoji(self) -> bool:
         """Show ``:smile:`` shortcodes as emoji."""
-        return self._emoji
+        return self._format.emoji
 
     @emoji.setter
     def emoji(self, on: bool) -> None:
-        self._emoji = on
+        self._format.emoji = on
         self._relayout()
 
     @property
     def time_mode(self) -> str:
         """How times show: "time" (``time_format``), "datetime" or "off"."""
-        return self._time_mode
+        return self._format.time_mode
 
     @time_mode.setter
     def time_mode(self, mode: str) -> None:
         if mode not in TIME_MODES:
             raise ValueError(f"time_mode must be one of {TIME_MODES}, not {mode!r}")
-        self._time_mode = mode
+        self._format.time_mode = mode
         self._relayout()
 
     @property
@@ -212,7 +170,7 @@ class MessageLog(ScrollView, can_focus=True):
     @property
     def compacted(self) -> bool:
         """True while the compact layout is drawn."""
-        return self._compacted
+        return self._format.compacted
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -244,11 +202,11 @@ class MessageLog(ScrollView, can_focus=True):
         if sender in self._hidden:
             return True
         return (self._only_from is not None and sender not in self._only_from
-                and entry.sender != CONSOLE and not self._is_me(entry.sender))
+                and entry.sender != CONSOLE and not self._format.is_me(entry.sender))
 
     def _refilter(self) -> None:
         """Show and hide entries again after ``hidden`` or ``only_from`` changed."""
-        if self._search is not None:
+        if self._format.search is not None:
             self._matches = []
             self._scan(0)
             if self._current not in self._matches:
@@ -304,12 +262,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def mentions_me(self, entry: LogEntry) -> bool:
         """True if ``entry`` is a message, action or private message of another naming me."""
-        return (
-            self._mention is not None
-            and entry.kind in PEOPLE_KINDS
-            and not self._is_me(entry.sender)
-            and self._mention.search(entry.text) is not None
-        )
+        return self._format.mentions_me(entry)
 
     def mark_unread(self) -> None:
         """Draw a "new messages" rule above the next entry, unless a marker is already due."""
@@ -332,7 +285,7 @@ class MessageLog(ScrollView, can_focus=True):
         if not term:
             self.clear_search()
             return 0
-        self._search = re.compile(re.escape(term), re.IGNORECASE)
+        self._format.search = re.compile(re.escape(term), re.IGNORECASE)
         self._matches, self._current = [], None
         self._scan(0)
         self._repaint()
@@ -360,7 +313,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def clear_search(self) -> None:
         """Remove the search and its highlights."""
-        self._search, self._matches, self._current = None, [], None
+        self._format.search, self._matches, self._current = None, [], None
         self._repaint()
 
     def plain_lines(self) -> list[str]:
@@ -388,24 +341,16 @@ class MessageLog(ScrollView, can_focus=True):
         compacted = self._compact
         if compacted is None:
             compacted = self.is_mounted and compact_layout.auto_compact(self.app.size)
-        if width <= 0 or (width, compacted) == (self._width, self._compacted):
-            self._compacted = compacted
+        if width <= 0 or (width, compacted) == (self._width, self._format.compacted):
+            self._format.compacted = compacted
             return
-        self._width, self._compacted = width, compacted
+        self._format.width, self._format.compacted = width, compacted
         self._relayout()
 
     def notify_style_update(self) -> None:
         """Drop rendered rows: the theme or stylesheet changed."""
         super().notify_style_update()
-        self._names = None
         self._clear_caches()
-
-    @property
-    def _name_colours(self) -> NameColours:
-        """How names are coloured here, worked out once per theme."""
-        if self._names is None:
-            self._names = NameColours.of(self)
-        return self._names
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Note reaching the end: follow again, and tell the screen."""
@@ -438,17 +383,21 @@ class MessageLog(ScrollView, can_focus=True):
         return strip
 
     @property
+    def _width(self) -> int:
+        return self._format.width
+
+    @property
     def _text_width(self) -> int:
-        return max(1, self._width - self._gutter_width)
+        return self._format.text_width
 
     @property
     def _gutter_width(self) -> int:
-        return compact_layout.GUTTER if self._compacted else GUTTER
+        return self._format.gutter_width
 
     @property
     def _run_height(self) -> int:
         """The fewest rows of a run: its avatar's height (compact: one row)."""
-        return 1 if self._compacted else AVATAR_ROWS
+        return 1 if self._format.compacted else AVATAR_ROWS
 
     def _repaint(self) -> None:
         self._strips.clear()
@@ -456,10 +405,9 @@ class MessageLog(ScrollView, can_focus=True):
         self.refresh()
 
     def _clear_caches(self) -> None:
-        self._styles.clear()
+        self._format.clear()
         self._strips.clear()
         self._lines.clear()
-        self._rendered.clear()
 
     def _entry(self, pos: int) -> LogEntry:
         return self._entries[self._shown[pos]]
@@ -489,7 +437,7 @@ class MessageLog(ScrollView, can_focus=True):
         return pos != self._marker_pos and continues_run(self._previous(pos), self._entry(pos))
 
     def _has_header(self, pos: int) -> bool:
-        return (not self._compacted and self._entry(pos).kind not in LINE_KINDS
+        return (not self._format.compacted and self._entry(pos).kind not in LINE_KINDS
                 and not self._continues(pos))
 
     def _relayout(self) -> None:
@@ -533,7 +481,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._padding = 0
         if pos:
             last = pos - 1
-            own = self._count_rows(self._entry(last)) + self._has_header(last)
+            own = self._format.count_rows(self._entry(last)) + self._has_header(last)
             self._padding = self._height(last) - own - (last == self._marker_pos)
         self._run_rows = self._run_height - self._padding
         self._repaint()
@@ -564,7 +512,8 @@ class MessageLog(ScrollView, can_focus=True):
         run's padding below it."""
         continues = pos != self._marker_pos and continues_run(previous, entry)
         line = entry.kind in LINE_KINDS
-        rows = self._count_rows(entry) + (not continues and not line and not self._compacted)
+        header = not continues and not line and not self._format.compacted
+        rows = self._format.count_rows(entry) + header
         end = self._ends[-1] if self._ends else 0
         if continues:
             end -= self._padding
@@ -575,60 +524,6 @@ class MessageLog(ScrollView, can_focus=True):
         self._padding = 0 if line else max(0, self._run_height - self._run_rows)
         self._ends.append(end + (pos == self._marker_pos) + rows + self._padding)
 
-    def _count_rows(self, entry: LogEntry) -> int:
-        """Rows of the entry's body, as it will be drawn (a compact card: beside its
-        picture)."""
-        rows = self._count_body_rows(entry)
-        return max(rows, AVATAR_ROWS) if self._is_card(entry) else rows
-
-    def _count_body_rows(self, entry: LogEntry) -> int:
-        """Rows of the entry's text.
-
-        Most chat lines fit and take the short path. Others are counted with the line
-        breaker that ``Text.wrap`` itself uses, without building Text objects: a third
-        faster, which matters when every entry is laid out again on a resize. Markdown is
-        rendered, and its lines kept for drawing.
-        """
-        text = self._display(entry)
-        width = self._body_width(entry)
-        if self._is_markdown(entry, text):
-            return len(self._markdown_lines(text, width))
-        plain = text
-        if entry.kind in LINE_KINDS:
-            prefix, suffix = self._affixes(entry)
-            plain = f"{prefix}{text}{suffix}"
-        if "\n" not in plain and cell_len(plain) <= width:
-            return 1
-        return sum(len(divide_line(line, width, fold=True)) + 1 for line in plain.split("\n"))
-
-    def _display(self, entry: LogEntry) -> str:
-        """The entry's text as shown: control characters pictured, shortcodes as emoji."""
-        text = visible(entry.text)
-        if self._emoji and text.count(":") > 1 and entry.kind in _EMOJI_KINDS:
-            return Emoji.replace(text)
-        return text
-
-    def _is_markdown(self, entry: LogEntry, text: str) -> bool:
-        return self._markdown and entry.kind in _MARKDOWN_KINDS and looks_like_markdown(text)
-
-    def _affixes(self, entry: LogEntry) -> tuple[str, str]:
-        """What a line kind's body has before and after its text (nothing for others)."""
-        if entry.kind is EntryKind.EVENT:
-            prefix = f"{EVENT_MARK} "
-        elif entry.kind is EntryKind.ACTION:
-            prefix = f"{ACTION_MARK} {visible(entry.sender)} "
-        elif entry.kind in (EntryKind.LOCAL, EntryKind.LOCAL_ERROR):
-            prefix = f"{LOCAL_MARK} "
-        else:
-            return "", ""
-        when = "" if self._compacted else self._time(entry.ts)  # compact: it leads the row
-        return prefix, f"  {when}" if when else ""
-
-    def _time(self, ts: float) -> str:
-        if self._time_mode == "off":
-            return ""
-        return local_datetime(ts) if self._time_mode == "datetime" else self._time_format(ts)
-
     def _text_lines(self, pos: int, *, pictures: bool = True) -> list[Text]:
         """The text column of shown entry ``pos``: the marker and header if any, then its
         body's lines (a compact card's beside its picture, or blanks without ``pictures``).
@@ -636,142 +531,27 @@ class MessageLog(ScrollView, can_focus=True):
         The rows past these, up to the entry's height, are padding.
         """
         entry = self._entry(pos)
-        lines = [self._marker_line()] if pos == self._marker_pos else []
+        lines = [self._format.marker_line()] if pos == self._marker_pos else []
         if self._has_header(pos):
-            lines.append(self._header(entry))
-        text = self._display(entry)
-        current = self._shown[pos] == self._current
-        width = self._body_width(entry)
-        body: list[Text] = []
-        if self._is_markdown(entry, text):
-            for line in self._markdown_lines(text, width):
-                line = line.copy()
-                self._decorate(line, 0, len(line), entry, current)
-                body.append(line)
-        else:
-            body += self._body(entry, text, current).wrap(self.app.console, width, overflow="fold")
-        if self._is_card(entry):
+            lines.append(self._format.header(entry))
+        body = self._format.body_lines(entry, current=self._shown[pos] == self._current)
+        if self._format.is_card(entry):
             rows = self._avatars(entry, AVATAR_COLUMNS) if pictures else []
             body = compact_layout.beside([segments_text(list(row)) for row in rows], body,
                                          AVATAR_COLUMNS)
-        if self._compacted:
-            body = compact_layout.hang(self._lead(entry, continued=self._continues(pos)), body)
+        if self._format.compacted:
+            body = compact_layout.hang(
+                self._format.lead(entry, continued=self._continues(pos)), body)
         return lines + body
-
-    def _is_card(self, entry: LogEntry) -> bool:
-        """True for a whois card in the compact layout: drawn beside the full picture,
-        which is what the card is for."""
-        return self._compacted and entry.kind is EntryKind.PROFILE
-
-    def _body_width(self, entry: LogEntry) -> int:
-        """The cells a body wraps at: the text column, less the lead when compact."""
-        if not self._compacted:
-            return self._text_width
-        if entry.kind in LINE_KINDS:
-            title = 0
-        elif entry.kind in _LONG_TITLES:
-            title = self._title(entry).cell_len
-        else:  # the common case, kept cheap: laying out counts every entry
-            title = cell_len(visible(entry.sender))
-        lead = compact_layout.lead_width(title, cell_len(self._time(entry.ts)),
-                                         compact_layout.lead_limit(self._text_width))
-        picture = GUTTER if self._is_card(entry) else 0
-        return max(1, self._text_width - lead - picture)
-
-    def _lead(self, entry: LogEntry, *, continued: bool) -> Text:
-        """The compact row's time and title, before the text."""
-        title = Text() if entry.kind in LINE_KINDS else self._title(entry)
-        limit = compact_layout.lead_limit(self._text_width)
-        return compact_layout.lead(title, self._time(entry.ts), self._style("time"),
-                                   continued=continued, limit=limit)
-
-    def _marker_line(self) -> Text:
-        rule = MARKER_LABEL.center(self._text_width, "─")[: self._text_width]
-        return Text.assemble((rule, self._style("marker")))
-
-    def _header(self, entry: LogEntry) -> Text:
-        header = self._title(entry)
-        when = self._time(entry.ts)
-        if when:
-            header.append(" ")
-            header.append(when, self._style("time"))
-        header.truncate(self._text_width, overflow="ellipsis")
-        return header
-
-    def _title(self, entry: LogEntry) -> Text:
-        """Who an entry is from, styled: the header's start, the compact row's name."""
-        header = Text()
-        if entry.kind is EntryKind.MOTD:
-            header.append(MOTD_TITLE, self._style("name") + self._style("motd"))
-        elif entry.sender == CONSOLE:
-            header.append(entry.sender, self._style("console"))
-        else:
-            header.append(*self._coloured(entry.sender))
-            if entry.kind is EntryKind.PROFILE:
-                header.append(f" {PROFILE_TITLE}", self._style("notice"))
-            if entry.kind is EntryKind.PRIVATE:
-                private = self._style("private")
-                header.append(" → ", private)
-                header.append(*self._coloured(entry.peer or self._me or "you"))
-                header.append(" · private", private)
-        return header
-
-    def _coloured(self, name: str) -> tuple[str, Style]:
-        """A user's name in its colour."""
-        name = visible(name)
-        return name, self._style("name") + self._name_colours.style(name)
-
-    def _body(self, entry: LogEntry, text: str, current: bool) -> Text:
-        """The plain body with its styles: kind, URLs, mentions of me, search matches."""
-        prefix, suffix = self._affixes(entry)
-        body = Text(f"{prefix}{text}{suffix}")
-        start, end = len(prefix), len(prefix) + len(text)
-        if entry.kind is EntryKind.EVENT:
-            body.stylize(self._style("event"))
-        elif entry.kind is EntryKind.ACTION:
-            name_end = len(prefix) - 1
-            body.stylize(self._style("name") + self._name_colours.style(entry.sender), 2,
-                         name_end)
-            body.stylize(self._style("action"), start, end)
-        elif entry.kind in _KIND_STYLES:
-            body.stylize(self._style(_KIND_STYLES[entry.kind]))
-        if suffix:
-            body.stylize(self._style("time"), end + 2)
-        self._decorate(body, start, end, entry, current)
-        return body
-
-    def _decorate(self, text: Text, start: int, end: int, entry: LogEntry, current: bool) -> None:
-        """Style URLs, mentions of me and search matches between ``start`` and ``end``."""
-        plain = text.plain
-        if entry.kind is not EntryKind.EVENT:
-            url_style = self._style("url")
-            for match in _URL.finditer(plain, start, end):
-                text.stylize(url_style + Style(link=match.group()), match.start(), match.end())
-        if self._mention and entry.kind in PEOPLE_KINDS and not self._is_me(entry.sender):
-            mention_style = self._style("mention")
-            for match in self._mention.finditer(plain, start, end):
-                text.stylize(mention_style, match.start(), match.end())
-        if self._search is not None:
-            match_style = self._style("match-current" if current else "match")
-            for match in self._search.finditer(plain, start, end):
-                text.stylize(match_style, match.start(), match.end())
-
-    def _markdown_lines(self, text: str, width: int) -> list[Text]:
-        """``text`` rendered as Markdown ``width`` cells wide, one Text per row (cached)."""
-        lines = self._rendered.get((text, width))
-        if lines is None:
-            lines = markdown_lines(self.app.console, text, width)
-            self._rendered.set((text, width), lines)
-        return lines
 
     def _scan(self, start: int) -> None:
         """Add the shown entries from index ``start`` on that match the search."""
-        search = self._search
+        search = self._format.search
         if search is None:
             return
         for index in range(start, len(self._entries)):
             entry = self._entries[index]
-            if not self.is_hidden(entry) and search.search(self._display(entry)):
+            if not self.is_hidden(entry) and search.search(self._format.display(entry)):
                 self._matches.append(index)
 
     def _scroll_to_entry(self, index: int) -> None:
@@ -781,17 +561,6 @@ class MessageLog(ScrollView, can_focus=True):
             return
         region = Region(0, self._start(pos), self._width, self._height(pos))
         self.scroll_to_region(region, animate=False, center=True, immediate=True)
-
-    def _is_me(self, sender: str) -> bool:
-        return sender.casefold() == self._me.casefold()
-
-    def _style(self, component: str) -> Style:
-        """A component's style, looked up once per stylesheet (the lookup is slow)."""
-        style = self._styles.get(component)
-        if style is None:
-            style = self._styles[component] = self.get_component_rich_style(
-                f"message-log--{component}", partial=True)
-        return style
 
     def _render_row(self, pos: int, row: int) -> Strip:
         """Row ``row`` of shown entry ``pos``: gutter and text, as wide as the content."""
@@ -809,7 +578,7 @@ class MessageLog(ScrollView, can_focus=True):
         """The gutter beside row ``row`` of shown entry ``pos``: its run's avatar, or blank."""
         blank = Strip.blank(self._gutter_width)
         entry = self._entry(pos)
-        if self._compacted:
+        if self._format.compacted:
             if row != (pos == self._marker_pos) or entry.kind in LINE_KINDS or self._continues(pos):
                 return blank
             return compact_layout.cue(self._avatars(entry, compact_layout.CUE_COLUMNS))
@@ -837,9 +606,3 @@ class MessageLog(ScrollView, can_focus=True):
             head -= 1
         return head
 
-
-def _mention_pattern(name: str) -> re.Pattern[str] | None:
-    """A case-insensitive match of ``name`` as a whole word, or None for no name."""
-    if not name:
-        return None
-    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)
