@@ -144,7 +144,7 @@ def check_rows_match_the_drawing(log: MessageLog, texts: list[str], markdown: bo
               for n, text in enumerate(texts))
     for pos in range(len(texts)):
         drawn = len(log._text_lines(pos))
-        assert log._height(pos) == max(drawn, AVATAR_ROWS)
+        assert log._layout.height(pos) == max(drawn, AVATAR_ROWS)
     assert len(log.plain_lines()) == log.virtual_size.height
 
 

@@ -1,19 +1,18 @@
-"""The chat log: runs of messages under one avatar, rendered a visible row at a time.
+"""The chat log widget: runs of messages under one avatar, rendered a visible row at a time.
 
-Entries stay plain data. The log lays out the entries it shows (all but those of hidden
-senders): for the current width it keeps one cumulative row count per shown entry (an
-``array``), finds the entry of a screen row by bisection, and renders a row only when it
-comes into view, keeping rows and recently drawn entries in bounded LRU caches. Plain
-lines are counted without rendering; the few bodies that look like Markdown are rendered
-by rich, and their lines are both the count and the drawing. The compact layout
-(``compact_layout``) draws the same entries a row per line of text, with no header row.
+``MessageLog`` is a ``ScrollView`` on the Line API, as toolong's ``LogLines`` is: it holds
+the entries (plain data, ``log_entries``), keeps their rows at the current width in a
+``LogLayout`` (``log_layout``), and draws a row only when it comes into view, from the
+styled lines ``EntryFormat`` (``log_format``) makes, keeping rows and recently drawn
+entries in bounded LRU caches. It owns what a user does with it: following the end,
+scrolling, the unread marker, hiding senders, and stepping through search matches. The
+compact layout (``compact_layout``) draws the same entries a row per line of text.
 """
 
 from __future__ import annotations
 
 import re
-from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
@@ -37,10 +36,10 @@ from tuichat.tui.log_entries import (
     TIME_MODES,
     AvatarProvider,
     LogEntry,
-    continues_run,
     local_time,
 )
 from tuichat.tui.log_format import EntryFormat
+from tuichat.tui.log_layout import LogLayout
 from tuichat.tui.log_markdown import segments_text
 
 
@@ -88,18 +87,9 @@ class MessageLog(ScrollView, can_focus=True):
         self._hidden: frozenset[str] = frozenset()
         self._only_from: frozenset[str] | None = None
         self._entries: list[LogEntry] = []
-        self._shown = array("q")
-        """The index in ``_entries`` of each laid-out entry: the ones not hidden."""
-        self._ends = array("q")
-        """The row just past each shown entry, padding included: a prefix sum of heights."""
-        self._run_rows = 0
-        """Rows of the last run so far, without its padding."""
-        self._padding = 0
-        """Blank rows that end the last entry, so its run is as tall as an avatar."""
+        self._layout = LogLayout(self._entries, self._format)
         self._marker: int | None = None
         """The index of the entry the unread marker goes above (or the first shown after)."""
-        self._marker_pos: int | None = None
-        """The shown entry the marker is drawn above, once laid out."""
         self._marker_pending = False
         self._matches: list[int] = []
         """Indices of the shown entries whose body matches the search, oldest first."""
@@ -246,12 +236,12 @@ class MessageLog(ScrollView, can_focus=True):
     def reset(self, entries: Iterable[LogEntry]) -> None:
         """Replace every entry and show the newest; the marker and current match go."""
         self._entries = list(entries)
+        self._layout = LogLayout(self._entries, self._format)
         self._marker, self._marker_pending = None, False
         self._matches, self._current = [], None
         self._scan(0)
         self._clear_caches()
         if self._width:
-            self._clear_layout()
             self._lay_out(0)
         if self.is_mounted:
             self.scroll_end(animate=False)
@@ -273,7 +263,7 @@ class MessageLog(ScrollView, can_focus=True):
         """Remove the unread marker, pending or shown."""
         self._marker_pending = False
         self._marker = None
-        pos, self._marker_pos = self._marker_pos, None
+        pos, self._layout.marker_pos = self._layout.marker_pos, None
         if pos is not None:
             self._lay_out_again(pos)
 
@@ -320,10 +310,10 @@ class MessageLog(ScrollView, can_focus=True):
         """Every shown row at the current width as plain text, avatars as spaces,
         right-stripped."""
         rows: list[str] = []
-        for pos in range(len(self._ends)):
+        for pos in range(len(self._layout.ends)):
             lines = [(" " * self._gutter_width + line.plain).rstrip()
                      for line in self._text_lines(pos, pictures=False)]
-            rows += lines + [""] * (self._height(pos) - len(lines))
+            rows += lines + [""] * (self._layout.height(pos) - len(lines))
         return rows
 
     def on_mount(self) -> None:
@@ -372,9 +362,9 @@ class MessageLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """The row ``y`` of the view, from the cache or rendered now."""
         row = self.scroll_offset.y + y
-        if not self._ends or row >= self._ends[-1]:
+        if row >= self._layout.rows:
             return Strip.blank(self._width, self.rich_style)
-        pos, offset = self._locate(row)
+        pos, offset = self._layout.locate(row)
         key = (pos, offset, self._width)
         strip = self._strips.get(key)
         if strip is None:
@@ -394,11 +384,6 @@ class MessageLog(ScrollView, can_focus=True):
     def _gutter_width(self) -> int:
         return self._format.gutter_width
 
-    @property
-    def _run_height(self) -> int:
-        """The fewest rows of a run: its avatar's height (compact: one row)."""
-        return 1 if self._format.compacted else AVATAR_ROWS
-
     def _repaint(self) -> None:
         self._strips.clear()
         self._lines.clear()
@@ -409,51 +394,37 @@ class MessageLog(ScrollView, can_focus=True):
         self._strips.clear()
         self._lines.clear()
 
-    def _entry(self, pos: int) -> LogEntry:
-        return self._entries[self._shown[pos]]
-
-    def _previous(self, pos: int) -> LogEntry | None:
-        return self._entries[self._shown[pos - 1]] if pos else None
-
-    def _start(self, pos: int) -> int:
-        """The first row of shown entry ``pos`` (or the total row count past the last)."""
-        return self._ends[pos - 1] if pos else 0
-
-    def _top(self, pos: int) -> int:
-        """The first row of shown entry ``pos`` below the unread marker, if it has one."""
-        return self._start(pos) + (pos == self._marker_pos)
-
-    def _height(self, pos: int) -> int:
-        """Rows of shown entry ``pos``, marker and padding included."""
-        return self._start(pos + 1) - self._start(pos)
-
-    def _locate(self, row: int) -> tuple[int, int]:
-        """The shown entry holding ``row``, and the row's offset within it."""
-        pos = bisect_right(self._ends, row)
-        return pos, row - self._start(pos)
-
-    def _continues(self, pos: int) -> bool:
-        """True if shown entry ``pos`` goes under the previous one's header and avatar."""
-        return pos != self._marker_pos and continues_run(self._previous(pos), self._entry(pos))
-
-    def _has_header(self, pos: int) -> bool:
-        return (not self._format.compacted and self._entry(pos).kind not in LINE_KINDS
-                and not self._continues(pos))
-
     def _relayout(self) -> None:
         """Lay every entry out again (a new width or setting), keeping the top one in view."""
         if not self._width:
             return
-        keep = None if self._at_end or not self._ends else self._locate(self.scroll_offset.y)
-        kept = None if keep is None else (self._shown[keep[0]], keep[1])
-        self._clear_layout()
+        layout = self._layout
+        keep = None if self._at_end or not layout.ends else layout.locate(self.scroll_offset.y)
+        kept = None if keep is None else (layout.shown[keep[0]], keep[1])
+        layout.clear()
         self._repaint()
         self._lay_out(0)
-        if kept is not None and self._ends:
+        if kept is not None and layout.ends:
             index, row = kept
-            pos = min(bisect_left(self._shown, index), len(self._shown) - 1)
-            row = min(row, self._height(pos) - 1) if self._shown[pos] == index else 0
-            self.scroll_to(y=self._start(pos) + row, animate=False)
+            pos = min(bisect_left(layout.shown, index), len(layout.shown) - 1)
+            row = min(row, layout.height(pos) - 1) if layout.shown[pos] == index else 0
+            self.scroll_to(y=layout.start(pos) + row, animate=False)
+
+    def _lay_out_again(self, pos: int) -> None:
+        """Lay out the shown entries from ``pos`` on again, the ones before staying put."""
+        index = self._layout.cut(pos)
+        if index is not None:
+            self._repaint()
+            self._lay_out(index)
+
+    def _lay_out(self, start: int) -> None:
+        """Place the shown entries from index ``start`` on, then resize and repaint once."""
+        if self._released and self._at_end and self.scroll_target_y >= self.max_scroll_y:
+            self._follow()
+        filtering = bool(self._hidden) or self._only_from is not None
+        self._layout.lay_out(start, self._marker, self.is_hidden if filtering else None)
+        self.virtual_size = Size(self._width, self._layout.rows)
+        self.refresh()
 
     def _follow(self) -> None:
         """Follow new entries again from the end."""
@@ -465,83 +436,25 @@ class MessageLog(ScrollView, can_focus=True):
         if self._at_end:
             self._follow()
 
-    def _clear_layout(self) -> None:
-        self._shown = array("q")
-        self._ends = array("q")
-        self._run_rows = self._padding = 0
-        self._marker_pos = None
-
-    def _lay_out_again(self, pos: int) -> None:
-        """Lay out the shown entries from ``pos`` on again, the ones before staying put."""
-        if pos >= len(self._shown):
-            return
-        index = self._shown[pos]
-        del self._shown[pos:]
-        del self._ends[pos:]
-        self._padding = 0
-        if pos:
-            last = pos - 1
-            own = self._format.count_rows(self._entry(last)) + self._has_header(last)
-            self._padding = self._height(last) - own - (last == self._marker_pos)
-        self._run_rows = self._run_height - self._padding
-        self._repaint()
-        self._lay_out(index)
-
-    def _lay_out(self, start: int) -> None:
-        """Place the shown entries from index ``start`` on, then resize and repaint once."""
-        if self._released and self._at_end and self.scroll_target_y >= self.max_scroll_y:
-            self._follow()
-        entries, shown = self._entries, self._shown
-        filtering = bool(self._hidden) or self._only_from is not None
-        marker = None if self._marker_pos is not None else self._marker
-        previous = entries[shown[-1]] if shown else None
-        for index in range(start, len(entries)):
-            entry = entries[index]
-            if filtering and self.is_hidden(entry):
-                continue
-            if marker is not None and index >= marker:
-                self._marker_pos, marker = len(shown), None
-            self._place(len(shown), previous, entry)
-            shown.append(index)
-            previous = entry
-        self.virtual_size = Size(self._width, self._ends[-1] if self._ends else 0)
-        self.refresh()
-
-    def _place(self, pos: int, previous: LogEntry | None, entry: LogEntry) -> None:
-        """Append the rows of ``entry``, shown at ``pos`` after ``previous``, moving its
-        run's padding below it."""
-        continues = pos != self._marker_pos and continues_run(previous, entry)
-        line = entry.kind in LINE_KINDS
-        header = not continues and not line and not self._format.compacted
-        rows = self._format.count_rows(entry) + header
-        end = self._ends[-1] if self._ends else 0
-        if continues:
-            end -= self._padding
-            self._ends[-1] = end
-            self._run_rows += rows
-        else:
-            self._run_rows = rows
-        self._padding = 0 if line else max(0, self._run_height - self._run_rows)
-        self._ends.append(end + (pos == self._marker_pos) + rows + self._padding)
-
     def _text_lines(self, pos: int, *, pictures: bool = True) -> list[Text]:
         """The text column of shown entry ``pos``: the marker and header if any, then its
         body's lines (a compact card's beside its picture, or blanks without ``pictures``).
 
         The rows past these, up to the entry's height, are padding.
         """
-        entry = self._entry(pos)
-        lines = [self._format.marker_line()] if pos == self._marker_pos else []
-        if self._has_header(pos):
-            lines.append(self._format.header(entry))
-        body = self._format.body_lines(entry, current=self._shown[pos] == self._current)
-        if self._format.is_card(entry):
+        layout, entry_format = self._layout, self._format
+        entry = layout.entry(pos)
+        lines = [entry_format.marker_line()] if pos == layout.marker_pos else []
+        if layout.has_header(pos):
+            lines.append(entry_format.header(entry))
+        body = entry_format.body_lines(entry, current=layout.shown[pos] == self._current)
+        if entry_format.is_card(entry):
             rows = self._avatars(entry, AVATAR_COLUMNS) if pictures else []
             body = compact_layout.beside([segments_text(list(row)) for row in rows], body,
                                          AVATAR_COLUMNS)
-        if self._format.compacted:
+        if entry_format.compacted:
             body = compact_layout.hang(
-                self._format.lead(entry, continued=self._continues(pos)), body)
+                entry_format.lead(entry, continued=layout.continues(pos)), body)
         return lines + body
 
     def _scan(self, start: int) -> None:
@@ -556,10 +469,11 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _scroll_to_entry(self, index: int) -> None:
         """Scroll the shown entry ``index`` into view, centred if it fits."""
-        pos = bisect_left(self._shown, index)
-        if pos >= len(self._shown) or self._shown[pos] != index:
+        layout = self._layout
+        pos = bisect_left(layout.shown, index)
+        if pos >= len(layout.shown) or layout.shown[pos] != index:
             return
-        region = Region(0, self._start(pos), self._width, self._height(pos))
+        region = Region(0, layout.start(pos), self._width, layout.height(pos))
         self.scroll_to_region(region, animate=False, center=True, immediate=True)
 
     def _render_row(self, pos: int, row: int) -> Strip:
@@ -577,32 +491,21 @@ class MessageLog(ScrollView, can_focus=True):
     def _gutter(self, pos: int, row: int) -> Strip:
         """The gutter beside row ``row`` of shown entry ``pos``: its run's avatar, or blank."""
         blank = Strip.blank(self._gutter_width)
-        entry = self._entry(pos)
+        layout = self._layout
+        entry = layout.entry(pos)
         if self._format.compacted:
-            if row != (pos == self._marker_pos) or entry.kind in LINE_KINDS or self._continues(pos):
+            first = pos == layout.marker_pos
+            if row != first or entry.kind in LINE_KINDS or layout.continues(pos):
                 return blank
             return compact_layout.cue(self._avatars(entry, compact_layout.CUE_COLUMNS))
         if entry.kind in LINE_KINDS:
             return blank
-        head = self._run_head(pos)
-        avatar_row = self._start(pos) + row - self._top(head)
+        head = layout.run_head(pos)
+        avatar_row = layout.start(pos) + row - layout.top(head)
         if not 0 <= avatar_row < AVATAR_ROWS:
             return blank
-        avatar = self._avatars(self._entry(head), AVATAR_COLUMNS)
+        avatar = self._avatars(layout.entry(head), AVATAR_COLUMNS)
         if avatar_row >= len(avatar):
             return blank
         picture = avatar[avatar_row].crop_extend(0, AVATAR_COLUMNS, None)
         return Strip.join([picture, Strip([Segment(" ", Style.null())])])
-
-    def _run_head(self, pos: int) -> int:
-        """The first shown entry of ``pos``'s run, or one far enough up for the avatar.
-
-        The walk back stops once the rows from the head reach the avatar's height, since
-        no avatar row is needed past it; so it is short even in a run of thousands.
-        """
-        start = self._start(pos)
-        head = pos
-        while head and start - self._top(head) < AVATAR_ROWS and self._continues(head):
-            head -= 1
-        return head
-
