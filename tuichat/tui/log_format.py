@@ -35,6 +35,7 @@ from tuichat.tui.log_entries import (
     local_datetime,
 )
 from tuichat.tui.log_markdown import looks_like_markdown, markdown_lines
+from tuichat.tui.log_search import LogSearch
 from tuichat.tui.name_colours import NameColours
 from tuichat.tui.visible import visible
 
@@ -57,7 +58,8 @@ _KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.
 class EntryFormat:
     """The styled text of log entries for one widget's settings, styles and width."""
 
-    def __init__(self, owner: Widget, time_format: Callable[[float], str], me: str) -> None:
+    def __init__(self, owner: Widget, time_format: Callable[[float], str], me: str,
+                 search: LogSearch) -> None:
         self._owner = owner
         """The widget whose ``message-log--*`` component styles and console are used."""
         self.time_format = time_format
@@ -70,7 +72,8 @@ class EntryFormat:
         """The layout drawn: ``compact`` chosen, or picked by the terminal's size."""
         self.width = 0
         """The content width the layout is for; 0 until the widget has a size."""
-        self.search: re.Pattern[str] | None = None
+        self._search = search
+        """Whose pattern is highlighted."""
         self._styles: dict[str, Style] = {}
         self._names: NameColours | None = None
         self._rendered: LRUCache[tuple[str, int], list[Text]] = LRUCache(256)
@@ -280,9 +283,10 @@ class EntryFormat:
             mention_style = self._style("mention")
             for match in self.mention.finditer(plain, start, end):
                 text.stylize(mention_style, match.start(), match.end())
-        if self.search is not None:
+        search = self._search.pattern
+        if search is not None:
             match_style = self._style("match-current" if current else "match")
-            for match in self.search.finditer(plain, start, end):
+            for match in search.finditer(plain, start, end):
                 text.stylize(match_style, match.start(), match.end())
 
     def _markdown_lines(self, text: str, width: int) -> list[Text]:

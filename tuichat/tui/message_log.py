@@ -11,7 +11,6 @@ compact layout (``compact_layout``) draws the same entries a row per line of tex
 
 from __future__ import annotations
 
-import re
 from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
@@ -41,6 +40,7 @@ from tuichat.tui.log_entries import (
 from tuichat.tui.log_format import EntryFormat
 from tuichat.tui.log_layout import LogLayout
 from tuichat.tui.log_markdown import segments_text
+from tuichat.tui.log_search import LogSearch
 
 
 class MessageLog(ScrollView, can_focus=True):
@@ -82,7 +82,8 @@ class MessageLog(ScrollView, can_focus=True):
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
         self._avatars = avatars
-        self._format = EntryFormat(self, time_format, me)
+        self._search = LogSearch()
+        self._format = EntryFormat(self, time_format, me, self._search)
         self._compact: bool | None = False
         self._hidden: frozenset[str] = frozenset()
         self._only_from: frozenset[str] | None = None
@@ -91,10 +92,6 @@ class MessageLog(ScrollView, can_focus=True):
         self._marker: int | None = None
         """The index of the entry the unread marker goes above (or the first shown after)."""
         self._marker_pending = False
-        self._matches: list[int] = []
-        """Indices of the shown entries whose body matches the search, oldest first."""
-        self._current: int | None = None
-        """The entry index of the current match."""
         self._at_end = True
         self._released = False
         """The user scrolled (Textual released the anchor) since the log last followed."""
@@ -196,11 +193,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _refilter(self) -> None:
         """Show and hide entries again after ``hidden`` or ``only_from`` changed."""
-        if self._format.search is not None:
-            self._matches = []
-            self._scan(0)
-            if self._current not in self._matches:
-                self._current = None
+        self._search.rescan(self._entries, self.is_hidden, self._format.display)
         self._relayout()
 
     @property
@@ -238,7 +231,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._entries = list(entries)
         self._layout = LogLayout(self._entries, self._format)
         self._marker, self._marker_pending = None, False
-        self._matches, self._current = [], None
+        self._search.forget_matches()
         self._scan(0)
         self._clear_caches()
         if self._width:
@@ -275,11 +268,10 @@ class MessageLog(ScrollView, can_focus=True):
         if not term:
             self.clear_search()
             return 0
-        self._format.search = re.compile(re.escape(term), re.IGNORECASE)
-        self._matches, self._current = [], None
+        self._search.start(term)
         self._scan(0)
         self._repaint()
-        return len(self._matches)
+        return len(self._search.matches)
 
     def search_step(self, backward: bool = True) -> tuple[int, int] | None:
         """Move the current match to an older (or newer) matching entry and show it.
@@ -288,22 +280,15 @@ class MessageLog(ScrollView, can_focus=True):
         match's position counted from the newest (1 is the newest) and the number of
         matches, or None when nothing matches.
         """
-        matches = self._matches
-        if not matches:
-            return None
-        if self._current is None:
-            at = len(matches) - 1
-        else:
-            at = bisect_left(matches, self._current)
-            at = (at - 1 if backward else at + 1) % len(matches)
-        self._current = matches[at]
-        self._repaint()
-        self._scroll_to_entry(self._current)
-        return len(matches) - at, len(matches)
+        step = self._search.step(backward)
+        if step is not None and self._search.current is not None:
+            self._repaint()
+            self._scroll_to_entry(self._search.current)
+        return step
 
     def clear_search(self) -> None:
         """Remove the search and its highlights."""
-        self._format.search, self._matches, self._current = None, [], None
+        self._search.clear()
         self._repaint()
 
     def plain_lines(self) -> list[str]:
@@ -447,7 +432,7 @@ class MessageLog(ScrollView, can_focus=True):
         lines = [entry_format.marker_line()] if pos == layout.marker_pos else []
         if layout.has_header(pos):
             lines.append(entry_format.header(entry))
-        body = entry_format.body_lines(entry, current=layout.shown[pos] == self._current)
+        body = entry_format.body_lines(entry, current=layout.shown[pos] == self._search.current)
         if entry_format.is_card(entry):
             rows = self._avatars(entry, AVATAR_COLUMNS) if pictures else []
             body = compact_layout.beside([segments_text(list(row)) for row in rows], body,
@@ -459,13 +444,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def _scan(self, start: int) -> None:
         """Add the shown entries from index ``start`` on that match the search."""
-        search = self._format.search
-        if search is None:
-            return
-        for index in range(start, len(self._entries)):
-            entry = self._entries[index]
-            if not self.is_hidden(entry) and search.search(self._format.display(entry)):
-                self._matches.append(index)
+        self._search.scan(self._entries, start, self.is_hidden, self._format.display)
 
     def _scroll_to_entry(self, index: int) -> None:
         """Scroll the shown entry ``index`` into view, centred if it fits."""
