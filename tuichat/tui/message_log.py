@@ -15,8 +15,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.events import Resize
@@ -28,9 +26,6 @@ from textual.strip import Strip
 from tuichat.net.frames import CONSOLE
 from tuichat.tui import compact_layout
 from tuichat.tui.log_entries import (
-    AVATAR_COLUMNS,
-    AVATAR_ROWS,
-    LINE_KINDS,
     PEOPLE_KINDS,
     TIME_MODES,
     AvatarProvider,
@@ -39,7 +34,7 @@ from tuichat.tui.log_entries import (
 )
 from tuichat.tui.log_format import EntryFormat
 from tuichat.tui.log_layout import LogLayout
-from tuichat.tui.log_markdown import segments_text
+from tuichat.tui.log_rows import RowPainter
 from tuichat.tui.log_search import LogSearch
 
 
@@ -81,7 +76,6 @@ class MessageLog(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._avatars = avatars
         self._search = LogSearch()
         self._format = EntryFormat(self, time_format, me, self._search)
         self._compact: bool | None = False
@@ -89,6 +83,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._only_from: frozenset[str] | None = None
         self._entries: list[LogEntry] = []
         self._layout = LogLayout(self._entries, self._format)
+        self._rows = RowPainter(self._format, avatars)
         self._marker: int | None = None
         """The index of the entry the unread marker goes above (or the first shown after)."""
         self._marker_pending = False
@@ -427,20 +422,8 @@ class MessageLog(ScrollView, can_focus=True):
 
         The rows past these, up to the entry's height, are padding.
         """
-        layout, entry_format = self._layout, self._format
-        entry = layout.entry(pos)
-        lines = [entry_format.marker_line()] if pos == layout.marker_pos else []
-        if layout.has_header(pos):
-            lines.append(entry_format.header(entry))
-        body = entry_format.body_lines(entry, current=layout.shown[pos] == self._search.current)
-        if entry_format.is_card(entry):
-            rows = self._avatars(entry, AVATAR_COLUMNS) if pictures else []
-            body = compact_layout.beside([segments_text(list(row)) for row in rows], body,
-                                         AVATAR_COLUMNS)
-        if entry_format.compacted:
-            body = compact_layout.hang(
-                entry_format.lead(entry, continued=layout.continues(pos)), body)
-        return lines + body
+        return self._rows.text_lines(self._layout, pos, self._search.current,
+                                     pictures=pictures)
 
     def _scan(self, start: int) -> None:
         """Add the shown entries from index ``start`` on that match the search."""
@@ -464,27 +447,5 @@ class MessageLog(ScrollView, can_focus=True):
             self._lines.set(key, lines)
         text = Strip(lines[row].render(self.app.console)) if row < len(lines) else Strip([])
         base = self.rich_style
-        strip = Strip.join([self._gutter(pos, row), text])
+        strip = Strip.join([self._rows.gutter(self._layout, pos, row), text])
         return strip.crop_extend(0, self._width, base).apply_style(base)
-
-    def _gutter(self, pos: int, row: int) -> Strip:
-        """The gutter beside row ``row`` of shown entry ``pos``: its run's avatar, or blank."""
-        blank = Strip.blank(self._gutter_width)
-        layout = self._layout
-        entry = layout.entry(pos)
-        if self._format.compacted:
-            first = pos == layout.marker_pos
-            if row != first or entry.kind in LINE_KINDS or layout.continues(pos):
-                return blank
-            return compact_layout.cue(self._avatars(entry, compact_layout.CUE_COLUMNS))
-        if entry.kind in LINE_KINDS:
-            return blank
-        head = layout.run_head(pos)
-        avatar_row = layout.start(pos) + row - layout.top(head)
-        if not 0 <= avatar_row < AVATAR_ROWS:
-            return blank
-        avatar = self._avatars(layout.entry(head), AVATAR_COLUMNS)
-        if avatar_row >= len(avatar):
-            return blank
-        picture = avatar[avatar_row].crop_extend(0, AVATAR_COLUMNS, None)
-        return Strip.join([picture, Strip([Segment(" ", Style.null())])])
