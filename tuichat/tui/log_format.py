@@ -39,6 +39,10 @@ from tuichat.tui.log_search import LogSearch
 from tuichat.tui.name_colours import NameColours
 from tuichat.tui.visible import visible
 
+COMPONENTS = ("name", "console", "time", "event", "notice", "error", "local", "local-error",
+              "mention", "url", "action", "private", "motd", "match", "match-current",
+              "marker")
+"""The parts of an entry styled apart: the owner's ``message-log--*`` component classes."""
 MOTD_TITLE = "Message of the day"
 PROFILE_TITLE = "· whois"
 """After the name in the header of a ``whois`` answer."""

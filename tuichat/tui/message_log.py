@@ -32,7 +32,7 @@ from tuichat.tui.log_entries import (
     LogEntry,
     local_time,
 )
-from tuichat.tui.log_format import EntryFormat
+from tuichat.tui.log_format import COMPONENTS, EntryFormat
 from tuichat.tui.log_layout import LogLayout
 from tuichat.tui.log_rows import RowPainter
 from tuichat.tui.log_search import LogSearch
@@ -41,24 +41,7 @@ from tuichat.tui.log_search import LogSearch
 class MessageLog(ScrollView, can_focus=True):
     """The chat history, smooth at any length: it renders only the rows in view."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "message-log--name",
-        "message-log--console",
-        "message-log--time",
-        "message-log--event",
-        "message-log--notice",
-        "message-log--error",
-        "message-log--local",
-        "message-log--local-error",
-        "message-log--mention",
-        "message-log--url",
-        "message-log--action",
-        "message-log--private",
-        "message-log--motd",
-        "message-log--match",
-        "message-log--match-current",
-        "message-log--marker",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"message-log--{part}" for part in COMPONENTS}
     ALLOW_SELECT = False
     """Rows carry no selection offsets; ``plain_lines`` is the way to copy text."""
 
