@@ -1,10 +1,10 @@
 """How the chat log turns an entry into styled lines of text, and counts them.
 
 ``EntryFormat`` holds what the drawing depends on (my name, the Markdown, emoji and time
-settings, the layout and its width, the search) and the lookups worth caching (component
-styles, name colours, rendered Markdown). Its row counts and its drawing agree by
-construction: ``count_rows`` wraps the same text ``body_lines`` draws. The widget
-(``message_log``) decides which entries show where; this module only formats one.
+settings, the layout and its width, the search's pattern) and the lookups worth caching
+(component styles, name colours, rendered Markdown). Its row counts and its drawing agree
+by construction: ``count_rows`` wraps the same text ``body_lines`` draws. Where entries go
+is ``log_layout``'s job; this module only formats one.
 """
 
 from __future__ import annotations
@@ -66,9 +66,9 @@ class EntryFormat:
                  search: LogSearch) -> None:
         self._owner = owner
         """The widget whose ``message-log--*`` component styles and console are used."""
-        self.time_format = time_format
+        self._time_format = time_format
         self._me = me
-        self.mention = _mention_pattern(me)
+        self._mention = _mention_pattern(me)
         self.markdown = True
         self.emoji = True
         self.time_mode = "time"
@@ -91,7 +91,7 @@ class EntryFormat:
     @me.setter
     def me(self, name: str) -> None:
         self._me = name
-        self.mention = _mention_pattern(name)
+        self._mention = _mention_pattern(name)
 
     @property
     def gutter_width(self) -> int:
@@ -116,10 +116,10 @@ class EntryFormat:
     def mentions_me(self, entry: LogEntry) -> bool:
         """True if ``entry`` is a message, action or private message of another naming me."""
         return (
-            self.mention is not None
+            self._mention is not None
             and entry.kind in PEOPLE_KINDS
             and not self.is_me(entry.sender)
-            and self.mention.search(entry.text) is not None
+            and self._mention.search(entry.text) is not None
         )
 
     def count_rows(self, entry: LogEntry) -> int:
@@ -174,7 +174,7 @@ class EntryFormat:
     def _time(self, ts: float) -> str:
         if self.time_mode == "off":
             return ""
-        return local_datetime(ts) if self.time_mode == "datetime" else self.time_format(ts)
+        return local_datetime(ts) if self.time_mode == "datetime" else self._time_format(ts)
 
     def body_lines(self, entry: LogEntry, *, current: bool) -> list[Text]:
         """The entry's body wrapped to its width, styled; ``current`` if it holds the
@@ -283,9 +283,9 @@ class EntryFormat:
             url_style = self._style("url")
             for match in _URL.finditer(plain, start, end):
                 text.stylize(url_style + Style(link=match.group()), match.start(), match.end())
-        if self.mention and entry.kind in PEOPLE_KINDS and not self.is_me(entry.sender):
+        if self._mention and entry.kind in PEOPLE_KINDS and not self.is_me(entry.sender):
             mention_style = self._style("mention")
-            for match in self.mention.finditer(plain, start, end):
+            for match in self._mention.finditer(plain, start, end):
                 text.stylize(mention_style, match.start(), match.end())
         search = self._search.pattern
         if search is not None:
