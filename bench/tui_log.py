@@ -232,7 +232,8 @@ def _message_log(lines: list[Line], *, compact: bool = False) -> Result:
     from textual.strip import Strip
 
     from tuichat.tui.avatars import AvatarRenderer, identicon
-    from tuichat.tui.message_log import EntryKind, LogEntry, MessageLog
+    from tuichat.tui.log_entries import EntryKind, LogEntry
+    from tuichat.tui.message_log import MessageLog
 
     renderer = AvatarRenderer()
     pngs = {name: identicon(name) for name in SENDERS}

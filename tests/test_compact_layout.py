@@ -28,7 +28,8 @@ from tests.test_tui_message_log import (
 )
 from tuichat.net.frames import CONSOLE
 from tuichat.tui.compact_layout import CUE_COLUMNS, GUTTER, lead, lead_width
-from tuichat.tui.message_log import AVATAR_COLUMNS, RUN_SECONDS, EntryKind, LogEntry, MessageLog
+from tuichat.tui.log_entries import AVATAR_COLUMNS, RUN_SECONDS, EntryKind, LogEntry
+from tuichat.tui.message_log import MessageLog
 
 G = " " * GUTTER
 CUE = "▄" * CUE_COLUMNS + " "

@@ -28,14 +28,9 @@ from tests.test_tui_message_log import (
     styles,
 )
 from tuichat.tui import STYLESHEET
+from tuichat.tui.log_entries import AVATAR_ROWS, GUTTER, EntryKind, LogEntry
 from tuichat.tui.log_markdown import looks_like_markdown
-from tuichat.tui.message_log import (
-    AVATAR_ROWS,
-    GUTTER,
-    EntryKind,
-    LogEntry,
-    MessageLog,
-)
+from tuichat.tui.message_log import MessageLog
 from tuichat.tui.roster import Member
 from tuichat.tui.user_list import UserList
 
@@ -149,7 +144,7 @@ def check_rows_match_the_drawing(log: MessageLog, texts: list[str], markdown: bo
               for n, text in enumerate(texts))
     for pos in range(len(texts)):
         drawn = len(log._text_lines(pos))
-        assert log._height(pos) == max(drawn, AVATAR_ROWS)
+        assert log._layout.height(pos) == max(drawn, AVATAR_ROWS)
     assert len(log.plain_lines()) == log.virtual_size.height
 
 

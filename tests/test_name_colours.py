@@ -20,7 +20,8 @@ from textual.widget import Widget
 
 from tests.test_tui_message_log import SolidAvatars
 from tuichat.tui import STYLESHEET
-from tuichat.tui.message_log import EntryKind, LogEntry, MessageLog
+from tuichat.tui.log_entries import EntryKind, LogEntry
+from tuichat.tui.message_log import MessageLog
 from tuichat.tui.roster import Member
 from tuichat.tui.settings import THEMES
 from tuichat.tui.user_list import ROWS_PER_USER, UserList

@@ -35,7 +35,7 @@ from tuichat.tui.composer import Composer
 from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugPane
 from tuichat.tui.link import FrameIn, Joined, Target
-from tuichat.tui.message_log import EntryKind
+from tuichat.tui.log_entries import EntryKind
 
 SIZE = (100, 30)
 

@@ -35,7 +35,7 @@ from tuichat.net.frames import CONSOLE
 from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.composer import Composer
-from tuichat.tui.message_log import EntryKind, LogEntry
+from tuichat.tui.log_entries import EntryKind, LogEntry
 from tuichat.tui.user_list import UserList
 
 SIZE = (100, 30)

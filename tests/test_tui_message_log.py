@@ -14,7 +14,8 @@ from textual.pilot import Pilot
 from textual.strip import Strip
 
 from tuichat.tui import STYLESHEET
-from tuichat.tui.message_log import GUTTER, EntryKind, LogEntry, MessageLog
+from tuichat.tui.log_entries import GUTTER, EntryKind, LogEntry
+from tuichat.tui.message_log import MessageLog
 from tuichat.tui.name_colours import NameColours
 
 T0 = 1_700_000_000.0

@@ -29,7 +29,7 @@ from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.key_bar import KeyBar
-from tuichat.tui.message_log import LOCAL_MARK, EntryKind
+from tuichat.tui.log_entries import LOCAL_MARK, EntryKind
 from tuichat.tui.user_list import UserList
 
 SIZE = (100, 30)

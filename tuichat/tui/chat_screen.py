@@ -26,7 +26,8 @@ from tuichat.tui.help_screen import HelpScreen
 from tuichat.tui.ignore import IgnoreList
 from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.link import ENDING_CODES, ChatLink, LinkEvent, Refused, Target
-from tuichat.tui.message_log import EntryKind, LogEntry, MessageLog
+from tuichat.tui.log_entries import EntryKind, LogEntry
+from tuichat.tui.message_log import MessageLog
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import Settings
 from tuichat.tui.slash import completion_words, find_slash

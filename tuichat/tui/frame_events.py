@@ -24,7 +24,7 @@ from tuichat.tui.link import (
     Refused,
     Retrying,
 )
-from tuichat.tui.message_log import EntryKind, LogEntry
+from tuichat.tui.log_entries import EntryKind, LogEntry
 from tuichat.tui.user_list import UserList
 from tuichat.tui.wording import ago, delay_words, leave_words
 

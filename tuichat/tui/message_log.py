@@ -1,30 +1,20 @@
-"""The chat log: runs of messages under one avatar, rendered a visible row at a time.
+"""The chat log widget: runs of messages under one avatar, rendered a visible row at a time.
 
-Entries stay plain data. The log lays out the entries it shows (all but those of hidden
-senders): for the current width it keeps one cumulative row count per shown entry (an
-``array``), finds the entry of a screen row by bisection, and renders a row only when it
-comes into view, keeping rows and recently drawn entries in bounded LRU caches. Plain
-lines are counted without rendering; the few bodies that look like Markdown are rendered
-by rich, and their lines are both the count and the drawing. The compact layout
-(``compact_layout``) draws the same entries a row per line of text, with no header row.
+``MessageLog`` is a ``ScrollView`` on the Line API, as toolong's ``LogLines`` is: it holds
+the entries (plain data, ``log_entries``), keeps their rows at the current width in a
+``LogLayout`` (``log_layout``), and draws a row only when it comes into view, from the
+styled lines ``EntryFormat`` (``log_format``) makes, keeping rows and recently drawn
+entries in bounded LRU caches. It owns what a user does with it: following the end,
+scrolling, the unread marker, hiding senders, and stepping through search matches. The
+compact layout (``compact_layout``) draws the same entries a row per line of text.
 """
 
 from __future__ import annotations
 
-import re
-import time
-from array import array
-from bisect import bisect_left, bisect_right
+from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass
-from enum import StrEnum
 from typing import ClassVar
 
-from rich._wrap import divide_line
-from rich.cells import cell_len
-from rich.emoji import Emoji
-from rich.segment import Segment
-from rich.style import Style
 from rich.text import Text
 from textual.cache import LRUCache
 from textual.events import Resize
@@ -35,129 +25,23 @@ from textual.strip import Strip
 
 from tuichat.net.frames import CONSOLE
 from tuichat.tui import compact_layout
-from tuichat.tui.log_markdown import SHRUG as SHRUG
-from tuichat.tui.log_markdown import looks_like_markdown, markdown_lines, segments_text
-from tuichat.tui.name_colours import NameColours
-from tuichat.tui.visible import visible
-
-AVATAR_COLUMNS = 8
-AVATAR_ROWS = AVATAR_COLUMNS // 2
-"""A run of messages is at least this tall, so its avatar fits."""
-GUTTER = AVATAR_COLUMNS + 1
-RUN_SECONDS = 300.0
-"""A message joins its sender's run if it follows the previous one within this time."""
-EVENT_MARK = "→"
-"""Starts an event's line, which has no avatar or header."""
-LOCAL_MARK = "·"
-"""Starts a line of the client's own (``Not connected…``), which is never Console's."""
-ACTION_MARK = "*"
-"""Starts an action's line (``/me``): ``* alice waves``."""
-MOTD_TITLE = "Message of the day"
-PROFILE_TITLE = "· whois"
-"""After the name in the header of a ``whois`` answer."""
-MARKER_LABEL = " new messages "
-"""The unread marker's words, centred in a rule across the text column."""
-TIME_MODES = ("time", "datetime", "off")
-_URL = re.compile(r"(?:https?|ftp)://[^\s<>\"'`]*[^\s<>\"'`.,;:!?)\]}]", re.IGNORECASE)
-
-
-class EntryKind(StrEnum):
-    """What a log entry is, which decides how it is drawn."""
-
-    MESSAGE = "message"
-    NOTICE = "notice"
-    ERROR = "error"
-    EVENT = "event"
-    ACTION = "action"
-    PRIVATE = "private"
-    MOTD = "motd"
-    PROFILE = "profile"
-    """A ``whois`` answer: drawn under the user's picture, but never as their words."""
-    LOCAL = "local"
-    LOCAL_ERROR = "local_error"
-    """The client's own words (a refusal for LOCAL_ERROR): a line, not the server's voice."""
-
-
-_PEOPLE = frozenset({EntryKind.MESSAGE, EntryKind.ACTION, EntryKind.PRIVATE})
-"""Kinds a user wrote: they can mention me, and an ignored sender's are hidden."""
-_LINES = frozenset({EntryKind.EVENT, EntryKind.ACTION, EntryKind.LOCAL, EntryKind.LOCAL_ERROR})
-"""Kinds drawn as lines of their own: no avatar, no header, never in a run."""
-_RUNS = frozenset({EntryKind.MESSAGE, EntryKind.NOTICE, EntryKind.ERROR})
-"""Kinds that continue each other's runs (PRIVATE continues only PRIVATE)."""
-_LONG_TITLES = frozenset({EntryKind.PRIVATE, EntryKind.PROFILE, EntryKind.MOTD})
-"""Kinds whose title is more than the sender's name."""
-_MARKDOWN_KINDS = frozenset({EntryKind.MESSAGE, EntryKind.PRIVATE, EntryKind.MOTD})
-_EMOJI_KINDS = _PEOPLE | {EntryKind.MOTD}
-_KIND_STYLES = {EntryKind.NOTICE: "notice", EntryKind.ERROR: "error", EntryKind.MOTD: "motd",
-                EntryKind.PROFILE: "notice", EntryKind.LOCAL: "local",
-                EntryKind.LOCAL_ERROR: "local-error"}
-"""Component styles of the whole text of notices, the server's and the client's."""
-
-
-@dataclass(slots=True)
-class LogEntry:
-    """One line of the chat's history as the log shows it."""
-
-    kind: EntryKind
-    text: str
-    ts: float
-    sender: str = ""
-    avatar: str | None = None
-    seq: int | None = None
-    peer: str | None = None
-    """PRIVATE only: the other party, whom the header names after ``sender →``."""
-
-
-AvatarProvider = Callable[[LogEntry, int], list[Strip]]
-"""``(entry, columns)`` to strips ``columns`` wide and ``columns // 2`` rows."""
-
-
-def local_time(ts: float) -> str:
-    """``ts`` as local hours and minutes."""
-    return time.strftime("%H:%M", time.localtime(ts))
-
-
-def local_datetime(ts: float) -> str:
-    """``ts`` as the local date, hours and minutes."""
-    return time.strftime("%Y-%m-%d %H:%M", time.localtime(ts))
-
-
-def continues_run(previous: LogEntry | None, entry: LogEntry) -> bool:
-    """True if ``entry`` goes under ``previous``'s header and avatar."""
-    if (
-        previous is None
-        or entry.sender != previous.sender
-        or entry.ts - previous.ts > RUN_SECONDS
-    ):
-        return False
-    if entry.kind is EntryKind.PRIVATE:
-        return previous.kind is EntryKind.PRIVATE and (
-            (entry.peer or "").casefold() == (previous.peer or "").casefold()
-        )
-    return entry.kind in _RUNS and previous.kind in _RUNS
+from tuichat.tui.log_entries import (
+    PEOPLE_KINDS,
+    TIME_MODES,
+    AvatarProvider,
+    LogEntry,
+    local_time,
+)
+from tuichat.tui.log_format import COMPONENTS, EntryFormat
+from tuichat.tui.log_layout import LogLayout
+from tuichat.tui.log_rows import RowPainter
+from tuichat.tui.log_search import LogSearch
 
 
 class MessageLog(ScrollView, can_focus=True):
     """The chat history, smooth at any length: it renders only the rows in view."""
 
-    COMPONENT_CLASSES: ClassVar[set[str]] = {
-        "message-log--name",
-        "message-log--console",
-        "message-log--time",
-        "message-log--event",
-        "message-log--notice",
-        "message-log--error",
-        "message-log--local",
-        "message-log--local-error",
-        "message-log--mention",
-        "message-log--url",
-        "message-log--action",
-        "message-log--private",
-        "message-log--motd",
-        "message-log--match",
-        "message-log--match-current",
-        "message-log--marker",
-    }
+    COMPONENT_CLASSES: ClassVar[set[str]] = {f"message-log--{part}" for part in COMPONENTS}
     ALLOW_SELECT = False
     """Rows carry no selection offsets; ``plain_lines`` is the way to copy text."""
 
@@ -175,40 +59,17 @@ class MessageLog(ScrollView, can_focus=True):
         classes: str | None = None,
     ) -> None:
         super().__init__(name=name, id=id, classes=classes)
-        self._avatars = avatars
-        self._time_format = time_format
-        self._me = me
-        self._mention = _mention_pattern(me)
-        self._markdown = True
-        self._emoji = True
-        self._time_mode = "time"
+        self._search = LogSearch()
+        self._format = EntryFormat(self, time_format, me, self._search)
         self._compact: bool | None = False
-        self._compacted = False
-        """The layout drawn: ``compact`` chosen, or picked by the terminal's size."""
         self._hidden: frozenset[str] = frozenset()
         self._only_from: frozenset[str] | None = None
         self._entries: list[LogEntry] = []
-        self._names: NameColours | None = None
-        self._width = 0
-        """The content width the layout is for; 0 until the widget has a size."""
-        self._shown = array("q")
-        """The index in ``_entries`` of each laid-out entry: the ones not hidden."""
-        self._ends = array("q")
-        """The row just past each shown entry, padding included: a prefix sum of heights."""
-        self._run_rows = 0
-        """Rows of the last run so far, without its padding."""
-        self._padding = 0
-        """Blank rows that end the last entry, so its run is as tall as an avatar."""
+        self._layout = LogLayout(self._entries, self._format)
+        self._rows = RowPainter(self._format, avatars)
         self._marker: int | None = None
         """The index of the entry the unread marker goes above (or the first shown after)."""
-        self._marker_pos: int | None = None
-        """The shown entry the marker is drawn above, once laid out."""
         self._marker_pending = False
-        self._search: re.Pattern[str] | None = None
-        self._matches: list[int] = []
-        """Indices of the shown entries whose body matches the search, oldest first."""
-        self._current: int | None = None
-        """The entry index of the current match."""
         self._at_end = True
         self._released = False
         """The user scrolled (Textual released the anchor) since the log last followed."""
@@ -217,51 +78,47 @@ class MessageLog(ScrollView, can_focus=True):
         self._lines: LRUCache[tuple[int, int], list[Text]] = LRUCache(256)
         """Styled, wrapped text of recently drawn entries keyed by (shown position, width),
         so the rows of a tall entry do not wrap it again each."""
-        self._rendered: LRUCache[tuple[str, int], list[Text]] = LRUCache(256)
-        """Markdown bodies rendered by rich, keyed by (source, width); their row counts."""
-        self._styles: dict[str, Style] = {}
 
     @property
     def me(self) -> str:
         """The user's name; others' messages mentioning it are highlighted."""
-        return self._me
+        return self._format.me
 
     @me.setter
     def me(self, name: str) -> None:
-        self._me = name
-        self._mention = _mention_pattern(name)
+        self._format.me = name
         self._repaint()
 
     @property
     def markdown(self) -> bool:
         """Render message bodies that look like Markdown as Markdown."""
-        return self._markdown
+        return self._format.markdown
 
     @markdown.setter
     def markdown(self, on: bool) -> None:
-        self._markdown = on
+        self._format.markdown = on
         self._relayout()
 
     @property
     def emoji(self) -> bool:
         """Show ``:smile:`` shortcodes as emoji."""
-        return self._emoji
+        return self._format.emoji
 
     @emoji.setter
     def emoji(self, on: bool) -> None:
-        self._emoji = on
+        self._format.emoji = on
         self._relayout()
 
     @property
     def time_mode(self) -> str:
         """How times show: "time" (``time_format``), "datetime" or "off"."""
-        return self._time_mode
+        return self._format.time_mode
 
     @time_mode.setter
     def time_mode(self, mode: str) -> None:
         if mode not in TIME_MODES:
             raise ValueError(f"time_mode must be one of {TIME_MODES}, not {mode!r}")
-        self._time_mode = mode
+        self._format.time_mode = mode
         self._relayout()
 
     @property
@@ -278,7 +135,7 @@ class MessageLog(ScrollView, can_focus=True):
     @property
     def compacted(self) -> bool:
         """True while the compact layout is drawn."""
-        return self._compacted
+        return self._format.compacted
 
     @property
     def hidden(self) -> frozenset[str]:
@@ -304,21 +161,17 @@ class MessageLog(ScrollView, can_focus=True):
     def is_hidden(self, entry: LogEntry) -> bool:
         """True if ``entry`` is a user's line that ``hidden`` or ``only_from`` keeps out of
         view."""
-        if entry.kind not in _PEOPLE:
+        if entry.kind not in PEOPLE_KINDS:
             return False
         sender = entry.sender.casefold()
         if sender in self._hidden:
             return True
         return (self._only_from is not None and sender not in self._only_from
-                and entry.sender != CONSOLE and not self._is_me(entry.sender))
+                and entry.sender != CONSOLE and not self._format.is_me(entry.sender))
 
     def _refilter(self) -> None:
         """Show and hide entries again after ``hidden`` or ``only_from`` changed."""
-        if self._search is not None:
-            self._matches = []
-            self._scan(0)
-            if self._current not in self._matches:
-                self._current = None
+        self._search.rescan(self._entries, self.is_hidden, self._format.display)
         self._relayout()
 
     @property
@@ -354,12 +207,12 @@ class MessageLog(ScrollView, can_focus=True):
     def reset(self, entries: Iterable[LogEntry]) -> None:
         """Replace every entry and show the newest; the marker and current match go."""
         self._entries = list(entries)
+        self._layout = LogLayout(self._entries, self._format)
         self._marker, self._marker_pending = None, False
-        self._matches, self._current = [], None
+        self._search.forget_matches()
         self._scan(0)
         self._clear_caches()
         if self._width:
-            self._clear_layout()
             self._lay_out(0)
         if self.is_mounted:
             self.scroll_end(animate=False)
@@ -370,12 +223,7 @@ class MessageLog(ScrollView, can_focus=True):
 
     def mentions_me(self, entry: LogEntry) -> bool:
         """True if ``entry`` is a message, action or private message of another naming me."""
-        return (
-            self._mention is not None
-            and entry.kind in _PEOPLE
-            and not self._is_me(entry.sender)
-            and self._mention.search(entry.text) is not None
-        )
+        return self._format.mentions_me(entry)
 
     def mark_unread(self) -> None:
         """Draw a "new messages" rule above the next entry, unless a marker is already due."""
@@ -386,7 +234,7 @@ class MessageLog(ScrollView, can_focus=True):
         """Remove the unread marker, pending or shown."""
         self._marker_pending = False
         self._marker = None
-        pos, self._marker_pos = self._marker_pos, None
+        pos, self._layout.marker_pos = self._layout.marker_pos, None
         if pos is not None:
             self._lay_out_again(pos)
 
@@ -398,11 +246,10 @@ class MessageLog(ScrollView, can_focus=True):
         if not term:
             self.clear_search()
             return 0
-        self._search = re.compile(re.escape(term), re.IGNORECASE)
-        self._matches, self._current = [], None
+        self._search.start(term)
         self._scan(0)
         self._repaint()
-        return len(self._matches)
+        return len(self._search.matches)
 
     def search_step(self, backward: bool = True) -> tuple[int, int] | None:
         """Move the current match to an older (or newer) matching entry and show it.
@@ -411,32 +258,25 @@ class MessageLog(ScrollView, can_focus=True):
         match's position counted from the newest (1 is the newest) and the number of
         matches, or None when nothing matches.
         """
-        matches = self._matches
-        if not matches:
-            return None
-        if self._current is None:
-            at = len(matches) - 1
-        else:
-            at = bisect_left(matches, self._current)
-            at = (at - 1 if backward else at + 1) % len(matches)
-        self._current = matches[at]
-        self._repaint()
-        self._scroll_to_entry(self._current)
-        return len(matches) - at, len(matches)
+        step = self._search.step(backward)
+        if step is not None and self._search.current is not None:
+            self._repaint()
+            self._scroll_to_entry(self._search.current)
+        return step
 
     def clear_search(self) -> None:
         """Remove the search and its highlights."""
-        self._search, self._matches, self._current = None, [], None
+        self._search.clear()
         self._repaint()
 
     def plain_lines(self) -> list[str]:
         """Every shown row at the current width as plain text, avatars as spaces,
         right-stripped."""
         rows: list[str] = []
-        for pos in range(len(self._ends)):
+        for pos in range(len(self._layout.ends)):
             lines = [(" " * self._gutter_width + line.plain).rstrip()
                      for line in self._text_lines(pos, pictures=False)]
-            rows += lines + [""] * (self._height(pos) - len(lines))
+            rows += lines + [""] * (self._layout.height(pos) - len(lines))
         return rows
 
     def on_mount(self) -> None:
@@ -454,24 +294,16 @@ class MessageLog(ScrollView, can_focus=True):
         compacted = self._compact
         if compacted is None:
             compacted = self.is_mounted and compact_layout.auto_compact(self.app.size)
-        if width <= 0 or (width, compacted) == (self._width, self._compacted):
-            self._compacted = compacted
+        if width <= 0 or (width, compacted) == (self._width, self._format.compacted):
+            self._format.compacted = compacted
             return
-        self._width, self._compacted = width, compacted
+        self._format.width, self._format.compacted = width, compacted
         self._relayout()
 
     def notify_style_update(self) -> None:
         """Drop rendered rows: the theme or stylesheet changed."""
         super().notify_style_update()
-        self._names = None
         self._clear_caches()
-
-    @property
-    def _name_colours(self) -> NameColours:
-        """How names are coloured here, worked out once per theme."""
-        if self._names is None:
-            self._names = NameColours.of(self)
-        return self._names
 
     def watch_scroll_y(self, old_value: float, new_value: float) -> None:
         """Note reaching the end: follow again, and tell the screen."""
@@ -493,9 +325,9 @@ class MessageLog(ScrollView, can_focus=True):
     def render_line(self, y: int) -> Strip:
         """The row ``y`` of the view, from the cache or rendered now."""
         row = self.scroll_offset.y + y
-        if not self._ends or row >= self._ends[-1]:
+        if row >= self._layout.rows:
             return Strip.blank(self._width, self.rich_style)
-        pos, offset = self._locate(row)
+        pos, offset = self._layout.locate(row)
         key = (pos, offset, self._width)
         strip = self._strips.get(key)
         if strip is None:
@@ -504,17 +336,16 @@ class MessageLog(ScrollView, can_focus=True):
         return strip
 
     @property
+    def _width(self) -> int:
+        return self._format.width
+
+    @property
     def _text_width(self) -> int:
-        return max(1, self._width - self._gutter_width)
+        return self._format.text_width
 
     @property
     def _gutter_width(self) -> int:
-        return compact_layout.GUTTER if self._compacted else GUTTER
-
-    @property
-    def _run_height(self) -> int:
-        """The fewest rows of a run: its avatar's height (compact: one row)."""
-        return 1 if self._compacted else AVATAR_ROWS
+        return self._format.gutter_width
 
     def _repaint(self) -> None:
         self._strips.clear()
@@ -522,56 +353,41 @@ class MessageLog(ScrollView, can_focus=True):
         self.refresh()
 
     def _clear_caches(self) -> None:
-        self._styles.clear()
+        self._format.clear()
         self._strips.clear()
         self._lines.clear()
-        self._rendered.clear()
-
-    def _entry(self, pos: int) -> LogEntry:
-        return self._entries[self._shown[pos]]
-
-    def _previous(self, pos: int) -> LogEntry | None:
-        return self._entries[self._shown[pos - 1]] if pos else None
-
-    def _start(self, pos: int) -> int:
-        """The first row of shown entry ``pos`` (or the total row count past the last)."""
-        return self._ends[pos - 1] if pos else 0
-
-    def _top(self, pos: int) -> int:
-        """The first row of shown entry ``pos`` below the unread marker, if it has one."""
-        return self._start(pos) + (pos == self._marker_pos)
-
-    def _height(self, pos: int) -> int:
-        """Rows of shown entry ``pos``, marker and padding included."""
-        return self._start(pos + 1) - self._start(pos)
-
-    def _locate(self, row: int) -> tuple[int, int]:
-        """The shown entry holding ``row``, and the row's offset within it."""
-        pos = bisect_right(self._ends, row)
-        return pos, row - self._start(pos)
-
-    def _continues(self, pos: int) -> bool:
-        """True if shown entry ``pos`` goes under the previous one's header and avatar."""
-        return pos != self._marker_pos and continues_run(self._previous(pos), self._entry(pos))
-
-    def _has_header(self, pos: int) -> bool:
-        return (not self._compacted and self._entry(pos).kind not in _LINES
-                and not self._continues(pos))
 
     def _relayout(self) -> None:
         """Lay every entry out again (a new width or setting), keeping the top one in view."""
         if not self._width:
             return
-        keep = None if self._at_end or not self._ends else self._locate(self.scroll_offset.y)
-        kept = None if keep is None else (self._shown[keep[0]], keep[1])
-        self._clear_layout()
+        layout = self._layout
+        keep = None if self._at_end or not layout.ends else layout.locate(self.scroll_offset.y)
+        kept = None if keep is None else (layout.shown[keep[0]], keep[1])
+        layout.clear()
         self._repaint()
         self._lay_out(0)
-        if kept is not None and self._ends:
+        if kept is not None and layout.ends:
             index, row = kept
-            pos = min(bisect_left(self._shown, index), len(self._shown) - 1)
-            row = min(row, self._height(pos) - 1) if self._shown[pos] == index else 0
-            self.scroll_to(y=self._start(pos) + row, animate=False)
+            pos = min(bisect_left(layout.shown, index), len(layout.shown) - 1)
+            row = min(row, layout.height(pos) - 1) if layout.shown[pos] == index else 0
+            self.scroll_to(y=layout.start(pos) + row, animate=False)
+
+    def _lay_out_again(self, pos: int) -> None:
+        """Lay out the shown entries from ``pos`` on again, the ones before staying put."""
+        index = self._layout.cut(pos)
+        if index is not None:
+            self._repaint()
+            self._lay_out(index)
+
+    def _lay_out(self, start: int) -> None:
+        """Place the shown entries from index ``start`` on, then resize and repaint once."""
+        if self._released and self._at_end and self.scroll_target_y >= self.max_scroll_y:
+            self._follow()
+        filtering = bool(self._hidden) or self._only_from is not None
+        self._layout.lay_out(start, self._marker, self.is_hidden if filtering else None)
+        self.virtual_size = Size(self._width, self._layout.rows)
+        self.refresh()
 
     def _follow(self) -> None:
         """Follow new entries again from the end."""
@@ -583,281 +399,27 @@ class MessageLog(ScrollView, can_focus=True):
         if self._at_end:
             self._follow()
 
-    def _clear_layout(self) -> None:
-        self._shown = array("q")
-        self._ends = array("q")
-        self._run_rows = self._padding = 0
-        self._marker_pos = None
-
-    def _lay_out_again(self, pos: int) -> None:
-        """Lay out the shown entries from ``pos`` on again, the ones before staying put."""
-        if pos >= len(self._shown):
-            return
-        index = self._shown[pos]
-        del self._shown[pos:]
-        del self._ends[pos:]
-        self._padding = 0
-        if pos:
-            last = pos - 1
-            own = self._count_rows(self._entry(last)) + self._has_header(last)
-            self._padding = self._height(last) - own - (last == self._marker_pos)
-        self._run_rows = self._run_height - self._padding
-        self._repaint()
-        self._lay_out(index)
-
-    def _lay_out(self, start: int) -> None:
-        """Place the shown entries from index ``start`` on, then resize and repaint once."""
-        if self._released and self._at_end and self.scroll_target_y >= self.max_scroll_y:
-            self._follow()
-        entries, shown = self._entries, self._shown
-        filtering = bool(self._hidden) or self._only_from is not None
-        marker = None if self._marker_pos is not None else self._marker
-        previous = entries[shown[-1]] if shown else None
-        for index in range(start, len(entries)):
-            entry = entries[index]
-            if filtering and self.is_hidden(entry):
-                continue
-            if marker is not None and index >= marker:
-                self._marker_pos, marker = len(shown), None
-            self._place(len(shown), previous, entry)
-            shown.append(index)
-            previous = entry
-        self.virtual_size = Size(self._width, self._ends[-1] if self._ends else 0)
-        self.refresh()
-
-    def _place(self, pos: int, previous: LogEntry | None, entry: LogEntry) -> None:
-        """Append the rows of ``entry``, shown at ``pos`` after ``previous``, moving its
-        run's padding below it."""
-        continues = pos != self._marker_pos and continues_run(previous, entry)
-        line = entry.kind in _LINES
-        rows = self._count_rows(entry) + (not continues and not line and not self._compacted)
-        end = self._ends[-1] if self._ends else 0
-        if continues:
-            end -= self._padding
-            self._ends[-1] = end
-            self._run_rows += rows
-        else:
-            self._run_rows = rows
-        self._padding = 0 if line else max(0, self._run_height - self._run_rows)
-        self._ends.append(end + (pos == self._marker_pos) + rows + self._padding)
-
-    def _count_rows(self, entry: LogEntry) -> int:
-        """Rows of the entry's body, as it will be drawn (a compact card: beside its
-        picture)."""
-        rows = self._count_body_rows(entry)
-        return max(rows, AVATAR_ROWS) if self._is_card(entry) else rows
-
-    def _count_body_rows(self, entry: LogEntry) -> int:
-        """Rows of the entry's text.
-
-        Most chat lines fit and take the short path. Others are counted with the line
-        breaker that ``Text.wrap`` itself uses, without building Text objects: a third
-        faster, which matters when every entry is laid out again on a resize. Markdown is
-        rendered, and its lines kept for drawing.
-        """
-        text = self._display(entry)
-        width = self._body_width(entry)
-        if self._is_markdown(entry, text):
-            return len(self._markdown_lines(text, width))
-        plain = text
-        if entry.kind in _LINES:
-            prefix, suffix = self._affixes(entry)
-            plain = f"{prefix}{text}{suffix}"
-        if "\n" not in plain and cell_len(plain) <= width:
-            return 1
-        return sum(len(divide_line(line, width, fold=True)) + 1 for line in plain.split("\n"))
-
-    def _display(self, entry: LogEntry) -> str:
-        """The entry's text as shown: control characters pictured, shortcodes as emoji."""
-        text = visible(entry.text)
-        if self._emoji and text.count(":") > 1 and entry.kind in _EMOJI_KINDS:
-            return Emoji.replace(text)
-        return text
-
-    def _is_markdown(self, entry: LogEntry, text: str) -> bool:
-        return self._markdown and entry.kind in _MARKDOWN_KINDS and looks_like_markdown(text)
-
-    def _affixes(self, entry: LogEntry) -> tuple[str, str]:
-        """What a line kind's body has before and after its text (nothing for others)."""
-        if entry.kind is EntryKind.EVENT:
-            prefix = f"{EVENT_MARK} "
-        elif entry.kind is EntryKind.ACTION:
-            prefix = f"{ACTION_MARK} {visible(entry.sender)} "
-        elif entry.kind in (EntryKind.LOCAL, EntryKind.LOCAL_ERROR):
-            prefix = f"{LOCAL_MARK} "
-        else:
-            return "", ""
-        when = "" if self._compacted else self._time(entry.ts)  # compact: it leads the row
-        return prefix, f"  {when}" if when else ""
-
-    def _time(self, ts: float) -> str:
-        if self._time_mode == "off":
-            return ""
-        return local_datetime(ts) if self._time_mode == "datetime" else self._time_format(ts)
-
     def _text_lines(self, pos: int, *, pictures: bool = True) -> list[Text]:
         """The text column of shown entry ``pos``: the marker and header if any, then its
         body's lines (a compact card's beside its picture, or blanks without ``pictures``).
 
         The rows past these, up to the entry's height, are padding.
         """
-        entry = self._entry(pos)
-        lines = [self._marker_line()] if pos == self._marker_pos else []
-        if self._has_header(pos):
-            lines.append(self._header(entry))
-        text = self._display(entry)
-        current = self._shown[pos] == self._current
-        width = self._body_width(entry)
-        body: list[Text] = []
-        if self._is_markdown(entry, text):
-            for line in self._markdown_lines(text, width):
-                line = line.copy()
-                self._decorate(line, 0, len(line), entry, current)
-                body.append(line)
-        else:
-            body += self._body(entry, text, current).wrap(self.app.console, width, overflow="fold")
-        if self._is_card(entry):
-            rows = self._avatars(entry, AVATAR_COLUMNS) if pictures else []
-            body = compact_layout.beside([segments_text(list(row)) for row in rows], body,
-                                         AVATAR_COLUMNS)
-        if self._compacted:
-            body = compact_layout.hang(self._lead(entry, continued=self._continues(pos)), body)
-        return lines + body
-
-    def _is_card(self, entry: LogEntry) -> bool:
-        """True for a whois card in the compact layout: drawn beside the full picture,
-        which is what the card is for."""
-        return self._compacted and entry.kind is EntryKind.PROFILE
-
-    def _body_width(self, entry: LogEntry) -> int:
-        """The cells a body wraps at: the text column, less the lead when compact."""
-        if not self._compacted:
-            return self._text_width
-        if entry.kind in _LINES:
-            title = 0
-        elif entry.kind in _LONG_TITLES:
-            title = self._title(entry).cell_len
-        else:  # the common case, kept cheap: laying out counts every entry
-            title = cell_len(visible(entry.sender))
-        lead = compact_layout.lead_width(title, cell_len(self._time(entry.ts)),
-                                         compact_layout.lead_limit(self._text_width))
-        picture = GUTTER if self._is_card(entry) else 0
-        return max(1, self._text_width - lead - picture)
-
-    def _lead(self, entry: LogEntry, *, continued: bool) -> Text:
-        """The compact row's time and title, before the text."""
-        title = Text() if entry.kind in _LINES else self._title(entry)
-        limit = compact_layout.lead_limit(self._text_width)
-        return compact_layout.lead(title, self._time(entry.ts), self._style("time"),
-                                   continued=continued, limit=limit)
-
-    def _marker_line(self) -> Text:
-        rule = MARKER_LABEL.center(self._text_width, "─")[: self._text_width]
-        return Text.assemble((rule, self._style("marker")))
-
-    def _header(self, entry: LogEntry) -> Text:
-        header = self._title(entry)
-        when = self._time(entry.ts)
-        if when:
-            header.append(" ")
-            header.append(when, self._style("time"))
-        header.truncate(self._text_width, overflow="ellipsis")
-        return header
-
-    def _title(self, entry: LogEntry) -> Text:
-        """Who an entry is from, styled: the header's start, the compact row's name."""
-        header = Text()
-        if entry.kind is EntryKind.MOTD:
-            header.append(MOTD_TITLE, self._style("name") + self._style("motd"))
-        elif entry.sender == CONSOLE:
-            header.append(entry.sender, self._style("console"))
-        else:
-            header.append(*self._coloured(entry.sender))
-            if entry.kind is EntryKind.PROFILE:
-                header.append(f" {PROFILE_TITLE}", self._style("notice"))
-            if entry.kind is EntryKind.PRIVATE:
-                private = self._style("private")
-                header.append(" → ", private)
-                header.append(*self._coloured(entry.peer or self._me or "you"))
-                header.append(" · private", private)
-        return header
-
-    def _coloured(self, name: str) -> tuple[str, Style]:
-        """A user's name in its colour."""
-        name = visible(name)
-        return name, self._style("name") + self._name_colours.style(name)
-
-    def _body(self, entry: LogEntry, text: str, current: bool) -> Text:
-        """The plain body with its styles: kind, URLs, mentions of me, search matches."""
-        prefix, suffix = self._affixes(entry)
-        body = Text(f"{prefix}{text}{suffix}")
-        start, end = len(prefix), len(prefix) + len(text)
-        if entry.kind is EntryKind.EVENT:
-            body.stylize(self._style("event"))
-        elif entry.kind is EntryKind.ACTION:
-            name_end = len(prefix) - 1
-            body.stylize(self._style("name") + self._name_colours.style(entry.sender), 2,
-                         name_end)
-            body.stylize(self._style("action"), start, end)
-        elif entry.kind in _KIND_STYLES:
-            body.stylize(self._style(_KIND_STYLES[entry.kind]))
-        if suffix:
-            body.stylize(self._style("time"), end + 2)
-        self._decorate(body, start, end, entry, current)
-        return body
-
-    def _decorate(self, text: Text, start: int, end: int, entry: LogEntry, current: bool) -> None:
-        """Style URLs, mentions of me and search matches between ``start`` and ``end``."""
-        plain = text.plain
-        if entry.kind is not EntryKind.EVENT:
-            url_style = self._style("url")
-            for match in _URL.finditer(plain, start, end):
-                text.stylize(url_style + Style(link=match.group()), match.start(), match.end())
-        if self._mention and entry.kind in _PEOPLE and not self._is_me(entry.sender):
-            mention_style = self._style("mention")
-            for match in self._mention.finditer(plain, start, end):
-                text.stylize(mention_style, match.start(), match.end())
-        if self._search is not None:
-            match_style = self._style("match-current" if current else "match")
-            for match in self._search.finditer(plain, start, end):
-                text.stylize(match_style, match.start(), match.end())
-
-    def _markdown_lines(self, text: str, width: int) -> list[Text]:
-        """``text`` rendered as Markdown ``width`` cells wide, one Text per row (cached)."""
-        lines = self._rendered.get((text, width))
-        if lines is None:
-            lines = markdown_lines(self.app.console, text, width)
-            self._rendered.set((text, width), lines)
-        return lines
+        return self._rows.text_lines(self._layout, pos, self._search.current,
+                                     pictures=pictures)
 
     def _scan(self, start: int) -> None:
         """Add the shown entries from index ``start`` on that match the search."""
-        search = self._search
-        if search is None:
-            return
-        for index in range(start, len(self._entries)):
-            entry = self._entries[index]
-            if not self.is_hidden(entry) and search.search(self._display(entry)):
-                self._matches.append(index)
+        self._search.scan(self._entries, start, self.is_hidden, self._format.display)
 
     def _scroll_to_entry(self, index: int) -> None:
         """Scroll the shown entry ``index`` into view, centred if it fits."""
-        pos = bisect_left(self._shown, index)
-        if pos >= len(self._shown) or self._shown[pos] != index:
+        layout = self._layout
+        pos = bisect_left(layout.shown, index)
+        if pos >= len(layout.shown) or layout.shown[pos] != index:
             return
-        region = Region(0, self._start(pos), self._width, self._height(pos))
+        region = Region(0, layout.start(pos), self._width, layout.height(pos))
         self.scroll_to_region(region, animate=False, center=True, immediate=True)
-
-    def _is_me(self, sender: str) -> bool:
-        return sender.casefold() == self._me.casefold()
-
-    def _style(self, component: str) -> Style:
-        """A component's style, looked up once per stylesheet (the lookup is slow)."""
-        style = self._styles.get(component)
-        if style is None:
-            style = self._styles[component] = self.get_component_rich_style(
-                f"message-log--{component}", partial=True)
-        return style
 
     def _render_row(self, pos: int, row: int) -> Strip:
         """Row ``row`` of shown entry ``pos``: gutter and text, as wide as the content."""
@@ -868,44 +430,5 @@ class MessageLog(ScrollView, can_focus=True):
             self._lines.set(key, lines)
         text = Strip(lines[row].render(self.app.console)) if row < len(lines) else Strip([])
         base = self.rich_style
-        strip = Strip.join([self._gutter(pos, row), text])
+        strip = Strip.join([self._rows.gutter(self._layout, pos, row), text])
         return strip.crop_extend(0, self._width, base).apply_style(base)
-
-    def _gutter(self, pos: int, row: int) -> Strip:
-        """The gutter beside row ``row`` of shown entry ``pos``: its run's avatar, or blank."""
-        blank = Strip.blank(self._gutter_width)
-        entry = self._entry(pos)
-        if self._compacted:
-            if row != (pos == self._marker_pos) or entry.kind in _LINES or self._continues(pos):
-                return blank
-            return compact_layout.cue(self._avatars(entry, compact_layout.CUE_COLUMNS))
-        if entry.kind in _LINES:
-            return blank
-        head = self._run_head(pos)
-        avatar_row = self._start(pos) + row - self._top(head)
-        if not 0 <= avatar_row < AVATAR_ROWS:
-            return blank
-        avatar = self._avatars(self._entry(head), AVATAR_COLUMNS)
-        if avatar_row >= len(avatar):
-            return blank
-        picture = avatar[avatar_row].crop_extend(0, AVATAR_COLUMNS, None)
-        return Strip.join([picture, Strip([Segment(" ", Style.null())])])
-
-    def _run_head(self, pos: int) -> int:
-        """The first shown entry of ``pos``'s run, or one far enough up for the avatar.
-
-        The walk back stops once the rows from the head reach the avatar's height, since
-        no avatar row is needed past it; so it is short even in a run of thousands.
-        """
-        start = self._start(pos)
-        head = pos
-        while head and start - self._top(head) < AVATAR_ROWS and self._continues(head):
-            head -= 1
-        return head
-
-
-def _mention_pattern(name: str) -> re.Pattern[str] | None:
-    """A case-insensitive match of ``name`` as a whole word, or None for no name."""
-    if not name:
-        return None
-    return re.compile(rf"(?<!\w){re.escape(name)}(?!\w)", re.IGNORECASE)

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, TypeAlias
 
 from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.tui import slash_handlers as handlers
-from tuichat.tui.message_log import SHRUG
+from tuichat.tui.log_markdown import SHRUG
 
 if TYPE_CHECKING:
     from tuichat.tui.chat_screen import ChatScreen

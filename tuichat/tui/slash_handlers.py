@@ -14,7 +14,7 @@ from tuichat.net.frames import PROTOCOL_VERSION
 from tuichat.net.names import name_problem, normalize_name
 from tuichat.net.tls import spaced
 from tuichat.tui.compact_layout import layout_words
-from tuichat.tui.message_log import SHRUG
+from tuichat.tui.log_markdown import SHRUG
 from tuichat.tui.settings import THEMES, TIME_MODES
 
 if TYPE_CHECKING:
