@@ -8,7 +8,10 @@ import re
 import socket
 import threading
 import time
+from collections.abc import Iterator
 from pathlib import Path
+
+import pytest
 
 from tests import faultkit
 from tests.conftest import WAIT, ClientFactory, ServerFactory
@@ -47,6 +50,22 @@ class Records(logging.Handler):
                 remaining = deadline - time.monotonic()
                 assert remaining > 0, f"only {counted} of {total} counted: {found}"
                 self._cond.wait(remaining)
+
+
+@pytest.fixture
+def handler() -> Iterator[Records]:
+    """The server's INFO records while the test runs."""
+    records = Records()
+    records.setLevel(logging.INFO)
+    logger = logging.getLogger("tuichat.server")
+    saved = logger.level
+    logger.addHandler(records)
+    logger.setLevel(logging.INFO)
+    try:
+        yield records
+    finally:
+        logger.removeHandler(records)
+        logger.setLevel(saved)
 
 
 def _number(pattern: str, text: str) -> int:
@@ -89,15 +108,9 @@ def test_arguments_are_formatted_when_logged_not_when_written() -> None:
 
 
 def test_idle_connections_expiring_together_are_logged_as_one_line(
-    make_server: ServerFactory,
+    make_server: ServerFactory, handler: Records,
 ) -> None:
     server = make_server(setup_timeout=1.0)
-    handler = Records()
-    handler.setLevel(logging.INFO)
-    logger = logging.getLogger("tuichat.server")
-    saved = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
     idle = [socket.create_connection(("127.0.0.1", server.ports.recv), timeout=WAIT)
             for _ in range(200)]
     try:
@@ -105,8 +118,6 @@ def test_idle_connections_expiring_together_are_logged_as_one_line(
             assert sock.recv(1) == b""  # the server closed it
         lines = handler.wait_for(r"closed ([\d,]+) idle connections?", 200)
     finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved)
         for sock in idle:
             sock.close()
     assert len(lines) <= 2, lines  # one a second: 200 sockets opened within about one
@@ -167,28 +178,16 @@ FAILED_HANDSHAKES = 50
 
 
 def test_failed_tls_handshakes_together_are_logged_as_one_line(
-    make_server: ServerFactory,
+    make_server: ServerFactory, handler: Records,
 ) -> None:
     server = make_server(tls=True)
-    handler = Records()
-    handler.setLevel(logging.INFO)
-    logger = logging.getLogger("tuichat.server")
-    saved = logger.level
-    logger.addHandler(handler)
-    logger.setLevel(logging.INFO)
     bogus = b"\x16\x03\x01\x00\x05hello"  # a TLS record header, then no ClientHello
-    try:
-        for _ in range(FAILED_HANDSHAKES):
-            with socket.create_connection(("127.0.0.1", server.ports.recv),
-                                          timeout=WAIT) as sock:
-                sock.sendall(bogus)
-                while sock.recv(4096):  # the alert, then the server closes
-                    pass
-        lines = handler.wait_for(r"closed ([\d,]+) TLS handshakes? that failed",
-                                 FAILED_HANDSHAKES)
-    finally:
-        logger.removeHandler(handler)
-        logger.setLevel(saved)
+    for _ in range(FAILED_HANDSHAKES):
+        with socket.create_connection(("127.0.0.1", server.ports.recv), timeout=WAIT) as sock:
+            sock.sendall(bogus)
+            while sock.recv(4096):  # the alert, then the server closes
+                pass
+    lines = handler.wait_for(r"closed ([\d,]+) TLS handshakes? that failed", FAILED_HANDSHAKES)
     assert len(lines) <= 2, lines  # one a second: the handshakes fail within about one
     assert re.fullmatch(r"closed \d+ TLS handshakes? that failed: [A-Z_]+, from 127\.0\.0\.1",
                         lines[0]), lines
