@@ -26,7 +26,7 @@ from rich.table import Table
 from tests.faultkit import ADMIN_PASSWORD, Latency, Probe, ServerProcess
 from tuichat.net.client import Connection
 from tuichat.net.frames import Channel, Frame
-from tuichat.server.history import History
+from tuichat.server.store.history import History
 
 QUIET_SAMPLES = 200
 ANSWERS = {"-s": "History saved as", "-l": "Loaded", "-c": "Cleared"}

@@ -26,7 +26,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))  # for ``tests``
 from tests.faultkit import GENEROUS_FLAGS, Probe, ServerProcess
 from tuichat.net.codec import FrameDecoder, encode
 from tuichat.server.config import ServerConfig
-from tuichat.server.history import History
+from tuichat.server.store.history import History
 
 
 def fill(data_dir: Path, messages: int, chars: int) -> None:

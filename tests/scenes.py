@@ -26,7 +26,7 @@ from tuichat.net.client import Connection
 from tuichat.net.frames import CONSOLE
 from tuichat.server.app import Server
 from tuichat.server.config import ServerConfig
-from tuichat.server.history import History
+from tuichat.server.store.history import History
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import AvatarDiskCache
 from tuichat.tui.composer import Composer

@@ -30,7 +30,7 @@ from tuichat.net.client import Banned, Kicked, ServerError
 from tuichat.net.frames import Channel, Frame, Message
 from tuichat.server.app import Server, StartupError
 from tuichat.server.cli import build_parser, config_from_args
-from tuichat.server.saves import SavedMessage, SaveError, format_transcript, parse_transcript
+from tuichat.server.store.saves import SavedMessage, SaveError, format_transcript, parse_transcript
 
 # -- helpers -------------------------------------------------------------------------------
 

@@ -49,7 +49,7 @@ from tests.faultkit import (
 from tuichat.net.codec import FrameDecoder, ProtocolError
 from tuichat.net.frames import Channel, FrameType, Message
 from tuichat.server.app import Server
-from tuichat.server.saves import format_transcript
+from tuichat.server.store.saves import format_transcript
 
 DEFAULT_EXAMPLES = 10_800
 KINDS = ("bytes", "frames", "corrupt")

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from tuichat.net.frames import Message
-from tuichat.server.history import History, read_up_to
-from tuichat.server.saves import SavedMessage
+from tuichat.server.store.history import History, read_up_to
+from tuichat.server.store.saves import SavedMessage
 
 AVATAR = "a" * 64
 
@@ -82,7 +82,7 @@ def test_append_survives_kill_9(path: Path) -> None:
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from tuichat.server.history import History\n"
+        "from tuichat.server.store.history import History\n"
         "History(Path(sys.argv[1])).append('alice', 'last words', None)\n"
         "os.kill(os.getpid(), signal.SIGKILL)\n"
     )
@@ -333,7 +333,7 @@ def test_a_lost_wal_is_warned_about_and_its_seqs_are_not_handed_out_again(
     script = (
         "import os, signal, sys\n"
         "from pathlib import Path\n"
-        "from tuichat.server.history import History\n"
+        "from tuichat.server.store.history import History\n"
         "history = History(Path(sys.argv[1]))\n"
         "for text in ('m3', 'm4', 'm5'):\n"
         "    history.append('alice', text, None)\n"

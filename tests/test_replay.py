@@ -15,9 +15,9 @@ from tuichat.net.codec import json_length
 from tuichat.net.frames import SINCE_HISTORY, Frame, Message
 from tuichat.server.app import Server
 from tuichat.server.config import ServerConfig
-from tuichat.server.history import History
 from tuichat.server.packing import newest_within
 from tuichat.server.replay import ReplayCache
+from tuichat.server.store.history import History
 
 
 @pytest.fixture

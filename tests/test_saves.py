@@ -20,7 +20,7 @@ from tuichat.net.frames import (
     text_problem,
 )
 from tuichat.net.names import name_problem, normalize_name
-from tuichat.server.saves import (
+from tuichat.server.store.saves import (
     MAX_SAVE_BYTES,
     SaveDir,
     SavedMessage,

@@ -11,9 +11,9 @@ from pathlib import Path
 from tests.conftest import ADMIN_PASSWORD, WAIT, Client, ClientFactory, ServerFactory, matching
 from tuichat.net.frames import Frame
 from tuichat.server.config import ServerConfig
-from tuichat.server.history import History
-from tuichat.server.saves import SavedMessage
-from tuichat.server.sliced import SLICE_CHARS, SLICE_ROWS, _slice_end
+from tuichat.server.store.history import History
+from tuichat.server.store.saves import SavedMessage
+from tuichat.server.store.sliced import SLICE_CHARS, SLICE_ROWS, _slice_end
 
 
 def _entries(count: int, chars: int) -> list[SavedMessage]:

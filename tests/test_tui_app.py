@@ -27,7 +27,7 @@ from tests.tui_helpers import (
 from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS, Channel
 from tuichat.server.app import Server
 from tuichat.server.config import ServerConfig
-from tuichat.server.history import History
+from tuichat.server.store.history import History
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import identicon
 from tuichat.tui.chat_screen import ChatScreen

@@ -14,7 +14,7 @@ from tuichat.net.client import ConnectionClosed
 from tuichat.net.frames import FrameType
 from tuichat.server.app import Server
 from tuichat.server.config import ServerConfig
-from tuichat.server.history import History
+from tuichat.server.store.history import History
 from tuichat.tui.avatars import identicon
 from tuichat.tui.link import (
     MAX_DELAY,

@@ -21,10 +21,10 @@ from tuichat.net.commands import ADMIN_BY_FLAG, ADMIN_LINE, AdminCommand, usage_
 from tuichat.net.frames import Message, text_problem
 from tuichat.server.check_budget import PasswordKind
 from tuichat.server.config import store_motd
-from tuichat.server.history import read_up_to
 from tuichat.server.moderation import Moderation
-from tuichat.server.saves import SavedFile, SaveDir, SavedMessage, SaveError
-from tuichat.server.sliced import SlicedClear, SlicedLoad
+from tuichat.server.store.history import read_up_to
+from tuichat.server.store.saves import SavedFile, SaveDir, SavedMessage, SaveError
+from tuichat.server.store.sliced import SlicedClear, SlicedLoad
 
 if TYPE_CHECKING:
     from tuichat.server.room import Room

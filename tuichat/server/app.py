@@ -18,10 +18,10 @@ from tuichat.server.admin import Admin
 from tuichat.server.avatars import AvatarStore, console_avatar
 from tuichat.server.bans import BanList
 from tuichat.server.config import ServerConfig, ensure_admin_password, initial_motd
-from tuichat.server.history import History
 from tuichat.server.reactor import Reactor
 from tuichat.server.room import Room
-from tuichat.server.saves import SaveDir
+from tuichat.server.store.history import History
+from tuichat.server.store.saves import SaveDir
 from tuichat.server.tls import server_context
 
 log = logging.getLogger("tuichat.server")

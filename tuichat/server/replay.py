@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 from tuichat.net.codec import encode, json_length
 from tuichat.net.frames import SINCE_HISTORY, WELCOME_HISTORY, Frame, Message
-from tuichat.server.history import History
 from tuichat.server.packing import newest_within
+from tuichat.server.store.history import History
 
 CACHE_BYTES = 8 * 1024 * 1024
 """Encoded replay lines kept at most (four full replays at the default limit)."""

@@ -60,8 +60,8 @@ if TYPE_CHECKING:
 
     from tuichat.server.admin import Admin
     from tuichat.server.config import ServerConfig
-    from tuichat.server.history import History
     from tuichat.server.reactor import Reactor
+    from tuichat.server.store.history import History
 
 log = logging.getLogger("tuichat.server")
 frame_log = logging.getLogger("tuichat.server.frames")

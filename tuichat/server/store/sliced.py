@@ -16,8 +16,8 @@ import sqlite3
 from collections.abc import Callable, Sequence
 
 from tuichat.net.frames import Message
-from tuichat.server.history import History
-from tuichat.server.saves import SavedMessage
+from tuichat.server.store.history import History
+from tuichat.server.store.saves import SavedMessage
 
 log = logging.getLogger("tuichat.server")
 

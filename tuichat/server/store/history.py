@@ -22,8 +22,8 @@ from pathlib import Path
 from typing import Any
 
 from tuichat.net.frames import SINCE_HISTORY, WELCOME_HISTORY, Message
-from tuichat.server.saves import SavedMessage
-from tuichat.server.seq_mark import SeqMark
+from tuichat.server.store.saves import SavedMessage
+from tuichat.server.store.seq_mark import SeqMark
 
 log = logging.getLogger("tuichat.server")
 

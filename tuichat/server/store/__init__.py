@@ -1,0 +1,1 @@
+"""Where the chat is kept: the history of each room, its order and its saved files."""
