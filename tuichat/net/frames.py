@@ -77,6 +77,13 @@ class FrameType(StrEnum):
     NICK = "nick"  # extension: rename yourself
     AWAY = "away"  # extension: set or clear your away text
     WHOIS = "whois"  # extension: ask about a user, and the answer
+    JOIN_ROOM = "join_room"  # extension rooms: enter a room (made on first join)
+    ROOM_JOINED = "room_joined"  # extension rooms: the room's topic, users and history
+    PART_ROOM = "part_room"  # extension rooms: leave a room
+    ROOM_PARTED = "room_parted"  # extension rooms: the server's answer to part_room
+    TOPIC = "topic"  # extension rooms: set a room's topic, and the news of it
+    LIST_ROOMS = "list_rooms"  # extension rooms: ask for the rooms
+    ROOMS = "rooms"  # extension rooms: the rooms, with member counts and topics
 
 
 class ErrorCode(StrEnum):
