@@ -16,6 +16,7 @@ from rich.logging import RichHandler
 
 from tuichat import __version__
 from tuichat.net.frames import PROTOCOL_VERSION
+from tuichat.net.rooms import normalize_room, room_problem
 from tuichat.server.app import Server, StartupError
 from tuichat.server.config import ServerConfig, default_data_dir
 from tuichat.server.logs import queued_logging
@@ -118,6 +119,23 @@ def build_parser() -> argparse.ArgumentParser:
                         default=defaults.avatar_store_limit // MIB, metavar="MB",
                         help="size of the avatar store; least recently used dropped beyond "
                         "it (default: %(default)s)")
+    rooms = parser.add_argument_group("rooms")
+    rooms.add_argument("--default-room", type=_room, default=defaults.default_room,
+                       metavar="#NAME", help="the room everyone joins on arrival "
+                       "(default: %(default)s)")
+    rooms.add_argument("--rooms", choices=["open", "admin"], default=defaults.room_creation,
+                       help="who may make a room by joining it (default: %(default)s)")
+    rooms.add_argument("--topics", choices=["open", "admin"], default=defaults.topic_setting,
+                       help="who may set a room's topic: any member, or admins "
+                       "(default: %(default)s)")
+    limits.add_argument("--max-rooms", type=_non_negative_int, default=defaults.max_rooms,
+                        metavar="N", help="rooms in all (default: %(default)s)")
+    limits.add_argument("--max-rooms-per-user", type=_non_negative_int,
+                        default=defaults.max_rooms_per_user, metavar="N",
+                        help="rooms one user may be in at once (default: %(default)s)")
+    limits.add_argument("--max-room-members", type=_non_negative_int,
+                        default=defaults.max_room_members, metavar="N",
+                        help="members of one room (default: %(default)s)")
     add("--console-avatar", type=Path, metavar="PNG",
         help="avatar of Console, the server's voice (default: the shipped Cons.png)")
     add("--log-level", default="info", choices=["debug", "info", "warning", "error"],
@@ -175,6 +193,12 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_handshakes=args.max_handshakes,
         max_queued_bytes=args.max_queued_mb * MIB,
         avatar_store_limit=args.avatar_store_mb * MIB,
+        default_room=args.default_room,
+        room_creation=args.rooms,
+        topic_setting=args.topics,
+        max_rooms=args.max_rooms,
+        max_rooms_per_user=args.max_rooms_per_user,
+        max_room_members=args.max_room_members,
     )
     if (args.tls_cert is None) != (args.tls_key is None):
         raise StartupError("--tls-cert and --tls-key go together")
@@ -258,6 +282,15 @@ def _positive_int(text: str) -> int:
     if value < 1:
         raise argparse.ArgumentTypeError(f"{value} must be at least 1")
     return value
+
+
+def _room(text: str) -> str:
+    """A room name from the command line, in its kept form."""
+    name = normalize_room(text)
+    problem = room_problem(name)
+    if problem is not None:
+        raise argparse.ArgumentTypeError(problem)
+    return name
 
 
 def _non_negative_int(text: str) -> int:

@@ -11,6 +11,7 @@ import platformdirs
 
 from tuichat.files import write_private
 from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, text_problem
+from tuichat.net.rooms import DEFAULT_ROOM
 
 log = logging.getLogger("tuichat.server")
 
@@ -88,6 +89,19 @@ class ServerConfig:
     together, after a burst of ten minutes' worth; 0: no such budget."""
     avatar_store_limit: int = 256 * 1024 * 1024
     """Bytes of stored avatars; the least recently used are dropped beyond it."""
+    # -- rooms (issue 13) --
+    default_room: str = DEFAULT_ROOM
+    """The room everyone is put in on arrival; its history is ``history.sqlite3``."""
+    room_creation: str = "open"
+    """Who may make a room by joining it: ``open`` (anyone) or ``admin``."""
+    topic_setting: str = "open"
+    """Who may set a room's topic: ``open`` (any member) or ``admin``."""
+    max_rooms: int = 100
+    """Rooms in all, the default room included; 0: no limit."""
+    max_rooms_per_user: int = 20
+    """Rooms one user may be in at once, the default room included; 0: no limit."""
+    max_room_members: int = 0
+    """Members of one room; 0: no limit beyond ``max_clients``."""
 
     @property
     def image_port(self) -> int:
@@ -99,6 +113,11 @@ class ServerConfig:
     @property
     def history_path(self) -> Path:
         return self.data_dir / "history.sqlite3"
+
+    @property
+    def rooms_dir(self) -> Path:
+        """Where the histories of rooms other than the default room are kept."""
+        return self.data_dir / "rooms"
 
     @property
     def saves_dir(self) -> Path:
