@@ -356,3 +356,81 @@ def test_a_lost_wal_is_warned_about_and_its_seqs_are_not_handed_out_again(
         calm = History(path)
     assert calm.epoch == reopened.epoch and not caplog.records, "warned once, not each start"
     calm.close()
+
+
+# -- the room's topic and message of the day, kept in meta (issue 13) ------------------------
+
+
+def _meta(path: Path) -> dict[str, str]:
+    """The meta table as committed, read on a connection of its own."""
+    with contextlib.closing(sqlite3.connect(f"{path.resolve().as_uri()}?mode=ro",
+                                            uri=True)) as db:
+        return dict(db.execute("SELECT key, value FROM meta"))
+
+
+def test_topic_and_motd_are_none_until_set_and_survive_reopen(path: Path) -> None:
+    first = History(path)
+    assert (first.topic, first.motd) == (None, None)
+    first.set_topic("release friday")
+    first.set_motd("be kind\nship often")
+    first.close()
+    again = History(path)
+    assert (again.topic, again.motd) == ("release friday", "be kind\nship often")
+    again.close()
+
+
+def test_topic_and_motd_are_committed_at_once_with_pending_appends(history: History,
+                                                                   path: Path) -> None:
+    history.append("alice", "pending", None, commit=False)
+    history.set_topic("release friday")
+    assert _meta(path)["topic"] == "release friday"
+    assert [m.text for m in read_up_to(path, history.last_seq)] == ["pending"]
+    history.set_motd("hello")
+    assert _meta(path)["motd"] == "hello"
+
+
+@pytest.mark.parametrize("cleared", [None, ""])
+def test_clearing_the_topic_or_motd_removes_it(path: Path, cleared: str | None) -> None:
+    first = History(path)
+    epoch = first.epoch
+    first.set_topic("old")
+    first.set_motd("old")
+    first.set_topic(cleared)
+    first.set_motd(cleared)
+    assert (first.topic, first.motd) == (None, None)
+    assert _meta(path) == {"epoch": epoch}, "the epoch stays"
+    first.close()
+    again = History(path)
+    assert (again.topic, again.motd, again.epoch) == (None, None, epoch)
+    again.close()
+
+
+def test_a_load_or_a_clear_keeps_the_topic(history: History) -> None:
+    history.set_topic("release friday")
+    fill(history, 3)
+    load(history, [SavedMessage(1.0, "bob", "loaded")])
+    history.keep_last(0)
+    assert history.topic == "release friday"
+
+
+def test_has_messages_tells_whether_any_row_is_stored(history: History) -> None:
+    assert not history.has_messages
+    fill(history, 2)
+    assert history.has_messages
+    history.keep_last(0)
+    assert not history.has_messages, "a cleared history has none, though its seq stays"
+    assert history.last_seq == 2
+
+
+def test_on_pending_is_told_once_per_open_transaction(path: Path) -> None:
+    told: list[History] = []
+    history = History(path, on_pending=told.append)
+    history.append("alice", "committed", None)
+    assert told == []
+    history.append("alice", "a", None, commit=False)
+    history.append("alice", "b", None, commit=False)
+    assert told == [history]
+    history.commit()
+    history.append("alice", "c", None, commit=False)
+    assert told == [history, history]
+    history.close()

@@ -8,6 +8,8 @@ The database has an ``epoch``, a random id made with it: seqs mean something onl
 one epoch. If the database lost its tail (its ``-wal`` file deleted or damaged: the
 ``SeqMark`` beside it is higher than its last seq), a start logs a warning, takes a new
 epoch and goes on after the mark, so no seq is handed out twice and clients reload.
+
+The ``meta`` table also keeps the room's topic and message of the day, each set at once.
 """
 
 from __future__ import annotations
@@ -17,7 +19,7 @@ import logging
 import secrets
 import sqlite3
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -38,8 +40,12 @@ CREATE TABLE IF NOT EXISTS messages (
 )
 """
 _META = "CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)"
-_GET_EPOCH = "SELECT value FROM meta WHERE key = 'epoch'"
-_SET_EPOCH = "INSERT OR REPLACE INTO meta (key, value) VALUES ('epoch', ?)"
+_GET_META = "SELECT value FROM meta WHERE key = ?"
+_SET_META = "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)"
+_DELETE_META = "DELETE FROM meta WHERE key = ?"
+_EPOCH, _TOPIC, _MOTD = "epoch", "topic", "motd"
+"""Keys of ``meta``: the seqs' epoch, the room's topic and its message of the day."""
+_ANY_MESSAGE = "SELECT 1 FROM messages LIMIT 1"
 _SET_SEQUENCE = "INSERT INTO sqlite_sequence (name, seq) VALUES (?, ?)"
 _DELETE_SEQUENCE = "DELETE FROM sqlite_sequence WHERE name = ?"
 _STAGED = "messages_loading"
@@ -92,9 +98,14 @@ def _check_count(count: int) -> None:
 class History:
     """Stored chat messages with their ``seq``; not thread-safe, use from one thread."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, *,
+                 on_pending: Callable[[History], None] | None = None) -> None:
+        """Open (or create) the history at ``path``; ``on_pending`` is told each time an
+        ``append(commit=False)`` opens a transaction, so a caller holding many histories
+        commits only those with pending writes."""
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
+        self._on_pending = on_pending
         # Opened by whichever thread starts the server, then used by the reactor alone.
         self._db = sqlite3.connect(path, check_same_thread=False)
         self.changes = 0
@@ -113,18 +124,20 @@ class History:
         self.epoch = self._open_epoch(self._mark.stored)
         """The random id of this database's seqs (``welcome`` carries it)."""
         self._mark.note(self.last_seq)
+        self._topic = self._meta(_TOPIC)
+        self._motd = self._meta(_MOTD)
 
     def _open_epoch(self, mark: int | None) -> str:
         """This database's epoch, made now for a new one; a new one too, and the seqs
         continued after ``mark``, when the database ends before it."""
-        row = self._db.execute(_GET_EPOCH).fetchone()
+        stored = self._meta(_EPOCH)
         last = self.last_seq
         lost = mark is not None and mark > last
-        if row is not None and not lost:
-            return str(row[0])
+        if stored is not None and not lost:
+            return stored
         epoch = secrets.token_hex(8)
         with self._db:
-            self._db.execute(_SET_EPOCH, (epoch,))
+            self._db.execute(_SET_META, (_EPOCH, epoch))
             if mark is not None and lost:
                 self._set_sequence("messages", mark)
         if lost:
@@ -153,9 +166,12 @@ class History:
         ``commit`` (the server commits once per loop pass, before anything is sent).
         """
         when = time.time() if ts is None else ts
+        was_pending = self._db.in_transaction
         seq = self._insert(when, sender, text, avatar, action)
         if commit:
             self.commit()
+        elif not was_pending and self._on_pending is not None:
+            self._on_pending(self)
         return Message(seq, when, sender, text, avatar, action)
 
     def commit(self) -> None:
@@ -181,6 +197,11 @@ class History:
         return [_message(row) for row in self._db.execute(_ALL)]
 
     @property
+    def has_messages(self) -> bool:
+        """Whether any message is stored (one indexed step, however long the history)."""
+        return self._db.execute(_ANY_MESSAGE).fetchone() is not None
+
+    @property
     def last_seq(self) -> int:
         """The highest seq ever assigned (0 before the first); deletes do not lower it."""
         row = self._db.execute(_LAST_SEQ).fetchone()
@@ -199,6 +220,42 @@ class History:
     def after(self, seq: int) -> list[Message]:
         """Every message after ``seq``, oldest first."""
         return [_message(row) for row in self._db.execute(_AFTER, (seq,))]
+
+    # -- the room's settings, in ``meta`` -------------------------------------------------
+
+    @property
+    def topic(self) -> str | None:
+        """The room's topic, None when it has none."""
+        return self._topic
+
+    def set_topic(self, text: str | None) -> None:
+        """Set the room's topic (None or empty: none), committed at once."""
+        self._topic = self._set_meta(_TOPIC, text)
+
+    @property
+    def motd(self) -> str | None:
+        """The room's message of the day, None when it has none."""
+        return self._motd
+
+    def set_motd(self, text: str | None) -> None:
+        """Set the room's message of the day (None or empty: none), committed at once."""
+        self._motd = self._set_meta(_MOTD, text)
+
+    def _meta(self, key: str) -> str | None:
+        """The value kept under ``key`` in ``meta``, None when there is none."""
+        row = self._db.execute(_GET_META, (key,)).fetchone()
+        return None if row is None else str(row[0])
+
+    def _set_meta(self, key: str, text: str | None) -> str | None:
+        """Keep ``text`` under ``key`` (None or empty: remove it) and commit, with any
+        appends pending; the value now kept."""
+        value = text or None
+        if value is None:
+            self._db.execute(_DELETE_META, (key,))
+        else:
+            self._db.execute(_SET_META, (key, value))
+        self.commit()
+        return value
 
     # -- a load (admin -l) in slices: staged beside the history, swapped in at once -------
 
