@@ -27,6 +27,7 @@ from tuichat.server.store.saves import (
     SaveError,
     format_transcript,
     parse_transcript,
+    saved_room,
 )
 
 NOW = datetime(2026, 11, 25, 13, 40, 0, tzinfo=UTC)
@@ -433,3 +434,93 @@ def test_load_refuses_a_text_that_fails_text_problem(saves: SaveDir) -> None:
     )
     with pytest.raises(SaveError, match=r"^ctl\.txt: line 3: .*control character U\+0000"):
         saves.load("ctl.txt")
+
+
+# -- the saves of every room (issue 13) ---------------------------------------------------------
+
+
+def test_a_save_of_another_room_is_named_with_its_stem_first_and_names_it(
+    tmp_path: Path
+) -> None:
+    saves = SaveDir(tmp_path)
+    name = saves.save([msg("hello")], now=NOW, room="#dev")
+    assert name == "dev-chat-20261125-134000.txt"
+    text = (tmp_path / name).read_text(encoding="utf-8")
+    assert text.splitlines()[0] == (
+        "# tuichat history of #dev, saved 2026-11-25 13:40:00 UTC, 1 message")
+
+
+def test_a_save_of_the_default_room_keeps_the_chat_name_and_names_the_room(
+    tmp_path: Path
+) -> None:
+    saves = SaveDir(tmp_path, default_room="#general")
+    name = saves.save([msg("hello")], now=NOW, suffix="-before-load", room="#general")
+    assert name == "chat-20261125-134000-before-load.txt"
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith(
+        "# tuichat history of #general, saved")
+    assert saves.save([msg("x")], now=NOW, room="#lobby") == "lobby-chat-20261125-134000.txt"
+
+
+def test_saves_of_two_rooms_at_one_moment_both_keep_their_names(tmp_path: Path) -> None:
+    saves = SaveDir(tmp_path)
+    assert [saves.save([msg("x")], now=NOW, room=room) for room in ("#dev", "#lobby", "#dev")
+            ] == ["dev-chat-20261125-134000.txt", "chat-20261125-134000.txt",
+                  "dev-chat-20261125-134000-2.txt"]
+
+
+@pytest.mark.parametrize("room", ["#../x", "../x", "#a/b", "#Dev", "dev", "#"])
+def test_a_save_refuses_a_room_that_breaks_the_rule(tmp_path: Path, room: str) -> None:
+    with pytest.raises(ValueError, match="not a room name"):
+        SaveDir(tmp_path / "saves").save([msg("x")], now=NOW, room=room)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_parse_reads_the_headers_of_old_and_new_files() -> None:
+    messages = [msg("hello"), msg("hi", sender="bob")]
+    old, new = (format_transcript(messages, now=NOW, room=room) for room in (None, "#dev"))
+    assert old.startswith(HEADER) and new.startswith("# tuichat history of #dev, saved")
+    assert parse_transcript(old) == parse_transcript(new) == saved(messages)
+
+
+def test_a_save_of_one_room_loads_as_any_rooms(tmp_path: Path) -> None:
+    """A file holds messages, not seqs or a room: what ``load`` gives goes into any room."""
+    saves = SaveDir(tmp_path)
+    name = saves.save([msg("from dev")], now=NOW, room="#dev")
+    assert saves.load(name) == [SavedMessage(T0, "alice", "from dev")]
+
+
+@pytest.mark.parametrize(("name", "room"), [
+    ("chat-20261125-134000.txt", "#lobby"),
+    ("chat-20261125-134000-before-load-2.txt", "#lobby"),
+    ("dev-chat-20261125-134000.txt", "#dev"),
+    ("dev-chat-20261125-134000-shutdown.txt", "#dev"),
+    ("chat-chat-20261125-134000.txt", "#chat"),
+    ("x-chat-chat-20261125-134000.txt", "#x-chat"),
+    ("0-chat-20261125-134000.txt", "#0"),
+    ("notes.txt", None),
+    ("Dev-chat-20261125-134000.txt", None),
+    ("-dev-chat-20261125-134000.txt", None),
+    ("dev-chat-2026112-134000.txt", None),
+    ("dev.chat-20261125-134000.txt", None),
+    ("x" * 32 + "-chat-20261125-134000.txt", None),
+])
+def test_the_room_of_a_save_is_read_from_its_name(name: str, room: str | None) -> None:
+    assert saved_room(name) == room
+
+
+def test_files_lists_the_saves_of_every_room_newest_first_with_their_rooms(
+    tmp_path: Path
+) -> None:
+    saves = SaveDir(tmp_path, default_room="#main")
+    named = [saves.save([msg("x")], now=NOW, room=room) for room in ("#main", "#dev", "#ops")]
+    (tmp_path / "notes.txt").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "ignored.md").write_text(GOOD, encoding="utf-8")
+    (tmp_path / "dir-chat-20261125-134000.txt").mkdir()
+    for age, name in enumerate([*reversed(named), "notes.txt"]):
+        os.utime(tmp_path / name, (1_000_000 - age, 1_000_000 - age))
+    assert [(file.name, file.room) for file in saves.files()] == [
+        ("ops-chat-20261125-134000.txt", "#ops"),
+        ("dev-chat-20261125-134000.txt", "#dev"),
+        ("chat-20261125-134000.txt", "#main"),
+        ("notes.txt", None),
+    ]

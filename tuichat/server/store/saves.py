@@ -2,7 +2,7 @@
 
 A transcript starts with a ``#`` comment line, then holds one block per message::
 
-    # tuichat history, saved 2026-11-25 13:40:00 UTC, 3 messages
+    # tuichat history of #dev, saved 2026-11-25 13:40:00 UTC, 3 messages
     [2026-11-25 13:39:01] alice: hello
     [2026-11-25 13:39:30] bob: two
         lines
@@ -11,7 +11,14 @@ A transcript starts with a ``#`` comment line, then holds one block per message:
 Times are UTC to the second. An emote is ``* sender text`` (names hold neither ``*`` nor
 spaces, so it cannot be mistaken for a message). Extra lines of a message are indented by
 exactly four spaces (the indent is not part of the text). Blank lines and ``#`` lines
-between messages are skipped; they also end the message before them.
+between messages are skipped; they also end the message before them. The header names
+the room saved (files from before rooms have ``# tuichat history, saved ...``); a file
+of one room loads into any room.
+
+A save is named ``chat-YYYYmmdd-HHMMSS.txt`` in the default room (as before rooms) and
+``<stem>-chat-YYYYmmdd-HHMMSS.txt`` in any other (``dev-chat-20261201-120000.txt`` for
+``#dev``), so one directory holds the saves of every room and each file's name tells its
+room.
 """
 
 from __future__ import annotations
@@ -29,12 +36,16 @@ from pathlib import Path
 from tuichat.files import write_private
 from tuichat.net.frames import CONSOLE, Message, text_problem
 from tuichat.net.names import name_problem, normalize_name
+from tuichat.net.rooms import DEFAULT_ROOM, ROOM_PREFIX, room_stem
 
 MAX_SAVE_BYTES = 16 * 1024 * 1024
 """Largest save file ``load`` reads."""
 _MAX = f"{MAX_SAVE_BYTES:,}"
 
 _FILE_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*\.txt")
+_SAVED_NAME = re.compile(
+    r"(?:(?P<stem>[a-z0-9][a-z0-9_-]{0,30})-)?chat-[0-9]{8}-[0-9]{6}[A-Za-z0-9._-]*\.txt")
+"""A name ``save`` gives: the room's stem first outside the default room."""
 _TIME = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9]{2}:[0-9]{2}:[0-9]{2}")
 _INDENT = "    "
 _EXAMPLE = "'[2026-11-25 13:39:01] alice: hello'"
@@ -52,11 +63,13 @@ class SavedMessage:
 
 @dataclass(frozen=True, slots=True)
 class SavedFile:
-    """One file ``load`` could be given: its bare name, size and last change (Unix time)."""
+    """One file ``load`` could be given: its bare name, size, last change (Unix time) and
+    the room its name says it was saved in (None for a name ``save`` does not give)."""
 
     name: str
     size: int
     mtime: float
+    room: str | None = None
 
     @property
     def size_text(self) -> str:
@@ -89,9 +102,10 @@ def _utc(now: datetime | None) -> datetime:
     return now.replace(tzinfo=UTC) if now.tzinfo is None else now.astimezone(UTC)
 
 
-def format_transcript(messages: Iterable[Message], *, now: datetime | None = None) -> str:
+def format_transcript(messages: Iterable[Message], *, now: datetime | None = None,
+                      room: str | None = None) -> str:
     """The save-file text for ``messages``; ``now`` (default: the current time) is the
-    time named in the header."""
+    time named in the header, and ``room`` (if given) the room."""
     lines: list[str] = []
     count = 0
     for message in messages:
@@ -102,7 +116,8 @@ def format_transcript(messages: Iterable[Message], *, now: datetime | None = Non
         lines.append(f"{head} {first}" if first else head)
         lines.extend(_INDENT + line for line in more)
     noun = "message" if count == 1 else "messages"
-    header = f"# tuichat history, saved {_stamp(_utc(now))} UTC, {count} {noun}"
+    of_room = "" if room is None else f" of {room}"
+    header = f"# tuichat history{of_room}, saved {_stamp(_utc(now))} UTC, {count} {noun}"
     return "\n".join([header, *lines]) + "\n"
 
 
@@ -189,26 +204,42 @@ def parse_transcript(text: str) -> list[SavedMessage]:
     return messages
 
 
-class SaveDir:
-    """The directory of save files; names are bare ``*.txt`` file names inside it."""
+def saved_room(name: str, default_room: str = DEFAULT_ROOM) -> str | None:
+    """The room a save file's bare ``name`` says it was saved in (``chat-...``: the
+    default room), or None for a name ``save`` does not give."""
+    match = _SAVED_NAME.fullmatch(name)
+    if match is None:
+        return None
+    stem = match.group("stem")
+    return default_room if stem is None else ROOM_PREFIX + stem
 
-    def __init__(self, root: Path) -> None:
+
+class SaveDir:
+    """The directory of save files of every room; names are bare ``*.txt`` file names
+    inside it. ``default_room`` is the room whose saves are named ``chat-...``."""
+
+    def __init__(self, root: Path, default_room: str = DEFAULT_ROOM) -> None:
         self.root = root
+        self.default_room = default_room
 
     def save(
-        self, messages: Iterable[Message], now: datetime | None = None, suffix: str = ""
+        self, messages: Iterable[Message], now: datetime | None = None, suffix: str = "",
+        *, room: str | None = None,
     ) -> str:
-        """Write ``messages`` to a new ``chat-YYYYmmdd-HHMMSS{suffix}.txt`` (UTC; ``-2``,
-        ``-3``... added when taken) and return its bare name.
+        """Write ``messages`` of ``room`` (default: the default room) to a new
+        ``chat-YYYYmmdd-HHMMSS{suffix}.txt`` (UTC; the room's stem and ``-`` first outside
+        the default room; ``-2``, ``-3``... added when taken) and return its bare name.
+        The header names ``room`` when it is given.
 
         The name is claimed with an exclusive create, so no file is ever overwritten; the
         text goes to a temporary file that then atomically replaces the claimed name.
         """
         moment = _utc(now)
-        stem = f"chat-{moment:%Y%m%d-%H%M%S}{suffix}"
+        prefix = "" if room in (None, self.default_room) else room_stem(room) + "-"
+        stem = f"{prefix}chat-{moment:%Y%m%d-%H%M%S}{suffix}"
         if _FILE_NAME.fullmatch(stem + ".txt") is None:
             raise ValueError(f"suffix {suffix!r} does not make a valid save file name")
-        data = format_transcript(messages, now=moment).encode()
+        data = format_transcript(messages, now=moment, room=room).encode()
         self.root.mkdir(parents=True, exist_ok=True)
         name, target = self._claim(stem)
         try:
@@ -232,8 +263,9 @@ class SaveDir:
                 return name, target
 
     def files(self) -> list[SavedFile]:
-        """The plain files with save-file names (what ``load`` may be given), newest first;
-        none when the directory does not exist yet."""
+        """The plain files with save-file names (what ``load`` may be given) of every
+        room, newest first, each with its room; none when the directory does not exist
+        yet."""
         found = []
         try:
             entries = list(os.scandir(self.root))
@@ -248,7 +280,8 @@ class SaveDir:
                 info = entry.stat(follow_symlinks=False)
             except OSError:
                 continue  # gone since the scan
-            found.append(SavedFile(entry.name, info.st_size, info.st_mtime))
+            found.append(SavedFile(entry.name, info.st_size, info.st_mtime,
+                                   saved_room(entry.name, self.default_room)))
         return sorted(found, key=lambda file: (file.mtime, file.name), reverse=True)
 
     def load(self, name: str) -> list[SavedMessage]:
