@@ -6,14 +6,25 @@ from __future__ import annotations
 import contextlib
 import sqlite3
 import time
+from collections import deque
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ADMIN_PASSWORD, WAIT, Client, ClientFactory, ServerFactory, matching
-from tuichat.net.frames import Frame
+from tuichat.net.frames import Frame, Message
 from tuichat.server.config import ServerConfig
-from tuichat.server.store.history import History
-from tuichat.server.store.saves import SavedMessage
-from tuichat.server.store.sliced import SLICE_CHARS, SLICE_ROWS, _slice_end
+from tuichat.server.store.history import History, read_up_to
+from tuichat.server.store.room_stores import RoomStores
+from tuichat.server.store.saves import SaveDir, SavedMessage
+from tuichat.server.store.sliced import (
+    SLICE_CHARS,
+    SLICE_ROWS,
+    SlicedClear,
+    SlicedLoad,
+    _slice_end,
+)
 
 
 def _entries(count: int, chars: int) -> list[SavedMessage]:
@@ -100,3 +111,111 @@ def test_the_room_talks_while_a_long_history_is_cleared(
         texts = [row[0] for row in db.execute("SELECT text FROM messages ORDER BY seq")]
     assert texts[:10] == [f"old line {number}" for number in range(199_990, 200_000)]
     assert texts[10:] == [f"line {number}" for number in range(1, len(texts) - 9)]
+
+
+# -- two rooms open at once (issue 13): a load or a clear stays in its room ----------------
+
+
+class Passes:
+    """A stand-in for the reactor's later passes: what is scheduled runs on ``run``, and
+    ``between`` runs before each pass (the room talking meanwhile)."""
+
+    def __init__(self, between: Callable[[], object]) -> None:
+        self._queue: deque[Callable[[], object]] = deque()
+        self._between = between
+        self.count = 0
+
+    def schedule(self, work: Callable[[], object]) -> None:
+        """Run ``work`` on a later pass."""
+        self._queue.append(work)
+
+    def run(self) -> None:
+        """Run the passes until nothing more is scheduled."""
+        while self._queue:
+            self._between()
+            self.count += 1
+            self._queue.popleft()()
+
+
+def _unexpected(exc: sqlite3.Error) -> None:
+    """The ``failed`` of a load or clear that must not fail."""
+    raise AssertionError(f"failed: {exc}")
+
+
+def _rows(history: History) -> list[tuple[int, str]]:
+    """Seq and text of every stored message, oldest first."""
+    return [(message.seq, message.text) for message in history.all()]
+
+
+@pytest.fixture
+def rooms(tmp_path: Path) -> Iterator[RoomStores]:
+    stores = RoomStores.from_config(ServerConfig(data_dir=tmp_path / "data"))
+    yield stores
+    stores.close()
+
+
+def test_a_load_in_one_room_never_touches_anothers_rows_or_seqs(rooms: RoomStores) -> None:
+    lobby, dev = rooms.open("#lobby"), rooms.open("#dev")
+    for number in range(3):
+        lobby.append("alice", f"lobby {number}", None)
+        dev.append("bob", f"dev {number}", None)
+    lobby_epoch, dev_epoch = lobby.epoch, dev.epoch
+    said: list[str] = []
+
+    def talk() -> None:  # both rooms go on while #dev's load is staged and swapped
+        said.append(f"pass {len(said)}")
+        lobby.append("alice", said[-1], None, commit=False)
+        dev.append("bob", said[-1], None, commit=False)
+        rooms.commit()
+
+    entries = _entries(SLICE_ROWS * 2 + 10, 5)
+    passes = Passes(talk)
+    results: list[list[Message]] = []
+    SlicedLoad(dev, passes.schedule, entries, dev.last_seq, results.append,
+               _unexpected).start()
+    passes.run()
+    assert passes.count >= 3, "staged over several passes"
+    assert [m.text for m in results[0]] == said[:len(results[0])], "said meanwhile, kept"
+    assert _rows(lobby) == [(n + 1, f"lobby {n}") for n in range(3)] + [
+        (n + 4, text) for n, text in enumerate(said)]
+    assert (lobby.last_seq, lobby.epoch) == (3 + len(said), lobby_epoch)
+    dev_rows = _rows(dev)
+    assert [seq for seq, _ in dev_rows[:len(entries)]] == list(range(4, 4 + len(entries)))
+    assert [seq for seq, _ in dev_rows] == sorted({seq for seq, _ in dev_rows})
+    assert dev_rows[-1] == (dev.last_seq, said[-1]) and dev.epoch == dev_epoch
+    lobby.append("alice", "after", None)
+    assert lobby.last_seq == 4 + len(said), "the lobby's seq goes on gapless"
+
+
+def test_a_clear_in_one_room_leaves_the_other_whole(rooms: RoomStores) -> None:
+    lobby, dev = rooms.open("#lobby"), rooms.open("#dev")
+    for number in range(SLICE_ROWS + 5):
+        lobby.append("alice", f"lobby {number}", None, commit=False)
+        dev.append("bob", f"dev {number}", None, commit=False)
+    rooms.commit()
+    before = _rows(lobby)
+    cleared: list[int] = []
+    passes = Passes(lambda: None)
+    SlicedClear(dev, passes.schedule, 10, dev.last_seq, cleared.append,
+                _unexpected).start()
+    passes.run()
+    assert cleared == [SLICE_ROWS - 5]
+    assert [text for _, text in _rows(dev)] == [
+        f"dev {number}" for number in range(SLICE_ROWS - 5, SLICE_ROWS + 5)]
+    assert _rows(lobby) == before
+
+
+def test_a_save_of_one_room_loads_into_another(rooms: RoomStores, tmp_path: Path) -> None:
+    dev, lobby = rooms.open("#dev"), rooms.open("#lobby")
+    dev.append("bob", "from dev", None, ts=1_000.0)
+    saves = SaveDir(tmp_path / "saves")
+    name = saves.save(read_up_to(dev.path, dev.last_seq), room="#dev")
+    lobby.append("alice", "old lobby", None)
+    results: list[list[Message]] = []
+    passes = Passes(lambda: None)
+    SlicedLoad(lobby, passes.schedule, saves.load(name), lobby.last_seq, results.append,
+               _unexpected).start()
+    passes.run()
+    assert results == [[]]
+    assert _rows(lobby) == [(2, "from dev")]
+    assert _rows(dev) == [(1, "from dev")]
