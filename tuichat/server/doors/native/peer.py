@@ -20,7 +20,7 @@ from tuichat.net.frames import Channel, ErrorCode, FrameType, LeaveReason
 from tuichat.server.outbox import Outbox
 
 if TYPE_CHECKING:
-    from tuichat.server.handshakes import Handshakes
+    from tuichat.server.doors.native.handshakes import Handshakes
     from tuichat.server.output_budget import OutputBudget
     from tuichat.server.reactor import Reactor
 

@@ -1,0 +1,53 @@
+"""What the core is given by the rest of the server: doors to deliver events through, a
+scheduler for timers and work off the loop, and the rooms' stores."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Collection
+from concurrent.futures import Future
+from typing import TYPE_CHECKING, Protocol, TypeVar
+
+if TYPE_CHECKING:
+    from tuichat.server.core.events import Event
+    from tuichat.server.core.members import Member
+    from tuichat.server.store.history import History
+
+T = TypeVar("T")
+
+
+class Door(Protocol):
+    """A way into the chat: it turns events into its wire format for its members."""
+
+    def deliver(self, event: Event, members: Collection[Member]) -> None:
+        """Hand ``event`` to ``members`` (all of them this door's), encoded once."""
+
+
+class Outlet(Protocol):
+    """Where a door writes what it made of an event for one member (the native door: the
+    member's recv connection). The core keeps it on the member and never calls it."""
+
+    def write(self, data: bytes, /) -> None:
+        """Queue ``data`` for the member."""
+
+
+class Scheduler(Protocol):
+    """Timers and work off the loop, for the core that must never block."""
+
+    def call_later(self, delay: float, callback: Callable[[], object]) -> None:
+        """Run ``callback`` on the loop after ``delay`` seconds."""
+
+    def in_worker(self, work: Callable[[], T], then: Callable[[Future[T]], None]) -> None:
+        """Run ``work`` on a worker thread, then ``then`` with its future on the loop."""
+
+
+class Stores(Protocol):
+    """The rooms' histories (``store.room_stores.RoomStores``)."""
+
+    def names(self) -> list[str]:
+        """Every room that exists, sorted."""
+
+    def open(self, room: str) -> History:
+        """``room``'s history, opened or created."""
+
+    def forget(self, room: str) -> None:
+        """Delete a room other than the default room, with its history."""
