@@ -261,6 +261,21 @@ def test_names_skips_the_files_kept_beside_a_database_silently(
     assert not caplog.records
 
 
+def test_exists_tells_a_room_on_disk_from_one_never_made(data_dir: Path) -> None:
+    first = stores_of(data_dir)
+    assert first.exists(LOBBY) and not first.exists(DEV)
+    first.open(DEV)
+    assert first.exists(DEV)
+    first.close()
+    again = stores_of(data_dir)
+    assert again.exists(DEV) and not again.is_open(DEV) and not again.exists(RANDOM)
+    (data_dir / "rooms" / "random.sqlite3").mkdir()
+    (data_dir / "rooms" / "x.sqlite3").symlink_to(data_dir / "rooms" / "dev.sqlite3")
+    assert not again.exists(RANDOM) and not again.exists("#x"), "as names() sees them"
+    again.forget(DEV)
+    assert not again.exists(DEV)
+
+
 def test_names_without_a_rooms_directory_is_the_default_room(tmp_path: Path) -> None:
     stores = RoomStores(tmp_path / "nowhere", tmp_path / "history.sqlite3", "#main")
     assert stores.names() == ["#main"]

@@ -72,6 +72,14 @@ class RoomStores:
                 found.add(room)
         return sorted(found)
 
+    def exists(self, room: str) -> bool:
+        """Whether ``room`` exists (the default room always; another once its history
+        file does), without listing the others."""
+        if room == self.default_room or room in self._open:
+            return True
+        path = self.path(room)
+        return path.is_file() and not path.is_symlink()
+
     def _room_of(self, entry: os.DirEntry[str]) -> str | None:
         """The room whose history ``entry`` is, or None (logged once when it is not the
         file kept beside one)."""
