@@ -154,7 +154,7 @@ class Hub:
     def room(self, name: str) -> Room | None:
         """The room called ``name`` if it exists (opened now if it was only on disk)."""
         room = self.rooms.get(name)
-        if room is None and name in self._stores.names():
+        if room is None and self._stores.exists(name):
             room = self._open(name)
         return room
 

@@ -46,6 +46,9 @@ class Stores(Protocol):
     def names(self) -> list[str]:
         """Every room that exists, sorted."""
 
+    def exists(self, room: str) -> bool:
+        """Whether ``room`` exists."""
+
     def open(self, room: str) -> History:
         """``room``'s history, opened or created."""
 
