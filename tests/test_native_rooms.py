@@ -7,12 +7,11 @@ from __future__ import annotations
 from pathlib import Path
 
 from tests.conftest import ELSEWHERE, RawChannel, RawFactory, RawUser, ServerFactory
-from tests.core.conftest import Discard, RecordingDoor
+from tests.core.conftest import Discard
 from tuichat.net.codec import FrameDecoder, encode
 from tuichat.net.frames import MAX_FRAME_BYTES, Frame
-from tuichat.server.core.members import Member
+from tuichat.server.core.model import Member, Room
 from tuichat.server.core.requests import Resume
-from tuichat.server.core.rooms import Room
 from tuichat.server.doors.native.greetings import USERS_BUDGET, Greetings
 from tuichat.server.store.history import History
 
@@ -154,8 +153,7 @@ def test_room_joined_users_that_do_not_fit_follow_as_present_joins(tmp_path: Pat
     history = History(tmp_path / "dev.sqlite3")
     room = Room("#dev", history, None)
     for number in range(USERS_BUDGET // 60):
-        member = Member(f"user-with-a-long-name-{number:05}", "h", "h:1", RecordingDoor(),
-                        Discard())
+        member = Member(f"user-with-a-long-name-{number:05}", "h", "h:1", Discard())
         room.members[member.key] = member
     lines = list(Greetings("#lobby", 1 << 20, "c" * 64).room_joined(room, Resume()))
     frames = [decoded.frame for decoded in FrameDecoder().feed(b"".join(lines))]

@@ -15,7 +15,7 @@ from tuichat.server.bans import BanList
 from tuichat.server.config import ServerConfig
 from tuichat.server.core.chat import Chat
 from tuichat.server.core.events import Event
-from tuichat.server.core.members import Member
+from tuichat.server.core.model import Member
 from tuichat.server.core.requests import Arrival, Request
 from tuichat.server.store.room_stores import RoomStores
 from tuichat.server.store.saves import SaveDir
@@ -99,13 +99,13 @@ class World:
     def arrive(self, name: str, host: str = "127.0.0.1", **arrival: Any) -> Member:
         """Let ``name`` in (failing the test if refused); the member."""
         member = self.member(name, host)
-        refusal = self.chat.arrive(member, Arrival(name, **arrival))
+        refusal = self.chat.arrive(member, Arrival(name, **arrival), self.door)
         assert refusal is None, refusal
         return member
 
     def member(self, name: str, host: str = "127.0.0.1") -> Member:
         """A member as a door makes one, before it arrives."""
-        return Member(name, host, f"{host}:1", self.door, Discard())
+        return Member(name, host, f"{host}:1", Discard())
 
     def handle(self, member: Member, *requests: Request) -> None:
         for request in requests:

@@ -10,7 +10,7 @@ from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.net.frames import CONSOLE, LeaveReason
 from tuichat.server.core.admin import command_table
 from tuichat.server.core.events import Ended, HistoryReset, Left, Noticed, RefusalKind, Said
-from tuichat.server.core.members import Member
+from tuichat.server.core.model import Member
 from tuichat.server.core.requests import Command, JoinRoom, Say
 
 

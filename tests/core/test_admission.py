@@ -30,17 +30,19 @@ def test_names_in_use_or_banned_are_refused(world: World, name: str,
                                             kind: RefusalKind) -> None:
     world.arrive("alice")
     world.chat.bans.ban_name("zed", "root", None)
-    refusal = world.chat.arrive(world.member(name), Arrival(name))
+    refusal = world.chat.arrive(world.member(name), Arrival(name), world.door)
     assert refusal is not None and refusal.kind is kind
     assert list(world.chat.hub.members) == ["alice"], "nothing joined"
 
 
 def test_the_join_password_and_the_server_size_are_checked(make_world: WorldFactory) -> None:
     world = make_world(password="door", max_clients=1)
-    refusal = world.chat.arrive(world.member("alice"), Arrival("alice", password="wrong"))
+    refusal = world.chat.arrive(world.member("alice"), Arrival("alice", password="wrong"),
+                                 world.door)
     assert refusal is not None and refusal.kind is RefusalKind.BAD_PASSWORD
     world.arrive("alice", password="door")
-    refusal = world.chat.arrive(world.member("bob"), Arrival("bob", password="door"))
+    refusal = world.chat.arrive(world.member("bob"), Arrival("bob", password="door"),
+                                 world.door)
     assert refusal is not None and refusal.kind is RefusalKind.FULL
 
 

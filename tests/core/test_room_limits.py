@@ -56,7 +56,7 @@ def test_the_rooms_of_an_arrival_are_joined_in_order_each_within_the_limits(
     world = make_world(max_rooms_per_user=3)
     alice = world.member("alice")
     entries = tuple(RoomEntry(name) for name in ("#b", "#a", "#c"))
-    assert world.chat.arrive(alice, Arrival("alice", rooms=entries)) is None
+    assert world.chat.arrive(alice, Arrival("alice", rooms=entries), world.door) is None
     assert list(alice.rooms) == ["#lobby", "#b", "#a"]
     assert world.door.texts(alice) == [
         "Room not joined: you are in 3 rooms, the most one user may be in."]

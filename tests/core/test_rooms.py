@@ -15,7 +15,7 @@ from tuichat.server.core.events import (
     TopicSet,
     Welcomed,
 )
-from tuichat.server.core.members import Member
+from tuichat.server.core.model import Member
 from tuichat.server.core.requests import JoinRoom, ListRooms, PartRoom, Say, SetTopic
 
 

@@ -31,9 +31,8 @@ if TYPE_CHECKING:
     from tuichat.server.bans import BanList
     from tuichat.server.core.admission import Admission
     from tuichat.server.core.hub import Hub
-    from tuichat.server.core.members import Member
+    from tuichat.server.core.model import Member, Room
     from tuichat.server.core.ports import Scheduler
-    from tuichat.server.core.rooms import Room
     from tuichat.server.store.saves import SaveDir
 
 log = logging.getLogger("tuichat.server")

@@ -12,8 +12,7 @@ from tuichat.net.commands import AdminCommand, usage_text
 if TYPE_CHECKING:
     from tuichat.server.core.events import Level
     from tuichat.server.core.hub import Hub
-    from tuichat.server.core.members import Member
-    from tuichat.server.core.rooms import Room
+    from tuichat.server.core.model import Member, Room
 
 log = logging.getLogger("tuichat.server")
 

@@ -17,7 +17,7 @@ from tuichat.server.core.events import Refusal, RefusalKind
 if TYPE_CHECKING:
     from tuichat.server.bans import BanList
     from tuichat.server.core.hub import Hub
-    from tuichat.server.core.members import Member
+    from tuichat.server.core.model import Member
     from tuichat.server.core.requests import Arrival
     from tuichat.server.passwords import PasswordGate
 

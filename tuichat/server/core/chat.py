@@ -44,9 +44,9 @@ from tuichat.server.passwords import PasswordGate
 if TYPE_CHECKING:
     from tuichat.server.bans import BanList
     from tuichat.server.config import ServerConfig
-    from tuichat.server.core.members import Member
-    from tuichat.server.core.ports import Door, Scheduler, Stores
-    from tuichat.server.core.rooms import Room
+    from tuichat.server.core.events import Door
+    from tuichat.server.core.model import Member, Room
+    from tuichat.server.core.ports import Scheduler, Stores
     from tuichat.server.store.saves import SaveDir
 
 log = logging.getLogger("tuichat.server")
@@ -83,9 +83,9 @@ class Chat:
         """Why nobody from ``host`` may come in (checked before anything a user says)."""
         return self._admission.address_refusal(host)
 
-    def arrive(self, member: Member, arrival: Arrival) -> Refusal | None:
-        """Let ``member`` in as ``arrival`` asks, or say why not (and nothing happens).
-        It is put in the default room, then in the rooms ``arrival`` names."""
+    def arrive(self, member: Member, arrival: Arrival, door: Door) -> Refusal | None:
+        """Let ``member`` in by ``door`` as ``arrival`` asks, or say why not (and nothing
+        happens). It is put in the default room, then in the rooms ``arrival`` names."""
         refusal = self._admission.refusal(arrival, member.host)
         if refusal is not None:
             return refusal
@@ -96,7 +96,7 @@ class Chat:
         member.lines = LineLimit(config.rate_burst, config.rate_per_second,
                                  config.rate_abuse_limit)
         hub = self.hub
-        hub.arrive(member, arrival.resume)
+        hub.arrive(member, door, arrival.resume)
         if admin_problem is not None:
             hub.notice(member, admin_problem, "error")
         warning = self.admin.shutdown_warning()

@@ -7,16 +7,16 @@ it delivers (at once, on the loop), so what it sends is the state at that moment
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Literal, Protocol
 
 from tuichat.net.frames import LeaveReason, Message
 
 if TYPE_CHECKING:
-    from tuichat.server.core.members import Member
+    from tuichat.server.core.model import Member, Room
     from tuichat.server.core.requests import Ref, Resume
-    from tuichat.server.core.rooms import Room
 
 Level = Literal["info", "error"]
 """A notice is an answer (``info``) or a refusal (``error``)."""
@@ -207,3 +207,10 @@ Event = (Welcomed | RoomJoined | RoomParted | Said | Announced | Joined | Left |
          | UserChanged | AvatarChanged | PrivateSaid | WhoisAnswered | Noticed | HistoryReset
          | RoomsListed | Ended | ShutDown)
 """Everything the core hands to a door."""
+
+
+class Door(Protocol):
+    """A way into the chat: it turns events into its wire format for its members."""
+
+    def deliver(self, event: Event, members: Collection[Member]) -> None:
+        """Hand ``event`` to ``members`` (all of them this door's), encoded once."""

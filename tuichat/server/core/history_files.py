@@ -24,8 +24,8 @@ from tuichat.server.store.sliced import SlicedClear, SlicedLoad
 
 if TYPE_CHECKING:
     from tuichat.server.core.admin_call import AdminCall
+    from tuichat.server.core.model import Room
     from tuichat.server.core.ports import Scheduler
-    from tuichat.server.core.rooms import Room
 
 log = logging.getLogger("tuichat.server")
 T = TypeVar("T")

@@ -19,6 +19,7 @@ from tuichat.server.config import ServerConfig, store_motd
 from tuichat.server.core.events import (
     Announced,
     AvatarChanged,
+    Door,
     Ended,
     Event,
     HistoryReset,
@@ -34,12 +35,12 @@ from tuichat.server.core.events import (
     UserChanged,
     Welcomed,
 )
+from tuichat.server.core.model import Room
 from tuichat.server.core.requests import Ref, Resume
-from tuichat.server.core.rooms import Room
 
 if TYPE_CHECKING:
-    from tuichat.server.core.members import Member
-    from tuichat.server.core.ports import Door, Stores
+    from tuichat.server.core.model import Member
+    from tuichat.server.core.ports import Stores
 
 log = logging.getLogger("tuichat.server")
 
@@ -58,6 +59,8 @@ class Hub:
         self._stores = stores
         self._doors: list[Door] = []
         self._only_door: Door | None = None
+        self._door_of: dict[Member, Door] = {}
+        """The door each member came in by, which delivers its events."""
         self.lobby = self._open(config.default_room, motd)
         """The default room, where everyone is put on arrival; always open."""
 
@@ -74,14 +77,17 @@ class Hub:
         if door is not None:
             door.deliver(event, members)
             return
+        door_of = self._door_of
         for door in self._doors:
-            mine = [member for member in members if member.door is door]
+            mine = [member for member in members if door_of.get(member) is door]
             if mine:
                 door.deliver(event, mine)
 
     def tell(self, member: Member, event: Event) -> None:
         """Hand ``event`` to one member."""
-        member.door.deliver(event, (member,))
+        door = self._door_of.get(member)
+        if door is not None:
+            door.deliver(event, (member,))
 
     def to_room(self, room: Room, event: Event) -> None:
         """Hand ``event`` to every member of ``room``."""
@@ -195,11 +201,12 @@ class Hub:
 
     # -- presence --------------------------------------------------------------------------
 
-    def arrive(self, member: Member, resume: Resume) -> None:
-        """Count ``member`` in and put it in the default room: it gets ``welcome``, the
-        room's members its ``join``."""
+    def arrive(self, member: Member, door: Door, resume: Resume) -> None:
+        """Count ``member`` (of ``door``) in and put it in the default room: it gets
+        ``welcome``, the room's members its ``join``."""
         room = self.lobby
         self.members[member.key] = member
+        self._door_of[member] = door
         self._add(member, room)
         self.tell(member, Welcomed(member, room, resume))
         self._show_motd(member, room)
@@ -248,6 +255,7 @@ class Hub:
         for room in rooms:
             del room.members[member.key]
         self.tell(member, Ended(reason, refusal))
+        del self._door_of[member]
         for room in rooms:
             self.to_room(room, Left(room, member.name, reason, by=by, text=text,
                                     banned=banned))
@@ -261,6 +269,7 @@ class Hub:
             member.ended = True
             member.rooms.clear()
         self.members.clear()
+        self._door_of.clear()
         for room in self.rooms.values():
             room.members.clear()
 

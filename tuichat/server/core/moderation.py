@@ -19,7 +19,7 @@ from tuichat.server.core.events import Refusal, RefusalKind
 if TYPE_CHECKING:
     from tuichat.server.core.admin_call import AdminCall
     from tuichat.server.core.hub import Hub
-    from tuichat.server.core.members import Member
+    from tuichat.server.core.model import Member
 
 
 class Moderation:

@@ -1,33 +1,16 @@
-"""What the core is given by the rest of the server: doors to deliver events through, a
-scheduler for timers and work off the loop, and the rooms' stores."""
+"""What the core is given besides its doors: a scheduler for timers and work off the
+loop, and the rooms' stores."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from concurrent.futures import Future
 from typing import TYPE_CHECKING, Protocol, TypeVar
 
 if TYPE_CHECKING:
-    from tuichat.server.core.events import Event
-    from tuichat.server.core.members import Member
     from tuichat.server.store.history import History
 
 T = TypeVar("T")
-
-
-class Door(Protocol):
-    """A way into the chat: it turns events into its wire format for its members."""
-
-    def deliver(self, event: Event, members: Collection[Member]) -> None:
-        """Hand ``event`` to ``members`` (all of them this door's), encoded once."""
-
-
-class Outlet(Protocol):
-    """Where a door writes what it made of an event for one member (the native door: the
-    member's recv connection). The core keeps it on the member and never calls it."""
-
-    def write(self, data: bytes, /) -> None:
-        """Queue ``data`` for the member."""
 
 
 class Scheduler(Protocol):

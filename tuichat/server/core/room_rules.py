@@ -17,8 +17,7 @@ from tuichat.server.core.requests import JoinRoom, PartRoom, Resume, RoomEntry, 
 
 if TYPE_CHECKING:
     from tuichat.server.core.hub import Hub
-    from tuichat.server.core.members import Member
-    from tuichat.server.core.rooms import Room
+    from tuichat.server.core.model import Member, Room
 
 log = logging.getLogger("tuichat.server")
 

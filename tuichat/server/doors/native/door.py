@@ -38,7 +38,7 @@ if TYPE_CHECKING:
     from tuichat.server.avatars import AvatarStore
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.chat import Chat
-    from tuichat.server.core.members import Member
+    from tuichat.server.core.model import Member
     from tuichat.server.core.ports import Scheduler
     from tuichat.server.reactor import Reactor
 

@@ -21,9 +21,8 @@ from tuichat.server.doors.native.packing import pack_list
 from tuichat.server.doors.native.replay import ReplayCache, Selection
 
 if TYPE_CHECKING:
-    from tuichat.server.core.members import Member
+    from tuichat.server.core.model import Member, Room
     from tuichat.server.core.requests import Resume
-    from tuichat.server.core.rooms import Room
 
 frame_log = logging.getLogger("tuichat.server.frames")
 

@@ -40,8 +40,7 @@ from tuichat.server.doors.native.greetings import Greetings, in_room, record
 from tuichat.server.doors.native.packing import pack_list
 
 if TYPE_CHECKING:
-    from tuichat.server.core.members import Member
-    from tuichat.server.core.rooms import Room
+    from tuichat.server.core.model import Member, Room
 
 frame_log = logging.getLogger("tuichat.server.frames")
 

@@ -13,7 +13,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator
 
     from tuichat.net.codec import Decoded
-    from tuichat.server.core.members import Member
+    from tuichat.server.core.model import Member
     from tuichat.server.doors.native.peer import Peer
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tuichat.net.frames import Channel, ErrorCode, FrameType, LeaveReason, is_sha256
 from tuichat.server.core.events import Noticed
-from tuichat.server.core.members import Member
+from tuichat.server.core.model import Member
 from tuichat.server.core.requests import RequestError
 from tuichat.server.doors.native import parse
 from tuichat.server.doors.native.brief import brief_name
@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from tuichat.server.avatars import AvatarStore
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.chat import Chat
-    from tuichat.server.core.ports import Door
+    from tuichat.server.core.events import Door
     from tuichat.server.doors.native.connections import Connections
     from tuichat.server.doors.native.peer import Peer
     from tuichat.server.reactor import Reactor
@@ -66,10 +66,10 @@ class Setup:
         except RequestError as exc:
             self._refuse(peer, decoded, ErrorCode.BAD_NAME, str(exc))
             return
-        member = Member(arrival.name, host, peer.address, self._door, peer)
+        member = Member(arrival.name, host, peer.address, peer)
         session = Session(secrets.token_urlsafe(24), member, peer, last_heard=time.monotonic())
         self._sessions.add(session)  # before the welcome, which names its token
-        refusal = self._chat.arrive(member, arrival)
+        refusal = self._chat.arrive(member, arrival, self._door)
         if refusal is not None:
             self._sessions.remove(session)
             self._refuse(peer, decoded, ERROR_CODES[refusal.kind], refusal.text)
