@@ -155,8 +155,9 @@ class WhoisAnswered:
 
 @dataclass(frozen=True, slots=True)
 class Noticed:
-    """To one member: an answer or refusal from Console, never stored. ``room``: the room
-    it is about; ``motd``: it is a message of the day."""
+    """To a member (or a room, for a message of the day): an answer or refusal from
+    Console, never stored. ``room``: the room it is about; ``motd``: it is a message of
+    the day."""
 
     text: str
     level: Level = "info"
