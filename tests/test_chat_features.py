@@ -361,7 +361,7 @@ def test_whois_answers_without_the_address_to_a_user(
     alice.conn.whois("BOB")
     answer = alice.inbox.wait_for(matching("whois"))
     assert answer == {"type": "whois", "name": "bob", "avatar": None, "admin": False,
-                      "away": None, "joined": answer["joined"]}
+                      "away": None, "joined": answer["joined"], "rooms": ["#lobby"]}
     assert before - 1 <= answer["joined"] <= time.time() + 1
 
 

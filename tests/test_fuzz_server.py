@@ -587,10 +587,10 @@ def test_the_fuzz_check_catches_a_logged_traceback(fuzzer: Fuzzer) -> None:
 def test_the_fuzz_check_catches_a_server_that_stops_serving(
     fuzzer: Fuzzer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """With the room's ``say`` handler broken, the probe's echo never comes: the check fails."""
-    room = fuzzer.server.room
-    assert room is not None
-    monkeypatch.setitem(room._handlers, (Channel.SEND, FrameType.SAY), lambda *_: None)
+    """With the door's ``say`` handler broken, the probe's echo never comes: the check fails."""
+    door = fuzzer.server.door
+    assert door is not None
+    monkeypatch.setitem(door._handlers, (Channel.SEND, FrameType.SAY), lambda *_: None)
     monkeypatch.setattr("tests.faultkit.WAIT", 0.5)
     with pytest.raises(AssertionError, match="no echo"):
         fuzzer.check()

@@ -21,7 +21,7 @@ from tests.test_output_budget import wait_until
 from tuichat.net.client import Connection
 from tuichat.net.tls import KnownHosts, TlsClientConfig
 from tuichat.server.app import Server
-from tuichat.server.peer import Peer, _Tls
+from tuichat.server.doors.native.peer import Peer, _Tls
 
 T = TypeVar("T")
 FLOOD = 200
@@ -86,13 +86,13 @@ def test_clients_that_send_a_hello_and_vanish_leave_nothing_behind(
     make_server: ServerFactory, tmp_path: Path
 ) -> None:
     server = make_server(tls=True, setup_timeout=60)  # the set-up timer must not free them
-    room = server.room
-    assert room is not None
+    door = server.door
+    assert door is not None
     hello = client_hello()
     for number in range(FLOOD):
         hello_and_vanish((server.ports.recv, server.ports.send)[number % 2], hello)
-    wait_until(lambda: on_loop(server, lambda: room.open_peers == 0
-                               and room.handshakes.in_flight == 0),
+    wait_until(lambda: on_loop(server, lambda: door.open_peers == 0
+                               and door.handshakes.in_flight == 0),
                "the server saw every connection end")
     assert on_loop(server, objects_held) == (0, 0), "closed connections are freed at once"
     conn, inbox = join_over_tls(server, "after", tmp_path)
@@ -107,8 +107,8 @@ def test_handshakes_in_flight_are_bounded_per_address_and_in_all(
     make_server: ServerFactory, tmp_path: Path
 ) -> None:
     server = make_server(tls=True, max_handshakes_per_address=3, max_handshakes=5)
-    room = server.room
-    assert room is not None
+    door = server.door
+    assert door is not None
     port, hello = server.ports.recv, client_hello()
     held = [connect(port, "127.0.0.1") for _ in range(3)]  # silent: still in the handshake
     over_address = connect(port, "127.0.0.1")
@@ -116,10 +116,10 @@ def test_handshakes_in_flight_are_bounded_per_address_and_in_all(
     held += [connect(port, ELSEWHERE) for _ in range(2)]
     over_total = connect(port, "127.0.0.3")
     assert closed_unanswered(over_total, hello), "the total is bounded too"
-    assert on_loop(server, lambda: (room.handshakes.in_flight, room.handshakes.refused)) == (5, 2)
+    assert on_loop(server, lambda: (door.handshakes.in_flight, door.handshakes.refused)) == (5, 2)
     for sock in held[:3]:
         sock.close()
-    wait_until(lambda: on_loop(server, lambda: room.handshakes.in_flight) == 2,
+    wait_until(lambda: on_loop(server, lambda: door.handshakes.in_flight) == 2,
                "the closed handshakes no longer count")
     conn, inbox = join_over_tls(server, "welcome", tmp_path)  # 3 handshakes of its own
     try:

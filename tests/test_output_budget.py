@@ -1,7 +1,7 @@
 """The server-wide output budget (issue 12, defect 4), over real sockets.
 
 Sessions that never read ask for many large avatars, so what the kernel does not take
-piles up in the server's queues. The server's own gauges (``room.output``) say how much
+piles up in the server's queues. The server's own gauges (``door.output``) say how much
 it holds; the tests wait on the server's state with a bounded poll (nothing to read from
 a client that does not read).
 """
@@ -46,9 +46,9 @@ def gallery(make_server: ServerFactory, join: ClientFactory
     """A server with a small budget, a reading client, and PICTURES stored avatars."""
     server = make_server(max_queued_bytes=CAP, queue_limit=64 * MIB)
     reader = join("reader", server)
-    assert server.room is not None
+    assert server.avatars is not None
     # Stored directly: uploads have a budget of their own (3 at once), not under test here.
-    shas = [server.room.avatars.put(checked(noisy_png(side)))
+    shas = [server.avatars.put(checked(noisy_png(side)))
             for side in range(290, 290 - PICTURES, -1)]
     yield server, reader, shas
 
@@ -65,8 +65,10 @@ def never_reader(server: Server, name: str, wanted: list[str]) -> RawUser:
     user = RawUser(server, name, "127.0.0.1", receive_buffer=SMALL_WINDOW)
     for sha in wanted:
         user.image.send({"type": "get_avatar", "sha256": sha})
-    assert server.room is not None
-    session = server.room.find(name)
+    assert server.chat is not None and server.door is not None
+    member = server.chat.find(name)
+    assert member is not None
+    session = server.door.sessions.of(member)
     assert session is not None and session.image is not None
     image = session.image
     wait_until(lambda: image.holds(wanted[-1]) or image.closing,
@@ -78,22 +80,22 @@ def test_never_readers_stay_within_the_budget_and_the_heaviest_goes_first(
     gallery: tuple[Server, Client, list[str]],
 ) -> None:
     server, reader, shas = gallery
-    room = server.room
-    assert room is not None
+    chat, door = server.chat, server.door
+    assert chat is not None and door is not None
     users = [never_reader(server, "heavy", shas)]  # asks for all, so it holds the most
     try:
         lights: list[str] = []
-        while not room.output.shed_count:  # about the third takes the total past the budget
+        while not door.output.shed_count:  # about the third takes the total past the budget
             assert len(lights) < 10, "the budget never filled"
             lights.append(f"light{len(lights)}")
             users.append(never_reader(server, lights[-1], shas[:20]))
         leave = reader.inbox.wait_for(matching("leave", reason="error"))
         assert leave["name"] == "heavy", "the heaviest non-reader is cut first"
-        assert all(room.find(name) is not None for name in lights), "one cut was enough"
+        assert all(chat.find(name) is not None for name in lights), "one cut was enough"
         for number in range(5):  # more never-readers: more cuts, never over the budget
             users.append(never_reader(server, f"more{number}", shas[:20]))
-        assert room.output.shed_count >= 2
-        assert room.output.peak <= CAP, f"{room.output.peak:,} bytes queued at once"
+        assert door.output.shed_count >= 2
+        assert door.output.peak <= CAP, f"{door.output.peak:,} bytes queued at once"
         heavy = users[0].image
         heavy.sock.settimeout(WAIT)
         last = heavy.read_until(lambda frame: frame.get("type") == "error")
@@ -102,7 +104,7 @@ def test_never_readers_stay_within_the_budget_and_the_heaviest_goes_first(
         png = reader.conn.get_avatar(shas[0]).result(WAIT)
         assert len(png) > 200_000, "a client that reads is not cut"
         reader.say_and_wait("still here")
-        assert room.find("reader") is not None
+        assert chat.find("reader") is not None
     finally:
         for user in users:
             user.close()

@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from tuichat.net.codec import encode, json_length
 from tuichat.net.frames import MAX_FRAME_BYTES
-from tuichat.server.packing import newest_within, pack_list
+from tuichat.server.doors.native.packing import newest_within, pack_list
 
 items = st.lists(
     st.fixed_dictionaries({"name": st.text(max_size=40), "n": st.integers()}), max_size=60

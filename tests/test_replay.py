@@ -15,8 +15,10 @@ from tuichat.net.codec import json_length
 from tuichat.net.frames import SINCE_HISTORY, Frame, Message
 from tuichat.server.app import Server
 from tuichat.server.config import ServerConfig
-from tuichat.server.packing import newest_within
-from tuichat.server.replay import ReplayCache
+from tuichat.server.core.requests import Resume
+from tuichat.server.doors.native.packing import newest_within
+from tuichat.server.doors.native.parse import resume
+from tuichat.server.doors.native.replay import ReplayCache
 from tuichat.server.store.history import History
 
 
@@ -50,7 +52,7 @@ def test_a_selection_is_what_the_history_and_the_limit_say(
         stored, truncated = history.recent(), since is not None
     expected, capped = newest_within([message.to_frame() for message in stored], limit)
     for _ in range(2):  # chosen, then from the cache
-        selection = replay.select(since)
+        selection = replay.select(resume(since, None))
         assert selection.frames == expected
         assert selection.lengths == [json_length(frame) for frame in expected]
         assert selection.truncated == (truncated or capped)
@@ -60,18 +62,18 @@ def test_a_selection_is_what_the_history_and_the_limit_say(
 def test_a_new_message_or_a_deletion_changes_the_selection(history: History) -> None:
     _fill(history, 10)
     replay = ReplayCache(history, 1 << 20)
-    assert [frame["seq"] for frame in replay.select(0).frames] == list(range(1, 11))
+    assert [frame["seq"] for frame in replay.select(Resume(0)).frames] == list(range(1, 11))
     history.append("alice", "news", None)
-    assert replay.select(0).frames[-1]["text"] == "news"
+    assert replay.select(Resume(0)).frames[-1]["text"] == "news"
     history.keep_last(2)
-    assert [frame["seq"] for frame in replay.select(0).frames] == [10, 11]
+    assert [frame["seq"] for frame in replay.select(Resume(0)).frames] == [10, 11]
 
 
 def test_the_cache_keeps_at_most_its_bytes(history: History) -> None:
     _fill(history, 100, chars=1_000)
     replay = ReplayCache(history, 1 << 20, cache_bytes=10_000)
-    assert len(replay.select(0).messages) == 100
-    assert replay.select(None).frames[-1]["seq"] == 100, "still right after eviction"
+    assert len(replay.select(Resume(0)).messages) == 100
+    assert replay.select(Resume()).frames[-1]["seq"] == 100, "still right after eviction"
 
 
 def test_a_burst_of_joins_builds_each_replayed_message_once(
@@ -131,3 +133,11 @@ def test_since_counts_only_within_the_epoch_the_welcome_names(
     other = _welcome(server, "other", since=15, epoch="0123456789abcdef")
     assert [m["seq"] for m in other["history"]] == list(range(1, 21))
     assert other["history_truncated"] is True
+
+
+def test_replay_lines_outside_the_default_room_name_their_room(history: History) -> None:
+    _fill(history, 3)
+    [line] = [message.line for message in ReplayCache(history, 1 << 20, room="#dev")
+              .select(Resume(2)).messages]
+    assert line.startswith(b'{"type":"message","room":"#dev","seq":3,')
+    assert line.endswith(b',"replay":true}\n')

@@ -299,8 +299,8 @@ def test_a_refused_certificate_is_untrusted_and_no_hello_is_sent(
     assert not known.path.exists()
     watcher = tls_join(server, "watcher", TlsClientConfig(known_hosts=known, ask=Asker(True)))
     watcher.say_and_wait("anyone?")  # the server has handled all that came before
-    assert server.room is not None
-    assert list(server.room.sessions) == ["watcher"]
+    assert server.chat is not None
+    assert list(server.chat.hub.members) == ["watcher"]
 
 
 class _TlsListener:

@@ -86,8 +86,8 @@ async def test_private_messages_reach_only_the_two_and_reply_answers(
         ref = carol.conn.say("public line")
         carol.inbox.wait_for(matching("message", ref=ref))
         assert not carol.inbox.all(matching("private"))
-        assert server.room is not None
-        assert [m.text for m in server.room.history.all()] == ["public line"]
+        assert server.chat is not None
+        assert [m.text for m in server.chat.hub.lobby.history.all()] == ["public line"]
         # An unknown name and a missing text are refused with a reason.
         await type_line(pa, "/msg nobody hello?")
         await until(pa, lambda: "No one named 'nobody' is here" in log_text(alice), "refusal")
@@ -445,8 +445,8 @@ async def test_a_reconnect_keeps_the_new_name_and_the_away_text(make_server: Ser
                              port_image=ports.image, data_dir=data_dir)
         await pilot.press("ctrl+r")
         await until(pilot, lambda: on_chat(app), "reconnected")
-        assert second.room is not None
-        [session] = second.room.sessions.values()
+        assert second.chat is not None
+        [session] = second.chat.hub.members.values()
         assert session.name == "alicia"
         await until(pilot, lambda: session.away == "gone fishing", "still away")
         await until(pilot, lambda: "away" in status(app).split(" · "), "away again")
@@ -493,7 +493,7 @@ async def test_wrong_use_of_commands_is_explained(server: Server, tmp_path: Path
 
 async def test_an_older_server_is_told_apart(make_server: ServerFactory, tmp_path: Path,
                                              monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("tuichat.server.room.EXTENSIONS",
+    monkeypatch.setattr("tuichat.server.doors.native.greetings.EXTENSIONS",
                         ("attached", "replay", "user_changed", "avatar_reuse"))
     server = make_server()
     app = make_app(server, "alice", tmp_path)

@@ -93,7 +93,7 @@ async def test_rights_that_cannot_come_back_are_said_to_be_dropped(
         # The refused password is not tried again on every rejoin (each try is a failure).
         link = app.link
         assert link is not None and link.target.admin_password is None
-        assert second.room is not None
+        assert second.chat is not None
 
 
 async def test_the_clients_own_notices_are_its_own_lines_not_consoles(
@@ -154,6 +154,6 @@ async def test_admin_rights_come_back_after_a_plain_reconnect(make_server: Serve
                 link.say(f"flood {number}")
         await until(pilot, lambda: "Admin rights restored." in log_texts(app), "restored")
         assert "Disconnected for flooding" in log_text(app)
-        assert chat(app).admin and server.room is not None
-        [session] = server.room.sessions.values()
+        assert chat(app).admin and server.chat is not None
+        [session] = server.chat.hub.members.values()
         assert session.admin

@@ -1,7 +1,10 @@
-"""The admin command table, shared by the server's parser and the client's help.
+"""The admin commands described once, for the server and the client.
 
-One table feeds the server's parser, its usage notice, and (in the client) ``/help`` and
-the command palette, so the four can never disagree.
+``ADMIN_COMMANDS`` is the one description of each command: its flag, argument, help and
+whether it needs rights. The server's command table (``server.core.admin``) is built from
+these rows, each with its handler (and refuses to start when the two differ); its usage
+notice, and the client's ``/help`` and command palette, read the same rows, so none can
+disagree.
 """
 
 from __future__ import annotations
@@ -31,17 +34,19 @@ class AdminCommand:
 
 ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
     AdminCommand("-a", "PASSWORD", "become admin with the server's admin password", False),
-    AdminCommand("-s", "", "save the history to a file and reply with its name"),
-    AdminCommand("-l", "FILE.txt",
-                 "load a saved history file (replaces the history); alone: list the files"),
-    AdminCommand("-c", "", "clear the history, keeping the last 10 messages"),
-    AdminCommand("-t", ": TEXT", "say TEXT to everyone as Console"),
-    AdminCommand("-k", "NAME [REASON]", "disconnect NAME, with REASON shown to everyone"),
+    AdminCommand("-s", "", "save this room's history to a file and reply with its name"),
+    AdminCommand("-l", "FILE.txt", "load a saved history file into this room (replaces its "
+                 "history); alone: list the files"),
+    AdminCommand("-c", "", "clear this room's history, keeping the last 10 messages"),
+    AdminCommand("-t", ": TEXT", "say TEXT in this room as Console"),
+    AdminCommand("-k", "NAME [REASON]",
+                 "disconnect NAME from the server, with REASON shown to everyone"),
     AdminCommand("-b", "NAME [MINUTES]",
                  "ban NAME's address, or only the name if others share the address "
                  "(name:NAME or ip:ADDRESS to choose), for MINUTES or for good; alone: list"),
     AdminCommand("-ub", "ADDRESS", "lift the ban on ADDRESS, or on NAME (name:, ip: as for -b)"),
-    AdminCommand("-m", "TEXT", "set the message of the day; alone: show it; '-': clear it"),
+    AdminCommand("-m", "TEXT",
+                 "set this room's message of the day; alone: show it; '-': clear it"),
     AdminCommand("-sd", "", "shut the server down after a 10-second countdown (needs --sde)"),
     AdminCommand("-h", "", "list the admin commands", False),
 )

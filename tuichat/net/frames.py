@@ -162,6 +162,21 @@ def away_problem(text: object) -> str | None:
     return problem
 
 
+# -- rooms (extension ``rooms``): the topic rule, for the server and the client ----------
+
+MAX_TOPIC_CHARS = 300
+"""Longest room topic (extension ``rooms``)."""
+
+
+def topic_problem(text: object) -> str | None:
+    """Why ``text`` cannot be a room's topic, or None: the chat-text rules, one line, at
+    most ``MAX_TOPIC_CHARS`` characters."""
+    problem = text_problem(text, limit=MAX_TOPIC_CHARS)
+    if problem is None and "\n" in str(text):
+        return "the topic must be one line"
+    return problem
+
+
 def is_ref(value: object) -> bool:
     """True for a usable client ``ref``: a short string or an integer."""
     if isinstance(value, bool):

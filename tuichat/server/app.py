@@ -1,4 +1,5 @@
-"""Wiring: listeners, history, avatars, room and reactor, started and stopped as one."""
+"""Wiring: listeners, the rooms' stores, avatars, the chat, its native door and the
+reactor, started and stopped as one."""
 
 from __future__ import annotations
 
@@ -14,15 +15,16 @@ from dataclasses import dataclass
 from functools import partial
 
 from tuichat.net.frames import Channel
-from tuichat.server.admin import Admin
 from tuichat.server.avatars import AvatarStore, console_avatar
 from tuichat.server.bans import BanList
 from tuichat.server.config import ServerConfig, ensure_admin_password, initial_motd
+from tuichat.server.core.chat import Chat
+from tuichat.server.doors.native.door import NativeDoor
 from tuichat.server.reactor import Reactor
-from tuichat.server.room import Room
-from tuichat.server.store.history import History
+from tuichat.server.store.room_stores import RoomStores
 from tuichat.server.store.saves import SaveDir
 from tuichat.server.tls import server_context
+from tuichat.server.workers import Workers
 
 log = logging.getLogger("tuichat.server")
 
@@ -60,8 +62,10 @@ class Server:
         self._stopping = False
         self.exit_code = 0
         self.admin_password_source = ""
-        self.room: Room | None = None
-        self.history: History | None = None
+        self.chat: Chat | None = None
+        self.door: NativeDoor | None = None
+        self.stores: RoomStores | None = None
+        self.avatars: AvatarStore | None = None
         self.tls_fingerprint: str | None = None
         """The SHA-256 fingerprint of the TLS certificate (after ``start`` with TLS)."""
 
@@ -84,21 +88,21 @@ class Server:
             avatars = AvatarStore(config.avatars_dir, config.avatar_store_limit)
             console_sha = avatars.put(console_avatar(config.console_avatar))
             motd = initial_motd(config)
-            self.history = History(config.history_path)
+            self.stores = stores = RoomStores.from_config(config)
+            stores.open(config.default_room)
         except Exception as exc:
             self._close_listeners()
             raise StartupError(str(exc)) from exc
-        self.room = Room(
-            config, self.reactor, self.history, avatars, console_sha, admin_password,
-            self._executor, tls, bans=BanList(config.bans_path), motd=motd,
+        self.avatars = avatars
+        self.reactor.before_flush.append(stores.commit)
+        workers = Workers(self.reactor, self._executor)
+        self.chat = Chat(
+            config, stores, workers, bans=BanList(config.bans_path),
+            saves=SaveDir(config.saves_dir, config.default_room), console_avatar=console_sha,
+            admin_password=admin_password, motd=motd, stop=self._shut_down_from_admin,
         )
-        self.room.admin = Admin(
-            self.room,
-            SaveDir(config.saves_dir),
-            shutdown_enabled=config.sde,
-            countdown_step=config.countdown_step,
-            shut_down=self._shut_down_from_admin,
-        )
+        self.door = NativeDoor(config, self.reactor, self.chat, workers, avatars, console_sha,
+                               tls)
         for channel, listener in self._listeners.items():
             self.reactor.register(
                 listener, selectors.EVENT_READ, partial(self._accept, channel, listener)
@@ -156,7 +160,7 @@ class Server:
             listener.close()
 
     def _accept(self, channel: Channel, listener: socket.socket, _events: int) -> None:
-        assert self.room is not None
+        assert self.door is not None
         for _ in range(ACCEPTS_PER_EVENT):
             try:
                 sock, _address = listener.accept()
@@ -168,12 +172,12 @@ class Server:
             if self._stopping:
                 sock.close()
                 continue
-            self.room.accept(sock, channel)
+            self.door.accept(sock, channel)
 
     def _schedule_tick(self, interval: float) -> None:
         def tick() -> None:
-            assert self.room is not None
-            self.room.tick()
+            assert self.door is not None
+            self.door.tick()
             self.reactor.call_later(interval, tick)
 
         self.reactor.call_later(interval, tick)
@@ -186,17 +190,18 @@ class Server:
         if self._stopping:
             return
         self._stopping = True
-        assert self.room is not None
+        assert self.chat is not None and self.door is not None
         self._close_listeners()
-        self.room.close_everyone(text)
+        self.chat.close(text)
+        self.door.close_everyone()
         self._wait_for_flush(SHUTDOWN_GRACE)
 
     def _wait_for_flush(self, remaining: float) -> None:
         """Stop the loop once every client has its last bytes, or the grace time is up."""
-        assert self.room is not None
-        self.room.tick()
-        if self.room.open_peers == 0 or remaining <= 0:
-            self.room.abort_all()
+        assert self.door is not None
+        self.door.tick()
+        if self.door.open_peers == 0 or remaining <= 0:
+            self.door.abort_all()
             self.reactor.stop()
             return
         self.reactor.call_later(0.05, lambda: self._wait_for_flush(remaining - 0.05))
@@ -204,8 +209,8 @@ class Server:
     def _finish_when_done(self, thread: threading.Thread) -> None:
         thread.join()
         self._executor.shutdown(wait=True, cancel_futures=True)
-        if self.history is not None:
-            self.history.close()
+        if self.stores is not None:
+            self.stores.close()
         log.info("server stopped; history is on disk")
         self._stopped.set()
 

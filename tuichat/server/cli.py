@@ -260,9 +260,10 @@ def _log_banner(server: Server) -> None:
         "required" if config.password else "none",
         config.max_clients,
     )
-    if server.room is not None:
-        log.info("message of the day: %s; bans: %d",
-                 "set" if server.room.motd else "none", len(server.room.bans.active()))
+    if server.chat is not None:
+        hub = server.chat.hub
+        log.info("default room: %s; message of the day: %s; bans: %d", hub.lobby.name,
+                 "set" if hub.lobby.motd else "none", len(server.chat.bans.active()))
     if server.tls_fingerprint is not None:
         log.info("TLS on all three channels; certificate fingerprint %s",
                  server.tls_fingerprint)

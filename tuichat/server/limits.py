@@ -1,8 +1,8 @@
 """Flood control and password throttling: counters over time, with no sockets in sight.
 
 Every class takes a ``clock`` (``time.monotonic`` unless a test steps its own), so the
-room asks simple questions ("may this line go?", "may this name from this address try a
-password?") and tests answer them without sleeping.
+chat core asks simple questions ("may this line go?", "may this name from this address
+try a password?") and tests answer them without sleeping.
 """
 
 from __future__ import annotations

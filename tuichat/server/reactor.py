@@ -1,4 +1,4 @@
-"""The server's event loop: one thread owns every socket, timer and piece of room state.
+"""The server's event loop: one thread owns every socket, timer and piece of chat state.
 
 Other threads (signal handling, avatar validation) never touch that state; they hand work
 to the loop with ``call_soon_threadsafe``. Writes are coalesced: code appends to a peer's

@@ -3,7 +3,7 @@ they get.
 
 A handshake costs the server a key exchange and a signature (about 0.6 ms of CPU for the
 ClientHello here) and some 30 kB of TLS state, before the client has proved anything. So
-the room refuses a new TLS connection at once, before any TLS work, while too many
+the door refuses a new TLS connection at once, before any TLS work, while too many
 handshakes are under way from its address or in all; and a loop pass runs at most
 ``STEPS_PER_PASS`` handshake steps, so a flood of ClientHellos delays the established
 sessions' frames by a few milliseconds at most. A connection over the step budget stops

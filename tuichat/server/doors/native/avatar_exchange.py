@@ -1,8 +1,9 @@
-"""The room's avatar traffic on the image channel: uploads and downloads.
+"""Avatar traffic on the image channel: uploads and downloads.
 
 An upload of the uploader's present picture is a no-op; Console's picture is refused;
 the rest spend the upload budget, are checked on a worker thread (the image channel waits
-meanwhile), stored, and announced. Runs on the reactor thread, for the room.
+meanwhile), stored, and handed to the chat, which shows the new avatar. Runs on the
+reactor thread, for the native door.
 """
 
 from __future__ import annotations
@@ -10,28 +11,36 @@ from __future__ import annotations
 import hashlib
 import logging
 from collections import deque
+from collections.abc import Callable
 from concurrent.futures import Future
 from functools import partial
 from typing import TYPE_CHECKING, Any
 
 from tuichat.net.codec import Decoded, encode
 from tuichat.net.frames import ErrorCode, Frame, FrameType, is_sha256
-from tuichat.server.avatars import AvatarError, UploadBudget, validate_avatar
+from tuichat.server.avatars import AvatarError, AvatarStore, UploadBudget, validate_avatar
 
 if TYPE_CHECKING:
-    from tuichat.server.peer import Peer
-    from tuichat.server.room import Room
-    from tuichat.server.session import Session
+    from tuichat.server.core.chat import Chat
+    from tuichat.server.core.ports import Scheduler
+    from tuichat.server.doors.native.peer import Peer
+    from tuichat.server.doors.native.session import Session
 
 log = logging.getLogger("tuichat.server")
 frame_log = logging.getLogger("tuichat.server.frames")
 
 
 class AvatarExchange:
-    """Handles ``avatar`` and ``get_avatar`` frames for one room; keeps the upload budget."""
+    """Handles ``avatar`` and ``get_avatar`` frames; keeps the upload budget. Frames that
+    waited for an upload's check go back to ``dispatch``."""
 
-    def __init__(self, room: Room) -> None:
-        self._room = room
+    def __init__(self, avatars: AvatarStore, console_avatar: str, scheduler: Scheduler,
+                 chat: Chat, dispatch: Callable[[Peer, Decoded], None]) -> None:
+        self._avatars = avatars
+        self._console_avatar = console_avatar
+        self._scheduler = scheduler
+        self._chat = chat
+        self._dispatch = dispatch
         self._budget = UploadBudget()
 
     def forget(self, session: Session) -> None:
@@ -41,11 +50,11 @@ class AvatarExchange:
     def upload(self, peer: Peer, decoded: Decoded) -> None:
         """An ``avatar`` frame with its bytes: answer at once, or check it off the loop."""
         session: Session = peer.session
-        room = self._room
+        member = session.member
         sha = decoded.frame.get("sha256")
         data = decoded.payload
-        if sha == session.avatar and data is not None:  # the same picture again: a no-op
-            _send(session.recv, {"type": FrameType.AVATAR_CHANGED, "name": session.name,
+        if sha == member.avatar and data is not None:  # the same picture again: a no-op
+            _send(session.recv, {"type": FrameType.AVATAR_CHANGED, "name": member.name,
                                  "avatar": sha, "unchanged": True})
             return
         if data is None:
@@ -53,7 +62,7 @@ class AvatarExchange:
             return
         refusal = (
             "that is Console's picture, which only the server may show"
-            if sha == room.console_avatar else self._budget.refusal(session)
+            if sha == self._console_avatar else self._budget.refusal(session)
         )
         if refusal is not None:
             _refuse(peer, ErrorCode.BAD_IMAGE, refusal, sha)
@@ -61,7 +70,7 @@ class AvatarExchange:
         session.checking_upload = True
         session.image_backlog = deque()
         peer.pause_reading()
-        room.in_worker(
+        self._scheduler.in_worker(
             partial(validate_avatar, data, sha if isinstance(sha, str) else ""),
             lambda done: self._checked(session, sha, data, done),
         )
@@ -72,7 +81,7 @@ class AvatarExchange:
         sha = decoded.frame.get("sha256")
         if isinstance(sha, str) and peer.holds(sha):
             return  # the same picture is still on its way: not queued again
-        data = self._room.avatars.get(sha) if isinstance(sha, str) else None
+        data = self._avatars.get(sha) if isinstance(sha, str) else None
         if data is None or hashlib.sha256(data).hexdigest() != sha:
             _refuse(peer, ErrorCode.NOT_FOUND, "no avatar with that hash", sha)
             return
@@ -90,7 +99,7 @@ class AvatarExchange:
             session.checking_upload = False
             backlog, session.image_backlog = session.image_backlog or deque(), None
             while backlog and not session.checking_upload and not image.closing:
-                self._room.on_frame(image, backlog.popleft())
+                self._dispatch(image, backlog.popleft())
             if session.checking_upload:
                 assert session.image_backlog is not None
                 session.image_backlog.extendleft(reversed(backlog))
@@ -100,10 +109,9 @@ class AvatarExchange:
     def _store(self, session: Session, sha: Any, data: bytes,
                error: BaseException | None) -> None:
         assert session.image is not None
-        room = self._room
         if error is None:
             try:
-                room.avatars.put(data, keep=self._in_use())
+                self._avatars.put(data, keep=self._in_use())
             except OSError as exc:
                 log.error("could not store an avatar: %s", exc)
                 error = AvatarError("the server could not store the image")
@@ -113,14 +121,12 @@ class AvatarExchange:
                 log.error("avatar check failed unexpectedly", exc_info=error)
             _refuse(session.image, ErrorCode.BAD_IMAGE, reason, sha)
             return
-        session.avatar = sha
-        room.broadcast({"type": FrameType.AVATAR_CHANGED, "name": session.name, "avatar": sha})
-        log.info("%s set avatar %s", session.name, sha[:12])
+        self._chat.set_avatar(session.member, sha)
 
     def _in_use(self) -> set[str]:
         """What a full avatar store must keep: Console's avatar and everyone's present."""
-        used = {session.avatar for session in self._room.sessions.values()}
-        return {avatar for avatar in used if avatar is not None} | {self._room.console_avatar}
+        used = {member.avatar for member in self._chat.hub.members.values()}
+        return {avatar for avatar in used if avatar is not None} | {self._console_avatar}
 
 
 def _send(peer: Peer, frame: Frame) -> None:

@@ -7,6 +7,8 @@ a full 2 MiB replay. So each message's frame, its size and its encoded ``replay`
 kept per seq (a stored message never changes), up to ``CACHE_BYTES``, and the last few
 selections are kept per (``since``, history version): a burst of joins with the same
 ``since`` costs one query, and each message is encoded once while it stays in the cache.
+Each room has its own cache (its own history and seqs); outside the default room the
+replay lines carry the room's name.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ from dataclasses import dataclass
 
 from tuichat.net.codec import encode, json_length
 from tuichat.net.frames import SINCE_HISTORY, WELCOME_HISTORY, Frame, Message
-from tuichat.server.packing import newest_within
+from tuichat.server.core.requests import Resume
+from tuichat.server.doors.native.packing import newest_within
 from tuichat.server.store.history import History
 
 CACHE_BYTES = 8 * 1024 * 1024
@@ -59,25 +62,28 @@ class ReplayCache:
     """Chooses and encodes the replay of a join; used from the reactor thread only."""
 
     def __init__(self, history: History, replay_limit: int,
-                 cache_bytes: int = CACHE_BYTES) -> None:
+                 cache_bytes: int = CACHE_BYTES, *, room: str | None = None) -> None:
+        """``room``: the name replay lines carry (None in the default room)."""
         self._history = history
+        self._room = room
         self._replay_limit = replay_limit
         self._cache_bytes = cache_bytes
         self._messages: OrderedDict[int, Replayed] = OrderedDict()
         self._bytes = 0
         self._selections: OrderedDict[tuple[int | None, int], Selection] = OrderedDict()
 
-    def select(self, since: object, epoch: object = None) -> Selection:
-        """What a ``hello`` with ``since`` (and the ``epoch`` it belongs to) gets: the
-        newest after ``since`` when it is a seq of this history (0 included) and its epoch,
-        if given, is this history's; else the newest. ``truncated`` also when a ``since``
-        was given that is not such a seq (the client cannot rely on it)."""
-        valid = (isinstance(since, int) and not isinstance(since, bool)
-                 and 0 <= since <= self._history.last_seq
-                 and (epoch is None or epoch == self._history.epoch))
-        after = since if valid and isinstance(since, int) else None
-        selection = self._selection(after)
-        if not valid and since is not None and not selection.truncated:
+    def select(self, resume: Resume) -> Selection:
+        """What a join whose log ends at ``resume`` gets: the newest after its ``since``
+        when that is a seq of this history (0 included) and its epoch, if given, is this
+        history's; else the newest. ``truncated`` also when a ``since`` was given that is
+        not such a seq (the client cannot rely on it)."""
+        history = self._history
+        since = resume.since
+        valid = (since is not None and 0 <= since <= history.last_seq
+                 and (resume.epoch is None or resume.epoch == history.epoch))
+        selection = self._selection(since if valid else None)
+        given = since is not None or resume.unusable
+        if not valid and given and not selection.truncated:
             return Selection(selection.messages, True)
         return selection
 
@@ -106,7 +112,9 @@ class ReplayCache:
             self._messages.move_to_end(message.seq)
             return cached
         frame = message.to_frame()
-        replayed = Replayed(frame, json_length(frame), encode({**frame, "replay": True}))
+        line = ({**frame, "replay": True} if self._room is None
+                else {"type": frame["type"], "room": self._room, **frame, "replay": True})
+        replayed = Replayed(frame, json_length(frame), encode(line))
         self._messages[message.seq] = replayed
         self._bytes += len(replayed.line)
         while self._bytes > self._cache_bytes and len(self._messages) > 1:

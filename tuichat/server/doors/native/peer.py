@@ -20,7 +20,7 @@ from tuichat.net.frames import Channel, ErrorCode, FrameType, LeaveReason
 from tuichat.server.outbox import Outbox
 
 if TYPE_CHECKING:
-    from tuichat.server.handshakes import Handshakes
+    from tuichat.server.doors.native.handshakes import Handshakes
     from tuichat.server.output_budget import OutputBudget
     from tuichat.server.reactor import Reactor
 
@@ -36,7 +36,7 @@ NO_TLS = "this server does not use TLS: connect without --tls"
 
 
 class PeerHandler(Protocol):
-    """What a peer reports to: the room."""
+    """What a peer reports to: the native door."""
 
     def on_frame(self, peer: Peer, decoded: Decoded) -> None: ...
 
@@ -52,7 +52,7 @@ class Peer:
     When the outbox would pass ``queue_limit`` bytes, or the server-wide ``budget`` is full
     and this peer holds the most, its queue is dropped, it is told why, and it is reported
     lost with reason ``error``: a client that does not read is cut off instead of holding
-    the room back. With TLS, ``handshakes`` paces the handshake steps.
+    the others back. With TLS, ``handshakes`` paces the handshake steps.
     """
 
     def __init__(
@@ -73,7 +73,7 @@ class Peer:
         self.sock = sock
         self.channel = channel
         self.address = _format_address(sock)
-        self.session: Any = None  # the room's Session once bound; Any keeps layers apart
+        self.session: Any = None  # the door's Session once bound; Any keeps layers apart
         self._reactor = reactor
         self._handler = handler
         self._queue_limit = queue_limit

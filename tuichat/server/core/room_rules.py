@@ -1,0 +1,106 @@
+"""Joining and leaving rooms, their topics, and the list of them, within the limits.
+
+A room that does not exist is made by the first member to join it (unless only admins
+may make rooms); a room other than the default one is forgotten when its last member
+leaves and nothing else keeps it (no history, no topic). The limits: rooms in all, rooms
+per member, members per room (0: none).
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import TYPE_CHECKING
+
+from tuichat.server.core.events import RoomInfo, RoomsListed, TopicSet
+from tuichat.server.core.requests import JoinRoom, PartRoom, Resume, RoomEntry, SetTopic
+
+if TYPE_CHECKING:
+    from tuichat.server.core.hub import Hub
+    from tuichat.server.core.model import Member, Room
+
+log = logging.getLogger("tuichat.server")
+
+ADMIN_ONLY = "admin"
+"""The value of ``room_creation`` and ``topic_setting`` that keeps them to admins."""
+
+
+class RoomRules:
+    """``join_room``, ``part_room``, ``topic`` and ``list_rooms``, for ``Chat``."""
+
+    def __init__(self, hub: Hub) -> None:
+        self._hub = hub
+
+    def join(self, member: Member, request: JoinRoom | RoomEntry) -> None:
+        """Put ``member`` in the room it asks for (made now if it does not exist), or
+        tell it why not."""
+        hub = self._hub
+        name = request.room
+        resume = request.resume if isinstance(request, RoomEntry) else Resume()
+        if name in member.rooms:
+            hub.notice(member, f"You are already in {name}.")
+            return
+        room = hub.room(name)
+        problem = self._join_problem(member, name, room)
+        if problem is not None:
+            hub.notice(member, f"Room not joined: {problem}.", "error")
+            return
+        if room is None:
+            room = hub.create(name)
+            log.info("%s made the room %s", member.name, name)
+        hub.enter(member, room, resume)
+
+    def _join_problem(self, member: Member, name: str, room: Room | None) -> str | None:
+        """Why ``member`` may not join ``name`` (``room``, None when it does not exist)."""
+        config = self._hub.config
+        per_user, in_all, per_room = (config.max_rooms_per_user, config.max_rooms,
+                                      config.max_room_members)
+        if per_user and len(member.rooms) >= per_user:
+            return f"you are in {len(member.rooms):,} rooms, the most one user may be in"
+        if room is None:
+            if config.room_creation == ADMIN_ONLY and not member.admin:
+                return f"{name} does not exist, and only admins may make rooms on this server"
+            if in_all and len(self._hub.room_names()) >= in_all:
+                return f"the server has {in_all:,} rooms, the most it keeps"
+        elif per_room and len(room.members) >= per_room:
+            return f"{name} is full ({per_room:,} members)"
+        return None
+
+    def part(self, member: Member, request: PartRoom) -> None:
+        """Take ``member`` out of a room it is in."""
+        room = member.rooms.get(request.room)
+        if room is None:
+            self._hub.notice(member, f"You are not in {request.room}.", "error")
+            return
+        self._hub.part(member, room)
+
+    def set_topic(self, member: Member, request: SetTopic) -> None:
+        """Set the topic of a room ``member`` is in, if it may."""
+        hub = self._hub
+        room = member.rooms.get(request.room)
+        if room is None:
+            hub.notice(member, f"You are not in {request.room}.", "error")
+            return
+        if hub.config.topic_setting == ADMIN_ONLY and not member.admin:
+            hub.notice(member, "Topic not set: only admins may set topics on this server.",
+                       "error", room=room)
+            return
+        try:
+            room.history.set_topic(request.text)
+        except sqlite3.Error as exc:
+            log.error("could not store the topic of %s: %s", room.name, exc)
+            hub.notice(member, "Topic not set: the server could not store it.", "error",
+                       room=room)
+            return
+        hub.to_room(room, TopicSet(room, request.text, member.name))
+        log.info("%s set the topic of %s to %r", member.name, room.name,
+                 (request.text or "")[:60])
+
+    def list_rooms(self, member: Member) -> None:
+        """Tell ``member`` every room there is, with its member count and topic."""
+        rooms = []
+        for name in self._hub.room_names():
+            room = self._hub.room(name)
+            if room is not None:
+                rooms.append(RoomInfo(name, len(room.members), room.topic))
+        self._hub.tell(member, RoomsListed(tuple(rooms)))
