@@ -15,6 +15,7 @@ from typing import Any
 
 from tests.conftest import Client, FramePredicate, RawChannel, matching
 from tuichat.net.frames import Channel, Frame
+from tuichat.net.rooms import DEFAULT_ROOM
 from tuichat.server.app import Server
 
 _refs = itertools.count(1)
@@ -43,16 +44,25 @@ def notice_after(client: Client, frame: Frame) -> Frame:
     return after(client, matching("notice"), lambda: send(client, frame))
 
 
-def join_room(client: Client, room: str) -> Frame:
+def _answer(frame_type: str, room: str, default: str) -> FramePredicate:
+    """A predicate for the answer of type ``frame_type`` about ``room``; an answer about
+    the default room may name it or carry no ``room`` at all."""
+
+    def predicate(frame: Frame) -> bool:
+        return frame.get("type") == frame_type and frame.get("room", default) == room
+
+    return predicate
+
+
+def join_room(client: Client, room: str, default: str = DEFAULT_ROOM) -> Frame:
     """Join ``room`` and return the ``room_joined`` that answers it."""
-    expected = room.lower()
-    return after(client, matching("room_joined", room=expected),
+    return after(client, _answer("room_joined", room.lower(), default),
                  lambda: send(client, {"type": "join_room", "room": room}))
 
 
-def part_room(client: Client, room: str) -> Frame:
+def part_room(client: Client, room: str, default: str = DEFAULT_ROOM) -> Frame:
     """Part ``room`` and return the ``room_parted`` that answers it."""
-    return after(client, matching("room_parted", room=room),
+    return after(client, _answer("room_parted", room, default),
                  lambda: send(client, {"type": "part_room", "room": room}))
 
 

@@ -154,9 +154,7 @@ def test_parting_a_room_one_is_not_in_is_refused(join: ClientFactory) -> None:
 def test_parting_the_default_room_reads_as_a_quit_to_its_members(join: ClientFactory) -> None:
     alice, bob, carol = _three_in_two_rooms(join)
     before = len(alice.inbox.frames)
-    send(alice, {"type": "part_room", "room": "#lobby"})
-    answer = alice.inbox.wait_for(matching("room_parted"))
-    assert answer.get("room", "#lobby") == "#lobby"
+    part_room(alice, "#lobby")
     assert carol.inbox.wait_for(matching("leave", name="alice")) == {
         "type": "leave", "name": "alice", "reason": "quit", "parted": True
     }
@@ -171,11 +169,9 @@ def test_parting_the_default_room_reads_as_a_quit_to_its_members(join: ClientFac
 def test_the_default_room_can_be_joined_again_after_parting_it(join: ClientFactory) -> None:
     alice, carol = join("alice"), join("carol")
     say_in(carol, None, "earlier")
-    send(alice, {"type": "part_room", "room": "#lobby"})
+    part_room(alice, "#lobby")
     carol.inbox.wait_for(matching("leave", name="alice"))
-    send(alice, {"type": "join_room", "room": "#lobby"})
-    joined = alice.inbox.wait_for(matching("room_joined"))
-    assert joined.get("room", "#lobby") == "#lobby"
+    joined = join_room(alice, "#lobby")
     assert [message["text"] for message in joined["history"]] == ["earlier"]
     assert carol.inbox.wait_for(matching("join", name="alice", room=None)) == {
         "type": "join", "name": "alice", **USER
