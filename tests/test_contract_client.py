@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from tests.conftest import WAIT, ClientFactory, matching
-from tests.room_clients import Sessions, join_room, part_room, say_in, set_topic
+from tests.room_clients import Sessions, join_room, part_room, say_in, send, set_topic
 from tuichat.net.frames import Frame
 from tuichat.server.app import Server
 
@@ -52,8 +52,8 @@ def test_a_contract_client_sees_only_the_default_room_in_todays_frames(
     say_in(bob, None, "lobby line")
     part_room(alice, "#lobby")
     bob.inbox.wait_for(matching("leave", name="alice", room=None))
-    alice.conn.nick("alicia")
-    alice.conn.away("in dev")
+    send(alice, {"type": "nick", "name": "alicia"})
+    send(alice, {"type": "away", "text": "in dev"})
     bob.inbox.wait_for(matching("user_changed", name="alicia"))
     part_room(bob, "#dev")
 
@@ -107,7 +107,7 @@ def test_a_contract_client_whose_user_shares_no_room_gets_no_presence(
     erin = join("erin")
     join_room(erin, "#random")
     part_room(erin, "#lobby")
-    erin.conn.away("elsewhere")
+    send(erin, {"type": "away", "text": "elsewhere"})
     erin.inbox.wait_for(matching("user_changed", name="erin"))
     say_in(erin, "#random", "not for old")
     frames = old.say("done", "o-1")

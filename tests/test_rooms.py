@@ -195,8 +195,9 @@ def test_a_rename_is_seen_in_each_room_with_its_key(join: ClientFactory) -> None
     join_room(dave, "#dev")
     send(dave, {"type": "part_room", "room": "#lobby"})
     alice.inbox.wait_for(matching("leave", name="dave", room=None))
-    before = {client.conn.name: len(client.inbox.frames) for client in (bob, carol, dave)}
-    alice.conn.nick("alicia")
+    before = {name: len(client.inbox.frames)
+              for name, client in (("bob", bob), ("carol", carol), ("dave", dave))}
+    send(alice, {"type": "nick", "name": "alicia"})
     bob.inbox.wait_for(matching("join", name="alicia", room="#dev"))
     bob.inbox.wait_for(matching("join", name="alicia", room=None))
     barrier(bob, None, carol)
@@ -228,7 +229,7 @@ def test_user_changed_reaches_each_sharing_session_once(join: ClientFactory) -> 
     send(erin, {"type": "part_room", "room": "#lobby"})
     alice.inbox.wait_for(matching("leave", name="erin"))
     bob.inbox.wait_for(matching("leave", name="dave"))
-    bob.conn.away("lunch")
+    send(bob, {"type": "away", "text": "lunch"})
     expected = {"type": "user_changed", "name": "bob", "avatar": None, "admin": False,
                 "away": "lunch"}
     for client in (bob, alice, carol, dave):
@@ -242,7 +243,7 @@ def test_user_changed_reaches_each_sharing_session_once(join: ClientFactory) -> 
 
 def test_whois_names_the_rooms_of_its_target(join: ClientFactory) -> None:
     _, _, carol = _three_in_two_rooms(join)
-    carol.conn.whois("alice")
+    send(carol, {"type": "whois", "name": "alice"})
     answer = carol.inbox.wait_for(matching("whois", name="alice"))
     assert sorted(answer["rooms"]) == ["#dev", "#lobby"]
 
