@@ -159,7 +159,7 @@ def test_the_contract_bot_works_with_todays_frames_alone(
     bot = _bot(server)
     try:
         alice.inbox.wait_for(matching("join", name="echo"))
-        alice.say_and_wait("!echo hello")
+        say_in(alice, None, "!echo hello")
         assert alice.inbox.wait_for(matching("message", text="hello"))["from"] == "echo"
         _, err = bot.communicate(timeout=WAIT)
     finally:
