@@ -4,6 +4,7 @@ per session, whois naming rooms (docs/PROTOCOL.md, "Rooms")."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 
 from tests.conftest import Client, ClientFactory, matching
@@ -20,6 +21,8 @@ from tests.room_clients import (
     send,
     set_topic,
 )
+from tests.test_avatars import png
+from tuichat.net.frames import Channel
 
 USER = {"avatar": None, "admin": False, "away": None}
 """The rest of a fresh user's record."""
@@ -110,6 +113,22 @@ def test_a_room_joined_later_shows_its_history_and_only_its_own(join: ClientFact
     assert [message["seq"] for message in joined["history"]] == [1, 2]
     dave = join("dave")
     assert [message["text"] for message in dave.conn.welcome["history"]] == ["lobby one"]
+
+
+def test_a_big_room_history_follows_room_joined_as_replayed_frames_of_the_room(
+    join: ClientFactory,
+) -> None:
+    alice, carol = join("alice"), join("carol")
+    join_room(alice, "#dev")
+    texts = [f"{number:02} " + "x" * 4000 for number in range(30)]
+    for text in texts:
+        say_in(alice, "#dev", text)
+    joined = join_room(carol, "#dev")
+    inline = [message["text"] for message in joined["history"]]
+    assert len(inline) < len(texts), "30 messages of 4 KB do not fit in one 64 KiB frame"
+    replay = matching("message", room="#dev", replay=True)
+    carol.inbox.wait_for(replay, count=len(texts) - len(inline))
+    assert inline + [m["text"] for m in carol.inbox.all(replay)] == texts
 
 
 def test_a_say_to_a_room_one_is_not_in_is_refused_and_not_stored(join: ClientFactory) -> None:
@@ -239,6 +258,24 @@ def test_user_changed_reaches_each_sharing_session_once(join: ClientFactory) -> 
     barrier(erin, "#random", erin)
     assert [len(client.inbox.all(matching("user_changed")))
             for client in (bob, alice, carol, dave, erin)] == [1, 1, 1, 1, 0]
+
+
+def test_a_new_avatar_reaches_each_sharing_session_once(join: ClientFactory) -> None:
+    alice, bob, carol = _three_in_two_rooms(join)
+    erin = join("erin")
+    join_room(erin, "#random")
+    part_room(erin, "#lobby")
+    alice.inbox.wait_for(matching("leave", name="erin"))
+    picture = png(8, 8)
+    sha = hashlib.sha256(picture).hexdigest()
+    bob.conn.send_frame(Channel.IMAGE, {"type": "avatar", "sha256": sha}, picture)
+    expected = {"type": "avatar_changed", "name": "bob", "avatar": sha}
+    for client in (bob, alice, carol):
+        assert client.inbox.wait_for(matching("avatar_changed")) == expected
+    barrier(bob, None, alice, carol)
+    barrier(erin, "#random", erin)
+    assert [len(client.inbox.all(matching("avatar_changed")))
+            for client in (bob, alice, carol, erin)] == [1, 1, 1, 0]
 
 
 def test_whois_names_the_rooms_of_its_target(join: ClientFactory) -> None:
