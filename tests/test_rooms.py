@@ -303,6 +303,7 @@ def test_a_topic_reaches_every_member_and_shows_on_joining(join: ClientFactory) 
 def test_an_empty_topic_clears_it(join: ClientFactory) -> None:
     alice, bob, _ = _three_in_two_rooms(join)
     set_topic(alice, "#dev", "release friday")
+    bob.inbox.wait_for(matching("topic", room="#dev", by="alice"))
     cleared = set_topic(bob, "#dev", "")
     assert cleared["by"] == "bob"
     assert not cleared.get("text")

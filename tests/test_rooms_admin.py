@@ -132,6 +132,7 @@ def test_the_message_of_the_day_of_a_room_is_its_own(join: ClientFactory) -> Non
     send(root, {"type": "command", "room": "#dev", "line": "admin -m ship it"})
     motd = bob.inbox.wait_for(matching("notice", motd=True))
     assert (motd["text"], motd["room"]) == ("ship it", "#dev")
+    root.inbox.wait_for(matching("notice", motd=True))
     shown = command_in(root, "#dev", "admin -m")
     assert "ship it" in shown["text"] and "#dev" in shown["text"]
     barrier(root, None, carol)
