@@ -86,8 +86,8 @@ def test_clear_in_a_room_clears_only_that_room(join: ClientFactory) -> None:
         say_in(root, "#dev", f"dev {number}")
     say_in(root, None, "lobby stays")
     reply = command_in(root, "#dev", "admin -c")
-    assert reply["text"].startswith("Cleared 2 messages, kept the last 10.")
-    assert "#dev" in reply["text"]
+    assert reply["text"].startswith("Cleared 2 messages")
+    assert "kept the last 10" in reply["text"] and "#dev" in reply["text"]
     backup = _saved_name(reply["text"])
     assert backup.startswith("dev-chat-") and backup.endswith("-before-clear.txt")
     reset = bob.inbox.wait_for(matching("history", reset=True))
@@ -106,8 +106,8 @@ def test_load_in_a_room_replaces_only_that_rooms_history(join: ClientFactory) ->
     say_in(root, None, "lobby stays")
     reply = command_in(root, "#dev", f"admin -l {name}")
     assert reply["level"] == "info", reply
-    assert reply["text"].startswith(f"Loaded {name} (1 message)")
-    assert "#dev" in reply["text"]
+    assert reply["text"].startswith(f"Loaded {name}")
+    assert "(1 message)" in reply["text"] and "#dev" in reply["text"]
     reset = bob.inbox.wait_for(matching("history", reset=True, room="#dev"))
     assert [m["text"] for m in reset["messages"]] == ["saved in dev"]
     barrier(root, None, carol)
