@@ -1,5 +1,6 @@
 """Coming back to rooms: ``hello.rooms`` with a ``since`` and an ``epoch`` per room, each
-room's own gapless seqs and epoch, its own SQLite file, and rooms that outlast a restart."""
+room's own gapless seqs and epoch, its own SQLite file, and what of a room outlasts a
+restart (history, topic, message of the day; an empty room does not)."""
 
 from __future__ import annotations
 
@@ -8,15 +9,17 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import ClientFactory, ServerFactory, matching
+from tests.conftest import ADMIN_PASSWORD, ClientFactory, ServerFactory, matching
 from tests.room_clients import (
     RawSession,
     Sessions,
+    command_in,
     join_room,
     list_rooms,
     part_room,
     room_of,
     say_in,
+    set_topic,
 )
 from tuichat.net.frames import Frame
 from tuichat.server.app import Server
@@ -160,6 +163,28 @@ def test_a_room_with_history_outlasts_a_restart_with_its_epoch_and_seqs(
     assert joined["epoch"] == epoch
     assert _texts(joined["history"]) == ["before the restart"]
     assert say_in(bob, "#dev", "after")["seq"] == 2
+
+
+def test_topics_and_room_motds_outlast_a_restart_and_empty_rooms_do_not(
+    server: Server, make_server: ServerFactory, join: ClientFactory
+) -> None:
+    root = join("root", admin_password=ADMIN_PASSWORD)
+    for room in ("#titled", "#quiet", "#ops"):
+        join_room(root, room)
+    set_topic(root, "#titled", "kept")
+    set_topic(root, None, "the lobby's")
+    command_in(root, "#ops", "admin -m read the runbook")
+    for room in ("#titled", "#quiet", "#ops"):
+        part_room(root, room)
+    assert not (server.config.data_dir / "rooms" / "quiet.sqlite3").exists()
+    server.stop()
+    assert server.wait(10)
+    second = make_server(data_dir=server.config.data_dir)
+    alice = join("alice", second)
+    assert alice.conn.welcome["topic"] == "the lobby's"
+    listed = {room["room"]: room["topic"] for room in list_rooms(alice)}
+    assert listed == {"#lobby": "the lobby's", "#ops": None, "#titled": "kept"}
+    assert join_room(alice, "#ops")["motd"] == "read the runbook"
 
 
 def test_a_reconnect_puts_the_user_back_in_the_default_room(

@@ -285,6 +285,18 @@ def test_whois_names_the_rooms_of_its_target(join: ClientFactory) -> None:
     assert sorted(answer["rooms"]) == ["#dev", "#lobby"]
 
 
+def test_private_messages_and_whois_reach_users_who_share_no_room(
+    join: ClientFactory,
+) -> None:
+    alice, erin = join("alice"), join("erin")
+    join_room(erin, "#random")
+    part_room(erin, "#lobby")
+    send(alice, {"type": "private", "to": "erin", "text": "psst", "ref": "p-1"})
+    assert erin.inbox.wait_for(matching("private"))["text"] == "psst"
+    send(alice, {"type": "whois", "name": "erin"})
+    assert alice.inbox.wait_for(matching("whois", name="erin"))["rooms"] == ["#random"]
+
+
 # -- topics and the room list --------------------------------------------------------------
 
 

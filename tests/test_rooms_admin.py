@@ -166,6 +166,21 @@ def test_a_kick_typed_in_a_room_ends_the_session_in_every_room(join: ClientFacto
     }
 
 
+def test_a_kick_reaches_a_user_who_shares_no_room_with_the_admin(
+    join: ClientFactory,
+) -> None:
+    root, _, carol = _root_bob_carol(join)
+    erin = join("erin")
+    join_room(erin, "#random")
+    part_room(erin, "#lobby")
+    carol.inbox.wait_for(matching("leave", name="erin"))
+    assert command_in(root, "#dev", "admin -k erin")["text"] == "Kicked erin."
+    assert erin.inbox.wait_for(matching("error", code="kicked"))
+    assert erin.inbox.wait_closed()
+    barrier(root, None, carol)
+    assert carol.inbox.all(matching("leave", reason="kicked")) == []
+
+
 def test_a_ban_typed_in_a_room_ends_the_session_in_every_room(join: ClientFactory) -> None:
     root, bob, carol = _root_bob_carol(join)
     reply = command_in(root, "#dev", "admin -b name:bob")
