@@ -191,6 +191,19 @@ def test_a_ban_typed_in_a_room_ends_the_session_in_every_room(join: ClientFactor
     assert root.inbox.wait_for(matching("leave", name="bob", room="#dev"))["banned"] is True
 
 
+def test_becoming_admin_in_a_room_is_told_once_to_each_sharing_session(
+    join: ClientFactory,
+) -> None:
+    root, bob, carol = _root_bob_carol(join)
+    reply = command_in(bob, "#dev", f"admin -a {ADMIN_PASSWORD}")
+    assert reply["text"].startswith("You are now an admin.")
+    barrier(bob, None, root, carol)
+    barrier(bob, "#dev", root)
+    for client in (root, bob, carol):
+        assert [frame["admin"] for frame in client.inbox.all(
+            matching("user_changed", name="bob"))] == [True]
+
+
 def test_a_room_command_needs_admin_rights(server: Server, join: ClientFactory) -> None:
     _, bob, _ = _root_bob_carol(join)
     reply = command_in(bob, "#dev", "admin -s")

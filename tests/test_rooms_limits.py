@@ -72,6 +72,18 @@ def test_a_room_holds_at_most_max_room_members(
     assert join_room(carol, "#dev")["room"] == "#dev"
 
 
+def test_arriving_always_puts_one_in_the_default_room_whatever_its_members(
+    make_server: ServerFactory, join: ClientFactory
+) -> None:
+    """``hello`` lands everyone in the default room, as before rooms: only
+    ``--max-clients`` bounds it on arrival."""
+    server = make_server(max_room_members=2)
+    join("alice", server)
+    join("bob", server)
+    carol = join("carol", server)
+    assert [user["name"] for user in carol.conn.welcome["users"]] == ["alice", "bob", "carol"]
+
+
 def test_with_rooms_admin_only_admins_make_rooms(
     make_server: ServerFactory, join: ClientFactory
 ) -> None:
