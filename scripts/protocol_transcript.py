@@ -5,11 +5,13 @@ Starts a server in-process on free loopback ports and drives two clients over ra
 travelled; only session tokens and avatar bytes are abbreviated. Every wait ends on a
 condition (a frame or a close) or after at most 10 s. Run from the repository root:
 
-    .venv/bin/python scripts/protocol_transcript.py > /tmp/t.md
+    .venv/bin/python scripts/protocol_transcript.py > /tmp/t.md          # the session
+    .venv/bin/python scripts/protocol_transcript.py --rooms > /tmp/r.md  # rooms
 """
 
 from __future__ import annotations
 
+import argparse
 import hashlib
 import io
 import json
@@ -18,6 +20,7 @@ import tempfile
 import time
 from collections import deque
 from pathlib import Path
+from typing import Any
 
 from PIL import Image
 
@@ -119,11 +122,14 @@ class Wire:
 class Client:
     """A user's three wires, joined the way the contract orders it."""
 
-    def __init__(self, log: Transcript, name: str, server: Server) -> None:
+    def __init__(self, log: Transcript, name: str, server: Server, **hello: Any) -> None:
+        """Join as ``name``; ``hello`` holds the hello's optional keys (since, rooms)."""
         ports = server.ports
         self.recv = Wire(log, name, "recv", ports.recv)
-        self.recv.send({"type": "hello", "version": 1, "name": name, "client": "transcript/1"})
-        token = self.recv.expect("welcome").frame["session"]
+        self.recv.send({"type": "hello", "version": 1, "name": name, "client": "transcript/1",
+                        **hello})
+        self.welcome = self.recv.expect("welcome").frame
+        token = self.welcome["session"]
         log.tokens.append(token)
         self.send = Wire(log, name, "send", ports.send)
         self.send.send({"type": "attach", "session": token})
@@ -210,9 +216,74 @@ def run(data_dir: Path) -> str:
     return log.markdown()
 
 
+def run_rooms(data_dir: Path) -> str:
+    """Run a session with rooms against a fresh server and return the transcript."""
+    log = Transcript()
+    server = Server(ServerConfig(host=HOST, port_send=0, port_recv=0, data_dir=data_dir))
+    server.start()
+    try:
+        log.step("alice and bob join; welcome names the default room and the extension")
+        alice = Client(log, "alice", server)
+        bob = Client(log, "bob", server)
+        alice.recv.expect("join")
+        log.step("alice joins #dev, which does not exist yet: it is made")
+        alice.send.send({"type": "join_room", "room": "#dev"})
+        dev_epoch = alice.recv.expect("room_joined").frame["epoch"]
+        log.step("alice says something in #dev; bob, in #lobby only, gets nothing")
+        alice.send.send({"type": "say", "room": "#dev", "text": "the build is green",
+                         "ref": "a-1"})
+        dev_seq = alice.recv.expect("message").frame["seq"]
+        log.step("bob lists the rooms")
+        bob.send.send({"type": "list_rooms"})
+        bob.recv.expect("rooms")
+        log.step("bob joins #dev and gets its history; alice is told, with the room")
+        bob.send.send({"type": "join_room", "room": "#dev"})
+        bob.recv.expect("room_joined")
+        alice.recv.expect("join")
+        log.step("alice sets the topic of #dev; every member gets it")
+        alice.send.send({"type": "topic", "room": "#dev", "text": "release friday"})
+        alice.recv.expect("topic")
+        bob.recv.expect("topic")
+        log.step("bob parts #dev; alice sees a leave marked parted")
+        bob.send.send({"type": "part_room", "room": "#dev"})
+        bob.recv.expect("room_parted")
+        alice.recv.expect("leave")
+        log.step("bob says hello in #lobby: no room key, as before rooms")
+        bob.send.send({"type": "say", "text": "hello", "ref": "b-1"})
+        bob.recv.expect("message")
+        lobby_seq = alice.recv.expect("message").frame["seq"]
+        log.step("alice says bye; bob shares only #lobby with her, so he gets one leave")
+        alice.send.send({"type": "bye"})
+        alice.expect_closed()
+        bob.recv.expect("leave")
+        log.step("while alice is away, bob talks in #lobby, joins #dev again and talks there")
+        bob.send.send({"type": "say", "text": "are you there?", "ref": "b-2"})
+        bob.recv.expect("message")
+        bob.send.send({"type": "join_room", "room": "#dev"})
+        bob.recv.expect("room_joined")
+        bob.send.send({"type": "say", "room": "#dev", "text": "see you friday", "ref": "b-3"})
+        bob.recv.expect("message")
+        log.step("alice comes back with a since for #lobby and one for #dev in hello.rooms: "
+                 "each room's history starts right after what she saw")
+        rooms = {"#dev": {"since": dev_seq, "epoch": dev_epoch}}
+        back = Client(log, "alice", server, since=lobby_seq, epoch=alice.welcome["epoch"],
+                      rooms=rooms)
+        back.recv.expect("room_joined")
+        bob.recv.expect("join")
+        bob.recv.expect("join")
+    finally:
+        server.stop()
+        server.wait(TIMEOUT)
+    return log.markdown()
+
+
 def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--rooms", action="store_true",
+                        help="record the session with rooms instead of the first one")
+    args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="tuichat-transcript-") as data_dir:
-        print(run(Path(data_dir)), end="")
+        print((run_rooms if args.rooms else run)(Path(data_dir)), end="")
 
 
 if __name__ == "__main__":
