@@ -18,6 +18,7 @@ from textual.pilot import Pilot
 from tests.rooms_server import START, RoomsServer
 from tests.tui_helpers import FIXED_NOW, chat, make_app, on_chat, type_line, until
 from tuichat.tui.app import TuichatApp
+from tuichat.tui.composer import Composer
 
 LOBBY = [("bob", "morning all"), ("carol", "morning! coffee first"), ("dave", "o/"),
          ("erin", "hi everyone")]
@@ -80,6 +81,7 @@ def busy_rooms(scene: RoomsScene) -> Any:
                     "the messages waiting")
         await until(pilot, lambda: any(member.avatar for member in chat(app).roster
                                        if member.name == "alice"), "alice's own picture")
+        chat(app).query_one(Composer).cursor_blink = False  # drawn the same at any moment
         await pilot.pause()
 
     return prepare

@@ -9,14 +9,21 @@ extension gets the app as it always was (the last tests, against the real server
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import io
+import os
+import shutil
+import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
+from rich.console import Console
 from textual.pilot import Pilot
+from textual.widgets import Static
 
 from tests.rooms_server import RoomsServer
+from tests.test_tmux_input import Tmux
 from tests.tui_helpers import (
     chat,
     debug_text,
@@ -302,3 +309,58 @@ async def test_without_the_rooms_extension_nothing_new_shows(server: Server,
         await type_line(pilot, "/join dev")
         assert log_texts(app)[-1] == \
             "/join is not available: this server does not support it."
+
+
+async def test_help_and_the_palette_offer_the_room_commands_and_keys(
+        rooms: RoomsServer, tmp_path: Path) -> None:
+    app = make_app(rooms, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        titles = {command.title for command in app.get_system_commands(app.screen)}
+        assert {"/join #ROOM", "/part [#ROOM]", "/rooms", "/topic [TEXT|-]", "/query NAME",
+                "/window N|NAME"} <= titles
+        await pilot.press("f1")
+        await until(pilot, lambda: bool(app.screen.query("#help-text")), "the help")
+        console = Console(width=100, record=True, file=io.StringIO())
+        console.print(app.screen.query_one("#help-text", Static).content)
+        shown_help = console.export_text()
+        for words in ("/join #ROOM", "ctrl+n / alt+down", "alt+up", "f4", "/window N|NAME"):
+            assert words in shown_help, words
+
+
+@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+def test_the_switching_keys_arrive_through_tmux(rooms: RoomsServer, tmp_path: Path) -> None:
+    """alt+up, alt+down, ctrl+n and F4 as tmux sends them (80x24, the compact layout, so
+    the room list is the one row that names the room shown)."""
+    ports = rooms.ports
+    home = tmp_path / "home"
+    client = Path(sys.executable).with_name("tuichat")
+    command = [os.fspath(client), "--name", "alice", "--host", "127.0.0.1", "--no-remember",
+               "--port-send", str(ports.send), "--port-recv", str(ports.recv),
+               "--port-image", str(ports.image)]
+    env = {"HOME": home, "XDG_CONFIG_HOME": home / "config", "XDG_STATE_HOME": home / "state",
+           "XDG_CACHE_HOME": home / "cache", "XDG_DATA_HOME": home / "data"}
+    tmux = Tmux(f"tuichat-rooms-{os.getpid()}")
+    tmux.run("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "80", "-y", "24",
+             *(part for key, value in env.items() for part in ("-e", f"{key}={value}")),
+             *command)
+
+    def showing(room: str) -> Callable[[str], bool]:
+        """The room list's one row (right of the log, under the status) names ``room``."""
+        return lambda screen: screen.splitlines()[1].rpartition("▏")[2].strip().startswith(room)
+
+    try:
+        tmux.wait_for(lambda screen: "connected" in screen.splitlines()[0], "joined")
+        for room in ("dev", "ops"):
+            tmux.run("send-keys", "-t", "chat", "-l", f"/join {room}\r")
+            tmux.wait_for(showing(f"#{room}"), f"#{room} shown")
+        for key, room in (("M-Up", "#dev"), ("M-Up", "#lobby"), ("C-n", "#dev"),
+                          ("M-Down", "#ops"), ("M-Down", "#lobby")):
+            tmux.run("send-keys", "-t", "chat", key)
+            tmux.wait_for(showing(room), f"{key}: {room}")
+        tmux.run("send-keys", "-t", "chat", "F4")
+        screen = tmux.wait_for(lambda screen: "#ops" in screen.splitlines()[3], "the list")
+        assert [line.rpartition("▏")[2].strip() for line in screen.splitlines()[1:4]] == [
+            "#lobby", "#dev", "#ops"]
+    finally:
+        tmux.run("kill-server")

@@ -25,7 +25,7 @@ from textual.widgets import Static, TextArea
 from tuichat.net.client import Connection
 from tuichat.net.commands import admin_password, is_admin_line
 from tuichat.net.errors import ConnectionClosed
-from tuichat.net.frames import MAX_TEXT_CHARS, Channel, Frame, text_problem
+from tuichat.net.frames import MAX_TEXT_CHARS, text_problem
 from tuichat.net.session import ClientSession
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.chat_view import ChatView
@@ -289,10 +289,6 @@ class ChatScreen(Screen[None]):
         self.log_view.clear_marker()  # we spoke: what was new has been seen
         self.log_view.scroll_end(animate=False)
         return True
-
-    def send(self, frame: Frame) -> None:
-        """Send ``frame`` to the server, or say that we are not connected."""
-        self.request(lambda conn: conn.send_frame(Channel.SEND, frame))
 
     def connected_link(self) -> ChatLink:
         """The link to the server; ConnectionClosed if there is none yet."""

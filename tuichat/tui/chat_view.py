@@ -17,6 +17,7 @@ from textual.widgets import Static
 
 from tuichat.net.rooms import DEFAULT_ROOM
 from tuichat.tui.chat_search import ChatSearch
+from tuichat.tui.compact_layout import auto_compact
 from tuichat.tui.conversations import Conversation, Conversations
 from tuichat.tui.log_entries import EntryKind, LogEntry
 from tuichat.tui.message_log import MessageLog
@@ -173,7 +174,9 @@ class ChatView:
         current = self.conversations.current
         rows = [RoomRow(item.key, item.unread, item.mentions, item is current)
                 for item in self.conversations]
-        collapsed = self.log.compacted if self.rooms_open is None else not self.rooms_open
+        choice = self.chat.settings.compact  # as the logs choose their layout
+        compact = auto_compact(self.chat.app.size) if choice is None else choice
+        collapsed = compact if self.rooms_open is None else not self.rooms_open
         self.chat.query_one(RoomList).show(rows, collapsed=collapsed)
 
     def show_topic(self) -> None:

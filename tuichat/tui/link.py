@@ -195,10 +195,6 @@ class ChatLink:
         """Send a command line about ``room``; raises ConnectionClosed when not connected."""
         self.connection().command(line, room)
 
-    def send(self, frame: Frame) -> None:
-        """Send any frame on the send channel; raises ConnectionClosed when not connected."""
-        self.connection().send_frame(Channel.SEND, frame)
-
     def connection(self) -> Connection:
         """The live connection, for its requests; ConnectionClosed when there is none."""
         conn = self._conn
