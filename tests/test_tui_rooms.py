@@ -277,6 +277,9 @@ async def test_the_compact_layout_collapses_the_list_and_f4_opens_it(
         assert not room_list.collapsed and room_list.size.height == 2
         await pilot.press("f4")
         assert room_list.collapsed
+        await pilot.resize_terminal(50, 20)  # no room for the lists: the status line tells
+        await until(pilot, lambda: "1 elsewhere, 1 for you" in str(
+            chat(app).query_one("#status").render()), "the count in the status line")
 
 
 async def test_a_malformed_frame_is_one_debug_line_and_is_dropped(

@@ -129,7 +129,7 @@ class ChatScreen(Screen[None]):
     def on_resize(self, event: events.Resize) -> None:
         """Below 60 columns the room and user lists give their room to the log."""
         self.set_class(event.size.width < NARROW_BELOW, "narrow")
-        self.call_after_refresh(self.view.show_rooms)  # the layout may have changed
+        self.call_after_refresh(self.view.redraw)  # the layout may have changed
 
     # -- what the session says --------------------------------------------------------------
 
@@ -188,9 +188,7 @@ class ChatScreen(Screen[None]):
         for log in self.view.logs:
             log.me = self.me
         self.query_one(UserList).me = self.me
-        self.view.show_users()
-        self.view.show_rooms()
-        self.view.show_topic()
+        self.view.redraw()
 
     def end_for_good(self, event: Refused) -> None:
         """The link stopped for good: say why, let go of the room, offer to join again."""
@@ -326,6 +324,7 @@ class ChatScreen(Screen[None]):
             pane = panes.first()
             pane.display = not pane.display
         self.set_class(pane.display, "debugging")
+        self.view.show_status()
 
     async def caught_up(self) -> None:
         """Let the entry box apply what was typed before now (a line sent in the same
@@ -362,9 +361,7 @@ class ChatScreen(Screen[None]):
             self.view.show_conversation(item)
 
     def action_toggle_rooms(self) -> None:
-        """f4: the whole room list, or one row."""
-        self.view.rooms_open = self.query_one(RoomList).collapsed
-        self.view.show_rooms()
+        self.view.toggle_rooms()
 
     def action_scroll_log(self, pages: int) -> None:
         if pages < 0:

@@ -109,10 +109,12 @@ class ChatView:
         if self.conversations.show(item):
             self.search.stop(old)
             self.unread = self.mentions = 0
-        self.show_users()
+        self.redraw()
+
+    def toggle_rooms(self) -> None:
+        """f4: the whole room list, or one row."""
+        self.rooms_open = self.chat.query_one(RoomList).collapsed
         self.show_rooms()
-        self.show_topic()
-        self.show_status()
 
     def arrived(self, entry: LogEntry, item: Conversation, *, live: bool, mine: bool) -> None:
         """Add a chat entry to ``item``'s log; count it unless it is shown and followed,
@@ -128,6 +130,7 @@ class ChatView:
             item.unread += 1
             item.mentions += mention
             self.show_rooms()
+            self.show_status()
         elif not log.at_end or not chat.app.app_focus:
             if not self.unread:
                 log.mark_unread()
@@ -158,6 +161,13 @@ class ChatView:
             log.add(LogEntry(EntryKind.EVENT, text, self.chat.clock()))
 
     # -- drawing -----------------------------------------------------------------------------
+
+    def redraw(self) -> None:
+        """The user list, room list, topic and status line as things are now."""
+        self.show_users()
+        self.show_rooms()
+        self.show_topic()
+        self.show_status()
 
     def show_users(self) -> None:
         """The user list: the shown room's members (in private: the two of you)."""
@@ -192,12 +202,17 @@ class ChatView:
         """The status line as things are now."""
         chat = self.chat
         me = self.member(chat.me)
+        others = [item for item in self.conversations if item is not self.conversations.current]
+        hidden = chat.has_class("narrow") or chat.has_class("debugging")
+        elsewhere = (sum(item.unread for item in others),
+                     sum(item.mentions for item in others)) if hidden else (0, 0)
         status = Status(chat.me, chat.target.host, chat.state, chat.cause,
                         tls=bool(chat.tls_fingerprint), unread=self.unread,
                         mentions=self.mentions, search=self.search.term,
                         search_at=self.search.at, away=me is not None and bool(me.away),
                         focus=self.log.only_from is not None,
-                        users=len(self.conversations.current.roster), admin=chat.admin)
+                        users=len(self.conversations.current.roster), admin=chat.admin,
+                        elsewhere=elsewhere)
         chat.query_one("#status", Static).update(status.line())
 
     def _entry_avatar(self, entry: LogEntry, columns: int) -> list[Strip]:
