@@ -2,7 +2,8 @@
 
 Run from the repository root: ``.venv/bin/python scripts/screenshots.py``. The scenes are
 the ones the snapshot tests check (tests/scenes.py): a real server on free loopback ports
-with a seeded history, bob in the room, and the app joining as alice.
+with a seeded history, bob in the room, and the app joining as alice; and for
+``rooms.svg`` the busy room list of tests/room_scenes.py, served by the rooms stand-in.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.room_scenes import busy_rooms, open_rooms_scene  # noqa: E402 - after the path
 from tests.scenes import (  # noqa: E402 - after the path is set
     BUSY_ROOM,
     Prepare,
@@ -68,6 +70,11 @@ def main() -> int:
             saved.append(asyncio.run(shoot(scene.app, (80, 24), settled_busy, "compact")))
         finally:
             scene.close()
+        rooms = open_rooms_scene(workdir / "scene-rooms")
+        try:
+            saved.append(asyncio.run(shoot(rooms.app, (100, 30), busy_rooms(rooms), "rooms")))
+        finally:
+            rooms.close()
     for path in saved:
         print(path.relative_to(ROOT))
     return 0

@@ -25,6 +25,7 @@ from tests.tui_helpers import (
     until,
 )
 from tuichat.net.frames import CONSOLE, MAX_TEXT_CHARS, Channel
+from tuichat.net.update_parser import parse_update
 from tuichat.server.app import Server
 from tuichat.server.config import ServerConfig
 from tuichat.server.store.history import History
@@ -351,7 +352,7 @@ async def test_a_narrow_terminal_hides_the_user_list(server: Server, tmp_path: P
     app = make_app(server, "alice", tmp_path)
     async with app.run_test(size=(50, 20)) as pilot:
         await until(pilot, lambda: on_chat(app), "joined")
-        users = chat(app).query_one("#users")
+        users = chat(app).query_one("#side")  # the room list and the user list
         assert chat(app).has_class("narrow") and not users.display
         await pilot.resize_terminal(100, 30)
         await until(pilot, lambda: users.display, "the user list back")
@@ -407,11 +408,13 @@ async def test_events_before_the_screen_is_built_are_applied_in_order(
     app = make_app(server, "alice", tmp_path, connect_now=False)
     async with app.run_test(size=SIZE) as pilot:
         target = Target("127.0.0.1", "bob", 1, 2, 3)
-        screen = ChatScreen(target, app.book, lambda: None, clock=app.clock)
+        session = bob.conn.session
+        screen = ChatScreen(target, app.book, lambda: None, session=session, clock=app.clock)
         app.push_screen(screen)
-        screen.handle(Joined(bob.conn.welcome, rejoined=False))  # not mounted yet
-        screen.handle(FrameIn(Channel.RECV, {"type": "join", "name": "carol",
-                                             "avatar": None, "admin": False}, None))
+        assert bob.conn.greeting is not None
+        screen.handle(Joined(bob.conn.greeting, rejoined=False))  # not mounted yet
+        frame = {"type": "join", "name": "carol", "avatar": None, "admin": False}
+        screen.handle(FrameIn(Channel.RECV, frame, None, parse_update(frame)))
         await until(pilot, lambda: screen.state == "connected", "the early join applied")
         assert screen.roster.names == ["bob", "carol"]
         assert "carol joined" in [entry.text for entry in screen.log_view.entries]

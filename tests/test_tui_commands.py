@@ -7,10 +7,12 @@ import os
 from pathlib import Path
 
 import pytest
+from textual.binding import Binding
 
 from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.tui.composer import completions
 from tuichat.tui.ignore import MAX_IGNORED, IgnoreList
+from tuichat.tui.keys import KEY_ROWS, bar_keys, screen_bindings
 from tuichat.tui.settings import ConfigError, Settings, load_settings
 from tuichat.tui.slash import (
     SLASH_COMMANDS,
@@ -18,6 +20,8 @@ from tuichat.tui.slash import (
     completion_words,
     find_slash,
     help_sections,
+    palette,
+    room_commands,
 )
 
 
@@ -32,8 +36,9 @@ def test_every_command_is_found_with_its_arguments_in_any_case() -> None:
     for command in SLASH_COMMANDS:
         found = find_slash(f"{command.name.upper()}   some  words ")
         assert found == (command, "some  words")
-    exit_command = find_slash("/exit")
-    assert exit_command is not None and exit_command[0].name == "/quit"
+    for alias, name in (("/exit", "/quit"), ("/WIN", "/window"), ("/leave", "/part")):
+        found = find_slash(f"{alias} 2")
+        assert found is not None and found[0].name == name
     assert find_slash("/nosuch x") is None
     assert find_slash("") is None
 
@@ -54,7 +59,37 @@ def test_help_completion_and_the_palette_read_one_table() -> None:
     assert not {"/msg", "/reply", "/me", "/nick", "/whois", "/unignore"} & at_once
 
 
+def test_what_the_server_lacks_is_left_out_of_help_palette_and_completion() -> None:
+    plain = frozenset({"private", "action"})
+    commands = [usage for usage, _ in dict(help_sections("alice", plain))["Commands"]]
+    assert "/msg NAME TEXT" in commands and "/me ACTION" in commands
+    assert not {"/join #ROOM", "/nick NAME", "/away [TEXT]"} & set(commands)
+    keys = [key for key, _ in dict(help_sections("alice", plain))["Keys"]]
+    assert "ctrl+n / alt+down" not in keys and "f4" not in keys
+    with_rooms = dict(help_sections("alice", plain | {"rooms"}))
+    assert "/join #ROOM" in [usage for usage, _ in with_rooms["Commands"]]
+    assert "ctrl+n / alt+down" in [key for key, _ in with_rooms["Keys"]]
+    assert "/join " not in completion_words(plain) and "/join " in completion_words()
+    titles = {title: (line, at_once) for title, _, line, at_once in palette("alice", plain)}
+    assert "/join #ROOM" not in titles
+    assert titles["/names"] == ("/names", True) and titles["/msg NAME TEXT"] == ("/msg ", False)
+    assert titles["admin -s"] == ("admin -s", True) and titles["admin -c"] == ("admin -c", False)
+    assert titles["admin -l FILE.txt"] == ("admin -l ", False)
+
+
+def test_the_keys_of_help_the_bar_and_the_bindings_are_one_table() -> None:
+    bound = {binding.key for binding in screen_bindings() if isinstance(binding, Binding)}
+    for row in KEY_ROWS:
+        if row.action is not None and row.action != "pick_conversation":
+            assert row.keys in bound, row.keys
+    assert {f"alt+{number}" for number in range(1, 10)} <= bound
+    assert bar_keys(rooms=False) == [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"),
+                                     ("^p", "Commands"), ("pgup", "Scroll")]
+    assert [key for key, _ in bar_keys(rooms=True)][:5] == ["^q", "f1", "^n", "alt+↑", "f4"]
+
+
 NAMES = ("bob", "Bobby", "alice")
+ROOMS = ("#lobby", "#dev", "#design")
 
 
 @pytest.mark.parametrize(("line", "first_line", "expected"), [
@@ -69,19 +104,29 @@ NAMES = ("bob", "Bobby", "alice")
     ("/msg ", True, (0, ["/msg "])),
     ("/msg bo", False, (5, ["bob ", "Bobby "])),
     ("zed", True, (0, [])),
+    ("#d", True, (0, ["#design ", "#dev "])),
+    ("see #DE", True, (4, ["#design ", "#dev "])),
+    ("/join de", True, (6, ["#design ", "#dev "])),
+    ("/part #l", True, (6, ["#lobby "])),
+    ("/leave lo", True, (7, ["#lobby "])),
+    ("/join dev x", True, (10, [])),
+    ("/msg de", True, (5, [])),
+    ("/join de", False, (6, [])),
 ])
 def test_tab_completes_commands_then_the_names_after_them(
         line: str, first_line: bool, expected: tuple[int, list[str]]) -> None:
-    assert completions(line, first_line, NAMES, completion_words()) == expected
+    assert completions(line, first_line, NAMES, completion_words(), ROOMS,
+                       room_commands()) == expected
 
 
 def test_every_command_has_its_own_handler() -> None:
-    from tuichat.tui import slash_handlers
+    from tuichat.tui import room_commands, slash_handlers
 
     handlers = [command.handler for command in SLASH_COMMANDS]
     assert len(set(handlers)) == len(handlers)
+    homes = {slash_handlers.__name__, room_commands.__name__}
     for command in SLASH_COMMANDS:
-        assert command.handler.__module__ == slash_handlers.__name__, command.name
+        assert command.handler.__module__ in homes, command.name
 
 
 def test_ignore_list_is_kept_per_server_and_case_insensitive(tmp_path: Path) -> None:

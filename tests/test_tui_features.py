@@ -132,7 +132,7 @@ async def test_emotes_and_renames_are_seen_by_everyone(server: Server, tmp_path:
         assert chat(bob).roster.names.count("alicia") == 1 and not chat(bob).roster.get("alice")
         assert "alice joined" not in log_texts(bob)[-3:]  # a rename is not a leave and join
         link = alice.link
-        assert link is not None and link.target.name == "alicia"  # the next join uses it
+        assert link is not None and link.session.name == "alicia"  # the next join uses it
         # Refusals: taken, invalid, reserved; the name stays.
         await type_line(pa, "/nick BOB")
         await until(pa, lambda: "'bob' is already here" in log_text(alice).lower()

@@ -169,7 +169,7 @@ class TwoBoxes(App[None]):
 
     def compose(self) -> ComposeResult:
         for box in self.sent:
-            yield Composer(names=lambda: ("bob", "Bobby"), commands=completion_words(),
+            yield Composer(names=lambda: ("bob", "Bobby"), commands=completion_words,
                            submit=partial(self.take, box), id=box)
 
     def take(self, box: str, text: str) -> Outcome:

@@ -91,7 +91,7 @@ def test_joins_uploads_its_avatar_and_reports_frames_both_ways(
     link = start(links, target(server, "alice", avatar_png=png), events)
     joined = events.wait_for(lambda event: isinstance(event, Joined))
     assert isinstance(joined, Joined) and not joined.rejoined
-    assert joined.welcome["name"] == "alice"
+    assert joined.welcome.name == "alice"
     events.wait_for(frame_of("avatar_changed", name="alice", avatar=target(
         server, "alice", avatar_png=png).avatar_sha))
     ref = link.say("hello")
@@ -177,9 +177,9 @@ def test_rejoins_after_a_restart_with_since_and_retries_while_the_name_is_taken(
     link.retry_now()
     rejoined = events.wait_for(lambda event: isinstance(event, Joined) and event.rejoined)
     assert isinstance(rejoined, Joined)
-    texts = [message["text"] for message in rejoined.welcome["history"]]
+    texts = [message.text for message in rejoined.welcome.history]
     assert texts == ["while alice was away"]  # only what came after the last seq seen
-    assert rejoined.welcome["history"][0]["seq"] == seen.frame["seq"] + 1
+    assert rejoined.welcome.history[0].seq == seen.frame["seq"] + 1
 
 
 def test_stop_says_bye_and_ends_reconnecting(server: Server, join: ClientFactory,
@@ -221,7 +221,7 @@ def test_a_rejoin_to_another_history_reloads_instead_of_trusting_since(
     events = Events()
     link = start(links, target(first, "alice"), events, first_delay=0.01)
     joined = events.wait_for(lambda event: isinstance(event, Joined))
-    assert isinstance(joined, Joined) and not joined.history_replaced
+    assert isinstance(joined, Joined) and not joined.welcome.history_replaced
     events.wait_for(frame_of("message", ref=link.say("before")))
     first.stop()
     assert first.wait(WAIT)
@@ -233,6 +233,6 @@ def test_a_rejoin_to_another_history_reloads_instead_of_trusting_since(
     make_server(port_send=ports.send, port_recv=ports.recv, port_image=ports.image,
                 data_dir=other)
     rejoined = events.wait_for(lambda event: isinstance(event, Joined) and event.rejoined)
-    assert isinstance(rejoined, Joined) and rejoined.history_replaced
-    assert [m["text"] for m in rejoined.welcome["history"]] == [
+    assert isinstance(rejoined, Joined) and rejoined.welcome.history_replaced
+    assert [m.text for m in rejoined.welcome.history] == [
         f"restored {number}" for number in range(5)]

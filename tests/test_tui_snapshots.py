@@ -1,5 +1,5 @@
 """Snapshots of the real app: the connect screen, a busy chat, the debug pane, 80x24 in
-both layouts.
+both layouts, and a busy room list (against the rooms stand-in) at 100x30 and 80x24.
 
 Update after a deliberate change with ``pytest tests/test_tui_snapshots.py
 --snapshot-update`` and look at the SVGs in ``tests/__snapshots__/`` before committing.
@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.room_scenes import RoomsScene, busy_rooms, open_rooms_scene
 from tests.scenes import (
     BUSY_ROOM,
     Scene,
@@ -31,6 +32,17 @@ SnapCompare = Callable[..., bool]
 def scene(tmp_path: Path) -> Iterator[Scene]:
     with utc():
         opened = open_scene(tmp_path)
+        try:
+            yield opened
+        finally:
+            opened.close()
+
+
+@pytest.fixture
+def rooms_scene(tmp_path: Path) -> Iterator[RoomsScene]:
+    """Alice in four rooms and two private conversations, messages waiting in them."""
+    with utc():
+        opened = open_rooms_scene(tmp_path)
         try:
             yield opened
         finally:
@@ -74,3 +86,20 @@ def test_compact_layout_at_80x24(snap_compare: SnapCompare, busy_room: Scene) ->
 
 def test_private_emote_markdown_away_and_search(snap_compare: SnapCompare, scene: Scene) -> None:
     assert snap_compare(scene.app, terminal_size=(100, 30), run_before=with_features(scene.bob))
+
+
+def test_busy_room_list_at_100x30(snap_compare: SnapCompare, rooms_scene: RoomsScene) -> None:
+    assert snap_compare(rooms_scene.app, terminal_size=(100, 30),
+                        run_before=busy_rooms(rooms_scene))
+
+
+def test_busy_room_list_at_80x24(snap_compare: SnapCompare, rooms_scene: RoomsScene) -> None:
+    rooms_scene.app.settings.compact = False  # the full list; compact collapses it to a row
+    assert snap_compare(rooms_scene.app, terminal_size=(80, 24),
+                        run_before=busy_rooms(rooms_scene))
+
+
+def test_busy_room_list_in_the_compact_layout(snap_compare: SnapCompare,
+                                              rooms_scene: RoomsScene) -> None:
+    assert snap_compare(rooms_scene.app, terminal_size=(80, 24),
+                        run_before=busy_rooms(rooms_scene))

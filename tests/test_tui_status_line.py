@@ -26,3 +26,10 @@ def test_an_ended_session_shows_its_cause_and_no_count() -> None:
                    users=0, admin=False)
     assert ended.line() == ("alice @ chat.example · kicked by root · search 'gone' 0/0 · "
                             "f3 / shift+f3: next, esc: stop")
+
+
+def test_counts_waiting_in_other_rooms_come_after_the_ones_here() -> None:
+    busy = Status("alice", "h", "connected", "", tls=False, unread=2, mentions=0, search="",
+                  search_at=None, away=False, focus=False, users=3, admin=False,
+                  elsewhere=(5, 1))
+    assert busy.line() == "alice @ h · connected · ↓ 2 new · 5 elsewhere, 1 for you · 3 users"

@@ -7,16 +7,14 @@ import re
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 from textual._xterm_parser import XTermParser
 from textual.app import App
 from textual.pilot import Pilot
 
 from tests.conftest import WAIT
-from tests.faultkit import ServerProcess
 from tuichat.net.tls import KnownHosts
-from tuichat.server.app import Server
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.avatars import AvatarDiskCache
 from tuichat.tui.chat_screen import ChatScreen
@@ -29,13 +27,32 @@ FIXED_NOW = 1_764_000_000.0
 """2025-11-24 16:00:00 UTC: the clock of client-side lines, so snapshots are stable."""
 
 
-def settings_for(server: Server | ServerProcess, name: str, **options: Any) -> Settings:
+class Ports(Protocol):
+    """The three ports of a server."""
+
+    @property
+    def send(self) -> int: ...
+    @property
+    def recv(self) -> int: ...
+    @property
+    def image(self) -> int: ...
+
+
+class Served(Protocol):
+    """Anything with a server's three ports: ``Server``, ``ServerProcess``, the rooms
+    stand-in."""
+
+    @property
+    def ports(self) -> Ports: ...
+
+
+def settings_for(server: Served, name: str, **options: Any) -> Settings:
     ports = server.ports
     return Settings(name=name, host="127.0.0.1", port_send=ports.send, port_recv=ports.recv,
                     port_image=ports.image, **options)
 
 
-def make_app(server: Server | ServerProcess, name: str, tmp_path: Path, *, connect_now: bool = True,
+def make_app(server: Served, name: str, tmp_path: Path, *, connect_now: bool = True,
              reconnect_delay: float = 0.05, known_hosts: KnownHosts | None = None,
              **options: Any) -> TuichatApp:
     """An app joining ``server`` as ``name``, with its own caches under tmp_path."""

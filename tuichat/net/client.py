@@ -1,9 +1,12 @@
 """A client session over the three channels, for the TUI, tests and bots.
 
 ``Connection.open`` connects recv, says hello, reads welcome, then connects send and image
-and attaches both. After that one reader thread per channel hands every frame to
-``on_frame``; pings are answered here. Send methods are safe to call from any thread.
-With ``tls`` each channel is wrapped in TLS, and all three must show one certificate.
+and attaches both. After that one reader thread per channel reads frames, parses each
+once into a typed update (``updates``), lets the protocol state (``session``) learn from
+it, and hands the frame to ``on_frame`` and the update to ``on_update``; pings are
+answered here. A frame that breaks its type's shape is logged and dropped. Send methods
+are safe to call from any thread. With ``tls`` each channel is wrapped in TLS, and all
+three must show one certificate.
 """
 
 from __future__ import annotations
@@ -14,27 +17,49 @@ import itertools
 import logging
 import socket
 import threading
-from collections import deque
 from collections.abc import Callable
 from concurrent.futures import Future
-from typing import Any
 
 from tuichat import __version__
-from tuichat.net.codec import Decoded, FrameDecoder, ProtocolError, encode
-from tuichat.net.frames import (
-    DEFAULT_PORT_RECV,
-    DEFAULT_PORT_SEND,
-    PROTOCOL_VERSION,
-    Channel,
-    ErrorCode,
-    Frame,
-    FrameType,
+from tuichat.net.avatar_requests import AvatarRequests
+from tuichat.net.channel import FrameSocket
+from tuichat.net.codec import ProtocolError, encode
+from tuichat.net.errors import (
+    ENDING_ERRORS,
+    BadFrame,
+    BadImage,
+    BadName,
+    BadPassword,
+    BadSession,
+    BadVersion,
+    Banned,
+    ConnectionClosed,
+    Kicked,
+    NameTaken,
+    NotFound,
+    ServerError,
+    ServerFull,
+    UnknownType,
 )
+from tuichat.net.frames import DEFAULT_PORT_RECV, DEFAULT_PORT_SEND, Channel, Frame, FrameType
+from tuichat.net.requests import Requests
+from tuichat.net.session import ClientSession
 from tuichat.net.tls import TlsClientConfig, TlsDialer
+from tuichat.net.update_parser import BadUpdate, parse_update
+from tuichat.net.updates import ErrorReport, Ping, Shutdown, Update, Welcome
+
+__all__ = [
+    "BadFrame", "BadImage", "BadName", "BadPassword", "BadSession", "BadVersion", "Banned",
+    "Connection", "ConnectionClosed", "Kicked", "NameTaken", "NotFound", "ServerError",
+    "ServerFull", "UnknownType",
+]
 
 log = logging.getLogger(__name__)
 
 FrameCallback = Callable[[Channel, Frame, bytes | None], None]
+UpdateCallback = Callable[[Channel, Frame, bytes | None, "Update | None"], None]
+"""Told of every frame with its typed update: None when the frame was malformed, or
+is a message already received (a replay overlapping)."""
 SentCallback = Callable[[Channel, Frame, int], None]
 """Told of every frame written: channel, frame, payload size (for debug views)."""
 CloseCallback = Callable[[str], None]
@@ -43,145 +68,51 @@ LINGER_SECONDS = 5.0
 """How long readers wait for the server's last bytes after the session ended."""
 
 
-class ServerError(Exception):
-    """An ``error`` frame from the server; ``code`` is the contract's error code."""
+class Connection(Requests):
+    """A joined session. Use ``Connection.open(...)`` (or ``join`` with a session kept
+    across connections); close with ``close()``."""
 
-    code: str = ""
-
-    def __init__(self, text: str, code: str | None = None) -> None:
-        super().__init__(text)
-        self.text = text
-        if code is not None:
-            self.code = code
-
-    def __str__(self) -> str:
-        return f"{self.code}: {self.text}"
-
-    @staticmethod
-    def from_frame(frame: Frame) -> ServerError:
-        """The typed exception for an ``error`` frame."""
-        code = str(frame.get("code", ""))
-        text = str(frame.get("text", "") or code)
-        kind = _ERROR_TYPES.get(code, ServerError)
-        return kind(text, code)
-
-
-class BadVersion(ServerError):
-    code = ErrorCode.BAD_VERSION
-
-
-class BadName(ServerError):
-    code = ErrorCode.BAD_NAME
-
-
-class NameTaken(ServerError):
-    code = ErrorCode.NAME_TAKEN
-
-
-class BadPassword(ServerError):
-    code = ErrorCode.BAD_PASSWORD
-
-
-class ServerFull(ServerError):
-    code = ErrorCode.SERVER_FULL
-
-
-class BadSession(ServerError):
-    code = ErrorCode.BAD_SESSION
-
-
-class BadFrame(ServerError):
-    code = ErrorCode.BAD_FRAME
-
-
-class UnknownType(ServerError):
-    code = ErrorCode.UNKNOWN_TYPE
-
-
-class BadImage(ServerError):
-    code = ErrorCode.BAD_IMAGE
-
-
-class NotFound(ServerError):
-    code = ErrorCode.NOT_FOUND
-
-
-class Kicked(ServerError):
-    """An admin ended the session (extension ``moderation``)."""
-
-    code = ErrorCode.KICKED
-
-
-class Banned(ServerError):
-    """The address or the name is banned: at ``hello``, or when an admin banned it
-    (``moderation``)."""
-
-    code = ErrorCode.BANNED
-
-
-_ERROR_TYPES: dict[str, type[ServerError]] = {
-    kind.code: kind
-    for kind in (BadVersion, BadName, NameTaken, BadPassword, ServerFull, BadSession,
-                 BadFrame, UnknownType, BadImage, NotFound, Kicked, Banned)
-}
-_ENDING_ERRORS = (ErrorCode.KICKED, ErrorCode.BANNED)
-"""Error codes after which the server closes the session (their text is the reason)."""
-
-
-class ConnectionClosed(ConnectionError):
-    """The session is over; nothing more can be sent."""
-
-
-class _Channel:
-    """One socket with its decoder and a lock for writers."""
-
-    def __init__(self, kind: Channel, sock: socket.socket) -> None:
-        self.kind = kind
-        self.sock = sock
-        self.decoder = FrameDecoder()
-        self.pending: deque[Decoded] = deque()
-        self.lock = threading.Lock()
-
-    def read_frame(self) -> Decoded:
-        """Block until one whole frame is in (used during set-up, before the threads)."""
-        while not self.pending:
-            data = self.sock.recv(65_536)
-            if not data:
-                raise ConnectionClosed(f"the server closed the {self.kind} channel")
-            self.pending.extend(self.decoder.feed(data))
-        return self.pending.popleft()
-
-    def write(self, data: bytes) -> None:
-        with self.lock:
-            self.sock.sendall(data)
-
-
-class Connection:
-    """A joined session. Use ``Connection.open(...)``; close with ``close()``."""
-
-    def __init__(self, name: str, on_frame: FrameCallback | None,
-                 on_close: CloseCallback | None, on_sent: SentCallback | None = None) -> None:
-        self.name = name
+    def __init__(self, session: ClientSession, on_frame: FrameCallback | None,
+                 on_close: CloseCallback | None, on_sent: SentCallback | None = None,
+                 on_update: UpdateCallback | None = None) -> None:
+        self.session = session
+        """The protocol state, which this connection keeps up to date."""
         self.welcome: Frame = {}
+        """The welcome frame as it came."""
+        self.greeting: Welcome | None = None
+        """The welcome as the session read it (its history cut to what is new)."""
         self.tls_fingerprint: str | None = None
         """The server certificate's fingerprint when the channels are TLS."""
-        self.last_seq = 0
-        self.epoch: str | None = None
-        """The history epoch the welcome gave (None from a server without epochs):
-        ``last_seq`` means something only within it."""
         self.closed = threading.Event()
         self.close_reason = ""
         self._on_frame = on_frame
+        self._on_update = on_update
         self._on_close = on_close
         self._on_sent = on_sent
-        self._channels: dict[Channel, _Channel] = {}
+        self._channels: dict[Channel, FrameSocket] = {}
         self._refs = itertools.count(1)
-        self._futures_lock = threading.Lock()
-        self._downloads: dict[str, list[Future[bytes]]] = {}
-        self._uploads: dict[str, list[Future[str]]] = {}
+        self._state_lock = threading.Lock()
+        """One reader at a time feeds the session, and ends the connection."""
+        self._avatars = AvatarRequests()
         self._threads: list[threading.Thread] = []
         self._readers_left = 0
         self._ending = False
+
+    @property
+    def name(self) -> str:
+        """Our name now (it follows renames)."""
+        return self.session.name
+
+    @property
+    def last_seq(self) -> int:
+        """The newest ``seq`` received in the default room."""
+        return self.session.last_seq()
+
+    @property
+    def epoch(self) -> str | None:
+        """The default room's history epoch, from the welcome (None from a server without
+        epochs): ``last_seq`` means something only within it."""
+        return self.session.epoch()
 
     @classmethod
     def open(
@@ -205,36 +136,55 @@ class Connection:
     ) -> Connection:
         """Connect and join; raises ServerError (typed by code), OSError or TimeoutError
         (TlsError, an OSError, when TLS cannot be set up)."""
-        self = cls(name, on_frame, on_close, on_sent)
+        session = ClientSession(name, password=password, admin_password=admin_password,
+                                avatar=avatar, since=since, epoch=epoch)
+        return cls.join(host, session, port_send=port_send, port_recv=port_recv,
+                        port_image=port_image, timeout=timeout, on_frame=on_frame,
+                        on_close=on_close, on_sent=on_sent, tls=tls)
+
+    @classmethod
+    def join(
+        cls,
+        host: str,
+        session: ClientSession,
+        *,
+        port_send: int = DEFAULT_PORT_SEND,
+        port_recv: int = DEFAULT_PORT_RECV,
+        port_image: int | None = None,
+        timeout: float = 10.0,
+        on_frame: FrameCallback | None = None,
+        on_update: UpdateCallback | None = None,
+        on_close: CloseCallback | None = None,
+        on_sent: SentCallback | None = None,
+        tls: TlsClientConfig | None = None,
+    ) -> Connection:
+        """Join as ``session`` says (its name, and the rooms and seqs it knows), and keep
+        it up to date; raises as ``open`` does."""
+        self = cls(session, on_frame, on_close, on_sent, on_update)
         dialer = TlsDialer(tls, host) if tls is not None else None
         ports = {
             Channel.RECV: port_recv,
             Channel.SEND: port_send,
             Channel.IMAGE: port_image if port_image is not None else port_recv + 1,
         }
-        hello: Frame = {"type": FrameType.HELLO, "version": PROTOCOL_VERSION, "name": name,
-                        "client": CLIENT_SOFTWARE}
-        optional = {"password": password, "admin_password": admin_password, "since": since,
-                    "epoch": epoch if since is not None else None, "avatar": avatar}
-        hello.update({key: value for key, value in optional.items() if value is not None})
         try:
             recv = self._connect(Channel.RECV, host, ports[Channel.RECV], timeout, dialer)
-            self._write(recv, hello)
-            welcome = self._expect(recv, FrameType.WELCOME)
-            token = welcome.get("session")
-            if not isinstance(token, str):
-                raise ProtocolError("welcome has no session token")
+            self._write(recv, session.hello(CLIENT_SOFTWARE))
+            welcome = recv.expect(FrameType.WELCOME)
+            try:
+                greeting = parse_update(welcome)
+            except BadUpdate as exc:
+                raise ProtocolError(f"the welcome is malformed: {exc}") from exc
+            assert isinstance(greeting, Welcome)
             self.welcome = welcome
-            self.name = str(welcome.get("name", name))
-            known = welcome.get("epoch")
-            self.epoch = known if isinstance(known, str) else None
-            self._note_seqs(welcome.get("history", []))
-            acknowledged = "attached" in welcome.get("extensions", [])
+            with self._state_lock:
+                self.greeting = session.receive(greeting)  # type: ignore[assignment]
+            acknowledged = "attached" in greeting.extensions
             for kind in (Channel.SEND, Channel.IMAGE):
                 channel = self._connect(kind, host, ports[kind], timeout, dialer)
-                self._write(channel, {"type": FrameType.ATTACH, "session": token})
+                self._write(channel, {"type": FrameType.ATTACH, "session": greeting.session})
                 if acknowledged:  # a server that only follows the contract sends no ack
-                    self._expect(channel, FrameType.ATTACHED)
+                    channel.expect(FrameType.ATTACHED)
         except BaseException:
             self._close_sockets()
             raise
@@ -242,7 +192,7 @@ class Connection:
         for channel in self._channels.values():
             channel.sock.settimeout(None)
             thread = threading.Thread(target=self._read_loop, args=(channel,), daemon=True,
-                                      name=f"tuichat-{channel.kind}-{name}")
+                                      name=f"tuichat-{channel.kind}-{session.name}")
             self._threads.append(thread)
         self._readers_left = len(self._threads)
         for thread in self._threads:
@@ -251,56 +201,17 @@ class Connection:
 
     # -- sending (any thread) --------------------------------------------------------------
 
-    def say(self, text: str, ref: str | None = None, *, action: bool = False) -> str:
-        """Send a chat line (an emote, ``/me``, with ``action``); returns the ``ref`` its
-        echo will carry."""
-        ref = ref if ref is not None else self._next_ref()
-        frame: Frame = {"type": FrameType.SAY, "text": text, "ref": ref}
-        if action:
-            frame["action"] = True
-        self._send(Channel.SEND, frame)
-        return ref
-
-    def private(self, to: str, text: str, ref: str | None = None) -> str:
-        """Send a private message to ``to``; returns the ``ref`` of the sender's copy (and
-        of a refusal)."""
-        ref = ref if ref is not None else self._next_ref()
-        self._send(Channel.SEND, {"type": FrameType.PRIVATE, "to": to, "text": text,
-                                  "ref": ref})
-        return ref
-
-    def nick(self, name: str) -> None:
-        """Ask to be renamed; success comes as ``leave`` + ``join`` with ``renamed_*``."""
-        self._send(Channel.SEND, {"type": FrameType.NICK, "name": name})
-
-    def away(self, text: str | None) -> None:
-        """Set the away text, or come back with None."""
-        self._send(Channel.SEND, {"type": FrameType.AWAY, "text": text})
-
-    def whois(self, name: str) -> None:
-        """Ask about ``name``; the answer is a ``whois`` frame (or an error notice)."""
-        self._send(Channel.SEND, {"type": FrameType.WHOIS, "name": name})
-
-    def command(self, line: str) -> None:
-        """Send a command line (e.g. ``admin -s``) exactly as typed."""
-        self._send(Channel.SEND, {"type": FrameType.COMMAND, "line": line})
-
     def upload_avatar(self, png: bytes) -> Future[str]:
         """Upload a PNG avatar; the future gives its hash once everyone was told of it,
         or raises BadImage."""
         sha = hashlib.sha256(png).hexdigest()
-        future: Future[str] = Future()
-        with self._futures_lock:
-            self._uploads.setdefault(sha, []).append(future)
+        future = self._avatars.upload(sha)
         self._send(Channel.IMAGE, {"type": FrameType.AVATAR, "sha256": sha}, png)
         return future
 
     def get_avatar(self, sha256: str) -> Future[bytes]:
         """Fetch an avatar by hash; the future gives its bytes or raises NotFound."""
-        future: Future[bytes] = Future()
-        with self._futures_lock:
-            first = sha256 not in self._downloads
-            self._downloads.setdefault(sha256, []).append(future)
+        future, first = self._avatars.download(sha256)
         if first:
             self._send(Channel.IMAGE, {"type": FrameType.GET_AVATAR, "sha256": sha256})
         return future
@@ -334,28 +245,11 @@ class Connection:
 
     # -- internals -------------------------------------------------------------------------
 
-    def _next_ref(self) -> str:
-        return f"c-{next(self._refs)}"
-
     def _connect(self, kind: Channel, host: str, port: int, timeout: float,
-                 tls: TlsDialer | None) -> _Channel:
-        def connect() -> socket.socket:
-            sock = socket.create_connection((host, port), timeout=timeout)
-            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-            return sock
-
-        channel = _Channel(kind, connect() if tls is None else tls.wrap(connect, port))
+                 tls: TlsDialer | None) -> FrameSocket:
+        channel = FrameSocket.dial(kind, host, port, timeout, tls)
         self._channels[kind] = channel
         return channel
-
-    @staticmethod
-    def _expect(channel: _Channel, kind: FrameType) -> Frame:
-        frame = channel.read_frame().frame
-        if frame.get("type") == FrameType.ERROR:
-            raise ServerError.from_frame(frame)
-        if frame.get("type") != kind:
-            raise ProtocolError(f"expected {kind} on {channel.kind}, got {frame.get('type')!r}")
-        return frame
 
     def _send(self, kind: Channel, frame: Frame, payload: bytes | None = None) -> None:
         if self._ending:
@@ -366,7 +260,7 @@ class Connection:
             self._end(f"sending failed: {exc}")
             raise ConnectionClosed(str(exc)) from exc
 
-    def _write(self, channel: _Channel, frame: Frame, payload: bytes | None = None) -> None:
+    def _write(self, channel: FrameSocket, frame: Frame, payload: bytes | None = None) -> None:
         channel.write(encode(frame, payload))
         if self._on_sent is not None:
             try:
@@ -374,7 +268,7 @@ class Connection:
             except Exception:
                 log.exception("on_sent callback failed")
 
-    def _read_loop(self, channel: _Channel) -> None:
+    def _read_loop(self, channel: FrameSocket) -> None:
         reason = f"the server closed the {channel.kind} channel"
         try:
             while True:
@@ -395,49 +289,36 @@ class Connection:
         self._reader_done()
 
     def _dispatch(self, kind: Channel, frame: Frame, payload: bytes | None) -> None:
-        frame_type = frame.get("type")
-        if frame_type == FrameType.PING:
+        """Parse a frame once, let the session learn from it, act, and pass both on."""
+        update = self._receive(frame, payload)
+        if isinstance(update, Ping):
             with contextlib.suppress(ConnectionClosed):
-                self._send(Channel.SEND, {"type": FrameType.PONG, "n": frame.get("n")})
-        elif frame_type == FrameType.MESSAGE:
-            self._note_seqs([frame])
-        elif frame_type == FrameType.HISTORY:
-            self._note_seqs(frame.get("messages", []))
-        elif frame_type == FrameType.SHUTDOWN:
-            self.close_reason = str(frame.get("text", "the server shut down"))
-        elif frame_type == FrameType.ERROR and frame.get("code") in _ENDING_ERRORS:
-            self.close_reason = str(frame.get("text") or frame.get("code"))
-        elif frame_type == FrameType.LEAVE and frame.get("name") == self.name:
-            self.name = str(frame.get("renamed_to") or self.name)
-        self._settle_futures(frame, payload)
-        if self._on_frame is not None:
-            try:
+                self._send(Channel.SEND, {"type": FrameType.PONG, "n": update.n})
+        elif isinstance(update, Shutdown):
+            self.close_reason = update.text or "the server shut down"
+        elif isinstance(update, ErrorReport) and update.code in ENDING_ERRORS:
+            self.close_reason = update.text or update.code
+        if update is not None:
+            self._avatars.settle(update, self.session.name)
+        try:
+            if self._on_frame is not None:
                 self._on_frame(kind, frame, payload)
-            except Exception:
-                log.exception("on_frame callback failed")
+            if self._on_update is not None:
+                self._on_update(kind, frame, payload, update)
+        except Exception:
+            log.exception("a frame callback failed")
 
-    def _settle_futures(self, frame: Frame, payload: bytes | None) -> None:
-        frame_type, sha = frame.get("type"), frame.get("sha256")
-        with self._futures_lock:
-            if frame_type == FrameType.AVATAR and payload is not None:
-                for download in self._downloads.pop(str(sha), []):
-                    download.set_result(payload)
-            elif frame_type == FrameType.AVATAR_CHANGED and frame.get("name") == self.name:
-                avatar = str(frame.get("avatar"))
-                for upload in self._uploads.pop(avatar, []):
-                    upload.set_result(avatar)
-            elif frame_type == FrameType.ERROR and frame.get("code") == ErrorCode.NOT_FOUND:
-                for download in self._downloads.pop(str(sha), []):
-                    download.set_exception(ServerError.from_frame(frame))
-            elif frame_type == FrameType.ERROR and frame.get("code") == ErrorCode.BAD_IMAGE:
-                for upload in self._uploads.pop(str(sha), []):
-                    upload.set_exception(ServerError.from_frame(frame))
-
-    def _note_seqs(self, frames: object) -> None:
-        for frame in frames if isinstance(frames, list) else []:
-            seq = frame.get("seq") if isinstance(frame, dict) else None
-            if isinstance(seq, int) and seq > self.last_seq:
-                self.last_seq = seq
+    def _receive(self, frame: Frame, payload: bytes | None) -> Update | None:
+        """The typed update of ``frame`` as the session sees it; None (and a warning in
+        the log) for a malformed frame."""
+        try:
+            update = parse_update(frame, payload, default_room=self.session.default_room)
+        except BadUpdate as exc:
+            log.warning("dropped a malformed %r frame from the server: %s",
+                        frame.get("type"), exc)
+            return None
+        with self._state_lock:
+            return self.session.receive(update)
 
     def _end(self, reason: str, *, local: bool = False) -> None:
         """Stop sending and fail what waits; the first reason given is kept.
@@ -446,19 +327,12 @@ class Connection:
         the other channels are only half-closed, so their readers still deliver what the
         server sent last (an error, ``shutdown``) before their own end of file.
         """
-        with self._futures_lock:
+        with self._state_lock:
             if self._ending:
                 return
             self._ending = True
             self.close_reason = self.close_reason or reason
-            pending: list[Future[Any]] = [
-                future for waiting in self._downloads.values() for future in waiting
-            ]
-            pending += [future for waiting in self._uploads.values() for future in waiting]
-            self._downloads.clear()
-            self._uploads.clear()
-        for future in pending:
-            future.set_exception(ConnectionClosed(self.close_reason))
+        self._avatars.fail_all(ConnectionClosed(self.close_reason))
         for channel in self._channels.values():
             # socket.socket.shutdown, not SSLSocket's, which would drop the TLS state the
             # reader still needs for the server's last frames.
@@ -472,7 +346,7 @@ class Connection:
             self._finished()
 
     def _reader_done(self) -> None:
-        with self._futures_lock:
+        with self._state_lock:
             self._readers_left -= 1
             last = self._readers_left == 0
         if last:

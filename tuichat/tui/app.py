@@ -22,7 +22,6 @@ from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
 
-from tuichat.net.commands import ADMIN_COMMANDS, AdminCommand
 from tuichat.net.tls import KnownHosts, TlsClientConfig, spaced
 from tuichat.tui import STYLESHEET
 from tuichat.tui.avatar_book import AvatarBook
@@ -30,7 +29,7 @@ from tuichat.tui.avatars import AvatarDiskCache, AvatarRenderer, AvatarSourceErr
 from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugRecord, PaneHandler
 from tuichat.tui.settings import Settings
-from tuichat.tui.slash import SLASH_COMMANDS, SlashCommand
+from tuichat.tui.slash import palette
 from tuichat.tui.terminal_keys import key_behind
 from tuichat.tui.trust_screen import TrustScreen
 
@@ -43,8 +42,6 @@ if TYPE_CHECKING:
 
 DEBUG_BACKLOG = 2_000
 BYE_TIMEOUT = 1.0
-RUN_AT_ONCE = frozenset({"-s", "-h"})
-"""Admin commands the palette runs directly; the others are put in the entry box."""
 
 
 class LinkMessage(Message):
@@ -160,7 +157,8 @@ class TuichatApp(App[int]):
         delay = FIRST_DELAY if self._reconnect_delay is None else self._reconnect_delay
         self.link = ChatLink(target, self._post_link_event, first_delay=delay)
         self.book.set_fetch(self.link.fetch_avatar)
-        self._chat = ChatScreen(target, self.book, lambda: self.link, clock=self.clock,
+        self._chat = ChatScreen(target, self.book, lambda: self.link,
+                                session=self.link.session, clock=self.clock,
                                 debug_records=lambda: self.debug_backlog, settings=settings,
                                 ignored=IgnoreList(target.address, self._ignore_file))
         self.switch_or_push(self._chat)
@@ -287,25 +285,17 @@ class TuichatApp(App[int]):
             await self.on_event(key)
 
     def get_system_commands(self, screen: Screen[Any]) -> Iterable[SystemCommand]:
-        """The palette: our commands first, then Textual's own (theme, keys, quit...)."""
+        """The palette: our commands first (from the command table), then Textual's own
+        (theme, keys, quit...)."""
         chat = self._chat
         if chat is not None and screen is chat:
-            for command in SLASH_COMMANDS:
-                yield SystemCommand(command.usage, command.summary_for(chat.me),
-                                    self._slash_action(chat, command))
-            for admin in ADMIN_COMMANDS:
-                yield SystemCommand(admin.usage, admin.summary, self._admin_action(chat, admin))
+            offered = chat.extensions if chat.state == "connected" else None
+            for title, summary, line, at_once in palette(chat.me, offered):
+                yield SystemCommand(title, summary, self._palette_action(chat, line, at_once))
         yield from super().get_system_commands(screen)
 
     @staticmethod
-    def _slash_action(screen: ChatScreen, command: SlashCommand) -> Callable[[], object]:
-        if command.runs_at_once:
-            return lambda: screen.run_line(command.name)
-        return lambda: screen.prefill(f"{command.name} ")
-
-    @staticmethod
-    def _admin_action(screen: ChatScreen, admin: AdminCommand) -> Callable[[], object]:
-        if admin.flag in RUN_AT_ONCE:
-            return lambda: screen.run_line(admin.usage)
-        prefill = f"admin {admin.flag} " if admin.argument else admin.usage
-        return lambda: screen.prefill(prefill)
+    def _palette_action(screen: ChatScreen, line: str, at_once: bool) -> Callable[[], object]:
+        if at_once:
+            return lambda: screen.run_line(line)
+        return lambda: screen.prefill(line)

@@ -1,4 +1,12 @@
-"""The chat screen: status line, message log, user list, debug pane and entry box."""
+"""The chat screen: status line, the room's topic, the message logs, the room and user
+lists, the debug pane and the entry box.
+
+Each room and private conversation has its own log (``conversations``); one is shown,
+and the user list shows its members. Without the rooms extension there is one room and
+neither the topic nor the room list shows: the screen is the one it always was. What the
+server says is applied by ``FrameEvents``; the protocol state (our name, rights, the
+server's extensions, the rooms we are in) is the session's, read here, never copied.
+"""
 
 from __future__ import annotations
 
@@ -7,62 +15,50 @@ from collections.abc import Callable, Iterable
 
 from textual import events
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
 from textual.strip import Strip
 from textual.widgets import Static, TextArea
 
-from tuichat.net.client import ConnectionClosed
+from tuichat.net.client import Connection
 from tuichat.net.commands import admin_password, is_admin_line
-from tuichat.net.frames import MAX_TEXT_CHARS, Frame, text_problem
+from tuichat.net.errors import ConnectionClosed
+from tuichat.net.frames import MAX_TEXT_CHARS, text_problem
+from tuichat.net.session import ClientSession
 from tuichat.tui.avatar_book import AvatarBook
+from tuichat.tui.chat_view import ChatView
 from tuichat.tui.composer import Composer, Outcome
+from tuichat.tui.conversations import Conversation
 from tuichat.tui.debug_pane import DebugPane, DebugRecord
 from tuichat.tui.frame_events import FrameEvents
 from tuichat.tui.help_screen import HelpScreen
 from tuichat.tui.ignore import IgnoreList
 from tuichat.tui.key_bar import KeyBar
+from tuichat.tui.keys import END_BAR, bar_keys, screen_bindings
 from tuichat.tui.link import ENDING_CODES, ChatLink, LinkEvent, Refused, Target
-from tuichat.tui.log_entries import EntryKind, LogEntry
 from tuichat.tui.message_log import MessageLog
+from tuichat.tui.room_list import RoomList
 from tuichat.tui.roster import Member, Roster
 from tuichat.tui.settings import Settings
-from tuichat.tui.slash import completion_words, find_slash
-from tuichat.tui.status_line import Status
+from tuichat.tui.slash import completion_words, find_slash, room_commands
 from tuichat.tui.user_list import UserList
 from tuichat.tui.wording import end_words
 
-MAIN_KEYS = [("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"), ("^p", "Commands"),
-             ("pgup", "Scroll")]
-END_KEYS = [("^r", "Join again"), ("^q", "Quit"), ("f1", "Help"), ("f2", "Debug"),
-            ("pgup", "Scroll")]
-"""The keys once the server has ended the session for good (a kick, a ban, a refusal)."""
 NARROW_BELOW = 60
 COUNTER_FROM = MAX_TEXT_CHARS - 500
 """The character counter appears when the entry holds more than this."""
+ROOM_ACTIONS = frozenset({"step_conversation", "pick_conversation", "toggle_rooms"})
 
 
 class ChatScreen(Screen[None]):
-    """One conversation with one server."""
+    """One conversation (or several, in rooms) with one server."""
 
-    BINDINGS = [
-        Binding("ctrl+r", "reconnect", "Reconnect", show=False),
-        # Priority: the entry box (a TextArea) would take these keys for its cursor.
-        Binding("pageup", "scroll_log(-1)", "Scroll up", show=False, priority=True),
-        Binding("pagedown", "scroll_log(1)", "Scroll down", show=False, priority=True),
-        Binding("ctrl+end", "follow", "Newest", show=False, priority=True),
-        Binding("ctrl+f", "start_search", "Search", show=False),
-        Binding("f3", "search_step(True)", "Previous match", show=False),
-        # shift+f3 is f15 where the terminal says so (tmux, xterm: see terminal_keys.py).
-        Binding("shift+f3,f15", "search_step(False)", "Next match", show=False),
-        Binding("escape", "stop_search", "Stop searching", show=False),
-    ]
+    BINDINGS = screen_bindings()
 
     def __init__(self, target: Target, book: AvatarBook, link: Callable[[], ChatLink | None], *,
-                 clock: Callable[[], float] = time.time,
+                 session: ClientSession | None = None, clock: Callable[[], float] = time.time,
                  debug_records: Callable[[], Iterable[DebugRecord]] = tuple,
                  settings: Settings | None = None, ignored: IgnoreList | None = None) -> None:
         super().__init__()
@@ -70,30 +66,20 @@ class ChatScreen(Screen[None]):
         """Display preferences; changed by /timestamp, /markdown, /bell (remembered at exit)."""
         self.ignored = ignored
         """Names ignored on this server; None: ignoring is not available (nowhere to keep it)."""
-        self.extensions: frozenset[str] = frozenset()
-        """What the server adds to the contract (from ``welcome``)."""
+        self.session = session if session is not None else ClientSession(target.name)
+        """The protocol state, which the link's connection keeps up to date."""
         self.server_software = ""
         """What the server said it runs, from its ``welcome``."""
         self.tls_fingerprint: str | None = None
         """The server certificate's fingerprint while the session is over TLS."""
         self.last_private = ""
         """Who last wrote to us privately: ``/reply`` answers them."""
-        self._unread = 0
-        self._mentions = 0
-        """Messages, and mentions of us, that came while the log was scrolled up."""
-        self._search = ""
-        self._search_at: tuple[int, int] | None = None
         self.quiet = False
         """``/quiet``: room events (joins, leaves, renames, away) are not logged."""
-        self._refusals = 0
-        """Errors shown so far: one shown while a line runs means the line was refused."""
         self.target = target
         self._link = link
         self.book = book
         self.clock = clock
-        self.roster = Roster()
-        self.me = target.name
-        self.admin = False
         self.state = "connecting"
         self.cause = ""
         """Why the session stopped, as the status line and the banner put it."""
@@ -101,7 +87,11 @@ class ChatScreen(Screen[None]):
         """Events that came before the widgets existed (the link can be faster than
         composing the screen); applied in order on mount. None once mounted."""
         self._gone = False
+        self.view = ChatView(self)
+        """The conversations, and what is shown of them."""
         self._events = FrameEvents(self)
+        self.rooms = self._events.rooms
+        """The rooms the user asked for, and every room name seen."""
         self._debug_records = debug_records
         """Everything the debug pane would show; the pane is built when first opened."""
 
@@ -109,40 +99,72 @@ class ChatScreen(Screen[None]):
         yield Static(id="status", markup=False)
         yield Static(id="banner", markup=False)
         with Horizontal(id="body"):
-            yield MessageLog(self._entry_avatar, me=self.me, id="log")
-            yield UserList(self._member_avatar, id="users")
+            with Vertical(id="main"):
+                yield Static(id="topic", markup=False)
+                with self.view.logs_box:
+                    yield self.log_view
+            with Vertical(id="side"):
+                yield RoomList(id="rooms")
+                yield UserList(self._member_avatar, id="users")
         with Horizontal(id="entry-row"):
-            yield Composer(names=lambda: self.roster.names, commands=completion_words(),
-                           submit=self.run_line, id="composer")
+            yield Composer(names=self.view.all_names, commands=lambda: completion_words(
+                self.extensions if self.state == "connected" else None),
+                rooms=self.view.room_names, room_commands=room_commands(),
+                submit=self.run_line, id="composer")
             yield Static(id="counter", markup=False)
-        yield KeyBar(MAIN_KEYS, id="keys")
+        yield KeyBar(bar_keys(rooms=False), id="keys")
 
     def on_mount(self) -> None:
-        log = self.log_view
-        log.markdown = self.settings.markdown
-        log.emoji = self.settings.emoji
-        log.time_mode = self.settings.timestamps
-        log.compact = self.settings.compact
-        if self.ignored is not None:
-            log.hidden = self.ignored.keys
         self.query_one("#banner").display = False
         self.query_one(Composer).focus()
         self.watch(self.app, "app_focus", self._terminal_focus, init=False)
         early, self._early = self._early or [], None
         for event in early:
             self.handle(event)
-        self._update_status()
+        self.view.show_status()
 
     def on_unmount(self) -> None:
         self._gone = True
 
     def on_resize(self, event: events.Resize) -> None:
-        """Below 60 columns the user list gives its room to the log."""
+        """Below 60 columns the room and user lists give their room to the log."""
         self.set_class(event.size.width < NARROW_BELOW, "narrow")
+        self.call_after_refresh(self.view.redraw)  # the layout may have changed
+
+    # -- what the session says --------------------------------------------------------------
+
+    @property
+    def me(self) -> str:
+        return self.session.name
+
+    @property
+    def admin(self) -> bool:
+        return self.session.admin and self.state != "refused"
+
+    @property
+    def extensions(self) -> frozenset[str]:
+        """What the server adds to the contract (from ``welcome``)."""
+        return self.session.extensions
+
+    @property
+    def rooms_mode(self) -> bool:
+        """True when the server speaks rooms: the room list and the topic show."""
+        return self.session.speaks_rooms
 
     @property
     def log_view(self) -> MessageLog:
-        return self.query_one(MessageLog)
+        """The log shown."""
+        return self.view.log
+
+    @property
+    def roster(self) -> Roster:
+        """Who is in the conversation shown."""
+        return self.view.conversations.current.roster
+
+    def tell(self, text: str, *, error: bool = False, item: Conversation | None = None) -> None:
+        """Say something in the client's own voice, in ``item`` (the shown conversation by
+        default); an error also keeps the line in the entry box (see ``run_line``)."""
+        self.view.tell(text, error=error, item=item)
 
     # -- what the link tells us -------------------------------------------------------------
 
@@ -155,9 +177,18 @@ class ChatScreen(Screen[None]):
             return
         try:
             self._events.apply(event)
-            self._update_status()
+            self.view.show_status()
         except NoMatches:  # torn down between two of the link's last events
             self._gone = True
+
+    def welcomed(self) -> None:
+        """A session began: show what the server speaks (the rooms, their keys)."""
+        self.set_class(self.rooms_mode, "rooms")
+        self.query_one(KeyBar).show(bar_keys(self.rooms_mode))
+        for log in self.view.logs:
+            log.me = self.me
+        self.query_one(UserList).me = self.me
+        self.view.redraw()
 
     def end_for_good(self, event: Refused) -> None:
         """The link stopped for good: say why, let go of the room, offer to join again."""
@@ -167,40 +198,24 @@ class ChatScreen(Screen[None]):
             self.tell(f"The server refused to let us back in: {event.reason}", error=True)
         self.show_banner(f"Disconnected for good: {event.reason.rstrip('.')}. "
                          "ctrl+r: back to the connect screen, ctrl+q: quit.")
-        self.admin = False
-        self.roster.reset([])
-        self.show_users()
-        self.query_one(KeyBar).show(END_KEYS)
-
-    def arrived(self, entry: LogEntry, *, live: bool) -> None:
-        """Add a chat entry; count it while the log is scrolled up, ring for a mention."""
-        log = self.log_view
-        mine = entry.sender.casefold() == self.me.casefold()
-        if not live or mine or log.is_hidden(entry):
-            log.add(entry)
-            return
-        mention = log.mentions_me(entry)
-        if not log.at_end or not self.app.app_focus:
-            if not self._unread:
-                log.mark_unread()
-            self._unread += 1
-            self._mentions += mention
-        if self.settings.bell and (mention or entry.kind is EntryKind.PRIVATE):
-            self.app.bell()
-        log.add(entry)
+        for item in self.view.conversations:
+            item.roster.reset([])
+        self.view.show_users()
+        self.query_one(KeyBar).show(END_BAR)
 
     def on_message_log_reached_end(self, message: MessageLog.ReachedEnd) -> None:
         """Back at the newest: nothing is unread any more."""
-        self._read_all()
+        self.view.read_all()
+
+    def on_room_list_picked(self, message: RoomList.Picked) -> None:
+        item = self.view.conversations.get(message.key)
+        if item is not None:
+            self.view.show_conversation(item)
 
     def _terminal_focus(self, focused: bool) -> None:
         """Back in the terminal (where it reports focus) with the newest in view: read."""
         if focused and self.log_view.at_end:
-            self._read_all()
-
-    def _read_all(self) -> None:
-        self._unread = self._mentions = 0
-        self._update_status()
+            self.view.read_all()
 
     # -- what the user does -----------------------------------------------------------------
 
@@ -212,27 +227,24 @@ class ChatScreen(Screen[None]):
         can start with ``/``.
         """
         line = text.strip()
-        refusals = self._refusals
+        refusals = self.view.refusals
         if line.startswith("//"):
             self.say(text.lstrip()[1:].rstrip())
         elif (slash := find_slash(line)) is not None:
             command, args = slash
-            command.handler(self, command, args)
-            self._update_status()
+            if command.extension is None or self.supports(command.extension, command.name):
+                command.handler(self, command, args)
+            self.view.show_status()
         elif line.startswith("/"):
             word = line.split()[0]
             self.tell(f"Unknown command {word}: /help lists the commands; start the "
                       f"line with /{word} to send it as chat.", error=True)
         elif is_admin_line(line):
-            try:
-                self.connected_link().command(line)
-            except ConnectionClosed:
-                self._not_connected()
-            else:
-                self._read_up()
+            room = self.view.current_room
+            self.request(lambda conn: conn.command(line, room))
         elif line:
             self.say(text.rstrip())
-        if self._refusals != refusals:
+        if self.view.refusals != refusals:
             return Outcome.KEPT
         # A password never goes into the input history.
         return Outcome.SECRET if admin_password(line) is not None else Outcome.TAKEN
@@ -245,15 +257,16 @@ class ChatScreen(Screen[None]):
         return problem is None
 
     def say(self, text: str) -> None:
-        """Send a chat line, or explain why not."""
+        """Send a chat line to the room shown (privately in a private conversation), or
+        explain why not."""
         if not self.sendable(text):
             return
-        try:
-            self.connected_link().say(text)
-        except ConnectionClosed:
-            self._not_connected()
-            return
-        self._read_up()
+        room = self.view.current_room
+        if room is None:
+            peer = self.view.conversations.current.key
+            self.request(lambda conn: conn.private(peer, text))
+        else:
+            self.request(lambda conn: conn.say(text, room=room))
 
     def supports(self, extension: str, what: str) -> bool:
         """True if the server speaks ``extension``; else say that ``what`` cannot work."""
@@ -262,23 +275,18 @@ class ChatScreen(Screen[None]):
         self.tell(f"{what} is not available: this server does not support it.", error=True)
         return False
 
-    def send(self, frame: Frame) -> None:
-        """Send ``frame`` to the server, or say that we are not connected."""
+    def request(self, ask: Callable[[Connection], object]) -> bool:
+        """Ask the server through the live connection, or say that we are not connected."""
         try:
-            self.connected_link().send(frame)
+            link = self.connected_link()
+            ask(link.connection())
         except ConnectionClosed:
-            self._not_connected()
-            return
-        self._read_up()
-
-    def _not_connected(self) -> None:
-        self.tell("Not connected: your text is kept in the entry box; "
-                  "send it again once reconnected.", error=True)
-
-    def _read_up(self) -> None:
-        """We spoke: whatever was new has been seen, and the log follows again."""
-        self.log_view.clear_marker()
+            self.tell("Not connected: your text is kept in the entry box; "
+                      "send it again once reconnected.", error=True)
+            return False
+        self.log_view.clear_marker()  # we spoke: what was new has been seen
         self.log_view.scroll_end(animate=False)
+        return True
 
     def connected_link(self) -> ChatLink:
         """The link to the server; ConnectionClosed if there is none yet."""
@@ -300,14 +308,9 @@ class ChatScreen(Screen[None]):
         counter.update(f"{length:,}/{MAX_TEXT_CHARS:,}" if length > COUNTER_FROM else "")
         counter.set_class(length > MAX_TEXT_CHARS, "over")
 
-    def action_help(self) -> None:
-        self.show_help()
-
     def show_help(self) -> None:
-        self.app.push_screen(HelpScreen(self.me))
-
-    def action_toggle_debug(self) -> None:
-        self.toggle_debug()
+        self.app.push_screen(HelpScreen(self.me, self.extensions
+                                        if self.state == "connected" else None))
 
     def toggle_debug(self) -> None:
         """Show or hide the debug pane; it is built (from the app's record) when first shown."""
@@ -321,17 +324,24 @@ class ChatScreen(Screen[None]):
             pane = panes.first()
             pane.display = not pane.display
         self.set_class(pane.display, "debugging")
+        self.view.show_status()
 
     async def caught_up(self) -> None:
         """Let the entry box apply what was typed before now (a line sent in the same
         burst as ctrl+q still goes)."""
         await self.query_one(Composer).caught_up()
 
-    def action_quit(self) -> None:
-        self.app.call_later(self.app.run_action, "leave")
-
     class JoinAgain(Message):
         """The session ended for good and the user asked to go back to the connect screen."""
+
+    # -- keys -------------------------------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        """The keys of the room list work where the server speaks rooms."""
+        return self.rooms_mode or action not in ROOM_ACTIONS
+
+    def action_quit(self) -> None:
+        self.app.call_later(self.app.run_action, "leave")
 
     def action_reconnect(self) -> None:
         """Reconnect now; once the session has ended for good, go back to the connect screen."""
@@ -342,12 +352,22 @@ class ChatScreen(Screen[None]):
         if link is not None and not link.connected:
             link.retry_now()
 
+    def action_step_conversation(self, offset: int) -> None:
+        self.view.show_conversation(self.view.conversations.step(offset))
+
+    def action_pick_conversation(self, number: int) -> None:
+        item = self.view.conversations.nth(number)
+        if item is not None:
+            self.view.show_conversation(item)
+
+    def action_toggle_rooms(self) -> None:
+        self.view.toggle_rooms()
+
     def action_scroll_log(self, pages: int) -> None:
-        log = self.log_view
         if pages < 0:
-            log.scroll_page_up()
+            self.log_view.scroll_page_up()
         else:
-            log.scroll_page_down()
+            self.log_view.scroll_page_down()
 
     def action_follow(self) -> None:
         self.log_view.scroll_end(animate=False)
@@ -356,26 +376,12 @@ class ChatScreen(Screen[None]):
         self.prefill("/search ")
 
     def action_search_step(self, backward: bool) -> None:
-        if self._search:
-            self._search_at = self.log_view.search_step(backward)
-            self._update_status()
-
-    def search(self, text: str) -> None:
-        """Highlight ``text`` in the log and go to its newest match; no text: stop."""
-        if not text:
-            self.action_stop_search()
-            return
-        self._search = text
-        count = self.log_view.search(text)
-        self._search_at = self.log_view.search_step() if count else None
-        if not count:
-            self.tell(f"No message holds {text!r}.")
+        if self.view.search.step(backward):
+            self.view.show_status()
 
     def action_stop_search(self) -> None:
-        if self._search:
-            self._search, self._search_at = "", None
-            self.log_view.clear_search()
-            self._update_status()
+        if self.view.search.stop():
+            self.view.show_status()
 
     # -- drawing helpers --------------------------------------------------------------------
 
@@ -384,39 +390,10 @@ class ChatScreen(Screen[None]):
         for pane in self.query(DebugPane):
             pane.add(record)
 
-    def room_event(self, text: str) -> None:
-        """Someone joined, left, renamed or went away: logged unless ``/quiet``."""
-        if not self.quiet:
-            self.log_view.add(LogEntry(EntryKind.EVENT, text, self.clock()))
-
-    def tell(self, text: str, *, error: bool = False) -> None:
-        """Say something in the client's own voice (never as Console, the server's); an
-        error also keeps the line in the entry box (see ``run_line``)."""
-        self._refusals += error
-        kind = EntryKind.LOCAL_ERROR if error else EntryKind.LOCAL
-        self.log_view.add(LogEntry(kind, text, self.clock()))
-
     def show_banner(self, text: str) -> None:
         banner = self.query_one("#banner", Static)
         banner.update(text)
         banner.display = True
 
-    def show_users(self) -> None:
-        self.query_one(UserList).show(list(self.roster))
-
-    def _entry_avatar(self, entry: LogEntry, columns: int) -> list[Strip]:
-        return self.book.strips(entry.sender, entry.avatar, columns)
-
     def _member_avatar(self, member: Member, columns: int) -> list[Strip]:
         return self.book.strips(member.name, member.avatar, columns)
-
-    def _update_status(self) -> None:
-        """Show the status line as things are now."""
-        me = self.roster.get(self.me)
-        status = Status(self.me, self.target.host, self.state, self.cause,
-                        tls=bool(self.tls_fingerprint), unread=self._unread,
-                        mentions=self._mentions, search=self._search, search_at=self._search_at,
-                        away=me is not None and bool(me.away),
-                        focus=self.log_view.only_from is not None, users=len(self.roster),
-                        admin=self.admin)
-        self.query_one("#status", Static).update(status.line())

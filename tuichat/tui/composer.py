@@ -1,5 +1,5 @@
 """The entry box: Enter sends, ctrl+j adds a line, up/down walk the input history,
-Tab completes names and commands.
+Tab completes names, rooms and commands.
 
 Every key is applied in the order it was typed, however many arrive in one read of the
 terminal (a paste without bracketed-paste mode, a laggy SSH link). Textual inserts a
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass
 from enum import Enum
 
@@ -49,12 +49,15 @@ class _Completion:
 
 
 def completions(line: str, first_line: bool, names: Iterable[str],
-                commands: Iterable[str]) -> tuple[int, list[str]]:
+                commands: Iterable[str], rooms: Iterable[str] = (),
+                room_commands: Collection[str] = ()) -> tuple[int, list[str]]:
     """Where the text before the cursor may be completed from, and the choices.
 
     On the first line, ``/…`` and ``admin…`` complete as whole commands. Otherwise (and
     after a command's own words: ``/msg bo``, ``admin -k bo``) the last word completes to
-    a user name: ``name: `` at the start of a line, ``name `` elsewhere.
+    a user name: ``name: `` at the start of a line, ``name `` elsewhere; a word starting
+    with ``#``, or the first argument of a command that takes a room (``room_commands``:
+    ``/join de``), completes to a room name.
     """
     folded = line.casefold()
     if first_line and (line.startswith("/") or folded.startswith("admin")
@@ -64,6 +67,13 @@ def completions(line: str, first_line: bool, names: Iterable[str],
             return 0, sorted(pool, key=str.casefold)
     start = max(line.rfind(" "), line.rfind("\t")) + 1
     word = line[start:].casefold()
+    words = line.split()
+    of_room = first_line and len(words) == 2 and start > 0 and \
+        words[0].casefold() in room_commands
+    if word.startswith("#") or (word and of_room):
+        wanted = word if word.startswith("#") else "#" + word
+        found = {room for room in rooms if room.casefold().startswith(wanted)}
+        return start, [room + " " for room in sorted(found)]
     if not word:
         return start, []
     suffix = ": " if start == 0 else " "
@@ -79,14 +89,19 @@ class Composer(TextArea):
         Binding("tab", "complete", "Complete", show=False),
     ]
 
-    def __init__(self, *, names: Callable[[], Iterable[str]], commands: Iterable[str],
-                 submit: Callable[[str], Outcome], id: str | None = None) -> None:
-        """``submit`` gets the box's text on Enter and says what became of it."""
+    def __init__(self, *, names: Callable[[], Iterable[str]],
+                 commands: Callable[[], Iterable[str]], submit: Callable[[str], Outcome],
+                 rooms: Callable[[], Iterable[str]] = tuple,
+                 room_commands: Collection[str] = (), id: str | None = None) -> None:
+        """``submit`` gets the box's text on Enter and says what became of it; ``names``,
+        ``commands`` and ``rooms`` give what Tab completes, as things are now."""
         super().__init__(id=id, soft_wrap=True, show_line_numbers=False, tab_behavior="focus",
                          compact=True, highlight_cursor_line=False, placeholder=PLACEHOLDER)
         self._submit = submit
         self._names = names
-        self._commands = tuple(commands)
+        self._commands = commands
+        self._rooms = rooms
+        self._room_commands = room_commands
         self._history: list[str] = []
         self._history_index = 0
         self._draft = ""
@@ -174,7 +189,8 @@ class Composer(TextArea):
         row, column = self.cursor_location
         if self._completion is None or self._completion.row != row:
             line = self.document[row][:column]
-            start, choices = completions(line, row == 0, self._names(), self._commands)
+            start, choices = completions(line, row == 0, self._names(), self._commands(),
+                                         self._rooms(), self._room_commands)
             if not choices:
                 self.app.bell()
                 return

@@ -1,18 +1,38 @@
-"""What the link reports, shown: the server's frames, joins, losses, pictures.
+"""What the link reports, shown: the server's updates, joins, losses, pictures.
 
 ``FrameEvents`` turns each ``LinkEvent`` into log entries, roster changes, the banner and
-the chat screen's state; it keeps what only it needs (the newest ``seq`` seen, the
-server's shutdown words, our away text to say again after a reconnect).
+the chat screen's state, each in the conversation it is about: a room's message in its
+room, a private message in its private conversation (with the rooms extension), a
+notice or an error where the user is. The rooms extension's own updates are
+``RoomEvents``' (``room_events``). Updates come typed (``tuichat.net.updates``), already
+read by the session: a message seen before never arrives twice.
 """
 
 from __future__ import annotations
 
-import contextlib
 import time
 from typing import TYPE_CHECKING
 
-from tuichat.net.client import ConnectionClosed
-from tuichat.net.frames import CONSOLE, Frame, FrameType
+from tuichat.net.frames import CONSOLE
+from tuichat.net.updates import (
+    AvatarChanged,
+    ChatMessage,
+    ErrorReport,
+    HistoryBatch,
+    Notice,
+    PrivateMessage,
+    RoomJoined,
+    RoomParted,
+    RoomsListed,
+    Shutdown,
+    TopicChanged,
+    Update,
+    UserChanged,
+    UserJoined,
+    UserLeft,
+    WhoisAnswer,
+)
+from tuichat.tui.conversations import Conversation
 from tuichat.tui.link import (
     ENDING_CODES,
     AvatarFetched,
@@ -25,33 +45,12 @@ from tuichat.tui.link import (
     Retrying,
 )
 from tuichat.tui.log_entries import EntryKind, LogEntry
-from tuichat.tui.user_list import UserList
+from tuichat.tui.message_entries import message_entry, private_entry
+from tuichat.tui.room_events import RoomEvents
 from tuichat.tui.wording import ago, delay_words, leave_words
 
 if TYPE_CHECKING:
     from tuichat.tui.chat_screen import ChatScreen
-
-
-def message_entry(frame: Frame) -> LogEntry | None:
-    """A log entry for a ``message`` frame, or None if the frame is malformed."""
-    seq, ts, sender, text = (frame.get(key) for key in ("seq", "ts", "from", "text"))
-    if not (isinstance(sender, str) and isinstance(text, str)):
-        return None
-    avatar = frame.get("avatar")
-    kind = EntryKind.ACTION if frame.get("action") is True else EntryKind.MESSAGE
-    return LogEntry(kind, text, float(ts) if isinstance(ts, int | float) else 0.0,
-                    sender=sender, avatar=avatar if isinstance(avatar, str) else None,
-                    seq=seq if isinstance(seq, int) else None)
-
-
-def private_entry(frame: Frame) -> LogEntry | None:
-    """A log entry for a ``private`` frame, or None if the frame is malformed."""
-    sender, to, text, ts = (frame.get(key) for key in ("from", "to", "text", "ts"))
-    if not (isinstance(sender, str) and isinstance(to, str) and isinstance(text, str)):
-        return None
-    avatar = frame.get("avatar")
-    return LogEntry(EntryKind.PRIVATE, text, float(ts) if isinstance(ts, int | float) else 0.0,
-                    sender=sender, avatar=avatar if isinstance(avatar, str) else None, peer=to)
 
 
 class FrameEvents:
@@ -59,18 +58,16 @@ class FrameEvents:
 
     def __init__(self, chat: ChatScreen) -> None:
         self.chat = chat
-        self._last_seq = 0
-        """The newest message ``seq`` shown: a reconnect's replay skips up to it."""
+        self.rooms = RoomEvents(chat)
         self._shutdown_text = ""
         """What the server said as it shut down; empty while it has not."""
-        self._away: str | None = None
-        """Our away text, said again after a reconnect."""
 
     def apply(self, event: LinkEvent) -> None:
         """Show what one event from the link means."""
         chat = self.chat
         if isinstance(event, FrameIn):
-            self._frame(event.frame)
+            if event.update is not None:
+                self._update(event.update)
         elif isinstance(event, Joined):
             self._joined(event)
         elif isinstance(event, Lost):
@@ -89,61 +86,60 @@ class FrameEvents:
         elif isinstance(event, Refused):
             chat.end_for_good(event)
         elif isinstance(event, AvatarFetched):
-            chat.log_view.refresh_avatars()
-            chat.show_users()
+            for log in chat.view.logs:
+                log.refresh_avatars()
+            chat.view.show_users()
         elif isinstance(event, AvatarRefused):
             chat.tell(f"Your picture was refused: {event.reason}", error=True)
 
     def _joined(self, event: Joined) -> None:
-        """A session began (first or again): take the welcome's name, rights and history."""
+        """A session began (first or again): the default room's members, topic and history."""
         chat = self.chat
-        welcome, rejoined, was_admin = event.welcome, event.rejoined, chat.admin
-        replaced = event.history_replaced
-        chat.me = str(welcome.get("name", chat.me))
-        chat.admin = welcome.get("admin") is True
+        welcome, rejoined = event.welcome, event.rejoined
         chat.tls_fingerprint = event.tls_fingerprint
-        extensions = welcome.get("extensions")
-        chat.extensions = frozenset(name for name in extensions if isinstance(name, str)) \
-            if isinstance(extensions, list) else frozenset()
-        software, version = welcome.get("server"), welcome.get("version")
-        chat.server_software = f"{software if isinstance(software, str) else 'unknown'}, " \
-            f"protocol {version}"
-        console = welcome.get("console_avatar")
-        chat.book.console_avatar = console if isinstance(console, str) else None
-        chat.roster.reset(welcome.get("users"))
-        chat.log_view.me = chat.me
-        chat.query_one(UserList).me = chat.me
-        chat.show_users()
-        history = welcome.get("history")
-        entries = [entry for frame in (history if isinstance(history, list) else [])
-                   if isinstance(frame, dict) and (entry := message_entry(frame)) is not None]
-        if replaced:
-            self._last_seq = 0  # the seqs seen before belong to the other history
-            fresh = self._fresh(entries)
-            chat.log_view.reset(fresh)
-        else:
-            fresh = self._fresh(entries)
-            chat.log_view.extend(fresh)
+        chat.server_software = f"{welcome.server or 'unknown'}, protocol {welcome.version}"
+        chat.book.console_avatar = welcome.console_avatar
+        lobby = self._default_room(welcome.room, rejoined)
+        fresh = [message_entry(message) for message in welcome.history]
+        if lobby is not None:
+            lobby.roster.reset(welcome.users)
+            lobby.topic = welcome.topic
+            if welcome.history_replaced:
+                lobby.log.reset(fresh)
+            else:
+                lobby.log.extend(fresh)
         chat.state = "connected"
         self._shutdown_text = ""
         chat.query_one("#banner").display = False
-        if rejoined and replaced:
-            self._still_away()
+        chat.welcomed()
+        if rejoined and welcome.history_replaced:
             chat.tell(f"Reconnected to {chat.target.host}; its history is not the one "
                       "shown before (it was lost or replaced), so it is shown anew.",
                       error=True)
         elif rejoined:
-            self._still_away()
             missed = f"{len(fresh)} new message{'s' if len(fresh) != 1 else ''}"
             chat.tell(f"Reconnected to {chat.target.host}; {missed} since.")
-            if welcome.get("history_truncated"):
+            if welcome.history_truncated:
                 chat.tell("Some messages from while you were away are not shown "
                           "(more than the server replays).", error=True)
-            if was_admin:
+            if event.was_admin:
                 self._admin_again(event.admin_asked)
         else:
+            rooms = (f" You are in {welcome.room}; /join #NAME enters another, /rooms lists "
+                     "them, ctrl+n and alt+up/down switch.") if chat.rooms_mode else ""
             chat.tell(f"Joined {chat.target.host} as {chat.me}. "
-                      "Type to chat; /help or F1 for commands and keys.")
+                      f"Type to chat; /help or F1 for commands and keys.{rooms}")
+
+    def _default_room(self, room: str, rejoined: bool) -> Conversation | None:
+        """The default room's conversation; None when we had left it (we leave again)."""
+        chat = self.chat
+        conversations = chat.view.conversations
+        if not rejoined:
+            conversations.current.key = room  # the first one, named by the server now
+            return conversations.current
+        if chat.session.parted_default:
+            return None
+        return conversations.open(room)
 
     def _admin_again(self, asked: bool) -> None:
         """After a rejoin as an admin: say whether the rights came back, and if not, why."""
@@ -157,130 +153,143 @@ class FrameEvents:
             chat.tell("Admin rights dropped: the new session started without them. "
                       "admin -a PASSWORD gives them back.", error=True)
 
-    def _still_away(self) -> None:
-        """A new session starts "here": tell the server again that we are away."""
-        if self._away and "away" in self.chat.extensions:
-            with contextlib.suppress(ConnectionClosed):
-                self.chat.connected_link().send({"type": "away", "text": self._away})
-
-    def _fresh(self, entries: list[LogEntry]) -> list[LogEntry]:
-        """The entries not shown yet (a reconnect may replay some); notes the newest seq."""
-        fresh = [entry for entry in entries if entry.seq is None or entry.seq > self._last_seq]
-        for entry in fresh:
-            if entry.seq is not None:
-                self._last_seq = max(self._last_seq, entry.seq)
-        return fresh
-
-    def _frame(self, frame: Frame) -> None:
-        """Show what a frame from the server means."""
+    def _update(self, update: Update) -> None:
+        """Show what an update from the server means, where it belongs."""
         chat = self.chat
-        kind = frame.get("type")
-        if kind == FrameType.MESSAGE:
-            entry = message_entry(frame)
-            if entry is not None:
-                for fresh in self._fresh([entry]):
-                    chat.arrived(fresh, live=frame.get("replay") is not True)
-        elif kind == FrameType.PRIVATE:
-            entry = private_entry(frame)
-            if entry is not None:
-                mine = entry.sender.casefold() == chat.me.casefold()
-                if not mine and not chat.log_view.is_hidden(entry):  # ignored or not in focus
-                    chat.last_private = entry.sender
-                chat.arrived(entry, live=True)
-        elif kind == FrameType.WHOIS:
-            self._whois(frame)
-        elif kind == FrameType.NOTICE:
-            level = EntryKind.ERROR if frame.get("level") == "error" else EntryKind.NOTICE
-            if frame.get("motd") is True:
-                level = EntryKind.MOTD
-            chat.log_view.add(LogEntry(level, str(frame.get("text", "")), chat.clock(),
-                                       sender=CONSOLE))
-        elif kind == FrameType.ERROR and frame.get("code") != "not_found":
-            code = frame.get("code", "error")
-            text = str(frame.get("text", ""))
-            text = text if code in ENDING_CODES else f"{text} ({code})"
+        conversations = chat.view.conversations
+        if isinstance(update, ChatMessage):
+            item = conversations.get(update.room)
+            if item is not None:
+                mine = update.ref is not None or chat.session.is_me(update.sender)
+                chat.view.arrived(message_entry(update), item, live=not update.replay, mine=mine)
+        elif isinstance(update, PrivateMessage):
+            self._private(update)
+        elif isinstance(update, WhoisAnswer):
+            self._whois(update)
+        elif isinstance(update, Notice):
+            kind = EntryKind.MOTD if update.motd else \
+                EntryKind.ERROR if update.error else EntryKind.NOTICE
+            item = conversations.room_for(chat.session.default_room if update.motd
+                                          else update.room)
+            item.log.add(LogEntry(kind, update.text, chat.clock(), sender=CONSOLE))
+        elif isinstance(update, ErrorReport) and update.code != "not_found":
+            text = update.text if update.code in ENDING_CODES \
+                else f"{update.text} ({update.code})"
             chat.log_view.add(LogEntry(EntryKind.ERROR, text, chat.clock(), sender=CONSOLE))
-        elif kind == FrameType.HISTORY:
-            self._history(frame)
-        elif kind == FrameType.SHUTDOWN:
-            self._shutdown_text = str(frame.get("text", "")) or "no reason given"
+        elif isinstance(update, HistoryBatch):
+            self._history(update)
+        elif isinstance(update, Shutdown):
+            self._shutdown_text = update.text or "no reason given"
             chat.log_view.add(LogEntry(EntryKind.NOTICE, self._shutdown_text, chat.clock(),
                                        sender=CONSOLE))
-        elif kind in (FrameType.JOIN, FrameType.LEAVE, FrameType.AVATAR_CHANGED,
-                      FrameType.USER_CHANGED):
-            self._presence(frame)
+        elif isinstance(update, UserJoined | UserLeft):
+            self._presence(update)
+        elif isinstance(update, UserChanged | AvatarChanged):
+            self._changed(update)
+        elif isinstance(update, RoomJoined):
+            self.rooms.joined(update)
+        elif isinstance(update, RoomParted):
+            self.rooms.parted(update)
+        elif isinstance(update, TopicChanged):
+            self.rooms.topic(update)
+        elif isinstance(update, RoomsListed):
+            self.rooms.listed(update)
 
-    def _history(self, frame: Frame) -> None:
+    def _private(self, update: PrivateMessage) -> None:
+        """A private message: in its own conversation with the rooms extension, else in
+        the log shown, as ever."""
+        chat = self.chat
+        entry = private_entry(update)
+        mine = update.ref is not None or chat.session.is_me(update.sender)
+        hidden = chat.log_view.is_hidden(entry)  # ignored, or not in focus
+        if not mine and not hidden:
+            chat.last_private = update.sender
+        item = chat.view.conversations.current
+        if chat.rooms_mode and not hidden:
+            item = chat.view.open_private(update.to if mine else update.sender)
+        chat.view.arrived(entry, item, live=True, mine=mine)
+
+    def _history(self, update: HistoryBatch) -> None:
         """More history from the server, or (``reset``) a history that replaces ours."""
         chat = self.chat
-        messages = frame.get("messages")
-        entries = [entry for item in (messages if isinstance(messages, list) else [])
-                   if isinstance(item, dict) and (entry := message_entry(item)) is not None]
-        if frame.get("reset") is True:
-            self._last_seq = 0
-            chat.log_view.reset(self._fresh(entries))
-            chat.tell(f"The server replaced the history ({len(entries)} messages).")
-        else:
-            chat.log_view.extend(self._fresh(entries))
-
-    def _presence(self, frame: Frame) -> None:
-        """Someone joined, left, renamed, went away or changed: the roster and the log."""
-        chat = self.chat
-        kind = frame.get("type")
-        before = chat.roster.get(str(frame.get("name", "")))
-        was_away = before.away if before is not None else None
-        member = chat.roster.apply(frame)
-        if member is None:
+        item = chat.view.conversations.get(update.room)
+        if item is None:
             return
-        renamed_from = frame.get("renamed_from")
-        if kind == FrameType.JOIN and isinstance(renamed_from, str):
-            self._renamed(renamed_from, member.name)
-        elif kind == FrameType.JOIN and frame.get("present") is not True:
-            chat.room_event(f"{member.name} joined")
-        elif kind == FrameType.LEAVE and not isinstance(frame.get("renamed_to"), str):
-            chat.room_event(f"{member.name} {leave_words(frame)}")
-        elif kind == FrameType.USER_CHANGED:
-            if member.name == chat.me:
-                chat.admin, self._away = member.admin, member.away
-            if member.away != was_away:
-                chat.room_event(f"{member.name} is away: {member.away}" if member.away
-                                else f"{member.name} is back")
-        chat.show_users()
+        entries = [message_entry(message) for message in update.messages]
+        if update.reset:
+            item.log.reset(entries)
+            chat.tell(f"The server replaced the history ({len(entries)} messages).", item=item)
+        else:
+            item.log.extend(entries)
 
-    def _renamed(self, old: str, new: str) -> None:
+    def _presence(self, update: UserJoined | UserLeft) -> None:
+        """Someone joined, left, parted or renamed in a room: its roster and its log."""
+        chat = self.chat
+        item = chat.view.conversations.get(update.room)
+        member = item.roster.apply(update) if item is not None else None
+        if item is None or member is None:
+            return
+        if isinstance(update, UserJoined) and update.renamed_from is not None:
+            self._renamed(update.renamed_from, member.name, item)
+        elif isinstance(update, UserJoined) and not update.present:
+            chat.view.room_event(f"{member.name} joined", item)
+        elif isinstance(update, UserLeft) and update.renamed_to is None:
+            chat.view.room_event(f"{member.name} {leave_words(update)}", item)
+        chat.view.show_users()
+
+    def _changed(self, update: UserChanged | AvatarChanged) -> None:
+        """Someone's picture, rights or away state changed: in every room they are in."""
+        chat = self.chat
+        for item in chat.view.conversations.rooms:
+            before = item.roster.get(update.name if isinstance(update, AvatarChanged)
+                                     else update.user.name)
+            was_away = before.away if before is not None else None
+            member = item.roster.apply(update)
+            if isinstance(update, UserChanged) and member is not None \
+                    and member.away != was_away:
+                chat.view.room_event(f"{member.name} is away: {member.away}" if member.away
+                                else f"{member.name} is back", item)
+        chat.view.show_users()
+
+    def _renamed(self, old: str, new: str, item: Conversation) -> None:
         """Someone (perhaps we) took a new name: follow them everywhere we keep names."""
         chat = self.chat
-        if old.casefold() == chat.me.casefold():
-            chat.me = chat.settings.name = new
-            chat.log_view.me = new
-            chat.query_one(UserList).me = new
-            chat.tell(f"You are now known as {new}")
+        if chat.session.is_me(new):
+            chat.settings.name = new
+            for log in chat.view.logs:
+                log.me = new
+            chat.welcomed()
+            chat.tell(f"You are now known as {new}", item=item)
         else:
-            chat.room_event(f"{old} is now known as {new}")
+            chat.view.room_event(f"{old} is now known as {new}", item)
         if chat.last_private.casefold() == old.casefold():
             chat.last_private = new
+        private = chat.view.conversations.get(old)
+        if private is not None and not private.is_room:
+            private.key = new
+            chat.view.show_rooms()
         if chat.ignored is not None and old in chat.ignored:
             chat.ignored.rename(old, new)
-            chat.log_view.hidden = chat.ignored.keys
+            for log in chat.view.logs:
+                log.hidden = chat.ignored.keys
         focus = chat.log_view.only_from
         if focus is not None and old.casefold() in focus:  # what they wrote as old stays
-            chat.log_view.only_from = focus | {new}
+            for log in chat.view.logs:
+                log.only_from = focus | {new}
 
-    def _whois(self, frame: Frame) -> None:
+    def _whois(self, update: WhoisAnswer) -> None:
         """Show a ``whois`` answer under the user's own picture."""
         chat = self.chat
-        name = str(frame.get("name", "?"))
-        joined = frame.get("joined")
-        lines = ["an admin" if frame.get("admin") is True else "not an admin"]
-        away = frame.get("away")
-        lines.append(f"away: {away}" if isinstance(away, str) and away else "here (not away)")
-        if isinstance(joined, int | float) and not isinstance(joined, bool):
-            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(joined))
-            lines.append(f"here since {when} ({ago(chat.clock() - joined)})")
-        address = frame.get("address")
-        if isinstance(address, str):
-            lines.append(f"address: {address} (shown to admins only)")
-        avatar = frame.get("avatar")
+        user = update.user
+        self.rooms.known.update(update.rooms)
+        lines = ["an admin" if user.admin else "not an admin"]
+        lines.append(f"away: {user.away}" if user.away else "here (not away)")
+        if update.joined is not None:
+            when = time.strftime("%Y-%m-%d %H:%M", time.localtime(update.joined))
+            lines.append(f"here since {when} ({ago(chat.clock() - update.joined)})")
+        if update.rooms:
+            lines.append(f"in {', '.join(update.rooms)}")
+        if update.address is not None:
+            lines.append(f"address: {update.address} (shown to admins only)")
         chat.log_view.add(LogEntry(EntryKind.PROFILE, "\n".join(lines), chat.clock(),
-                                   sender=name, avatar=avatar if isinstance(avatar, str) else None))
-
+                                   sender=user.name, avatar=user.avatar))

@@ -10,19 +10,20 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tuichat.tui.slash import help_sections
+from tuichat.tui.slash import Extensions, help_sections
 
 CLOSE_HINT = "escape closes this"
 """In the box's frame, so it shows on every page of a help taller than the terminal."""
 
 
-def help_table(me: str) -> Table:
+def help_table(me: str, extensions: Extensions = None) -> Table:
     """The help in two columns, so a long description wraps under itself; ``me`` is the
-    user's name, which the examples use."""
+    user's name, which the examples use; commands the server lacks (``extensions``) are
+    left out."""
     table = Table.grid(padding=(0, 2))
     table.add_column(no_wrap=True)
     table.add_column()
-    for number, (title, rows) in enumerate(help_sections(me)):
+    for number, (title, rows) in enumerate(help_sections(me, extensions)):
         if number:
             table.add_row("", "")
         table.add_row(Text(f"{title}:", style="bold"), "")
@@ -36,13 +37,14 @@ class HelpScreen(ModalScreen[None]):
 
     BINDINGS = [Binding("escape,q,f1", "dismiss", "Close")]
 
-    def __init__(self, me: str) -> None:
+    def __init__(self, me: str, extensions: Extensions = None) -> None:
         super().__init__()
         self._me = me
+        self._extensions = extensions
 
     def compose(self) -> ComposeResult:
         box = VerticalScroll(id="help-box")
         box.border_title = "Help"
         box.border_subtitle = CLOSE_HINT
         with box:
-            yield Static(help_table(self._me), id="help-text")
+            yield Static(help_table(self._me, self._extensions), id="help-text")

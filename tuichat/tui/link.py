@@ -2,9 +2,12 @@
 
 ``ChatLink`` runs one supervisor thread. It joins, uploads the user's avatar when the
 server does not have it yet, and when the session is lost it waits (0.5 s, 1 s, 2 s ...
-up to 15 s, with jitter) and joins again with ``since`` so no message is missed. Everything
-it learns is handed to ``on_event`` as a small event object, from its own threads: the
-app turns those into Textual messages. It knows nothing of Textual.
+up to 15 s, with jitter) and joins again. The protocol state lives in one
+``ClientSession`` that outlives each connection, so the next hello carries ``since`` and
+the epoch of every room (no message is missed), and what a rejoin must restore (leaving
+the default room again, the away text) is sent right after the welcome. Everything it
+learns is handed to ``on_event`` as a small event object, from its own threads: the app
+turns those into Textual messages. It knows nothing of Textual.
 """
 
 from __future__ import annotations
@@ -15,19 +18,14 @@ import random
 import threading
 from collections.abc import Callable
 from concurrent.futures import Future
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
-from tuichat.net.client import (
-    BadName,
-    BadPassword,
-    BadVersion,
-    Connection,
-    ConnectionClosed,
-    ServerError,
-)
-from tuichat.net.commands import admin_password
-from tuichat.net.frames import Channel, Frame, FrameType
+from tuichat.net.client import Connection
+from tuichat.net.errors import BadName, BadPassword, BadVersion, ConnectionClosed, ServerError
+from tuichat.net.frames import Channel, Frame
+from tuichat.net.session import ClientSession
 from tuichat.net.tls import CertificateChanged, TlsClientConfig, TlsError, Untrusted
+from tuichat.net.updates import ErrorReport, Update, Welcome
 
 log = logging.getLogger(__name__)
 
@@ -63,26 +61,29 @@ class Target:
 
 @dataclass(frozen=True)
 class Joined:
-    """A session began; ``welcome`` is the server's welcome frame."""
+    """A session began; ``welcome`` is the server's welcome as the session read it (its
+    ``history_replaced`` says the history is another than the one this link knew: a new
+    database, or one that lost its tail, so it replaces what is shown)."""
 
-    welcome: Frame
+    welcome: Welcome
     rejoined: bool
     admin_asked: bool = False
     """The hello carried an admin password (given at the start, or kept from ``admin -a``)."""
     tls_fingerprint: str | None = None
     """The server certificate's fingerprint when the session is over TLS."""
-    history_replaced: bool = False
-    """The server's history is another than the one this link knew (a new database, or
-    one that lost its tail): the welcome's history replaces what is shown."""
+    was_admin: bool = False
+    """The session before this one had admin rights."""
 
 
 @dataclass(frozen=True)
 class FrameIn:
-    """A frame from the server (pings included, for the debug pane)."""
+    """A frame from the server (pings included, for the debug pane), and its typed
+    update: None when the frame was malformed or is a message already received."""
 
     channel: Channel
     frame: Frame
     payload: bytes | None
+    update: Update | None = None
 
 
 @dataclass(frozen=True)
@@ -157,20 +158,19 @@ class ChatLink:
     def __init__(self, target: Target, on_event: EventSink, *,
                  first_delay: float = FIRST_DELAY, timeout: float = 10.0) -> None:
         self.target = target
+        self.session = ClientSession(target.name, password=target.password,
+                                     admin_password=target.admin_password,
+                                     avatar=target.avatar_sha)
+        """The protocol state, kept across reconnects (the admin password of an
+        ``admin -a`` that worked is kept there, in memory, for the next join)."""
         self._on_event = on_event
         self._first_delay = first_delay
         self._timeout = timeout
         self._conn: Connection | None = None
-        self._last_seq: int | None = None
-        self._epoch: str | None = None
-        """The history epoch ``_last_seq`` belongs to."""
         self._held: list[LinkEvent] | None = None
         """Frames that arrive while a join is still being announced, in order."""
         self._ended: Refused | None = None
         """Why the server ended the session on purpose (a kick or a ban), if it did."""
-        self._offered: str | None = None
-        """The password of the last ``admin -a``: kept in ``target`` (in memory) once the
-        server grants the rights, so the next join asks for them again."""
         self._order = threading.Lock()
         self._wake = threading.Event()
         self._stopping = threading.Event()
@@ -186,25 +186,26 @@ class ChatLink:
         conn = self._conn
         return conn is not None and not conn.closed.is_set()
 
-    def say(self, text: str) -> str:
-        """Send a chat line; raises ConnectionClosed when not connected."""
-        return self._connection().say(text)
+    def say(self, text: str, room: str | None = None) -> str:
+        """Send a chat line to ``room`` (None: the default room); raises ConnectionClosed
+        when not connected."""
+        return self.connection().say(text, room=room)
 
-    def command(self, line: str) -> None:
-        """Send a command line; raises ConnectionClosed when not connected."""
-        offered = admin_password(line)
-        if offered is not None:
-            self._offered = offered  # before sending: the grant can come back at once
-        self._connection().command(line)
+    def command(self, line: str, room: str | None = None) -> None:
+        """Send a command line about ``room``; raises ConnectionClosed when not connected."""
+        self.connection().command(line, room)
 
-    def send(self, frame: Frame) -> None:
-        """Send any frame on the send channel; raises ConnectionClosed when not connected."""
-        self._connection().send_frame(Channel.SEND, frame)
+    def connection(self) -> Connection:
+        """The live connection, for its requests; ConnectionClosed when there is none."""
+        conn = self._conn
+        if conn is None or conn.closed.is_set():
+            raise ConnectionClosed("not connected")
+        return conn
 
     def fetch_avatar(self, sha256: str) -> None:
         """Ask for an avatar; ``AvatarFetched`` follows (nothing if the session ends first)."""
         try:
-            future = self._connection().get_avatar(sha256)
+            future = self.connection().get_avatar(sha256)
         except ConnectionClosed:
             return
         future.add_done_callback(lambda done: self._avatar_done(sha256, done))
@@ -225,17 +226,11 @@ class ChatLink:
 
     # -- the supervisor thread --------------------------------------------------------------
 
-    def _connection(self) -> Connection:
-        conn = self._conn
-        if conn is None or conn.closed.is_set():
-            raise ConnectionClosed("not connected")
-        return conn
-
     def _run(self) -> None:
         joined_before = False
         attempt = 0
         while not self._stopping.is_set():
-            asked = self.target.admin_password is not None
+            was_admin = self.session.admin  # the welcome says it anew
             try:
                 conn = self._join()
             except ServerError as exc:
@@ -254,13 +249,11 @@ class ChatLink:
                 reason = _network_words(exc, self.target)
             else:
                 attempt = 0
-                if asked and conn.welcome.get("admin") is not True:
-                    # Refused or throttled: asking again on every rejoin only adds failures.
-                    self.target = replace(self.target, admin_password=None)
-                replaced = self._epoch is not None and conn.epoch != self._epoch
-                self._announce(Joined(conn.welcome, joined_before, asked, conn.tls_fingerprint,
-                                      history_replaced=replaced))
+                assert conn.greeting is not None
+                self._announce(Joined(conn.greeting, joined_before, self.session.asked_admin,
+                                      conn.tls_fingerprint, was_admin))
                 joined_before = True
+                self._restore(conn)
                 self._send_avatar(conn)
                 conn.wait_closed()
                 if self._stopping.is_set():
@@ -268,7 +261,6 @@ class ChatLink:
                 if self._ended is not None:
                     self._on_event(self._ended)
                     return
-                self._last_seq, self._epoch = conn.last_seq, conn.epoch
                 delay = backoff_delay(1, self._first_delay)
                 self._on_event(Lost(conn.close_reason, delay))
                 self._pause(delay)
@@ -278,31 +270,16 @@ class ChatLink:
             self._on_event(Retrying(reason, delay, attempt))
             self._pause(delay)
 
-    def _frame_in(self, channel: Channel, frame: Frame, payload: bytes | None) -> None:
-        self._follow(frame)
+    def _frame_in(self, channel: Channel, frame: Frame, payload: bytes | None,
+                  update: Update | None) -> None:
+        if isinstance(update, ErrorReport) and update.code in ENDING_CODES:
+            self._ended = Refused(update.text, update.code)  # a kick or a ban: no rejoin
+        event = FrameIn(channel, frame, payload, update)
         with self._order:
             if self._held is not None:
-                self._held.append(FrameIn(channel, frame, payload))
+                self._held.append(event)
                 return
-        self._on_event(FrameIn(channel, frame, payload))
-
-    def _follow(self, frame: Frame) -> None:
-        """Keep what the next join needs: our name after ``/nick``, the admin password
-        that worked; a kick or ban."""
-        kind = frame.get("type")
-        if kind == FrameType.USER_CHANGED and frame.get("admin") is True \
-                and self._offered is not None \
-                and str(frame.get("name", "")).casefold() == self.target.name.casefold():
-            self.target = replace(self.target, admin_password=self._offered)
-            self._offered = None
-        if kind == FrameType.JOIN and isinstance(frame.get("name"), str) \
-                and str(frame.get("renamed_from", "")).casefold() == self.target.name.casefold():
-            self.target = replace(self.target, name=frame["name"])
-            conn = self._conn
-            if conn is not None:
-                conn.name = frame["name"]
-        elif kind == FrameType.ERROR and frame.get("code") in ENDING_CODES:
-            self._ended = Refused(str(frame.get("text", "")), str(frame["code"]))
+        self._on_event(event)
 
     def _announce(self, joined: Joined) -> None:
         """Deliver ``joined``, then the frames that came after the welcome, in order."""
@@ -319,14 +296,12 @@ class ChatLink:
     def _join(self) -> Connection:
         target = self.target
         with self._order:
-            self._held = []  # the readers start before open() returns
-        conn = Connection.open(
-            target.host, target.name,
+            self._held = []  # the readers start before join() returns
+        conn = Connection.join(
+            target.host, self.session,
             port_send=target.port_send, port_recv=target.port_recv,
-            port_image=target.port_image, password=target.password,
-            admin_password=target.admin_password, since=self._last_seq, epoch=self._epoch,
-            avatar=target.avatar_sha, timeout=self._timeout, tls=target.tls,
-            on_frame=self._frame_in,
+            port_image=target.port_image, timeout=self._timeout, tls=target.tls,
+            on_update=self._frame_in,
             on_sent=lambda channel, frame, size: self._on_event(FrameOut(channel, frame, size)),
         )
         self._conn = conn
@@ -334,9 +309,17 @@ class ChatLink:
             conn.close()
         return conn
 
+    def _restore(self, conn: Connection) -> None:
+        """After a welcome: send what puts the session back as it was (``after_welcome``)."""
+        for frame in self.session.after_welcome():
+            try:
+                conn.send_frame(Channel.SEND, frame)
+            except ConnectionClosed:
+                return
+
     def _send_avatar(self, conn: Connection) -> None:
         png = self.target.avatar_png
-        if png is None or conn.welcome.get("avatar") == self.target.avatar_sha:
+        if png is None or conn.greeting is None or conn.greeting.avatar == self.target.avatar_sha:
             return
         try:
             upload = conn.upload_avatar(png)

@@ -23,15 +23,9 @@ from textual.message import Message
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tuichat.net.frames import CONSOLE
 from tuichat.tui import compact_layout
-from tuichat.tui.log_entries import (
-    PEOPLE_KINDS,
-    TIME_MODES,
-    AvatarProvider,
-    LogEntry,
-    local_time,
-)
+from tuichat.tui.log_entries import TIME_MODES, AvatarProvider, LogEntry, local_time
+from tuichat.tui.log_filter import SenderFilter, folded
 from tuichat.tui.log_format import COMPONENTS, EntryFormat
 from tuichat.tui.log_layout import LogLayout
 from tuichat.tui.log_rows import RowPainter
@@ -62,8 +56,7 @@ class MessageLog(ScrollView, can_focus=True):
         self._search = LogSearch()
         self._format = EntryFormat(self, time_format, me, self._search)
         self._compact: bool | None = False
-        self._hidden: frozenset[str] = frozenset()
-        self._only_from: frozenset[str] | None = None
+        self._filter = SenderFilter()
         self._entries: list[LogEntry] = []
         self._layout = LogLayout(self._entries, self._format)
         self._rows = RowPainter(self._format, avatars)
@@ -140,34 +133,28 @@ class MessageLog(ScrollView, can_focus=True):
     @property
     def hidden(self) -> frozenset[str]:
         """Casefolded names whose messages, actions and private messages are not shown."""
-        return self._hidden
+        return self._filter.hidden
 
     @hidden.setter
     def hidden(self, names: frozenset[str]) -> None:
-        self._hidden = frozenset(name.casefold() for name in names)
+        self._filter.hidden = folded(names)
         self._refilter()
 
     @property
     def only_from(self) -> frozenset[str] | None:
         """Casefolded names whose messages alone are shown, besides mine and Console's
         (``/focus``); None shows everyone's."""
-        return self._only_from
+        return self._filter.only_from
 
     @only_from.setter
     def only_from(self, names: frozenset[str] | None) -> None:
-        self._only_from = None if names is None else frozenset(name.casefold() for name in names)
+        self._filter.only_from = None if names is None else folded(names)
         self._refilter()
 
     def is_hidden(self, entry: LogEntry) -> bool:
         """True if ``entry`` is a user's line that ``hidden`` or ``only_from`` keeps out of
         view."""
-        if entry.kind not in PEOPLE_KINDS:
-            return False
-        sender = entry.sender.casefold()
-        if sender in self._hidden:
-            return True
-        return (self._only_from is not None and sender not in self._only_from
-                and entry.sender != CONSOLE and not self._format.is_me(entry.sender))
+        return self._filter.hides(entry, self._format.is_me)
 
     def _refilter(self) -> None:
         """Show and hide entries again after ``hidden`` or ``only_from`` changed."""
@@ -340,10 +327,6 @@ class MessageLog(ScrollView, can_focus=True):
         return self._format.width
 
     @property
-    def _text_width(self) -> int:
-        return self._format.text_width
-
-    @property
     def _gutter_width(self) -> int:
         return self._format.gutter_width
 
@@ -384,8 +367,8 @@ class MessageLog(ScrollView, can_focus=True):
         """Place the shown entries from index ``start`` on, then resize and repaint once."""
         if self._released and self._at_end and self.scroll_target_y >= self.max_scroll_y:
             self._follow()
-        filtering = bool(self._hidden) or self._only_from is not None
-        self._layout.lay_out(start, self._marker, self.is_hidden if filtering else None)
+        self._layout.lay_out(start, self._marker,
+                             self.is_hidden if self._filter.active else None)
         self.virtual_size = Size(self._width, self._layout.rows)
         self.refresh()
 

@@ -1,11 +1,13 @@
-"""Who is in the room, kept up to date from welcome, join, leave and change frames."""
+"""Who is in a room, kept up to date from the welcome (or ``room_joined``) and presence."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 
-from tuichat.net.frames import Frame, FrameType
+from tuichat.net.updates import AvatarChanged, UserChanged, UserJoined, UserLeft, UserRecord
+
+Presence = UserJoined | UserLeft | AvatarChanged | UserChanged
 
 
 @dataclass
@@ -18,14 +20,9 @@ class Member:
     away: str | None = None
     """Why the user is away (``/away``), or None while they are here."""
 
-
-def _member(frame: Frame) -> Member | None:
-    name = frame.get("name")
-    if not isinstance(name, str) or not name:
-        return None
-    avatar, away = frame.get("avatar"), frame.get("away")
-    return Member(name, avatar if isinstance(avatar, str) else None, frame.get("admin") is True,
-                  away if isinstance(away, str) and away else None)
+    @classmethod
+    def of(cls, user: UserRecord) -> Member:
+        return cls(user.name, user.avatar, user.admin, user.away)
 
 
 class Roster:
@@ -47,33 +44,29 @@ class Roster:
     def names(self) -> list[str]:
         return [member.name for member in self._members.values()]
 
-    def reset(self, users: object) -> None:
-        """Replace everyone with the ``users`` list of a welcome frame."""
-        self._members.clear()
-        for user in users if isinstance(users, list) else []:
-            member = _member(user) if isinstance(user, dict) else None
-            if member is not None:
-                self._members[member.name.casefold()] = member
+    def reset(self, users: Iterable[UserRecord]) -> None:
+        """Replace everyone with the users of a welcome (or ``room_joined``)."""
+        self._members = {user.name.casefold(): Member.of(user) for user in users}
 
-    def apply(self, frame: Frame) -> Member | None:
-        """Apply a presence frame; the member it concerned, or None if nothing changed."""
-        kind = frame.get("type")
-        member = _member(frame)
-        if member is None:
-            return None
-        key = member.name.casefold()
-        if kind == FrameType.JOIN:
-            self._members[key] = member
+    def hold(self, members: Iterable[Member]) -> None:
+        """Replace everyone with these members (a private conversation's two)."""
+        self._members = {member.name.casefold(): member for member in members}
+
+    def apply(self, update: Presence) -> Member | None:
+        """Apply a presence update; the member it concerned, or None if nothing changed."""
+        if isinstance(update, UserJoined):
+            member = Member.of(update.user)
+            self._members[member.name.casefold()] = member
             return member
-        if kind == FrameType.LEAVE:
-            return self._members.pop(key, None)
-        known = self._members.get(key)
-        if known is None:
-            return None
-        if kind == FrameType.AVATAR_CHANGED:
-            known.avatar = member.avatar
+        if isinstance(update, UserLeft):
+            return self._members.pop(update.name.casefold(), None)
+        if isinstance(update, AvatarChanged):
+            known = self.get(update.name)
+            if known is not None:
+                known.avatar = update.avatar
             return known
-        if kind == FrameType.USER_CHANGED:
-            known.avatar, known.admin, known.away = member.avatar, member.admin, member.away
-            return known
-        return None
+        known = self.get(update.user.name)
+        if known is not None:
+            known.avatar, known.admin, known.away = (update.user.avatar, update.user.admin,
+                                                     update.user.away)
+        return known

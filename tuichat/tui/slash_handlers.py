@@ -1,8 +1,9 @@
-"""What each client command (``/name ARGS``) does: one handler per row of ``slash.py``.
+"""What each client command (``/name ARGS``) does: one handler per row of ``slash.py``
+(the rooms' commands are in ``room_commands``).
 
 A handler takes the chat screen, the command's row (for its usage line) and the text after
-the command's name. What it cannot do it says in the log, as an error, so the line that
-asked stays in the entry box.
+the command's name; the row's extension was checked before it runs. What it cannot do it
+says in the log, as an error, so the line that asked stays in the entry box.
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ def slash_msg(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/msg NAME TEXT``: send TEXT to NAME alone."""
     name, _, text = args.partition(" ")
     if not name or not text.strip():
-        _usage(chat, command)
+        chat.tell(command.usage_line(chat.me), error=True)
         return
     _private(chat, name, text.strip())
 
@@ -38,7 +39,7 @@ def slash_msg(chat: ChatScreen, command: SlashCommand, args: str) -> None:
 def slash_reply(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/reply TEXT``: answer whoever last wrote to us privately."""
     if not args:
-        _usage(chat, command)
+        chat.tell(command.usage_line(chat.me), error=True)
     elif not chat.last_private:
         chat.tell("Nobody has sent you a private message yet: use /msg NAME TEXT.",
                   error=True)
@@ -47,17 +48,31 @@ def slash_reply(chat: ChatScreen, command: SlashCommand, args: str) -> None:
 
 
 def _private(chat: ChatScreen, name: str, text: str) -> None:
-    """Send ``text`` privately to ``name``, if it may be sent and the server can."""
-    if chat.sendable(text) and chat.supports("private", "/msg"):
-        chat.send({"type": "private", "to": name, "text": text})
+    """Send ``text`` privately to ``name``, if it may be sent; with rooms, the private
+    conversation with ``name`` opens (its copy goes there)."""
+    if not chat.sendable(text):
+        return
+    if chat.rooms_mode and name.casefold() != chat.me.casefold():
+        chat.view.open_private(name)
+    chat.request(lambda conn: conn.private(name, text))
+
+
+def _action(chat: ChatScreen, command: SlashCommand, text: str) -> None:
+    """Send ``text`` as an action line to the room shown (not in a private one)."""
+    room = chat.view.current_room
+    if room is None and chat.rooms_mode:
+        chat.tell(f"Not sent: {command.name} works in rooms; a private message cannot be "
+                  "an action.", error=True)
+    else:
+        chat.request(lambda conn: conn.say(text, action=True, room=room))
 
 
 def slash_me(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/me ACTION``: an action line (``* NAME waves``)."""
     if not args:
         chat.tell(f"Not sent: /me needs an action. Usage: {command.usage}", error=True)
-    elif chat.sendable(args, command.usage) and chat.supports("action", "/me"):
-        chat.send({"type": "say", "text": args, "action": True})
+    elif chat.sendable(args, command.usage):
+        _action(chat, command, args)
 
 
 def slash_shrug(chat: ChatScreen, command: SlashCommand, args: str) -> None:
@@ -68,11 +83,9 @@ def slash_shrug(chat: ChatScreen, command: SlashCommand, args: str) -> None:
 def slash_slap(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/slap [NAME]``: the trout, as an action line."""
     if " " in args:
-        _usage(chat, command)
-    elif chat.supports("action", "/slap"):
-        target = args or "themself"
-        chat.send({"type": "say", "text": f"slaps {target} around a bit with a large trout",
-                   "action": True})
+        chat.tell(command.usage_line(chat.me), error=True)
+    else:
+        _action(chat, command, f"slaps {args or 'themself'} around a bit with a large trout")
 
 
 def slash_nick(chat: ChatScreen, command: SlashCommand, args: str) -> None:
@@ -81,35 +94,33 @@ def slash_nick(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     problem = name_problem(name) if args else f"usage: {command.usage}"
     if problem is not None:
         chat.tell(f"Name not changed: {problem}.", error=True)
-    elif chat.supports("rename", "/nick"):
-        chat.send({"type": "nick", "name": name})
+    else:
+        chat.request(lambda conn: conn.nick(name))
 
 
 def slash_away(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/away [TEXT]``: mark us away; alone, while away: back again."""
-    me = chat.roster.get(chat.me)
-    if not args and me is not None and me.away:
+    if not args and chat.session.away:
         slash_back(chat, command, "")
-    elif chat.supports("away", "/away"):
-        chat.send({"type": "away", "text": args or "away"})
+    else:
+        chat.request(lambda conn: conn.away(args or "away"))
 
 
 def slash_back(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/back``: we are here again."""
-    if chat.supports("away", "/back"):
-        chat.send({"type": "away", "text": None})
+    chat.request(lambda conn: conn.away(None))
 
 
 def slash_whois(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/whois NAME``: ask the server who NAME is."""
     if not args or " " in args:
-        _usage(chat, command)
-    elif chat.supports("whois", "/whois"):
-        chat.send({"type": "whois", "name": args})
+        chat.tell(command.usage_line(chat.me), error=True)
+    else:
+        chat.request(lambda conn: conn.whois(args))
 
 
 def slash_names(chat: ChatScreen, command: SlashCommand, args: str) -> None:
-    """``/names``: list who is here, admins and away texts included."""
+    """``/names``: list who is here (in the room shown), admins and away texts included."""
     members = sorted(chat.roster, key=lambda member: member.name.casefold())
     described = [member.name + (" (admin)" if member.admin else "")
                  + (f" (away: {member.away})" if member.away else "") for member in members]
@@ -132,8 +143,9 @@ def slash_ignore(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     elif not chat.ignored.add(args):
         chat.tell(f"You already ignore {args}.", error=True)
     else:
-        chat.log_view.hidden = chat.ignored.keys
-        here = "" if chat.roster.get(args) else f" ({args} is not here now)"
+        for log in chat.view.logs:
+            log.hidden = chat.ignored.keys
+        here = "" if chat.view.member(args) else f" ({args} is not here now)"
         chat.tell(f"Ignoring {args} on this server{here}: their messages are hidden. "
                   f"/unignore {args} shows them again.")
 
@@ -148,14 +160,16 @@ def slash_focus(chat: ChatScreen, command: SlashCommand, args: str) -> None:
                   if log.only_from is not None else
                   "Showing everyone's messages. /focus NAME... shows only theirs.")
     elif args.casefold() in ("off", "$"):
-        log.only_from = None
+        for each in chat.view.logs:
+            each.only_from = None
         chat.tell("Showing everyone's messages again.")
     elif problems := [f"{name!r}: {problem}" for name in names
                       if (problem := name_problem(normalize_name(name))) is not None]:
         chat.tell(f"No one can be called {'; '.join(problems)}.", error=True)
     else:
-        log.only_from = frozenset(normalize_name(name) for name in names)
-        away = [name for name in names if chat.roster.get(name) is None]
+        for each in chat.view.logs:
+            each.only_from = frozenset(normalize_name(name) for name in names)
+        away = [name for name in names if chat.view.member(name) is None]
         gone = f" ({', '.join(away)} not here now)" if away else ""
         chat.tell(f"Showing only the messages of {', '.join(names)}{gone} and yours: "
                   "/focus off shows everyone's again.")
@@ -164,17 +178,18 @@ def slash_focus(chat: ChatScreen, command: SlashCommand, args: str) -> None:
 def slash_unignore(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/unignore NAME``: show NAME's messages again."""
     if not args:
-        _usage(chat, command)
+        chat.tell(command.usage_line(chat.me), error=True)
     elif chat.ignored is None or not chat.ignored.remove(args):
         chat.tell(f"You do not ignore {args}.", error=True)
     else:
-        chat.log_view.hidden = chat.ignored.keys
+        for log in chat.view.logs:
+            log.hidden = chat.ignored.keys
         chat.tell(f"No longer ignoring {args}.")
 
 
 def slash_search(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/search [TEXT]``: highlight TEXT in the log; alone: stop searching."""
-    chat.search(args)
+    chat.view.search.start(args)
 
 
 def slash_timestamp(chat: ChatScreen, command: SlashCommand, args: str) -> None:
@@ -183,10 +198,11 @@ def slash_timestamp(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     if not mode:
         mode = TIME_MODES[(TIME_MODES.index(chat.settings.timestamps) + 1) % len(TIME_MODES)]
     if mode not in TIME_MODES:
-        _usage(chat, command)
+        chat.tell(command.usage_line(chat.me), error=True)
         return
     chat.settings.timestamps = mode
-    chat.log_view.time_mode = mode
+    for log in chat.view.logs:
+        log.time_mode = mode
     chat.tell(TIME_WORDS[mode])
 
 
@@ -216,7 +232,9 @@ def slash_markdown(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     """``/markdown [on|off]``: render Markdown in messages or not."""
     value = _switch(chat, command, args, chat.settings.markdown)
     if value is not None:
-        chat.settings.markdown = chat.log_view.markdown = value
+        chat.settings.markdown = value
+        for log in chat.view.logs:
+            log.markdown = value
         chat.tell("Markdown in messages is rendered." if value
                   else "Messages are shown as typed (no Markdown).")
 
@@ -228,7 +246,10 @@ def slash_compact(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         choice: bool | None = None
     elif (choice := _switch(chat, command, args, log.compacted)) is None:
         return
-    chat.settings.compact = log.compact = choice
+    chat.settings.compact = choice
+    for each in chat.view.logs:
+        each.compact = choice
+    chat.view.show_rooms()
     chat.tell(layout_words(choice, log.compacted))
 
 
@@ -269,11 +290,7 @@ def _switch(chat: ChatScreen, command: SlashCommand, args: str, current: bool) -
         return not current
     value = SWITCHES.get(args.casefold())
     if value is None:
-        _usage(chat, command)
+        chat.tell(command.usage_line(chat.me), error=True)
     return value
 
-
-def _usage(chat: ChatScreen, command: SlashCommand) -> None:
-    """Say, as an error, how ``command`` is typed and what it does."""
-    chat.tell(f"Usage: {command.usage} ({command.summary_for(chat.me)})", error=True)
 

@@ -25,6 +25,9 @@ class Status:
     focus: bool
     users: int
     admin: bool
+    elsewhere: tuple[int, int] = (0, 0)
+    """Messages (and mentions of us) waiting in other rooms, told while the room list is
+    hidden (a narrow terminal, the debug pane)."""
 
     def line(self) -> str:
         """One line, most urgent first, since a narrow terminal cuts its end off."""
@@ -35,6 +38,9 @@ class Status:
         if self.unread:
             mentions = f", {self.mentions} for you" if self.mentions else ""
             parts.append(f"↓ {self.unread} new{mentions}")
+        waiting, for_you = self.elsewhere
+        if waiting:
+            parts.append(f"{waiting} elsewhere" + (f", {for_you} for you" if for_you else ""))
         if self.search:
             where = f"{self.search_at[0]}/{self.search_at[1]}" if self.search_at else "0/0"
             parts.append(f"search {self.search!r} {where}")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tuichat.net.frames import Frame
+from tuichat.net.updates import UserLeft
 
 LEAVE_WORDS = {
     "quit": "left",
@@ -26,15 +26,15 @@ def ago(seconds: float) -> str:
     return f"{minutes} min" if minutes else f"{secs} s"
 
 
-def leave_words(frame: Frame) -> str:
+def leave_words(left: UserLeft) -> str:
     """What happened to a user who left, e.g. "was kicked by alice: spam"."""
-    reason = str(frame.get("reason", "quit"))
-    words = LEAVE_WORDS.get(reason, f"left ({reason})")
-    by, text = frame.get("by"), frame.get("text")
-    if reason == "kicked" and isinstance(by, str):
-        words = f"was {'banned' if frame.get('banned') is True else 'kicked'} by {by}"
-        if isinstance(text, str) and text:
-            words += f": {text}"
+    if left.parted:
+        return "left the room"
+    words = LEAVE_WORDS.get(left.reason, f"left ({left.reason})")
+    if left.reason == "kicked" and left.by is not None:
+        words = f"was {'banned' if left.banned else 'kicked'} by {left.by}"
+        if left.text:
+            words += f": {left.text}"
     return words
 
 
