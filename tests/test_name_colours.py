@@ -13,7 +13,7 @@ from rich.style import Style
 from textual import constants
 from textual.app import App, ComposeResult
 from textual.color import Color
-from textual.containers import Horizontal
+from textual.containers import Horizontal, Vertical
 from textual.filter import ANSIToTruecolor, Monochrome
 from textual.strip import Strip
 from textual.widget import Widget
@@ -57,8 +57,9 @@ class Names(App[None]):
     def compose(self) -> ComposeResult:
         with Horizontal():
             yield MessageLog(SolidAvatars(), id="log")
-            yield UserList(lambda member, columns: [Strip.blank(columns, Style())] * (columns // 2),
-                           id="users")
+            with Vertical(id="side"):  # the user list's column, as on the chat screen
+                yield UserList(lambda member, columns: [Strip.blank(columns, Style())]
+                               * (columns // 2), id="users")
 
 
 class Terminal:

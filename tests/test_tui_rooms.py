@@ -172,6 +172,26 @@ async def test_private_messages_go_to_their_own_entry_not_the_room(
         assert "You cannot have a private conversation with yourself." in log_texts(app)
 
 
+async def test_a_private_entry_follows_a_rename_and_ignored_users_open_none(
+        rooms: RoomsServer, tmp_path: Path) -> None:
+    app = make_app(rooms, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined(pilot, app)
+        await type_line(pilot, "/query bob")
+        rooms.push("alice", {"type": "leave", "name": "bob", "reason": "quit",
+                             "renamed_to": "robert"})
+        rooms.push("alice", {"type": "join", "name": "robert", "avatar": None,
+                             "admin": False, "away": None, "renamed_from": "bob"})
+        await until(pilot, lambda: shown(app) == "robert", "the entry renamed")
+        assert [row.key for row in rows(app)] == ["#lobby", "robert"]
+        await type_line(pilot, "/ignore dave")
+        rooms.push("alice", {"type": "private", "from": "dave", "to": "alice",
+                             "text": "buy my stuff", "ts": 1.0, "avatar": None})
+        rooms.push("alice", {"type": "notice", "text": "after dave", "level": "info"})
+        await until(pilot, lambda: "after dave" in log_texts(app), "the next frame")
+        assert [row.key for row in rows(app)] == ["#lobby", "robert"]
+
+
 async def test_chat_and_admin_lines_carry_the_room_they_are_typed_in(
         rooms: RoomsServer, tmp_path: Path) -> None:
     app = make_app(rooms, "alice", tmp_path)

@@ -92,7 +92,7 @@ async def test_rights_that_cannot_come_back_are_said_to_be_dropped(
         assert "admin" not in str(chat(app).query_one("#status").render()).split(" · ")
         # The refused password is not tried again on every rejoin (each try is a failure).
         link = app.link
-        assert link is not None and link.target.admin_password is None
+        assert link is not None and link.session.admin_password is None
         assert second.chat is not None
 
 

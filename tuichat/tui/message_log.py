@@ -327,6 +327,10 @@ class MessageLog(ScrollView, can_focus=True):
         return self._format.width
 
     @property
+    def _text_width(self) -> int:
+        return self._format.text_width
+
+    @property
     def _gutter_width(self) -> int:
         return self._format.gutter_width
 
