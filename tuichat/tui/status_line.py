@@ -39,7 +39,7 @@ class Status:
     """The conversation shown (``#dev``), told where no topic line shows it (the compact
     layout); empty: not told."""
     topic: str = ""
-    """The topic of ``place``, cut to what the line has room for."""
+    """The topic of ``place``, told quoted and cut to what the line has room for."""
 
     def line(self, width: int = 0) -> str:
         """One line, most urgent first, since a narrow terminal cuts its end off; the
@@ -50,11 +50,12 @@ class Status:
         at = 3 if self.state == "connected" and self.tls else 2
         parts.insert(at, self.place)
         if self.topic:
-            room = width - cell_len(SEPARATOR.join(parts)) - 2 if width else cell_len(self.topic)
+            # Quoted, so a topic's own " · " does not read as the line's next part.
+            room = width - cell_len(SEPARATOR.join(parts)) - 3 if width else cell_len(self.topic)
             if room >= MIN_TOPIC_CELLS:
                 topic = Text(self.topic)
                 topic.truncate(room, overflow="ellipsis")
-                parts[at] = f"{self.place}: {topic.plain}"
+                parts[at] = f"{self.place} “{topic.plain}”"
         return SEPARATOR.join(parts)
 
     def _parts(self) -> list[str]:
