@@ -101,6 +101,24 @@ async def test_joining_a_room_shows_it_with_its_history_members_and_topic(
         assert len(rooms.sent("join_room")) == 1
 
 
+async def test_a_long_topic_is_cut_on_its_line_and_told_in_the_status_line_when_compact(
+        rooms: RoomsServer, tmp_path: Path) -> None:
+    rooms.rooms["#dev"].topic = "release friday, then the long weekend: " + "tests green " * 8
+    app = make_app(rooms, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await in_dev(pilot, app)
+        await pilot.pause()
+        drawn = [strip.text for strip in app.screen._compositor.render_strips()]
+        assert drawn[1].startswith(" #dev · release friday, then the long weekend: tests")
+        assert drawn[1].partition("▏")[0].rstrip().endswith("…")  # cut before the side column
+        status = chat(app).query_one("#status")
+        assert "#dev" not in str(status.render())  # the topic line says it
+        await pilot.resize_terminal(80, 24)  # the compact layout: no topic line
+        await until(pilot, lambda: not chat(app).query_one("#topic").display, "no topic line")
+        line = str(status.render())
+        assert line == "alice @ 127.0.0.1 · connected · #dev “release friday, then the lon…” · " \
+            "2 users"  # as wide as the line (80 columns, padded by one each side)
+
 async def test_counts_rise_only_for_rooms_not_shown_and_switching_clears_them(
         rooms: RoomsServer, tmp_path: Path) -> None:
     app = make_app(rooms, "alice", tmp_path)
