@@ -205,8 +205,9 @@ FEATURES_MARKDOWN = (
 
 
 def with_features(bob: Connection) -> Prepare:
-    """The busy chat after bob's emote, a private line, Markdown and an away; alice has
-    switched times off (live messages carry the server's clock) and searches."""
+    """The busy chat after bob's emote, a private line (waiting in bob's private entry),
+    Markdown and an away; alice has switched times off (live messages carry the server's
+    clock) and searches the room."""
 
     async def prepare(pilot: Pilot[Any]) -> None:
         await settled(pilot)
@@ -221,6 +222,31 @@ def with_features(bob: Connection) -> Prepare:
         await until(pilot, lambda: any(entry.text == FEATURES_MARKDOWN
                                        for entry in screen.log_view.entries), "bob's lines")
         await until(pilot, lambda: any(member.away for member in screen.roster), "bob away")
+        await until(pilot, lambda: screen.view.conversations.get("bob") is not None,
+                    "bob's private entry")
+        screen.run_line("/search coffee")
+        await pilot.pause()
+
+    return prepare
+
+
+def in_private(bob: Connection) -> Prepare:
+    """Alice in her private conversation with bob: his line, her answer, and a search; times
+    are off, since live private lines carry the server's clock."""
+
+    async def prepare(pilot: Pilot[Any]) -> None:
+        await settled(pilot)
+        app = pilot.app
+        assert isinstance(app, TuichatApp)
+        screen = chat(app)
+        screen.run_line("/timestamp off")
+        bob.private("alice", "psst: the _release_ is tomorrow, keep it quiet")
+        await until(pilot, lambda: screen.view.conversations.get("bob") is not None,
+                    "bob's private entry")
+        await pilot.press("ctrl+n")
+        screen.run_line("not a word, promise")  # plain text goes privately, to bob
+        await until(pilot, lambda: any(entry.text == "not a word, promise"
+                                       for entry in screen.log_view.entries), "our copy")
         screen.run_line("/search release")
         await pilot.pause()
 

@@ -294,7 +294,8 @@ def check_compact_rows_match_the_drawing(log: MessageLog, texts: list[str], kind
     log.markdown, log.time_mode = markdown, time_mode
     log.reset(LogEntry(kinds[n], text, T0 + n * 100, names[n], peer=names[-1 - n])
               for n, text in enumerate(texts))
-    drawn = [line for pos in range(len(texts)) for line in log._text_lines(pos)]
+    drawn = [line for pos in range(len(texts))
+             for line in log._rows.text_lines(log._layout, pos, None)]
     assert log.virtual_size.height == len(drawn) == len(log.plain_lines())
     assert all(line.cell_len <= log._text_width for line in drawn)
 

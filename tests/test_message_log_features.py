@@ -143,7 +143,7 @@ def check_rows_match_the_drawing(log: MessageLog, texts: list[str], markdown: bo
     log.reset(say("alice" if n % 2 else "bob", text, T0 + n * 1000)
               for n, text in enumerate(texts))
     for pos in range(len(texts)):
-        drawn = len(log._text_lines(pos))
+        drawn = len(log._rows.text_lines(log._layout, pos, None))
         assert log._layout.height(pos) == max(drawn, AVATAR_ROWS)
     assert len(log.plain_lines()) == log.virtual_size.height
 

@@ -45,6 +45,14 @@ def entries(app: TuichatApp, kind: EntryKind) -> list[LogEntry]:
     return [entry for entry in chat(app).log_view.entries if entry.kind is kind]
 
 
+def private_with(app: TuichatApp, peer: str) -> list[LogEntry]:
+    """The private lines in ``app``'s private entry for ``peer`` (none while it has none)."""
+    item = chat(app).view.conversations.get(peer)
+    if item is None or item.is_room:
+        return []
+    return [entry for entry in item.log.entries if entry.kind is EntryKind.PRIVATE]
+
+
 def status(app: TuichatApp) -> str:
     return str(chat(app).query_one("#status").render())
 
@@ -73,15 +81,20 @@ async def test_private_messages_reach_only_the_two_and_reply_answers(
         await joined(pb, bob)
         await until(pa, lambda: chat(alice).roster.get("bob"), "alice sees bob")
         await type_line(pa, "/msg BOB psst, only you")
-        await until(pb, lambda: entries(bob, EntryKind.PRIVATE), "bob gets the private line")
-        [received] = entries(bob, EntryKind.PRIVATE)
+        await until(pb, lambda: private_with(bob, "alice"), "the line in bob's entry for alice")
+        [received] = private_with(bob, "alice")
         assert (received.sender, received.peer, received.text) == ("alice", "bob",
                                                                     "psst, only you")
-        await until(pa, lambda: entries(alice, EntryKind.PRIVATE), "alice sees her copy")
+        await until(pa, lambda: private_with(alice, "bob"), "alice's copy in her entry for bob")
+        for app in (alice, bob):  # each stays in #lobby, whose log holds no private line
+            assert chat(app).view.current_room == "#lobby"
+            assert not entries(app, EntryKind.PRIVATE)
         await type_line(pb, "/reply got it")
-        await until(pa, lambda: len(entries(alice, EntryKind.PRIVATE)) == 2, "the reply")
-        reply = entries(alice, EntryKind.PRIVATE)[1]
+        await until(pa, lambda: len(private_with(alice, "bob")) == 2, "the reply")
+        reply = private_with(alice, "bob")[1]
         assert (reply.sender, reply.peer, reply.text) == ("bob", "alice", "got it")
+        await until(pb, lambda: len(private_with(bob, "alice")) == 2, "bob's copy, beside it")
+        assert private_with(bob, "alice")[1].text == "got it"
         # The third user never saw either, and the room's history holds neither.
         ref = carol.conn.say("public line")
         carol.inbox.wait_for(matching("message", ref=ref))
@@ -94,7 +107,7 @@ async def test_private_messages_reach_only_the_two_and_reply_answers(
         await type_line(pa, "/msg bob")
         await until(pa, lambda: "Usage: /msg NAME TEXT" in log_text(alice), "usage")
         await type_line(pa, "/reply too early?")  # alice got a reply, so this one works
-        await until(pb, lambda: len(entries(bob, EntryKind.PRIVATE)) == 3, "second reply")
+        await until(pb, lambda: len(private_with(bob, "alice")) == 3, "second reply")
 
 
 async def test_reply_without_a_private_message_says_why(server: Server, tmp_path: Path) -> None:

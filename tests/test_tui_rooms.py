@@ -1,10 +1,12 @@
 """Rooms in the real app: the room list and its counts, the keys that switch, private
 conversations, /join /part /rooms /topic, what is sent where, and rejoining.
 
-The server of this branch does not speak rooms yet, so these drive the real app, link
-and connection against ``RoomsServer``, a stand-in speaking the rooms frames of issue
-13's brief over loopback sockets (``tests/rooms_server.py``). A server without the
-extension gets the app as it always was (the last tests, against the real server).
+These drive the real app, link and connection against ``RoomsServer``, a stand-in
+speaking the rooms frames over loopback sockets (``tests/rooms_server.py``), so a test
+can script the server's side: frames pushed at will, members who are not connected.
+``test_tui_rooms_live.py`` drives the app against the real server. A server that does
+not name the extension gets the app as it always was (the real server, told to leave
+``rooms`` out of its welcome).
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from rich.console import Console
 from textual.pilot import Pilot
 from textual.widgets import Static
 
+from tests.conftest import ServerFactory
 from tests.rooms_server import RoomsServer
 from tests.test_tmux_input import Tmux
 from tests.tui_helpers import (
@@ -33,7 +36,7 @@ from tests.tui_helpers import (
     type_line,
     until,
 )
-from tuichat.server.app import Server
+from tuichat.server.doors.native.greetings import EXTENSIONS
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.composer import Composer
 from tuichat.tui.key_bar import KeyBar
@@ -97,6 +100,24 @@ async def test_joining_a_room_shows_it_with_its_history_members_and_topic(
         await type_line(pilot, "/join #DEV")  # already in: just shown
         assert len(rooms.sent("join_room")) == 1
 
+
+async def test_a_long_topic_is_cut_on_its_line_and_told_in_the_status_line_when_compact(
+        rooms: RoomsServer, tmp_path: Path) -> None:
+    rooms.rooms["#dev"].topic = "release friday, then the long weekend: " + "tests green " * 8
+    app = make_app(rooms, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await in_dev(pilot, app)
+        await pilot.pause()
+        drawn = [strip.text for strip in app.screen._compositor.render_strips()]
+        assert drawn[1].startswith(" #dev · release friday, then the long weekend: tests")
+        assert drawn[1].partition("▏")[0].rstrip().endswith("…")  # cut before the side column
+        status = chat(app).query_one("#status")
+        assert "#dev" not in str(status.render())  # the topic line says it
+        await pilot.resize_terminal(80, 24)  # the compact layout: no topic line
+        await until(pilot, lambda: not chat(app).query_one("#topic").display, "no topic line")
+        line = str(status.render())
+        assert line == "alice @ 127.0.0.1 · connected · #dev “release friday, then the lon…” · " \
+            "2 users"  # as wide as the line (80 columns, padded by one each side)
 
 async def test_counts_rise_only_for_rooms_not_shown_and_switching_clears_them(
         rooms: RoomsServer, tmp_path: Path) -> None:
@@ -319,12 +340,16 @@ async def test_a_malformed_frame_is_one_debug_line_and_is_dropped(
         assert "dropped a malformed 'room_joined' frame" in record
 
 
-async def test_without_the_rooms_extension_nothing_new_shows(server: Server,
-                                                             tmp_path: Path) -> None:
-    app = make_app(server, "alice", tmp_path)
+async def test_without_the_rooms_extension_nothing_new_shows(
+        make_server: ServerFactory, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The real server, naming every extension but rooms: an older server's welcome."""
+    monkeypatch.setattr("tuichat.server.doors.native.greetings.EXTENSIONS",
+                        tuple(name for name in EXTENSIONS if name != "rooms"))
+    app = make_app(make_server(), "alice", tmp_path)
     async with app.run_test(size=SIZE) as pilot:
         await joined(pilot, app)
         screen = chat(app)
+        assert "rooms" not in screen.extensions and "private" in screen.extensions
         assert not screen.query_one(RoomList).display and not screen.query_one("#topic").display
         assert "Next" not in str(screen.query_one(KeyBar).render())
         await pilot.press("ctrl+n")

@@ -1,10 +1,7 @@
-"""Rooms in the real app against the REAL server — these need the server of issue 13.
-
-They FAIL until the server speaks the rooms extension (the i13-core branch; each test
-first checks that ``welcome.extensions`` names ``rooms`` and says so if not). Once it
-does, they pin what the issue's "done means" asks of the client: a user joins #dev, talks
-there without disturbing #lobby, sees #lobby's unread count rise and switches back with
-a key; topics and /rooms come from the server; a restart loses nothing in any room.
+"""Rooms in the real app against the real server: what the issue's "done means" asks of
+the client. A user joins #dev, talks there without disturbing #lobby, sees #lobby's unread
+count rise and switches back with a key; topics and /rooms come from the server; a
+restart loses nothing in any room; a join the server refuses is not left waiting.
 """
 
 from __future__ import annotations
@@ -24,10 +21,10 @@ SIZE = (100, 30)
 
 
 async def joined_with_rooms(pilot: Pilot[Any], app: TuichatApp) -> None:
-    """Joined, and the server speaks rooms (else a plain failure that says so)."""
+    """Joined, and the server names the rooms extension (else a failure that says so)."""
     await until(pilot, lambda: on_chat(app), f"{app.settings.name} joined")
     assert "rooms" in chat(app).extensions, \
-        "this server does not speak rooms yet: these tests wait for issue 13's server"
+        "the server does not name the rooms extension in its welcome"
 
 
 async def into(pilot: Pilot[Any], app: TuichatApp, room: str) -> None:
@@ -107,3 +104,22 @@ async def test_a_restart_misses_nothing_in_any_room(make_server: ServerFactory,
                         "the message missed in #dev")
         assert chat(app).view.current_room == "#dev"
         assert log_texts(app).count("before the restart") == 1
+
+
+async def test_a_refused_join_waits_no_more_and_the_joins_around_it_are_shown(
+        make_server: ServerFactory, tmp_path: Path) -> None:
+    server = make_server(max_rooms_per_user=2)  # #lobby and one more
+    app = make_app(server, "alice", tmp_path)
+    async with app.run_test(size=SIZE) as pilot:
+        await joined_with_rooms(pilot, app)
+        await type_line(pilot, "/join #dev")
+        await type_line(pilot, "/join #ops")  # refused: alice is in 2 rooms by then
+        await until(pilot, lambda: any(text.startswith("Room not joined: you are in 2 rooms")
+                                       for text in log_texts(app)), "the refusal")
+        assert chat(app).joins.waiting == ()  # the refusal answered the join of #ops
+        assert chat(app).view.current_room == "#dev"
+        assert [row.key for row in rows(app)] == ["#lobby", "#dev"]
+        await type_line(pilot, "/part")
+        await until(pilot, lambda: chat(app).view.current_room == "#lobby", "#dev left")
+        await into(pilot, app, "#ops")
+        assert chat(app).joins.waiting == ()

@@ -1,5 +1,6 @@
-"""Snapshots of the real app: the connect screen, a busy chat, the debug pane, 80x24 in
-both layouts, and a busy room list (against the rooms stand-in) at 100x30 and 80x24.
+"""Snapshots of the real app: the connect screen, a busy chat, the debug pane, a private
+conversation, 80x24 in both layouts, and a busy room list (against the rooms stand-in) at
+100x30 and 80x24.
 
 Update after a deliberate change with ``pytest tests/test_tui_snapshots.py
 --snapshot-update`` and look at the SVGs in ``tests/__snapshots__/`` before committing.
@@ -17,6 +18,7 @@ from tests.scenes import (
     BUSY_ROOM,
     Scene,
     connect_app,
+    in_private,
     open_scene,
     settled,
     settled_busy,
@@ -82,10 +84,12 @@ def test_compact_layout_at_80x24(snap_compare: SnapCompare, busy_room: Scene) ->
     assert snap_compare(busy_room.app, terminal_size=(80, 24), run_before=settled_busy)
 
 
-
-
 def test_private_emote_markdown_away_and_search(snap_compare: SnapCompare, scene: Scene) -> None:
     assert snap_compare(scene.app, terminal_size=(100, 30), run_before=with_features(scene.bob))
+
+
+def test_a_private_conversation_with_a_search(snap_compare: SnapCompare, scene: Scene) -> None:
+    assert snap_compare(scene.app, terminal_size=(100, 30), run_before=in_private(scene.bob))
 
 
 def test_busy_room_list_at_100x30(snap_compare: SnapCompare, rooms_scene: RoomsScene) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from tuichat.tui.status_line import Status
 
 QUIET = Status("alice", "chat.example", "connected", "", tls=False, unread=0, mentions=0,
@@ -33,3 +35,19 @@ def test_counts_waiting_in_other_rooms_come_after_the_ones_here() -> None:
                   search_at=None, away=False, focus=False, users=3, admin=False,
                   elsewhere=(5, 1))
     assert busy.line() == "alice @ h · connected · ↓ 2 new · 5 elsewhere, 1 for you · 3 users"
+
+
+def test_the_room_and_its_topic_follow_the_state_the_topic_quoted_and_cut_to_fit() -> None:
+    here = dataclasses.replace(QUIET, place="#dev", topic="release friday · tests green")
+    assert here.line() == ("alice @ chat.example · connected · #dev “release friday · tests "
+                           "green” · 1 user")
+    cut = here.line(62)
+    assert cut == "alice @ chat.example · connected · #dev “release fr…” · 1 user"
+    assert len(cut) == 62
+
+
+def test_a_topic_with_too_little_room_is_left_out_and_the_room_stays() -> None:
+    here = dataclasses.replace(QUIET, place="#dev", topic="release friday")
+    assert here.line(50) == "alice @ chat.example · connected · #dev · 1 user"
+    private = dataclasses.replace(QUIET, place="bob (private)")
+    assert private.line(80) == "alice @ chat.example · connected · bob (private) · 1 user"

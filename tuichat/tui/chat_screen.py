@@ -4,8 +4,10 @@ lists, the debug pane and the entry box.
 Each room and private conversation has its own log (``conversations``); one is shown,
 and the user list shows its members. Without the rooms extension there is one room and
 neither the topic nor the room list shows: the screen is the one it always was. What the
-server says is applied by ``FrameEvents``; the protocol state (our name, rights, the
-server's extensions, the rooms we are in) is the session's, read here, never copied.
+server says is applied by ``FrameEvents``, what is typed by the handlers of ``slash``;
+both see this screen as a ``chat_host.ChatHost``, so neither imports it. The protocol
+state (our name, rights, the server's extensions, the rooms we are in) is the session's,
+read here, never copied.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from textual.containers import Horizontal, Vertical
 from textual.css.query import NoMatches
 from textual.message import Message
 from textual.screen import Screen
-from textual.strip import Strip
 from textual.widgets import Static, TextArea
 
 from tuichat.net.client import Connection
@@ -35,15 +36,15 @@ from tuichat.tui.debug_pane import DebugPane, DebugRecord
 from tuichat.tui.frame_events import FrameEvents
 from tuichat.tui.help_screen import HelpScreen
 from tuichat.tui.ignore import IgnoreList
+from tuichat.tui.join_requests import JoinRequests
 from tuichat.tui.key_bar import KeyBar
 from tuichat.tui.keys import END_BAR, bar_keys, screen_bindings
 from tuichat.tui.link import ENDING_CODES, ChatLink, LinkEvent, Refused, Target
 from tuichat.tui.message_log import MessageLog
 from tuichat.tui.room_list import RoomList
-from tuichat.tui.roster import Member, Roster
+from tuichat.tui.roster import Roster
 from tuichat.tui.settings import Settings
 from tuichat.tui.slash import completion_words, find_slash, room_commands
-from tuichat.tui.user_list import UserList
 from tuichat.tui.wording import end_words
 
 NARROW_BELOW = 60
@@ -89,23 +90,23 @@ class ChatScreen(Screen[None]):
         self._gone = False
         self.view = ChatView(self)
         """The conversations, and what is shown of them."""
+        self.joins = JoinRequests()
+        """The rooms asked for that the server has not answered yet."""
         self._events = FrameEvents(self)
-        self.rooms = self._events.rooms
-        """The rooms the user asked for, and every room name seen."""
         self._debug_records = debug_records
         """Everything the debug pane would show; the pane is built when first opened."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="status", markup=False)
+        yield self.view.status
         yield Static(id="banner", markup=False)
         with Horizontal(id="body"):
             with Vertical(id="main"):
-                yield Static(id="topic", markup=False)
+                yield self.view.topic_line
                 with self.view.logs_box:
                     yield self.log_view
             with Vertical(id="side"):
-                yield RoomList(id="rooms")
-                yield UserList(self._member_avatar, id="users")
+                yield self.view.room_list
+                yield self.view.user_list
         with Horizontal(id="entry-row"):
             yield Composer(names=self.view.all_names, commands=lambda: completion_words(
                 self.extensions if self.state == "connected" else None),
@@ -187,7 +188,7 @@ class ChatScreen(Screen[None]):
         self.query_one(KeyBar).show(bar_keys(self.rooms_mode))
         for log in self.view.logs:
             log.me = self.me
-        self.query_one(UserList).me = self.me
+        self.view.user_list.me = self.me
         self.view.redraw()
 
     def end_for_good(self, event: Refused) -> None:
@@ -395,5 +396,5 @@ class ChatScreen(Screen[None]):
         banner.update(text)
         banner.display = True
 
-    def _member_avatar(self, member: Member, columns: int) -> list[Strip]:
-        return self.book.strips(member.name, member.avatar, columns)
+    def hide_banner(self) -> None:
+        self.query_one("#banner").display = False

@@ -1,15 +1,15 @@
 """What the chat screen shows of its conversations: the log in view, its members, its
 topic, the room list with each conversation's counts, and the status line.
 
-``ChatView`` owns the conversations (``conversations``) and draws them; the screen
-composes the widgets and routes to it, ``FrameEvents`` and the commands call it. The
-lines it adds in the client's own voice (``tell``) count as refusals when they are
-errors: ``ChatScreen.run_line`` keeps a refused line in the entry box.
+``ChatView`` owns the conversations (``conversations``) and the widgets that show them
+(the screen composes them and routes to it; ``FrameEvents`` and the commands call it).
+It sees the screen as a ``ViewHost``. In the compact layout the room and its topic go in
+the status line, so the topic line costs the log no row. The lines it adds in the
+client's own voice (``tell``) count as refusals when they are errors:
+``ChatScreen.run_line`` keeps a refused line in the entry box.
 """
 
 from __future__ import annotations
-
-from typing import TYPE_CHECKING
 
 from textual.containers import Vertical
 from textual.strip import Strip
@@ -25,20 +25,24 @@ from tuichat.tui.room_list import RoomList, RoomRow
 from tuichat.tui.roster import Member
 from tuichat.tui.status_line import Status
 from tuichat.tui.user_list import UserList
-
-if TYPE_CHECKING:
-    from tuichat.tui.chat_screen import ChatScreen
+from tuichat.tui.view_host import ViewHost
 
 
 class ChatView:
     """The conversations of one chat screen, and how they are shown."""
 
-    def __init__(self, chat: ChatScreen) -> None:
+    def __init__(self, chat: ViewHost) -> None:
         self.chat = chat
+        self.status = Static(id="status", markup=False)
+        self.topic_line = Static(id="topic", markup=False)
+        self.room_list = RoomList(id="rooms")
+        self.user_list = UserList(self._member_avatar, id="users")
         self.logs_box = Vertical(id="logs")
         """Where the logs are mounted, one shown at a time."""
         self.conversations = Conversations(self.logs_box, self._new_log)
         self.conversations.adopt(DEFAULT_ROOM, self._new_log())
+        self.known_rooms: set[str] = set()
+        """Every room name seen (ours, ``/rooms``, whois): what Tab completes."""
         self.search = ChatSearch(lambda: self.log, lambda text: self.tell(text))
         self.refusals = 0
         """Errors told so far."""
@@ -91,7 +95,7 @@ class ChatView:
 
     def room_names(self) -> list[str]:
         """Our rooms and the others seen (Tab completes them)."""
-        return sorted({*self.chat.rooms.known,
+        return sorted({*self.known_rooms,
                        *(item.key for item in self.conversations.rooms)})
 
     # -- changing what is shown ------------------------------------------------------------
@@ -113,7 +117,7 @@ class ChatView:
 
     def toggle_rooms(self) -> None:
         """f4: the whole room list, or one row."""
-        self.rooms_open = self.chat.query_one(RoomList).collapsed
+        self.rooms_open = self.room_list.collapsed
         self.show_rooms()
 
     def arrived(self, entry: LogEntry, item: Conversation, *, live: bool, mine: bool) -> None:
@@ -175,7 +179,13 @@ class ChatView:
         if not item.is_room:
             names = (self.chat.me, item.key)
             item.roster.hold([self.member(name) or Member(name) for name in names])
-        self.chat.query_one(UserList).show(list(item.roster))
+        self.user_list.show(list(item.roster))
+
+    @property
+    def compact(self) -> bool:
+        """True while the logs draw the compact layout (chosen, or by the terminal's size)."""
+        choice = self.chat.settings.compact  # as the logs choose their layout
+        return auto_compact(self.chat.app.size) if choice is None else choice
 
     def show_rooms(self) -> None:
         """The room list as things are now (one row in the compact layout, unless f4)."""
@@ -184,36 +194,49 @@ class ChatView:
         current = self.conversations.current
         rows = [RoomRow(item.key, item.unread, item.mentions, item is current)
                 for item in self.conversations]
-        choice = self.chat.settings.compact  # as the logs choose their layout
-        compact = auto_compact(self.chat.app.size) if choice is None else choice
-        collapsed = compact if self.rooms_open is None else not self.rooms_open
-        self.chat.query_one(RoomList).show(rows, collapsed=collapsed)
+        collapsed = self.compact if self.rooms_open is None else not self.rooms_open
+        self.room_list.show(rows, collapsed=collapsed)
 
     def show_topic(self) -> None:
-        """The line above the log: the room shown and its topic."""
+        """The line above the log: the room shown and its topic. Not in the compact
+        layout, where the status line says them (``show_status``)."""
         item = self.conversations.current
         if item.is_room:
             about = item.topic or "no topic (/topic TEXT sets one)"
         else:
             about = "private conversation (/part closes it)"
-        self.chat.query_one("#topic", Static).update(f"{item.key} · {about}")
+        self.topic_line.update(f"{item.key} · {about}")
+        self.topic_line.display = self.chat.rooms_mode and not self.compact
 
     def show_status(self) -> None:
-        """The status line as things are now."""
+        """The status line as things are now (cut to its width)."""
         chat = self.chat
         me = self.member(chat.me)
-        others = [item for item in self.conversations if item is not self.conversations.current]
+        current = self.conversations.current
+        others = [item for item in self.conversations if item is not current]
         hidden = chat.has_class("narrow") or chat.has_class("debugging")
         elsewhere = (sum(item.unread for item in others),
                      sum(item.mentions for item in others)) if hidden else (0, 0)
+        place, topic = self._place() if chat.rooms_mode and self.compact else ("", "")
         status = Status(chat.me, chat.target.host, chat.state, chat.cause,
                         tls=bool(chat.tls_fingerprint), unread=self.unread,
                         mentions=self.mentions, search=self.search.term,
                         search_at=self.search.at, away=me is not None and bool(me.away),
                         focus=self.log.only_from is not None,
-                        users=len(self.conversations.current.roster), admin=chat.admin,
-                        elsewhere=elsewhere)
-        chat.query_one("#status", Static).update(status.line())
+                        users=len(current.roster), admin=chat.admin,
+                        elsewhere=elsewhere, place=place, topic=topic)
+        self.status.update(status.line(self.status.content_region.width))
+
+    def _place(self) -> tuple[str, str]:
+        """The conversation shown and its topic, as the status line says them in the
+        compact layout (there is no topic line there)."""
+        item = self.conversations.current
+        if not item.is_room:
+            return f"{item.key} (private)", ""
+        return item.key, item.topic or ""
 
     def _entry_avatar(self, entry: LogEntry, columns: int) -> list[Strip]:
         return self.chat.book.strips(entry.sender, entry.avatar, columns)
+
+    def _member_avatar(self, member: Member, columns: int) -> list[Strip]:
+        return self.chat.book.strips(member.name, member.avatar, columns)

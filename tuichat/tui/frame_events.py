@@ -50,13 +50,13 @@ from tuichat.tui.room_events import RoomEvents
 from tuichat.tui.wording import ago, delay_words, leave_words
 
 if TYPE_CHECKING:
-    from tuichat.tui.chat_screen import ChatScreen
+    from tuichat.tui.chat_host import ChatHost
 
 
 class FrameEvents:
     """Applies the link's events to one chat screen (on the UI thread)."""
 
-    def __init__(self, chat: ChatScreen) -> None:
+    def __init__(self, chat: ChatHost) -> None:
         self.chat = chat
         self.rooms = RoomEvents(chat)
         self._shutdown_text = ""
@@ -99,6 +99,7 @@ class FrameEvents:
         chat.tls_fingerprint = event.tls_fingerprint
         chat.server_software = f"{welcome.server or 'unknown'}, protocol {welcome.version}"
         chat.book.console_avatar = welcome.console_avatar
+        chat.joins.forget()  # asked on the connection lost: answered there or never
         lobby = self._default_room(welcome.room, rejoined)
         fresh = [message_entry(message) for message in welcome.history]
         if lobby is not None:
@@ -110,7 +111,7 @@ class FrameEvents:
                 lobby.log.extend(fresh)
         chat.state = "connected"
         self._shutdown_text = ""
-        chat.query_one("#banner").display = False
+        chat.hide_banner()
         chat.welcomed()
         if rejoined and welcome.history_replaced:
             chat.tell(f"Reconnected to {chat.target.host}; its history is not the one "
@@ -125,10 +126,12 @@ class FrameEvents:
             if event.was_admin:
                 self._admin_again(event.admin_asked)
         else:
-            rooms = (f" You are in {welcome.room}; /join #NAME enters another, /rooms lists "
-                     "them, ctrl+n and alt+up/down switch.") if chat.rooms_mode else ""
-            chat.tell(f"Joined {chat.target.host} as {chat.me}. "
-                      f"Type to chat; /help or F1 for commands and keys.{rooms}")
+            # Two rows even in the compact layout at 80x24: the key bar shows the keys
+            # that switch rooms, and /help the commands that join them.
+            where, help_too = (f" in {welcome.room}", ", keys and rooms") if chat.rooms_mode \
+                else ("", " and keys")
+            chat.tell(f"Joined {chat.target.host} as {chat.me}{where}. "
+                      f"Type to chat; /help or F1 for commands{help_too}.")
 
     def _default_room(self, room: str, rejoined: bool) -> Conversation | None:
         """The default room's conversation; None when we had left it (we leave again)."""
@@ -172,6 +175,8 @@ class FrameEvents:
             item = conversations.room_for(chat.session.default_room if update.motd
                                           else update.room)
             item.log.add(LogEntry(kind, update.text, chat.clock(), sender=CONSOLE))
+            if update.error:
+                chat.joins.refused(update.text)  # a refused join waits no more
         elif isinstance(update, ErrorReport) and update.code != "not_found":
             text = update.text if update.code in ENDING_CODES \
                 else f"{update.text} ({update.code})"
@@ -281,7 +286,7 @@ class FrameEvents:
         """Show a ``whois`` answer under the user's own picture."""
         chat = self.chat
         user = update.user
-        self.rooms.known.update(update.rooms)
+        chat.view.known_rooms.update(update.rooms)
         lines = ["an admin" if user.admin else "not an admin"]
         lines.append(f"away: {user.away}" if user.away else "here (not away)")
         if update.joined is not None:

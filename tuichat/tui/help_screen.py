@@ -10,7 +10,8 @@ from textual.containers import VerticalScroll
 from textual.screen import ModalScreen
 from textual.widgets import Static
 
-from tuichat.tui.slash import Extensions, help_sections
+from tuichat.tui.slash import help_sections
+from tuichat.tui.slash_command import Extensions
 
 CLOSE_HINT = "escape closes this"
 """In the box's frame, so it shows on every page of a help taller than the terminal."""

@@ -1,15 +1,20 @@
-"""How a laid-out row of the chat log is drawn: the text column's lines and the gutter.
+"""How a laid-out row of the chat log is drawn: the text column's lines and the gutter,
+and the recently drawn rows kept.
 
 ``RowPainter`` puts together what ``EntryFormat`` makes of an entry (marker, header, body,
-the compact lead) with the avatars, at the places ``LogLayout`` gives. The widget
-(``message_log``) caches what it paints and turns it into strips.
+the compact lead) with the avatars, at the places ``LogLayout`` gives, and turns them
+into strips. It keeps drawn rows and recently drawn entries in bounded LRU caches, so a
+scroll redraws only what comes into view; the widget (``message_log``) says when what
+was drawn is stale (``forget``).
 """
 
 from __future__ import annotations
 
+from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
+from textual.cache import LRUCache
 from textual.strip import Strip
 
 from tuichat.tui import compact_layout
@@ -25,6 +30,35 @@ class RowPainter:
     def __init__(self, entry_format: EntryFormat, avatars: AvatarProvider) -> None:
         self._format = entry_format
         self._avatars = avatars
+        self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
+        """Drawn rows keyed by (shown position, row in the entry, width)."""
+        self._lines: LRUCache[tuple[int, int], list[Text]] = LRUCache(256)
+        """Styled, wrapped text of recently drawn entries keyed by (shown position, width),
+        so the rows of a tall entry do not wrap it again each."""
+
+    def forget(self) -> None:
+        """Drop every drawn row: an avatar, a setting, the theme or the layout changed."""
+        self._strips.clear()
+        self._lines.clear()
+
+    def strip(self, layout: LogLayout, pos: int, row: int, current: int | None,
+              console: Console, base: Style) -> Strip:
+        """Row ``row`` of shown entry ``pos`` (gutter and text, as wide as the log, in
+        ``base`` style), from the cache or drawn now; ``current`` is the entry index of
+        the current search match."""
+        width = self._format.width
+        key = (pos, row, width)
+        strip = self._strips.get(key)
+        if strip is None:
+            lines = self._lines.get((pos, width))
+            if lines is None:
+                lines = self.text_lines(layout, pos, current)
+                self._lines.set((pos, width), lines)
+            text = Strip(lines[row].render(console)) if row < len(lines) else Strip([])
+            strip = Strip.join([self.gutter(layout, pos, row), text])
+            strip = strip.crop_extend(0, width, base).apply_style(base)
+            self._strips.set(key, strip)
+        return strip
 
     def text_lines(self, layout: LogLayout, pos: int, current: int | None, *,
                    pictures: bool = True) -> list[Text]:

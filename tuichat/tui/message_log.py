@@ -3,10 +3,11 @@
 ``MessageLog`` is a ``ScrollView`` on the Line API, as toolong's ``LogLines`` is: it holds
 the entries (plain data, ``log_entries``), keeps their rows at the current width in a
 ``LogLayout`` (``log_layout``), and draws a row only when it comes into view, from the
-styled lines ``EntryFormat`` (``log_format``) makes, keeping rows and recently drawn
-entries in bounded LRU caches. It owns what a user does with it: following the end,
-scrolling, the unread marker, hiding senders, and stepping through search matches. The
-compact layout (``compact_layout``) draws the same entries a row per line of text.
+styled lines ``EntryFormat`` (``log_format``) makes, through ``RowPainter``
+(``log_rows``), which keeps what it drew in bounded LRU caches. It owns what a user
+does with it: following the end, scrolling, the unread marker, hiding senders, and
+stepping through search matches. The compact layout (``compact_layout``) draws the
+same entries a row per line of text.
 """
 
 from __future__ import annotations
@@ -15,8 +16,6 @@ from bisect import bisect_left
 from collections.abc import Callable, Iterable, Sequence
 from typing import ClassVar
 
-from rich.text import Text
-from textual.cache import LRUCache
 from textual.events import Resize
 from textual.geometry import Region, Size
 from textual.message import Message
@@ -66,11 +65,6 @@ class MessageLog(ScrollView, can_focus=True):
         self._at_end = True
         self._released = False
         """The user scrolled (Textual released the anchor) since the log last followed."""
-        self._strips: LRUCache[tuple[int, int, int], Strip] = LRUCache(1024)
-        """Rendered rows keyed by (shown position, row in the entry, width)."""
-        self._lines: LRUCache[tuple[int, int], list[Text]] = LRUCache(256)
-        """Styled, wrapped text of recently drawn entries keyed by (shown position, width),
-        so the rows of a tall entry do not wrap it again each."""
 
     @property
     def me(self) -> str:
@@ -261,8 +255,9 @@ class MessageLog(ScrollView, can_focus=True):
         right-stripped."""
         rows: list[str] = []
         for pos in range(len(self._layout.ends)):
-            lines = [(" " * self._gutter_width + line.plain).rstrip()
-                     for line in self._text_lines(pos, pictures=False)]
+            lines = [(" " * self._gutter_width + line.plain).rstrip() for line in
+                     self._rows.text_lines(self._layout, pos, self._search.current,
+                                           pictures=False)]
             rows += lines + [""] * (self._layout.height(pos) - len(lines))
         return rows
 
@@ -315,12 +310,8 @@ class MessageLog(ScrollView, can_focus=True):
         if row >= self._layout.rows:
             return Strip.blank(self._width, self.rich_style)
         pos, offset = self._layout.locate(row)
-        key = (pos, offset, self._width)
-        strip = self._strips.get(key)
-        if strip is None:
-            strip = self._render_row(pos, offset)
-            self._strips.set(key, strip)
-        return strip
+        return self._rows.strip(self._layout, pos, offset, self._search.current,
+                                self.app.console, self.rich_style)
 
     @property
     def _width(self) -> int:
@@ -335,14 +326,12 @@ class MessageLog(ScrollView, can_focus=True):
         return self._format.gutter_width
 
     def _repaint(self) -> None:
-        self._strips.clear()
-        self._lines.clear()
+        self._rows.forget()
         self.refresh()
 
     def _clear_caches(self) -> None:
         self._format.clear()
-        self._strips.clear()
-        self._lines.clear()
+        self._rows.forget()
 
     def _relayout(self) -> None:
         """Lay every entry out again (a new width or setting), keeping the top one in view."""
@@ -386,15 +375,6 @@ class MessageLog(ScrollView, can_focus=True):
         if self._at_end:
             self._follow()
 
-    def _text_lines(self, pos: int, *, pictures: bool = True) -> list[Text]:
-        """The text column of shown entry ``pos``: the marker and header if any, then its
-        body's lines (a compact card's beside its picture, or blanks without ``pictures``).
-
-        The rows past these, up to the entry's height, are padding.
-        """
-        return self._rows.text_lines(self._layout, pos, self._search.current,
-                                     pictures=pictures)
-
     def _scan(self, start: int) -> None:
         """Add the shown entries from index ``start`` on that match the search."""
         self._search.scan(self._entries, start, self.is_hidden, self._format.display)
@@ -407,15 +387,3 @@ class MessageLog(ScrollView, can_focus=True):
             return
         region = Region(0, layout.start(pos), self._width, layout.height(pos))
         self.scroll_to_region(region, animate=False, center=True, immediate=True)
-
-    def _render_row(self, pos: int, row: int) -> Strip:
-        """Row ``row`` of shown entry ``pos``: gutter and text, as wide as the content."""
-        key = (pos, self._width)
-        lines = self._lines.get(key)
-        if lines is None:
-            lines = self._text_lines(pos)
-            self._lines.set(key, lines)
-        text = Strip(lines[row].render(self.app.console)) if row < len(lines) else Strip([])
-        base = self.rich_style
-        strip = Strip.join([self._rows.gutter(self._layout, pos, row), text])
-        return strip.crop_extend(0, self._width, base).apply_style(base)

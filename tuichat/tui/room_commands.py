@@ -12,17 +12,18 @@ from typing import TYPE_CHECKING
 from tuichat.net.frames import text_problem
 from tuichat.net.names import name_problem, normalize_name
 from tuichat.net.rooms import normalize_room, room_problem
+from tuichat.tui.wording import topic_words
 
 if TYPE_CHECKING:
-    from tuichat.tui.chat_screen import ChatScreen
-    from tuichat.tui.slash import SlashCommand
+    from tuichat.tui.chat_host import ChatHost
+    from tuichat.tui.slash_command import SlashCommand
 
 MAX_TOPIC_CHARS = 300
 """Longest topic the server takes (one line, chat text rules)."""
 CLEAR_TOPIC = "-"
 
 
-def slash_join(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_join(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/join #ROOM``: enter a room (or show it, if we are in it)."""
     if not args or " " in args:
         chat.tell(command.usage_line(chat.me), error=True)
@@ -35,10 +36,10 @@ def slash_join(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     elif joined is not None:
         chat.view.show_conversation(joined)
     elif chat.request(lambda conn: conn.join_room(room)):
-        chat.rooms.ask_to_join(room)
+        chat.joins.ask(room)
 
 
-def slash_part(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_part(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/part [#ROOM]``: leave a room (the one shown); in a private conversation alone,
     close it."""
     shown = chat.view.conversations.current
@@ -59,19 +60,19 @@ def slash_part(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         chat.request(lambda conn: conn.part_room(room))
 
 
-def slash_rooms(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_rooms(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/rooms``: ask for every room; the answer is shown as it comes."""
     chat.request(lambda conn: conn.list_rooms())
 
 
-def slash_topic(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_topic(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/topic [TEXT|-]``: show the room's topic, set it, or clear it."""
     room = chat.view.current_room
     if room is None:
         chat.tell("A private conversation has no topic.", error=True)
         return
     if not args:
-        chat.tell(chat.rooms.topic_words())
+        chat.tell(topic_words(chat.view.conversations.current))
         return
     text = None if args == CLEAR_TOPIC else args
     problem = None if text is None else text_problem(text, limit=MAX_TOPIC_CHARS)
@@ -83,7 +84,7 @@ def slash_topic(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         chat.request(lambda conn: conn.set_topic(room, text))
 
 
-def slash_query(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_query(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/query NAME``: open (and show) the private conversation with NAME."""
     name = normalize_name(args)
     problem = name_problem(name) if args and " " not in args else f"usage: {command.usage}"
@@ -95,7 +96,7 @@ def slash_query(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         chat.view.show_conversation(chat.view.open_private(name))
 
 
-def slash_window(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_window(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/window N|NAME``: show the N-th conversation of the room list, or the one named."""
     if not args or " " in args:
         chat.tell(command.usage_line(chat.me), error=True)

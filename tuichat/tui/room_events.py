@@ -1,8 +1,9 @@
 """What the rooms extension's updates mean on screen: rooms joined and left, topics, the
-list of rooms, and the private conversations a message opens.
+list of rooms.
 
-``RoomEvents`` keeps what only it needs: the rooms the user asked to join (shown when the
-server says they are in) and every room name seen (Tab completes them).
+A room the user asked for (``ChatHost.joins``) is shown when the server says we are in
+it; one the server put us in again (a rejoin) stays where it is in the room list. Every
+room name seen goes to the view's ``known_rooms``, which Tab completes.
 """
 
 from __future__ import annotations
@@ -11,34 +12,25 @@ from typing import TYPE_CHECKING
 
 from tuichat.net.frames import CONSOLE
 from tuichat.net.updates import RoomJoined, RoomParted, RoomsListed, TopicChanged
-from tuichat.tui.conversations import Conversation
 from tuichat.tui.log_entries import EntryKind, LogEntry
 from tuichat.tui.message_entries import message_entry
+from tuichat.tui.wording import topic_words
 
 if TYPE_CHECKING:
-    from tuichat.tui.chat_screen import ChatScreen
+    from tuichat.tui.chat_host import ChatHost
 
 
 class RoomEvents:
     """Applies the rooms extension's updates to one chat screen (on the UI thread)."""
 
-    def __init__(self, chat: ChatScreen) -> None:
+    def __init__(self, chat: ChatHost) -> None:
         self.chat = chat
-        self.wanted: set[str] = set()
-        """Rooms the user asked to join: each is shown when its ``room_joined`` comes."""
-        self.known: set[str] = set()
-        """Every room name seen (ours, ``/rooms``, whois): what Tab completes."""
-
-    def ask_to_join(self, room: str) -> None:
-        """The user asked for ``room``: show it once the server says we are in."""
-        self.wanted.add(room)
-        self.known.add(room)
 
     def joined(self, update: RoomJoined) -> None:
         """We are in a room (asked for, or again after a rejoin): its members, topic and
         history; shown at once if the user asked for it."""
         chat = self.chat
-        self.known.add(update.room)
+        chat.view.known_rooms.add(update.room)
         item = chat.view.conversations.open(update.room)
         item.roster.reset(update.users)
         item.topic, item.topic_by = update.topic, None
@@ -55,9 +47,8 @@ class RoomEvents:
         if update.history_truncated:
             chat.tell("Some earlier messages of this room are not shown (more than the "
                       "server replays).", item=item)
-        if update.room in self.wanted:
-            self.wanted.discard(update.room)
-            chat.tell(f"You joined {update.room}. {self._topic_words(item)}", item=item)
+        if chat.joins.joined(update.room):
+            chat.tell(f"You joined {update.room}. {topic_words(item)}", item=item)
             chat.view.show_conversation(item)
         chat.view.show_rooms()
 
@@ -83,12 +74,12 @@ class RoomEvents:
         item.topic, item.topic_by = update.text, update.by
         who = update.by or "someone"
         chat.view.room_event(f"{who} set the topic: {update.text}" if update.text
-                        else f"{who} cleared the topic", item)
+                             else f"{who} cleared the topic", item)
         chat.view.show_topic()
 
     def listed(self, update: RoomsListed) -> None:
         """The answer to ``/rooms``: every room with its members and topic, as our line."""
-        self.known.update(info.room for info in update.rooms)
+        self.chat.view.known_rooms.update(info.room for info in update.rooms)
         if not update.rooms:
             self.chat.tell("There are no rooms yet: /join #NAME makes one.")
             return
@@ -97,14 +88,3 @@ class RoomEvents:
                  for info in update.rooms]
         count = f"{len(lines)} room{'s' if len(lines) != 1 else ''}"
         self.chat.tell(f"{count} (/join #NAME enters one):\n" + "\n".join(lines))
-
-    def topic_words(self) -> str:
-        """``/topic`` alone: the shown room's topic and who set it."""
-        return self._topic_words(self.chat.view.conversations.current)
-
-    @staticmethod
-    def _topic_words(item: Conversation) -> str:
-        if not item.topic:
-            return f"{item.key} has no topic (/topic TEXT sets one)."
-        by = f" (set by {item.topic_by})" if item.topic_by else ""
-        return f"The topic of {item.key}: {item.topic}{by}"

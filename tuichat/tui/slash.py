@@ -1,20 +1,19 @@
 """The client's one command table: what the entry box understands besides chat.
 
-Each row holds a command's name, its arguments, its help, the server extension it needs,
-its aliases and its handler (shazow/ssh-chat's ``chat/command.go`` is the model).
-Dispatch (``find_slash`` and ``ChatScreen.run_line``), ``/help``, the command palette,
-Tab completion and the usage notices all read it, so adding a command is one row here
-and one handler (in ``slash_handlers`` or ``room_commands``). A command whose extension
-the server lacks is left out of help, palette and completion, and refused with one
-notice if typed. Admin lines (``admin -s`` ...) go to the server as typed; the server's
-table in ``tuichat.net.commands`` describes them, and help and the palette read it too.
+Each row (``slash_command.SlashCommand``) holds a command's name, its arguments, its
+help, the server extension it needs, its aliases and its handler (shazow/ssh-chat's
+``chat/command.go`` is the model). Dispatch (``find_slash`` and ``ChatScreen.run_line``),
+``/help``, the command palette, Tab completion and the usage notices all read it, so
+adding a command is one row here and one handler (in ``slash_handlers`` or
+``room_commands``). A command whose extension the server lacks is left out of help,
+palette and completion, and refused with one notice if typed. Admin lines
+(``admin -s`` ...) go to the server as typed; the server's table in
+``tuichat.net.commands`` describes them, and help and the palette read it too.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Iterator
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, TypeAlias
+from collections.abc import Iterator
 
 from tuichat.net.commands import ADMIN_COMMANDS
 from tuichat.net.session import ROOMS
@@ -22,60 +21,7 @@ from tuichat.tui import room_commands as rooms
 from tuichat.tui import slash_handlers as handlers
 from tuichat.tui.keys import help_rows
 from tuichat.tui.log_markdown import SHRUG
-
-if TYPE_CHECKING:
-    from tuichat.tui.chat_screen import ChatScreen
-
-SlashHandler: TypeAlias = Callable[["ChatScreen", "SlashCommand", str], None]
-"""Runs a command on the chat screen, given its row and the text after its name."""
-Extensions: TypeAlias = Collection[str] | None
-"""What the server speaks; None: not known yet (everything is offered)."""
-
-
-@dataclass(frozen=True, slots=True)
-class SlashCommand:
-    """A command typed as ``/name ARGS``: what it takes, what it does, how it is run.
-
-    A command whose arguments are all optional (in brackets) or absent runs at once from
-    the palette; the others are put in the entry box to finish. An argument starting
-    with ``#`` is a room, which Tab completes.
-    """
-
-    name: str
-    argument: str
-    summary: str
-    handler: SlashHandler
-    extension: str | None = None
-    """The server extension the command needs, or None."""
-    aliases: tuple[str, ...] = ()
-
-    @property
-    def usage(self) -> str:
-        """The command as a user types it, e.g. ``/msg NAME TEXT``."""
-        return f"{self.name} {self.argument}".rstrip()
-
-    def summary_for(self, me: str) -> str:
-        """The summary with ``{me}`` (in examples) as the user's own name."""
-        return self.summary.replace("{me}", me)
-
-    def usage_line(self, me: str) -> str:
-        """The usage notice of a command typed wrong: how it is typed, what it does."""
-        return f"Usage: {self.usage} ({self.summary_for(me)})"
-
-    @property
-    def runs_at_once(self) -> bool:
-        """True when the command needs no argument."""
-        return not self.argument or self.argument.startswith("[")
-
-    @property
-    def takes_room(self) -> bool:
-        """True when the first argument is a room name."""
-        return self.argument.lstrip("[").startswith("#")
-
-    def offered(self, extensions: Extensions) -> bool:
-        """True when the server speaks what the command needs (or that is not known)."""
-        return self.extension is None or extensions is None or self.extension in extensions
-
+from tuichat.tui.slash_command import Extensions, SlashCommand
 
 Row = SlashCommand
 SLASH_COMMANDS: tuple[SlashCommand, ...] = (

@@ -19,15 +19,15 @@ from tuichat.tui.log_markdown import SHRUG
 from tuichat.tui.settings import THEMES, TIME_MODES
 
 if TYPE_CHECKING:
-    from tuichat.tui.chat_screen import ChatScreen
-    from tuichat.tui.slash import SlashCommand
+    from tuichat.tui.chat_host import ChatHost
+    from tuichat.tui.slash_command import SlashCommand
 
 SWITCHES = {"on": True, "off": False}
 TIME_WORDS = {"time": "Times are shown as hours and minutes.",
               "datetime": "Times are shown with the date.", "off": "Times are hidden."}
 
 
-def slash_msg(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_msg(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/msg NAME TEXT``: send TEXT to NAME alone."""
     name, _, text = args.partition(" ")
     if not name or not text.strip():
@@ -36,7 +36,7 @@ def slash_msg(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     _private(chat, name, text.strip())
 
 
-def slash_reply(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_reply(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/reply TEXT``: answer whoever last wrote to us privately."""
     if not args:
         chat.tell(command.usage_line(chat.me), error=True)
@@ -47,7 +47,7 @@ def slash_reply(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         _private(chat, chat.last_private, args)
 
 
-def _private(chat: ChatScreen, name: str, text: str) -> None:
+def _private(chat: ChatHost, name: str, text: str) -> None:
     """Send ``text`` privately to ``name``, if it may be sent; with rooms, the private
     conversation with ``name`` opens (its copy goes there)."""
     if not chat.sendable(text):
@@ -57,7 +57,7 @@ def _private(chat: ChatScreen, name: str, text: str) -> None:
     chat.request(lambda conn: conn.private(name, text))
 
 
-def _action(chat: ChatScreen, command: SlashCommand, text: str) -> None:
+def _action(chat: ChatHost, command: SlashCommand, text: str) -> None:
     """Send ``text`` as an action line to the room shown (not in a private one)."""
     room = chat.view.current_room
     if room is None and chat.rooms_mode:
@@ -67,7 +67,7 @@ def _action(chat: ChatScreen, command: SlashCommand, text: str) -> None:
         chat.request(lambda conn: conn.say(text, action=True, room=room))
 
 
-def slash_me(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_me(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/me ACTION``: an action line (``* NAME waves``)."""
     if not args:
         chat.tell(f"Not sent: /me needs an action. Usage: {command.usage}", error=True)
@@ -75,12 +75,12 @@ def slash_me(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         _action(chat, command, args)
 
 
-def slash_shrug(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_shrug(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/shrug [TEXT]``: say TEXT with the shrug after it."""
     chat.say(f"{args} {SHRUG}".lstrip())
 
 
-def slash_slap(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_slap(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/slap [NAME]``: the trout, as an action line."""
     if " " in args:
         chat.tell(command.usage_line(chat.me), error=True)
@@ -88,7 +88,7 @@ def slash_slap(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         _action(chat, command, f"slaps {args or 'themself'} around a bit with a large trout")
 
 
-def slash_nick(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_nick(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/nick NAME``: ask the server for a new name."""
     name = normalize_name(args)
     problem = name_problem(name) if args else f"usage: {command.usage}"
@@ -98,7 +98,7 @@ def slash_nick(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         chat.request(lambda conn: conn.nick(name))
 
 
-def slash_away(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_away(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/away [TEXT]``: mark us away; alone, while away: back again."""
     if not args and chat.session.away:
         slash_back(chat, command, "")
@@ -106,12 +106,12 @@ def slash_away(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         chat.request(lambda conn: conn.away(args or "away"))
 
 
-def slash_back(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_back(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/back``: we are here again."""
     chat.request(lambda conn: conn.away(None))
 
 
-def slash_whois(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_whois(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/whois NAME``: ask the server who NAME is."""
     if not args or " " in args:
         chat.tell(command.usage_line(chat.me), error=True)
@@ -119,7 +119,7 @@ def slash_whois(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         chat.request(lambda conn: conn.whois(args))
 
 
-def slash_names(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_names(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/names``: list who is here (in the room shown), admins and away texts included."""
     members = sorted(chat.roster, key=lambda member: member.name.casefold())
     described = [member.name + (" (admin)" if member.admin else "")
@@ -128,7 +128,7 @@ def slash_names(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     chat.tell(f"{count}: {', '.join(described)}")
 
 
-def slash_ignore(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_ignore(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/ignore [NAME]``: hide NAME on this server; alone: list the ignored."""
     if chat.ignored is None:
         chat.tell("Ignoring is not available here.", error=True)
@@ -150,7 +150,7 @@ def slash_ignore(chat: ChatScreen, command: SlashCommand, args: str) -> None:
                   f"/unignore {args} shows them again.")
 
 
-def slash_focus(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_focus(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/focus [NAME...|off]``: show only these users (and us); alone: say who."""
     log = chat.log_view
     names = args.split()
@@ -175,7 +175,7 @@ def slash_focus(chat: ChatScreen, command: SlashCommand, args: str) -> None:
                   "/focus off shows everyone's again.")
 
 
-def slash_unignore(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_unignore(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/unignore NAME``: show NAME's messages again."""
     if not args:
         chat.tell(command.usage_line(chat.me), error=True)
@@ -187,12 +187,12 @@ def slash_unignore(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         chat.tell(f"No longer ignoring {args}.")
 
 
-def slash_search(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_search(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/search [TEXT]``: highlight TEXT in the log; alone: stop searching."""
     chat.view.search.start(args)
 
 
-def slash_timestamp(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_timestamp(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/timestamp [time|datetime|off]``: how times show; alone: the next."""
     mode = args.casefold()
     if not mode:
@@ -206,7 +206,7 @@ def slash_timestamp(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     chat.tell(TIME_WORDS[mode])
 
 
-def slash_version(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_version(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/version``: this client, the server and its extensions, TLS."""
     server = (f"the server: {chat.server_software}, extensions: "
               f"{', '.join(sorted(chat.extensions)) or 'none'}"
@@ -216,7 +216,7 @@ def slash_version(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     chat.tell(f"This is {CLIENT_SOFTWARE} (protocol {PROTOCOL_VERSION}); {server}.{tls}")
 
 
-def slash_theme(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_theme(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/theme [NAME]``: switch theme; alone: list them."""
     if not args:
         chat.tell(f"Themes: {', '.join(THEMES)}. Now: {chat.app.theme}. "
@@ -228,7 +228,7 @@ def slash_theme(chat: ChatScreen, command: SlashCommand, args: str) -> None:
         chat.tell(f"Theme: {chat.app.theme}.")
 
 
-def slash_markdown(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_markdown(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/markdown [on|off]``: render Markdown in messages or not."""
     value = _switch(chat, command, args, chat.settings.markdown)
     if value is not None:
@@ -239,7 +239,7 @@ def slash_markdown(chat: ChatScreen, command: SlashCommand, args: str) -> None:
                   else "Messages are shown as typed (no Markdown).")
 
 
-def slash_compact(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_compact(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/compact [on|off|auto]``: the one-row layout, or by the terminal's size."""
     log = chat.log_view
     if args.casefold() == "auto":
@@ -249,11 +249,11 @@ def slash_compact(chat: ChatScreen, command: SlashCommand, args: str) -> None:
     chat.settings.compact = choice
     for each in chat.view.logs:
         each.compact = choice
-    chat.view.show_rooms()
+    chat.view.redraw()  # the room list, and the topic line or the status line
     chat.tell(layout_words(choice, log.compacted))
 
 
-def slash_bell(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_bell(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/bell [on|off]``: ring for mentions and private messages or not."""
     value = _switch(chat, command, args, chat.settings.bell)
     if value is not None:
@@ -262,29 +262,29 @@ def slash_bell(chat: ChatScreen, command: SlashCommand, args: str) -> None:
                   if value else "The bell is off: it never rings.")
 
 
-def slash_quiet(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_quiet(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/quiet``: hide or show room events (joins, leaves, renames, away)."""
     chat.quiet = not chat.quiet
     chat.tell("Joins, leaves and other room events are hidden (/quiet shows them)."
               if chat.quiet else "Room events are shown again.")
 
 
-def slash_debug(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_debug(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/Debug``: show or hide the debug pane."""
     chat.toggle_debug()
 
 
-def slash_help(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_help(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/help``: the help screen."""
     chat.show_help()
 
 
-def slash_quit(chat: ChatScreen, command: SlashCommand, args: str) -> None:
+def slash_quit(chat: ChatHost, command: SlashCommand, args: str) -> None:
     """``/quit`` (or ``/exit``): leave the chat."""
     chat.action_quit()
 
 
-def _switch(chat: ChatScreen, command: SlashCommand, args: str, current: bool) -> bool | None:
+def _switch(chat: ChatHost, command: SlashCommand, args: str, current: bool) -> bool | None:
     """``on``/``off``, or the opposite of ``current`` when no argument; None if wrong."""
     if not args:
         return not current

@@ -4,6 +4,13 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rich.cells import cell_len
+from rich.text import Text
+
+SEPARATOR = " · "
+MIN_TOPIC_CELLS = 8
+"""A topic cut shorter than this is left out: the room's name alone says more."""
+
 
 @dataclass(frozen=True, slots=True)
 class Status:
@@ -28,9 +35,31 @@ class Status:
     elsewhere: tuple[int, int] = (0, 0)
     """Messages (and mentions of us) waiting in other rooms, told while the room list is
     hidden (a narrow terminal, the debug pane)."""
+    place: str = ""
+    """The conversation shown (``#dev``), told where no topic line shows it (the compact
+    layout); empty: not told."""
+    topic: str = ""
+    """The topic of ``place``, told quoted and cut to what the line has room for."""
 
-    def line(self) -> str:
-        """One line, most urgent first, since a narrow terminal cuts its end off."""
+    def line(self, width: int = 0) -> str:
+        """One line, most urgent first, since a narrow terminal cuts its end off; the
+        topic takes only the cells the rest leaves of ``width`` (0: no limit)."""
+        parts = self._parts()
+        if not self.place:
+            return SEPARATOR.join(parts)
+        at = 3 if self.state == "connected" and self.tls else 2
+        parts.insert(at, self.place)
+        if self.topic:
+            # Quoted, so a topic's own " · " does not read as the line's next part.
+            room = width - cell_len(SEPARATOR.join(parts)) - 3 if width else cell_len(self.topic)
+            if room >= MIN_TOPIC_CELLS:
+                topic = Text(self.topic)
+                topic.truncate(room, overflow="ellipsis")
+                parts[at] = f"{self.place} “{topic.plain}”"
+        return SEPARATOR.join(parts)
+
+    def _parts(self) -> list[str]:
+        """The line's parts but the place: who and where, the state, then what waits."""
         connected = self.state == "connected"
         parts = [f"{self.me} @ {self.host}", self.cause if self.state == "refused" else self.state]
         if connected and self.tls:
@@ -54,4 +83,4 @@ class Status:
             parts.append("admin")
         if self.search:
             parts.append("f3 / shift+f3: next, esc: stop")
-        return " · ".join(parts)
+        return parts

@@ -1,8 +1,10 @@
-"""The chat screen's words for what happened: durations, departures, why a session ended."""
+"""The chat screen's words for what happened: durations, departures, why a session ended,
+a room's topic."""
 
 from __future__ import annotations
 
 from tuichat.net.updates import UserLeft
+from tuichat.tui.conversations import Conversation
 
 LEAVE_WORDS = {
     "quit": "left",
@@ -50,3 +52,11 @@ def end_words(reason: str) -> str:
 def delay_words(delay: float) -> str:
     """A back-off delay in words: whole seconds, never "0 s"."""
     return f"{max(1, round(delay))} s"
+
+
+def topic_words(item: Conversation) -> str:
+    """A room's topic and who set it, as ``/topic`` alone and joining it say."""
+    if not item.topic:
+        return f"{item.key} has no topic (/topic TEXT sets one)."
+    by = f" (set by {item.topic_by})" if item.topic_by else ""
+    return f"The topic of {item.key}: {item.topic}{by}"
