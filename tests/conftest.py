@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import socket
 import threading
 import time
@@ -12,6 +13,7 @@ from typing import Any
 
 import pytest
 
+from tests.system import MISSING, REQUIRE_ENV
 from tuichat.net.client import Connection
 from tuichat.net.codec import Decoded, FrameDecoder, encode
 from tuichat.net.frames import Channel, Frame
@@ -267,3 +269,14 @@ def join(server: Server) -> Iterator[ClientFactory]:
     yield factory
     for client in clients:
         client.conn.close()
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item: pytest.Item, call: pytest.CallInfo[None]) -> Any:
+    """In CI (``TUICHAT_REQUIRE_SYSTEM`` set), a test skipped for a missing system program
+    fails instead: CI installs them all, so such a skip means a door went untested."""
+    outcome = yield
+    report = outcome.get_result()
+    if report.skipped and os.environ.get(REQUIRE_ENV) and MISSING in str(report.longrepr):
+        report.outcome = "failed"
+        report.longrepr = f"skipped in CI, where it must run: {report.longrepr}"

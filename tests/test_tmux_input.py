@@ -5,7 +5,6 @@ tmux server (``tmux -L``), so no one else's sessions are touched."""
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -15,9 +14,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import WAIT, Client, ClientFactory, matching
+from tests.system import needs
 from tuichat.server.app import Server
 
-pytestmark = pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+pytestmark = needs("tmux", "tmux")
 
 CODE = "def f(x):\n    return x  # done\n\nprint(f(1))"
 

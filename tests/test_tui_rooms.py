@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -26,6 +25,7 @@ from textual.widgets import Static
 
 from tests.conftest import ServerFactory
 from tests.rooms_server import RoomsServer
+from tests.system import needs
 from tests.test_tmux_input import Tmux
 from tests.tui_helpers import (
     chat,
@@ -376,7 +376,7 @@ async def test_help_and_the_palette_offer_the_room_commands_and_keys(
             assert words in shown_help, words
 
 
-@pytest.mark.skipif(shutil.which("tmux") is None, reason="tmux is not installed")
+@needs("tmux", "tmux")
 def test_the_switching_keys_arrive_through_tmux(rooms: RoomsServer, tmp_path: Path) -> None:
     """alt+up, alt+down, ctrl+n and F4 as tmux sends them (80x24, the compact layout, so
     the room list is the one row that names the room shown)."""
