@@ -136,6 +136,15 @@ def build_parser() -> argparse.ArgumentParser:
     limits.add_argument("--max-room-members", type=_non_negative_int,
                         default=defaults.max_room_members, metavar="N",
                         help="members of one room (default: %(default)s)")
+    doors = parser.add_argument_group("more ways in")
+    doors.add_argument("--ssh-port", type=_port, default=None, metavar="PORT",
+                       help="serve the chat over SSH on PORT: ssh -p PORT NAME@HOST")
+    doors.add_argument("--ssh-keys-only", action="store_true",
+                       help="refuse SSH logins without a public key")
+    doors.add_argument("--admin-keys", type=Path, default=None, metavar="FILE",
+                       help="authorized_keys file of SSH keys that are admins on joining")
+    doors.add_argument("--web-port", type=_port, default=None, metavar="PORT",
+                       help="serve the client in a browser on PORT")
     add("--console-avatar", type=Path, metavar="PNG",
         help="avatar of Console, the server's voice (default: the shipped Cons.png)")
     add("--log-level", default="info", choices=["debug", "info", "warning", "error"],
@@ -199,6 +208,10 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         max_rooms=args.max_rooms,
         max_rooms_per_user=args.max_rooms_per_user,
         max_room_members=args.max_room_members,
+        ssh_port=args.ssh_port,
+        ssh_keys_only=args.ssh_keys_only,
+        admin_keys=args.admin_keys,
+        web_port=args.web_port,
     )
     if (args.tls_cert is None) != (args.tls_key is None):
         raise StartupError("--tls-cert and --tls-key go together")

@@ -102,6 +102,15 @@ class ServerConfig:
     """Rooms one user may be in at once, the default room included; 0: no limit."""
     max_room_members: int = 0
     """Members of one room; 0: no limit beyond ``max_clients``."""
+    # -- the SSH and browser doors (issue 14) --
+    ssh_port: int | None = None
+    """Serve the SSH door on this port (0: any free port, for tests); None: no SSH door."""
+    ssh_keys_only: bool = False
+    """Refuse SSH logins without a public key."""
+    admin_keys: Path | None = None
+    """An authorized_keys file: SSH logins with these keys are admins on joining."""
+    web_port: int | None = None
+    """Serve the browser door on this port (0: any free port); None: no browser door."""
 
     @property
     def image_port(self) -> int:
@@ -118,6 +127,11 @@ class ServerConfig:
     def rooms_dir(self) -> Path:
         """Where the histories of rooms other than the default room are kept."""
         return self.data_dir / "rooms"
+
+    @property
+    def ssh_dir(self) -> Path:
+        """The SSH door's host key and the names claimed by keys."""
+        return self.data_dir / "ssh"
 
     @property
     def saves_dir(self) -> Path:
