@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 import threading
 import time
@@ -68,7 +69,7 @@ class SshSession:
     def _pump(self, name: str) -> None:
         stream = self.proc.stdout if name == "out" else self.proc.stderr
         assert stream is not None
-        while chunk := stream.read1(65_536):
+        while chunk := os.read(stream.fileno(), 65_536):
             with self._cond:
                 setattr(self, name, getattr(self, name) + chunk)
                 self._cond.notify_all()
@@ -95,7 +96,8 @@ class SshSession:
                     raise AssertionError(f"{text!r} not seen; out={self.out[-500:]!r} "
                                          f"err={self.err[-500:]!r}")
                 self._cond.wait(min(remaining, 0.5))
-            return getattr(self, stream).decode("utf-8", "replace")
+            data: bytes = getattr(self, stream)
+            return data.decode("utf-8", "replace")
 
     def wait(self) -> int:
         """ssh's exit status once it has ended and its output is read."""
