@@ -9,9 +9,9 @@ import time
 from pathlib import Path
 
 SSH_OPTIONS = ("-o", "StrictHostKeyChecking=no", "-o", "UserKnownHostsFile=/dev/null",
-               "-o", "IdentitiesOnly=yes", "-o", "BatchMode=yes", "-o", "LogLevel=ERROR",
-               "-F", "/dev/null")
-"""Trust any host key, offer only the given key, never prompt, print only errors."""
+               "-o", "IdentitiesOnly=yes", "-F", "/dev/null")
+"""Trust any host key, offer only the given key. The log level stays INFO:
+below it ``ssh`` does not print the server's auth banner, which says why a login fails."""
 RUN_TIMEOUT = 30.0
 
 
@@ -30,10 +30,12 @@ def fingerprint(key: Path) -> str:
     return out.split()[1]
 
 
-def ssh_args(port: int, user: str, key: Path | None, *extra: str) -> list[str]:
+def ssh_args(port: int, user: str, key: Path | None, *extra: str,
+             batch: bool = True) -> list[str]:
     """An ``ssh`` command line for ``user`` on loopback ``port`` with ``key`` (None: no
-    key at all); ``extra`` goes before the destination (options) unless it follows ``--``."""
-    args = ["ssh", "-p", str(port), *SSH_OPTIONS]
+    key at all); ``extra`` goes before the destination (options) unless it follows ``--``.
+    ``batch``: never prompt (else prompts are answered by ``SSH_ASKPASS``)."""
+    args = ["ssh", "-p", str(port), *SSH_OPTIONS, "-o", f"BatchMode={'yes' if batch else 'no'}"]
     if key is None:
         args += ["-o", "PubkeyAuthentication=no", "-o", "IdentityFile=none"]
     else:

@@ -116,8 +116,8 @@ class Login(asyncssh.SSHServer):
             log.info("SSH login of %s refused: %s", self.describe(), self._refusal)
             self._tell(f"Not let in: {self._refusal}.")
         elif self._password_first():
-            self._tell(f"This server has a join password: give it, and the SSH key you log "
-                       f"in with then claims the name {name!r} (no password after that).")
+            self._tell(f"This server has a join password: ssh asks for it. With an SSH key, "
+                       f"the key then claims the name {name!r} (no password after that).")
         return True
 
     def public_key_auth_supported(self) -> bool:
