@@ -20,6 +20,8 @@ from tuichat.server.bans import BanList
 from tuichat.server.config import ServerConfig, ensure_admin_password, initial_motd
 from tuichat.server.core.chat import Chat
 from tuichat.server.doors.native.door import NativeDoor
+from tuichat.server.doors.ssh.door import SshDoor
+from tuichat.server.doors.ssh.terminals import Terminals
 from tuichat.server.reactor import Reactor
 from tuichat.server.store.room_stores import RoomStores
 from tuichat.server.store.saves import SaveDir
@@ -48,6 +50,8 @@ class Ports:
     send: int
     recv: int
     image: int
+    ssh: int | None = None
+    """The SSH door's port, when it is on."""
 
 
 class Server:
@@ -64,6 +68,7 @@ class Server:
         self.admin_password_source = ""
         self.chat: Chat | None = None
         self.door: NativeDoor | None = None
+        self.ssh: SshDoor | None = None
         self.stores: RoomStores | None = None
         self.avatars: AvatarStore | None = None
         self.tls_fingerprint: str | None = None
@@ -72,7 +77,9 @@ class Server:
     @property
     def ports(self) -> Ports:
         """Where the server listens (after ``start``)."""
-        return Ports(*(self._listeners[c].getsockname()[1] for c in Channel))
+        ssh = self.ssh.port if self.ssh is not None else None
+        send, recv, image = (self._listeners[c].getsockname()[1] for c in Channel)
+        return Ports(send, recv, image, ssh)
 
     def start(self) -> None:
         """Bind the three ports, open the stores, and run the loop in its own thread."""
@@ -107,6 +114,15 @@ class Server:
             self.reactor.register(
                 listener, selectors.EVENT_READ, partial(self._accept, channel, listener)
             )
+        if config.ssh_port is not None:
+            self.ssh = SshDoor(config, self.chat, self.reactor, Terminals())
+            try:
+                self.ssh.start()
+            except Exception as exc:
+                self.ssh.stop()
+                self._close_listeners()
+                stores.close()
+                raise StartupError(f"cannot start the SSH door: {exc}") from exc
         tick = min(1.0, config.ping_interval / 4, config.ping_timeout / 4)
         self._schedule_tick(tick)
         thread = self.reactor.start()
@@ -208,6 +224,8 @@ class Server:
 
     def _finish_when_done(self, thread: threading.Thread) -> None:
         thread.join()
+        if self.ssh is not None:
+            self.ssh.stop()
         self._executor.shutdown(wait=True, cancel_futures=True)
         if self.stores is not None:
             self.stores.close()

@@ -1,0 +1,109 @@
+"""The SSH door: asyncssh on its own thread and asyncio loop, serving each session by kind.
+
+A session with a terminal and no command is interactive (``Terminals``); without a
+terminal and without a command it is line mode; the command ``avatar`` sets a picture;
+anything else is refused. Calls into the chat go through the reactor
+(``reactor.call_soon_threadsafe``); the chat's events come back on the reactor thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import TYPE_CHECKING
+
+import asyncssh
+
+from tuichat.server.doors.ssh.connection import Login
+from tuichat.server.doors.ssh.hostkey import fingerprint_line, host_key
+from tuichat.server.doors.ssh.identity import Identity
+
+if TYPE_CHECKING:
+    from tuichat.server.config import ServerConfig
+    from tuichat.server.core.chat import Chat
+    from tuichat.server.doors.ssh.terminals import Terminals
+    from tuichat.server.reactor import Reactor
+
+log = logging.getLogger("tuichat.server")
+
+START_TIMEOUT = 10.0
+"""Seconds ``start`` waits for the SSH port to be bound."""
+STOP_TIMEOUT = 5.0
+"""Seconds ``stop`` waits for the SSH loop to close its sessions."""
+
+
+class SshDoor:
+    """The SSH listener and its sessions; ``start`` and ``stop`` from the server's thread."""
+
+    def __init__(self, config: ServerConfig, chat: Chat, reactor: Reactor,
+                 terminals: Terminals) -> None:
+        self._config = config
+        self._chat = chat
+        self._reactor = reactor
+        self._terminals = terminals
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, name="tuichat-ssh",
+                                        daemon=True)
+        self._acceptor: asyncssh.SSHAcceptor | None = None
+        self.port: int | None = None
+        """The port the door listens on (after ``start``)."""
+        self.fingerprint: str | None = None
+        """The host key's ``SHA256:...`` fingerprint (after ``start``)."""
+
+    def start(self) -> None:
+        """Make or load the host key, bind the SSH port, and serve on the door's thread."""
+        config = self._config
+        assert config.ssh_port is not None
+        key = host_key(config.ssh_dir)
+        self.fingerprint = key.get_fingerprint("sha256")
+        self._thread.start()
+        self._terminals.start()
+        future = asyncio.run_coroutine_threadsafe(self._listen(key, config.ssh_port),
+                                                  self._loop)
+        try:
+            self._acceptor = future.result(START_TIMEOUT)
+        except BaseException:
+            self._stop_loop()
+            raise
+        self.port = self._acceptor.sockets[0].getsockname()[1]
+        log.info("SSH door on %s port %d; host key %s", config.host, self.port,
+                 fingerprint_line(key))
+
+    def stop(self) -> None:
+        """Close the listener and every session, then end the door's thread."""
+        self._terminals.stop()
+        if self._acceptor is not None:
+            acceptor, self._acceptor = self._acceptor, None
+            future = asyncio.run_coroutine_threadsafe(self._close(acceptor), self._loop)
+            try:
+                future.result(STOP_TIMEOUT)
+            except TimeoutError:
+                log.warning("SSH sessions did not close within %g s", STOP_TIMEOUT)
+        self._stop_loop()
+
+    def _stop_loop(self) -> None:
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(STOP_TIMEOUT)
+
+    async def _listen(self, key: asyncssh.SSHKey, port: int) -> asyncssh.SSHAcceptor:
+        return await asyncssh.create_server(
+            lambda: Login(self._config, self._serve), self._config.host, port,
+            server_host_keys=[key], encoding=None, line_editor=False,
+            agent_forwarding=False, x11_forwarding=False, allow_scp=False,
+        )
+
+    @staticmethod
+    async def _close(acceptor: asyncssh.SSHAcceptor) -> None:
+        acceptor.close()
+        await acceptor.wait_closed()
+
+    async def _serve(self, process: asyncssh.SSHServerProcess[bytes],
+                     identity: Identity) -> None:
+        """One session of an authenticated login, by its kind."""
+        command = process.command
+        if command is None and process.term_type is not None:
+            await self._terminals.run(process, identity)
+            return
+        process.stderr.write(b"this kind of session is not served yet\n")
+        process.exit(1)
