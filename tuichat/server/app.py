@@ -115,7 +115,10 @@ class Server:
                 listener, selectors.EVENT_READ, partial(self._accept, channel, listener)
             )
         if config.ssh_port is not None:
-            self.ssh = SshDoor(config, self.chat, self.reactor, Terminals())
+            native = self.ports
+            self.ssh = SshDoor(config, self.chat, self.reactor, Terminals(
+                config, self.chat, self.reactor, (native.send, native.recv, native.image),
+                self.tls_fingerprint))
             try:
                 self.ssh.start()
             except Exception as exc:
