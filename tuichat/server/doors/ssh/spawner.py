@@ -15,9 +15,10 @@ import sys
 from dataclasses import dataclass, field
 from typing import Any
 
-from tuichat.server.doors.ssh.zygote import PACKET
-
 log = logging.getLogger("tuichat.server")
+
+PACKET = 65_536
+"""The largest message either side sends (a spawn request is well under 1 kB)."""
 
 STOP_TIMEOUT = 5.0
 """Seconds ``stop`` gives the zygote to hang up on its children and end."""
@@ -48,6 +49,7 @@ class Spawner:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._ids = itertools.count(1)
         self._children: dict[int, Child] = {}
+        self._stopping = False
 
     def start(self) -> None:
         """Start the zygote (it warms up while the first logins authenticate)."""
@@ -72,6 +74,7 @@ class Spawner:
         sock, process = self._sock, self._process
         if sock is None or process is None:
             return
+        self._stopping = True
         with contextlib.suppress(OSError):
             sock.shutdown(socket.SHUT_WR)
         try:
@@ -145,8 +148,8 @@ class Spawner:
         self._loop.remove_reader(self._sock)
         self._sock.close()
         self._sock = None
-        if self._process is not None and self._process.poll() is None:
-            log.warning("the SSH door's zygote closed its socket")
+        if not self._stopping:
+            log.warning("the SSH door's zygote ended; its sessions are over")
         for child in self._children.values():
             if not child.started.done():
                 child.started.set_exception(SpawnError("the SSH door's zygote ended"))

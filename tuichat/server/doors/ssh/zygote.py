@@ -38,8 +38,8 @@ import traceback
 from pathlib import Path
 from typing import Any
 
-PACKET = 65_536
-"""The largest message either side sends (a spawn request is well under 1 kB)."""
+from tuichat.server.doors.ssh.spawner import PACKET
+
 PRELOAD = (
     "tuichat.tui.main", "tuichat.tui.app", "tuichat.tui.chat_screen", "tuichat.tui.link",
     "tuichat.tui.ignore", "tuichat.tui.debug_pane", "tuichat.net.client",
