@@ -84,6 +84,9 @@ class TuichatApp(App[int]):
         screen."""
         super().__init__()
         self.served = served
+        self.blink_cursor = not served
+        """Served over SSH the entry box's cursor does not blink: a blink is a redraw
+        twice a second, in every session, sent down every connection."""
         self.settings = settings
         self.hosted = hosted
         self.clock = clock
