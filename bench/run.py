@@ -1,9 +1,9 @@
-"""Every benchmark in one run: server fan-out against ngircd, then the TUI.
+"""Every benchmark in one run: server fan-out against ngircd, the TUI, SSH sessions.
 
 Run: ``.venv/bin/python bench/run.py [--quick] [--json PATH]`` (about 4 minutes; ``--quick``
 is a smoke run). Each part prints its own table; ``--json`` writes one file holding both
 parts' figures, so runs can be compared. The parts can also be run alone:
-``bench/fanout.py`` and ``bench/tui_log.py``.
+``bench/fanout.py``, ``bench/tui_log.py`` and ``bench/ssh_sessions.py``.
 """
 
 from __future__ import annotations
@@ -37,8 +37,11 @@ def main() -> int:
         tui = run_part("tui_log.py", Path(temp) / "tui.json",
                        ["--messages", "1000", "--large", "5000", "--repeat", "2"]
                        if args.quick else [])
+        ssh = run_part("ssh_sessions.py", Path(temp) / "ssh.json",
+                       ["--quick"] if args.quick else [])
     if args.json:
-        args.json.write_text(json.dumps({"fanout": fanout, "tui": tui}, indent=2) + "\n")
+        args.json.write_text(json.dumps({"fanout": fanout, "tui": tui, "ssh": ssh}, indent=2)
+                             + "\n")
     return 0
 
 

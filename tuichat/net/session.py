@@ -62,7 +62,8 @@ class ClientSession:
 
     def __init__(self, name: str, *, password: str | None = None,
                  admin_password: str | None = None, avatar: str | None = None,
-                 since: int | None = None, epoch: str | None = None) -> None:
+                 since: int | None = None, epoch: str | None = None,
+                 ticket: str | None = None) -> None:
         self.name = name
         """Our name: the one asked for, then the welcome's, then each rename's."""
         self.password = password
@@ -71,6 +72,10 @@ class ClientSession:
         dropped when a rejoin was refused the rights."""
         self.avatar = avatar
         """The hash of our picture, offered in the hello."""
+        self.ticket = ticket
+        """A one-time ticket from the server's SSH door (for a client it started), said in
+        every hello: a ticket works once, so a rejoin is refused and the session ends
+        rather than coming back as someone the door did not vouch for."""
         self.admin = False
         self.away: str | None = None
         """Our away text (said again after a rejoin), or None while here."""
@@ -95,7 +100,7 @@ class ClientSession:
         frame: Frame = {"type": FrameType.HELLO, "version": PROTOCOL_VERSION,
                         "name": self.name, "client": client}
         optional = {"password": self.password, "admin_password": self.admin_password,
-                    "avatar": self.avatar}
+                    "avatar": self.avatar, "ticket": self.ticket}
         frame.update({key: value for key, value in optional.items() if value is not None})
         default = self.rooms.get(self.default_room)
         if default is not None:

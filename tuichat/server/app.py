@@ -118,7 +118,10 @@ class Server:
                 listener, selectors.EVENT_READ, partial(self._accept, channel, listener)
             )
         if config.ssh_port is not None:
-            self.ssh = SshDoor(config, self.chat, self.reactor, Terminals(), claims=claims,
+            native = self.ports
+            terminals = Terminals(config, self.chat, self.reactor,
+                                  (native.send, native.recv, native.image), self.tls_fingerprint)
+            self.ssh = SshDoor(config, self.chat, self.reactor, terminals, claims=claims,
                                avatars=avatars)
             try:
                 self.ssh.start()

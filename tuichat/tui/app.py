@@ -77,8 +77,16 @@ class TuichatApp(App[int]):
                  hosted: HostedServer | None = None, clock: Callable[[], float] = time.time,
                  avatar_cache: AvatarDiskCache | None = None,
                  reconnect_delay: float | None = None, cwd: Path | None = None,
-                 known_hosts: KnownHosts | None = None, ignore_file: Path | None = None) -> None:
+                 known_hosts: KnownHosts | None = None, ignore_file: Path | None = None,
+                 served: bool = False) -> None:
+        """``served``: the server's SSH door runs this app for one session; a refusal or
+        the end of the session exits (with its reason) instead of showing the connect
+        screen."""
         super().__init__()
+        self.served = served
+        self.blink_cursor = not served
+        """Served over SSH the entry box's cursor does not blink: a blink is a redraw
+        twice a second, in every session, sent down every connection."""
         self.settings = settings
         self.hosted = hosted
         self.clock = clock
@@ -153,7 +161,7 @@ class TuichatApp(App[int]):
             if settings.tls else None
         target = Target(settings.host, settings.name, settings.port_send, settings.port_recv,
                         settings.image_port, settings.password, settings.admin_password,
-                        avatar.png, tls)
+                        avatar.png, tls, settings.ticket)
         delay = FIRST_DELAY if self._reconnect_delay is None else self._reconnect_delay
         self.link = ChatLink(target, self._post_link_event, first_delay=delay)
         self.book.set_fetch(self.link.fetch_avatar)
@@ -188,9 +196,15 @@ class TuichatApp(App[int]):
         """After a kick, a ban or a refusal: back to the connect screen, filled in as before."""
         self.link = None  # it has stopped
         self.connected_once = False
+        if self.served:
+            self.exit(1)
+            return
         self._show_connect("")
 
     def _show_connect(self, error: str) -> None:
+        if self.served:  # there is nothing else to join: say why, and end the session
+            self.exit(1, message=f"tuichat: {error}" if error else None)
+            return
         self.switch_or_push(ConnectScreen(self.settings, error=error, note=self._hosting_note(),
                                            cwd=self._cwd))
 

@@ -107,6 +107,10 @@ class Composer(TextArea):
         self._draft = ""
         self._completion: _Completion | None = None
 
+    def on_mount(self) -> None:
+        """Blink the cursor unless the app says not to (its ``blink_cursor``)."""
+        self.cursor_blink = getattr(self.app, "blink_cursor", True)
+
     # -- sending and history ----------------------------------------------------------------
 
     async def _on_key(self, event: events.Key) -> None:

@@ -46,6 +46,8 @@ class Target:
     admin_password: str | None = None
     avatar_png: bytes | None = None
     tls: TlsClientConfig | None = None
+    ticket: str | None = None
+    """The SSH door's one-time ticket (``hello.ticket``), when the server started us."""
 
     @property
     def avatar_sha(self) -> str | None:
@@ -160,7 +162,7 @@ class ChatLink:
         self.target = target
         self.session = ClientSession(target.name, password=target.password,
                                      admin_password=target.admin_password,
-                                     avatar=target.avatar_sha)
+                                     avatar=target.avatar_sha, ticket=target.ticket)
         """The protocol state, kept across reconnects (the admin password of an
         ``admin -a`` that worked is kept there, in memory, for the next join)."""
         self._on_event = on_event

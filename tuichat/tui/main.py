@@ -1,4 +1,5 @@
-"""``tuichat``: options, config and remembered values, ``--serve``, then the Textual app."""
+"""``tuichat``: options, config and remembered values, ``--serve``, then the Textual app;
+and ``run_served``, the same app as the server's SSH door runs it for one session."""
 
 from __future__ import annotations
 
@@ -157,6 +158,31 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_remember and app.connected_once:
         remember(app.settings)
     return code or 0
+
+
+def run_served(name: str, host: str, ports: tuple[int, int, int], ticket: str,
+               tls_fingerprint: str | None, home: Path, avatar_cache: Path) -> int:
+    """Join ``host`` at once as ``name`` with the SSH door's ``ticket`` (send, recv and
+    image ``ports``) and run the app until the session ends; its exit code.
+
+    No connect screen, no config file read, nothing remembered: the app's own files
+    (known hosts, the ignore list) live in ``home``, which the caller removes after.
+    With TLS the server's certificate is pinned (``tls_fingerprint``), so nobody is
+    asked to trust it; ``avatar_cache`` is shared by every session the door runs."""
+    from tuichat.net.tls import KnownHosts
+    from tuichat.tui.app import TuichatApp
+    from tuichat.tui.avatars import AvatarDiskCache
+
+    send, recv, image = ports
+    settings = Settings(name=name, host=host, port_send=send, port_recv=recv,
+                        port_image=image, tls=tls_fingerprint is not None, ticket=ticket)
+    known = KnownHosts(home / "known_hosts")
+    if tls_fingerprint is not None:
+        known.pin(host, recv, tls_fingerprint)
+    app = TuichatApp(settings, connect_now=True, avatar_cache=AvatarDiskCache(avatar_cache),
+                     cwd=home, known_hosts=known, ignore_file=home / "ignored.json",
+                     served=True)
+    return app.run() or 0
 
 
 def port(text: str) -> int:

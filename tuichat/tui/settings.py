@@ -74,6 +74,9 @@ class Settings:
     """One of Textual's built-in themes (``/theme``, or the palette)."""
     compact: bool | None = None
     """One row per line of text (``/compact``); None: compact on small terminals only."""
+    ticket: str | None = None
+    """The SSH door's one-time ticket, for a client the server started: in memory only,
+    never in a file or on the command line."""
 
     @property
     def image_port(self) -> int:

@@ -3,7 +3,10 @@ for one more; and the admin rights a user may bring along.
 
 The checks run in the order the protocol states: a banned address first (before anything
 the user said), then what the door checks of its own wire (the protocol version), then
-the name rules (``requests.Arrival`` enforces them), then those here.
+the name rules (``requests.Arrival`` enforces them), then those here. An arrival with a
+ticket (``tickets``) comes in as the identity another door vouched for: its address is
+the one checked (and counted), it needs no join password, and it brings that identity's
+admin right.
 """
 
 from __future__ import annotations
@@ -13,12 +16,14 @@ from typing import TYPE_CHECKING
 
 from tuichat.server.check_budget import PasswordKind
 from tuichat.server.core.events import Refusal, RefusalKind
+from tuichat.server.core.tickets import TicketError, Tickets
 
 if TYPE_CHECKING:
     from tuichat.server.bans import BanList
     from tuichat.server.core.hub import Hub
     from tuichat.server.core.model import Member
     from tuichat.server.core.requests import Arrival
+    from tuichat.server.doors.ssh.identity import Identity
     from tuichat.server.passwords import PasswordGate
 
 log = logging.getLogger("tuichat.server")
@@ -32,22 +37,41 @@ class Admission:
         self._bans = bans
         self._passwords = passwords
         self._admin_password = admin_password
+        self.tickets = Tickets()
 
     def address_refusal(self, host: str) -> Refusal | None:
         """Why nobody from ``host`` may come in (a ban), if so."""
         ban = self._bans.on_address(host)
         return None if ban is None else Refusal(RefusalKind.BANNED, ban.refusal)
 
-    def refusal(self, arrival: Arrival, host: str) -> Refusal | None:
+    def vouch(self, member: Member, arrival: Arrival) -> tuple[Identity | None, Refusal | None]:
+        """The identity ``arrival``'s ticket stands for, with ``member`` moved to its
+        address (and key); or why the ticket (or that address) lets nobody in. No ticket:
+        (None, None)."""
+        if arrival.ticket is None:
+            return None, None
+        try:
+            identity = self.tickets.redeem(arrival.ticket, arrival.name)
+        except TicketError as exc:
+            log.info("refused a ticket for %s from %s: %s", arrival.name, member.address, exc)
+            return None, Refusal(RefusalKind.BAD_PASSWORD,
+                                 f"{exc}: tickets are for the server's own doors")
+        member.host = identity.address
+        member.address = f"{identity.address} (ssh)"
+        member.fingerprint = identity.fingerprint
+        return identity, self.address_refusal(identity.address)
+
+    def refusal(self, arrival: Arrival, host: str, *, vouched: bool = False) -> Refusal | None:
         """Why ``arrival`` from ``host`` may not come in, if it may not: its name is banned,
-        the join password is wrong (or not even looked at while throttled), someone here
-        has the name or a look-alike, or the server is full."""
+        the join password is wrong (or not even looked at while throttled; not asked when
+        ``vouched`` by a ticket), someone here has the name or a look-alike, or the server
+        is full."""
         name = arrival.name
         ban = self._bans.on_name(name)
         if ban is not None:
             return Refusal(RefusalKind.BANNED, ban.refusal)
         config = self._hub.config
-        if config.password is not None:
+        if config.password is not None and not vouched:
             problem = self.join_password_problem(name, host, arrival.password,
                                                  config.password)
             if problem is not None:
@@ -71,9 +95,13 @@ class Admission:
             return None
         return "this server needs the right join password"
 
-    def admin_rights(self, arrival: Arrival, host: str) -> tuple[bool, str | None]:
-        """Whether ``arrival`` brings admin rights (its ``admin_password``), and what the
-        user is told when it brought a password that gave none."""
+    def admin_rights(self, arrival: Arrival, host: str,
+                     identity: Identity | None = None) -> tuple[bool, str | None]:
+        """Whether ``arrival`` brings admin rights (its ticket's ``identity`` is an admin,
+        or its ``admin_password``), and what the user is told when it brought a password
+        that gave none."""
+        if identity is not None and identity.admin:
+            return True, None
         given = arrival.admin_password
         if given is None:
             return False, None

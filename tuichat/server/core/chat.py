@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from tuichat.server.core.key_claims import NameClaims
     from tuichat.server.core.model import Member, Room
     from tuichat.server.core.ports import Scheduler, Stores
+    from tuichat.server.doors.ssh.identity import Identity
     from tuichat.server.store.saves import SaveDir
 
 log = logging.getLogger("tuichat.server")
@@ -101,11 +102,14 @@ class Chat:
     def arrive(self, member: Member, arrival: Arrival, door: Door) -> Refusal | None:
         """Let ``member`` in by ``door`` as ``arrival`` asks, or say why not (and nothing
         happens). It is put in the default room, then in the rooms ``arrival`` names."""
-        refusal = self._admission.refusal(arrival, member.host)
+        identity, refusal = self._admission.vouch(member, arrival)
+        refusal = refusal or self._admission.refusal(arrival, member.host,
+                                                     vouched=identity is not None)
         if refusal is not None:
             return refusal
         config = self.config
-        member.admin, admin_problem = self._admission.admin_rights(arrival, member.host)
+        member.admin, admin_problem = self._admission.admin_rights(arrival, member.host,
+                                                                   identity)
         member.avatar = arrival.avatar
         member.joined = time.time()
         member.lines = LineLimit(config.rate_burst, config.rate_per_second,
@@ -126,6 +130,15 @@ class Chat:
     def leave(self, member: Member, reason: LeaveReason, why: str) -> None:
         """``member``'s session ended for a reason of its door's."""
         self.hub.end(member, reason, why)
+
+    def issue_ticket(self, identity: Identity) -> str:
+        """A one-time ticket that lets a client in as ``identity`` (``Arrival.ticket``)."""
+        return self._admission.tickets.issue(identity)
+
+    @property
+    def recent_tickets(self) -> int:
+        """Tickets issued within their lifetime: sessions that may still be connecting."""
+        return self._admission.tickets.recent
 
     def set_avatar(self, member: Member, avatar: str) -> None:
         """``member`` has a new avatar (its door checked and stored the picture)."""

@@ -46,6 +46,8 @@ class Member:
     lines: LineLimit = field(default_factory=lambda: LineLimit(0, 0, 0))
     """Its allowance of lines (the core sets the server's limits on arrival)."""
     ended: bool = False
+    fingerprint: str | None = None
+    """``SHA256:...`` of the SSH key it came in with (through a ticket), if it did."""
     key: str = field(init=False)
     """The name as compared for uniqueness: case, width and look-alikes ignored."""
 

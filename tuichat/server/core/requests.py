@@ -70,6 +70,9 @@ class Arrival:
     """Where its log of the default room ends."""
     rooms: tuple[RoomEntry, ...] = ()
     """Other rooms to join at once, in order."""
+    ticket: str | None = None
+    """A one-time ticket from another door (the SSH door) that vouches for the user: it
+    comes in as that door's ``Identity`` (its address, its admin right, no password)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", _checked_name(self.name))

@@ -4,10 +4,17 @@ Every accepted connection is counted with the host it comes from until it closes
 over ``max_per_address`` or ``max_connections`` is refused with ``server_full``. A
 connection that sends no ``hello`` or ``attach`` within ``setup_timeout`` is closed.
 Both are logged as one line a second (``logs.Tally``), however many there are.
+
+The SSH door's clients connect from this machine (loopback) with a ticket: each session
+is moved (``rehome``) to the SSH user's own address once its connections are bound to it,
+and until then a local address may hold ``SESSION_CONNECTIONS`` more connections for each
+ticket recently issued (``allowance``), so a hundred SSH sessions starting at once never
+count as a hundred users of 127.0.0.1.
 """
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import socket
 import weakref
@@ -29,13 +36,20 @@ if TYPE_CHECKING:
 log = logging.getLogger("tuichat.server")
 frame_log = logging.getLogger("tuichat.server.frames")
 
+SESSION_CONNECTIONS = 3
+"""Connections one session opens (recv, send, image)."""
+
 
 class Connections:
     """Counts open connections per host; refuses those over the limits."""
 
-    def __init__(self, config: ServerConfig, reactor: Reactor) -> None:
+    def __init__(self, config: ServerConfig, reactor: Reactor,
+                 tickets: Callable[[], int] = lambda: 0) -> None:
+        """``tickets()``: how many tickets were issued recently (sessions that may still
+        be connecting from this machine)."""
         self._config = config
         self._reactor = reactor
+        self._tickets = tickets
         self._peers: dict[Peer, str] = {}
         """Every open connection, joined or not, so a stop can close them all; with the
         host it comes from, for the per-address limit."""
@@ -84,11 +98,39 @@ class Connections:
         per_host, total = self._config.max_per_address, self._config.max_connections
         if (per_host and self._per_host[host] > per_host) or (total and len(self._peers) > total):
             self.forget_closed()  # recount: some may have closed since the last tick
-        if per_host and self._per_host[host] > per_host:
+        if per_host and self._per_host[host] > per_host + self.allowance(host):
             return f"too many connections from your address (at most {per_host:,}); try later"
         if total and len(self._peers) > total:
             return f"the server is full ({total:,} connections); try again later"
         return None
+
+    def allowance(self, host: str) -> int:
+        """Connections ``host`` may hold over the per-address limit: for a local address,
+        those of the sessions recent tickets may still be opening."""
+        if not self._is_local(host):
+            return 0
+        return SESSION_CONNECTIONS * self._tickets()
+
+    def _is_local(self, host: str) -> bool:
+        """True for the addresses the SSH door's clients connect from."""
+        if host == self._config.host:
+            return True
+        try:
+            return ipaddress.ip_address(host).is_loopback
+        except ValueError:
+            return False
+
+    def rehome(self, peer: Peer, host: str) -> None:
+        """Count ``peer`` against ``host`` from now on (a ticketed session's connection,
+        counted against its SSH user's address rather than loopback)."""
+        old = self._peers.get(peer)
+        if old is None or old == host:
+            return
+        self._peers[peer] = host
+        self._per_host[host] += 1
+        self._per_host[old] -= 1
+        if not self._per_host[old]:
+            del self._per_host[old]
 
     def expired(self, peer: Peer) -> None:
         """``peer`` is closed for sending no ``hello`` or ``attach`` in time (counted)."""

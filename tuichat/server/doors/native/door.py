@@ -64,7 +64,7 @@ class NativeDoor:
         self._reactor = reactor
         self._chat = chat
         self._tls = tls
-        self.connections = Connections(config, reactor)
+        self.connections = Connections(config, reactor, lambda: chat.recent_tickets)
         self.output = OutputBudget(config.max_queued_bytes, self.connections.peers)
         """All output waiting to be sent; its ``queued`` and ``peak`` are gauges."""
         self.handshakes = Handshakes(reactor, config.max_handshakes_per_address,

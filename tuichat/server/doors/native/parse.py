@@ -69,11 +69,13 @@ def arrival(frame: Frame, avatar: str | None) -> tuple[Arrival, list[str]]:
         raise RequestError(name_problem(name) or "the name must be a string")
     entries, problems = room_entries(frame.get("rooms"))
     return Arrival(name, _secret(frame.get("password")), _secret(frame.get("admin_password")),
-                   avatar, resume(frame.get("since"), frame.get("epoch")), entries), problems
+                   avatar, resume(frame.get("since"), frame.get("epoch")), entries,
+                   _secret(frame.get("ticket"))), problems
 
 
 def _secret(value: object) -> str | None:
-    """A password as given: None when absent; anything but a string is a wrong one."""
+    """A password (or ticket) as given: None when absent; anything but a string is a
+    wrong one."""
     if value is None or isinstance(value, str):
         return value
     return ""

@@ -30,6 +30,9 @@ class Session:
     pings_sent: int = 0
     last_ping: float = 0.0
     checking_upload: bool = False
+    ticketed: bool = False
+    """Let in by a ticket (the SSH door's client): its connections come from loopback and
+    are counted against the member's own address once bound to the session."""
     image_backlog: deque[Decoded] | None = field(default=None, repr=False)
 
     @property

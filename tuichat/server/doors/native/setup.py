@@ -75,6 +75,9 @@ class Setup:
             self._refuse(peer, decoded, ERROR_CODES[refusal.kind], refusal.text)
             return
         peer.session = session
+        if arrival.ticket is not None:
+            session.ticketed = True
+            self._connections.rehome(peer, member.host)
         for text in problems:
             self._door.deliver(Noticed(text, "error"), (member,))
         if self._config.setup_timeout > 0:
@@ -114,6 +117,8 @@ class Setup:
         else:
             session.image = peer
         peer.session = session
+        if session.ticketed:
+            self._connections.rehome(peer, session.member.host)
         session.last_heard = time.monotonic()
         write(peer, {"type": FrameType.ATTACHED, "channel": peer.channel.value})
 
