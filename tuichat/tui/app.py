@@ -77,8 +77,11 @@ class TuichatApp(App[int]):
                  hosted: HostedServer | None = None, clock: Callable[[], float] = time.time,
                  avatar_cache: AvatarDiskCache | None = None,
                  reconnect_delay: float | None = None, cwd: Path | None = None,
-                 known_hosts: KnownHosts | None = None, ignore_file: Path | None = None) -> None:
+                 known_hosts: KnownHosts | None = None, ignore_file: Path | None = None,
+                 guest: bool = False) -> None:
+        """``guest``: a browser door's client; the connect screen keeps its server fixed."""
         super().__init__()
+        self._guest = guest
         self.settings = settings
         self.hosted = hosted
         self.clock = clock
@@ -108,7 +111,8 @@ class TuichatApp(App[int]):
         if self._connect_now:
             self.connect(self.settings)
         else:
-            self.push_screen(ConnectScreen(self.settings, note=self._hosting_note(), cwd=self._cwd))
+            self.push_screen(ConnectScreen(self.settings, note=self._hosting_note(), cwd=self._cwd,
+                                           fixed_server=self._guest))
 
     def watch_theme(self, theme: str) -> None:
         """Remember the theme chosen (``/theme`` or the palette) for the next start."""
@@ -192,7 +196,7 @@ class TuichatApp(App[int]):
 
     def _show_connect(self, error: str) -> None:
         self.switch_or_push(ConnectScreen(self.settings, error=error, note=self._hosting_note(),
-                                           cwd=self._cwd))
+                                           cwd=self._cwd, fixed_server=self._guest))
 
     def _hosting_note(self) -> str:
         if self.hosted is None:
