@@ -3,17 +3,45 @@ processes browsers may start."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 from collections import Counter
 from typing import Any
 
 import aiohttp_jinja2
 from aiohttp import web
+from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 log = logging.getLogger("tuichat.server")
 
 TITLE = "tuichat"
+QUIT_TIMEOUT = 2.0
+"""Seconds a session's client has to quit once told to, before it is killed."""
+HEARTBEAT = 15.0
+"""Seconds between the websocket's pings (textual-serve's own value)."""
+
+
+class GuestService(AppService):
+    """One session's client process, reaped when the session ends (textual-serve leaves
+    the process and its pipes to the garbage collector)."""
+
+    async def stop(self) -> None:
+        """Tell the client to quit, wait for it (kill it if it does not), close its pipes."""
+        await super().stop()
+        process = self._process
+        if process is None:
+            return
+        try:
+            await asyncio.wait_for(process.wait(), QUIT_TIMEOUT)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                process.kill()
+            await process.wait()
+        transport = getattr(process, "_transport", None)  # asyncio gives no public close
+        if transport is not None:
+            transport.close()
 
 
 class GuestServer(Server):
@@ -57,12 +85,32 @@ class GuestServer(Server):
         self.sessions[address] += 1
         log.info("browser session from %s starts", address)
         try:
-            return await super().handle_websocket(request)
+            return await self._run_session(request)
         finally:
             self.sessions[address] -= 1
             if not self.sessions[address]:
                 del self.sessions[address]
             log.info("browser session from %s ended", address)
+
+    async def _run_session(self, request: web.Request) -> web.WebSocketResponse:
+        """textual-serve's session (its ``handle_websocket``) with a reaped client."""
+        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
+        width = to_int(request.query.get("width", "80"), 80)
+        height = to_int(request.query.get("height", "24"), 24)
+        await websocket.prepare(request)
+
+        async def close() -> None:
+            await websocket.close()
+
+        service = GuestService(self.command, write_bytes=websocket.send_bytes,
+                               write_str=websocket.send_str, close=close,
+                               download_manager=self.download_manager)
+        try:
+            await service.start(width, height)
+            await self._process_messages(websocket, service)
+        finally:
+            await service.stop()
+        return websocket
 
     async def make_app(self) -> web.Application:
         """The aiohttp application: the page, its websocket, its static files."""
