@@ -127,12 +127,13 @@ class Browser:
         """Everything the door has drawn in the page's terminal so far, as text."""
         return visible_text(str(await self.evaluate("window.__drawn || ''")))
 
-    async def wait_for_text(self, text: str) -> str:
-        """Wait until the terminal has drawn ``text``; the screen text."""
+    async def wait_for_text(self, text: str, since: int = 0) -> int:
+        """Wait until the terminal draws ``text`` (after the first ``since`` characters of
+        the screen text); how much text it has drawn by then."""
         async with asyncio.timeout(WAIT):
-            while text not in (screen := await self.screen_text()):
+            while text not in (screen := await self.screen_text())[since:]:
                 await asyncio.sleep(POLL)  # the page has no event to wait on: poll it
-        return screen
+        return len(screen)
 
     async def type(self, text: str) -> None:
         """Type into the terminal (its hidden text area has the focus)."""
