@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 import ssl
 from pathlib import Path
 
@@ -14,11 +15,11 @@ import pytest
 from tests.browser import WAIT, visible_text
 from tests.conftest import ClientFactory, ServerFactory, matching
 from tuichat.net.tls import KnownHosts, TlsClientConfig
-from tuichat.server.app import Server
+from tuichat.server.app import Server, StartupError
 from tuichat.tui.app import TuichatApp
 from tuichat.tui.connect_screen import SERVER_FIELDS
 from tuichat.tui.guest import guest_settings
-from tuichat.tui.main import build_parser
+from tuichat.tui.main import build_parser, main
 
 UNVERIFIED = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 UNVERIFIED.check_hostname = False
@@ -126,3 +127,21 @@ async def test_guest_connect_screen_keeps_the_server_and_picture_fixed(
         assert not app.screen.query_one("#name").disabled
         assert not app.screen.query_one("#password").disabled
         assert app.screen.query_one("#tls").disabled
+
+
+def test_browser_door_port_in_use_stops_the_start_with_one_line(
+        make_server: ServerFactory) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(StartupError, match=f"port {port} \\(browser door\\)"):
+            make_server(web_port=port)
+
+
+@pytest.mark.parametrize("argv", [["--tls-pin", "SHA256:AB"], ["--guest", "--serve"],
+                                  ["--guest", "--name", "eve"]])
+def test_guest_options_go_only_with_guest_and_alone(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
