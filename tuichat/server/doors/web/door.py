@@ -36,13 +36,14 @@ class NativeTarget:
     """The server's certificate, pinned by the client (no question asked); None: no TLS."""
 
     def command(self) -> str:
-        """The shell command textual-serve runs per session (the real client, as a guest)."""
+        """The shell command textual-serve runs per session: the real client, as a guest,
+        in the shell's place (``exec``), so a session is one process."""
         words = [sys.executable, "-m", "tuichat.tui.main", "--guest", "--host", LOOPBACK,
                  "--port-send", str(self.port_send), "--port-recv", str(self.port_recv),
                  "--port-image", str(self.port_image)]
         if self.tls_fingerprint is not None:
             words += ["--tls", "--tls-pin", self.tls_fingerprint]
-        return shlex.join(words)
+        return f"exec {shlex.join(words)}"
 
 
 class WebDoor:
