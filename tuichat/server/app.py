@@ -70,8 +70,9 @@ class Server:
         self.stores: RoomStores | None = None
         self.avatars: AvatarStore | None = None
         self.tls_fingerprint: str | None = None
-        self.web: WebDoor | None = None
         """The SHA-256 fingerprint of the TLS certificate (after ``start`` with TLS)."""
+        self.web: WebDoor | None = None
+        """The browser door (after ``start`` with ``web_port``)."""
 
     @property
     def ports(self) -> Ports:
