@@ -3,12 +3,15 @@
 Run from the repository root: ``.venv/bin/python scripts/screenshots.py``. The scenes are
 the ones the snapshot tests check (tests/scenes.py): a real server on free loopback ports
 with a seeded history, bob in the room, and the app joining as alice; and for
-``rooms.svg`` the busy room list of tests/room_scenes.py, served by the rooms stand-in.
+``rooms.svg`` the busy room list of tests/room_scenes.py, served by the rooms stand-in;
+``web.png`` is headless chromium joining through the server's browser door (when chromium
+is installed).
 """
 
 from __future__ import annotations
 
 import asyncio
+import shutil
 import sys
 import tempfile
 from pathlib import Path
@@ -16,21 +19,31 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from tests.browser import CHROMIUM, Browser  # noqa: E402 - after the path
 from tests.room_scenes import busy_rooms, open_rooms_scene  # noqa: E402 - after the path
 from tests.scenes import (  # noqa: E402 - after the path is set
+    ADMIN_PASSWORD,
     BUSY_ROOM,
+    CONVERSATION,
     Prepare,
+    bob_avatar,
     connect_app,
     open_scene,
+    seed_history,
     settled,
     settled_busy,
     utc,
     with_debug_pane,
     with_features,
 )
+from tuichat.net.client import Connection  # noqa: E402
+from tuichat.server.app import Server  # noqa: E402
+from tuichat.server.config import ServerConfig  # noqa: E402
 from tuichat.tui.app import TuichatApp  # noqa: E402
 
 OUT = ROOT / "screenshots"
+PICTURES_DRAWN = 1.0
+"""Seconds given the browser's client to fetch and draw bob's picture after his line."""
 
 
 async def shoot(app: TuichatApp, size: tuple[int, int], prepare: Prepare | None,
@@ -41,6 +54,41 @@ async def shoot(app: TuichatApp, size: tuple[int, int], prepare: Prepare | None,
         await pilot.pause()
         path = app.save_screenshot(f"{name}.svg", str(OUT))
     return Path(path)
+
+
+async def shoot_browser(workdir: Path) -> Path:
+    """dana joins from headless chromium through the browser door of the scenes' server
+    (its history, bob with his picture); bob greets her."""
+    data_dir = workdir / "scene-web"
+    seed_history(data_dir, tuple(line for line in CONVERSATION if "wide" not in line[2]))
+    server = Server(ServerConfig(host="127.0.0.1", port_send=0, port_recv=0, port_image=0,
+                                 data_dir=data_dir, admin_password=ADMIN_PASSWORD,
+                                 web_port=0))
+    server.start()
+    ports = server.ports
+    bob = Connection.open("127.0.0.1", "bob", port_send=ports.send, port_recv=ports.recv,
+                          port_image=ports.image, timeout=10)
+    bob.upload_avatar(bob_avatar()).result(10)
+    browser = await Browser.launch(workdir / "chromium", size=(1000, 800))
+    try:
+        await browser.open(f"http://127.0.0.1:{ports.web}/")
+        await browser.wait_for_text("join a chat")
+        await browser.type("dana")
+        await browser.press_enter()
+        await browser.wait_for_text("Joined")
+        await browser.type("hi all, this is a browser tab: nothing installed")
+        typed = await browser.wait_for_text("nothing installed")
+        await browser.press_enter()
+        await browser.wait_for_text("nothing installed", since=typed)  # in the log now
+        bob.say("welcome, dana! your picture came through as half-blocks too")
+        await browser.wait_for_text("half-blocks too")
+        await asyncio.sleep(PICTURES_DRAWN)
+        return await browser.screenshot(OUT / "web.png")
+    finally:
+        await browser.close()
+        bob.close()
+        server.stop()
+        server.wait(10)
 
 
 def main() -> int:
@@ -75,6 +123,10 @@ def main() -> int:
             saved.append(asyncio.run(shoot(rooms.app, (100, 30), busy_rooms(rooms), "rooms")))
         finally:
             rooms.close()
+        if shutil.which(CHROMIUM) is not None:
+            saved.append(asyncio.run(shoot_browser(workdir)))
+        else:
+            print("web.png skipped: chromium is not installed")
     for path in saved:
         print(path.relative_to(ROOT))
     return 0

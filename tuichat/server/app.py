@@ -23,6 +23,7 @@ from tuichat.server.doors.native.door import NativeDoor
 from tuichat.server.doors.ssh.claims import Claims
 from tuichat.server.doors.ssh.door import SshDoor
 from tuichat.server.doors.ssh.terminals import Terminals
+from tuichat.server.doors.web.door import NativeTarget, WebDoor, door_for
 from tuichat.server.reactor import Reactor
 from tuichat.server.store.room_stores import RoomStores
 from tuichat.server.store.saves import SaveDir
@@ -53,6 +54,8 @@ class Ports:
     image: int
     ssh: int | None = None
     """The SSH door's port, when it is on."""
+    web: int | None = None
+    """The browser door's port, when it runs."""
 
 
 class Server:
@@ -74,13 +77,16 @@ class Server:
         self.avatars: AvatarStore | None = None
         self.tls_fingerprint: str | None = None
         """The SHA-256 fingerprint of the TLS certificate (after ``start`` with TLS)."""
+        self.web: WebDoor | None = None
+        """The browser door (after ``start`` with ``web_port``)."""
 
     @property
     def ports(self) -> Ports:
         """Where the server listens (after ``start``)."""
         ssh = self.ssh.port if self.ssh is not None else None
+        web = self.web.port if self.web is not None else None
         send, recv, image = (self._listeners[c].getsockname()[1] for c in Channel)
-        return Ports(send, recv, image, ssh)
+        return Ports(send, recv, image, ssh=ssh, web=web)
 
     def start(self) -> None:
         """Bind the three ports, open the stores, and run the loop in its own thread."""
@@ -98,6 +104,8 @@ class Server:
             motd = initial_motd(config)
             self.stores = stores = RoomStores.from_config(config)
             stores.open(config.default_room)
+            if config.web_port is not None:
+                self.web = self._web_door(config.web_port, tls)
         except Exception as exc:
             self._close_listeners()
             raise StartupError(str(exc)) from exc
@@ -134,6 +142,8 @@ class Server:
         self._schedule_tick(tick)
         thread = self.reactor.start()
         threading.Thread(target=self._finish_when_done, args=(thread,), daemon=True).start()
+        if self.web is not None:
+            self.web.start()
 
     def stop(self, text: str = "The server is shutting down.") -> None:
         """Tell every client ``shutdown``, close everything, flush history (any thread)."""
@@ -176,6 +186,17 @@ class Server:
                     f"cannot listen on {config.host} port {port} ({channel} channel): {reason}"
                 ) from None
             self._listeners[channel] = listener
+
+    def _web_door(self, port: int, tls: ssl.SSLContext | None) -> WebDoor:
+        """The browser door, bound (its sessions join the native door on loopback)."""
+        config, ports = self.config, self.ports
+        target = NativeTarget(ports.send, ports.recv, ports.image, self.tls_fingerprint)
+        try:
+            return door_for(config.host, port, target, tls, config.max_clients,
+                            config.max_per_address)
+        except OSError as exc:
+            raise StartupError(f"cannot listen on {config.host} port {port} (browser door): "
+                               f"{exc.strerror or exc}") from None
 
     def _close_listeners(self) -> None:
         for listener in self._listeners.values():
@@ -233,6 +254,8 @@ class Server:
         thread.join()
         if self.ssh is not None:
             self.ssh.stop()
+        if self.web is not None:
+            self.web.stop()
         self._executor.shutdown(wait=True, cancel_futures=True)
         if self.stores is not None:
             self.stores.close()

@@ -78,15 +78,17 @@ class TuichatApp(App[int]):
                  avatar_cache: AvatarDiskCache | None = None,
                  reconnect_delay: float | None = None, cwd: Path | None = None,
                  known_hosts: KnownHosts | None = None, ignore_file: Path | None = None,
-                 served: bool = False) -> None:
+                 served: bool = False, guest: bool = False) -> None:
         """``served``: the server's SSH door runs this app for one session; a refusal or
         the end of the session exits (with its reason) instead of showing the connect
-        screen."""
+        screen. ``guest``: a browser door's client; the connect screen keeps its server
+        fixed."""
         super().__init__()
         self.served = served
         self.blink_cursor = not served
         """Served over SSH the entry box's cursor does not blink: a blink is a redraw
         twice a second, in every session, sent down every connection."""
+        self._guest = guest
         self.settings = settings
         self.hosted = hosted
         self.clock = clock
@@ -116,7 +118,8 @@ class TuichatApp(App[int]):
         if self._connect_now:
             self.connect(self.settings)
         else:
-            self.push_screen(ConnectScreen(self.settings, note=self._hosting_note(), cwd=self._cwd))
+            self.push_screen(ConnectScreen(self.settings, note=self._hosting_note(), cwd=self._cwd,
+                                           fixed_server=self._guest))
 
     def watch_theme(self, theme: str) -> None:
         """Remember the theme chosen (``/theme`` or the palette) for the next start."""
@@ -206,7 +209,7 @@ class TuichatApp(App[int]):
             self.exit(1, message=f"tuichat: {error}" if error else None)
             return
         self.switch_or_push(ConnectScreen(self.settings, error=error, note=self._hosting_note(),
-                                           cwd=self._cwd))
+                                           cwd=self._cwd, fixed_server=self._guest))
 
     def _hosting_note(self) -> str:
         if self.hosted is None:

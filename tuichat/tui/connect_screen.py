@@ -31,6 +31,9 @@ LABELS = {
     "admin_password": "Admin password",
 }
 SECRET_FIELDS = frozenset({"password", "admin_password"})
+SERVER_FIELDS = frozenset({"host", "port_recv", "port_send", "port_image", "avatar"})
+"""Fixed for a guest of a browser door: it joins this server, with no picture file of the
+server's machine."""
 PREVIEW_COLUMNS = (16, 8)
 """The preview draws the picture large, then at the size the chat shows it."""
 
@@ -85,8 +88,10 @@ class ConnectScreen(Screen[None]):
             self.settings = settings
 
     def __init__(self, settings: Settings, *, error: str = "", note: str = "",
-                 cwd: Path | None = None) -> None:
+                 cwd: Path | None = None, fixed_server: bool = False) -> None:
+        """``fixed_server``: the server, its ports, TLS and the picture cannot be changed."""
         super().__init__()
+        self._fixed = fixed_server
         self.settings = settings
         self._error = error
         self._note = note
@@ -106,7 +111,7 @@ class ConnectScreen(Screen[None]):
             ("port_send", str(settings.port_send), ""),
             ("port_image", image, "recv port + 1"),
             ("avatar", str(settings.avatar or ""),
-             "PNG/JPEG path (empty: my_image.png)"),
+             "drawn from your name" if self._fixed else "PNG/JPEG path (empty: my_image.png)"),
             ("password", settings.password or "", "if the server has one"),
             ("admin_password", settings.admin_password or "", "optional"),
         ]
@@ -120,9 +125,10 @@ class ConnectScreen(Screen[None]):
             with Vertical(id="connect-form"):
                 for key, value, placeholder in fields:
                     yield Input(value, placeholder=placeholder, id=key, compact=True,
-                                password=key in SECRET_FIELDS, select_on_focus=False)
+                                password=key in SECRET_FIELDS, select_on_focus=False,
+                                disabled=self._fixed and key in SERVER_FIELDS)
                 yield Checkbox("TLS (the server runs with --tls)", settings.tls, id="tls",
-                               compact=True)
+                               compact=True, disabled=self._fixed)
             yield AvatarPreview(self._renderer, id="preview")
         yield Static(id="connect-problems", markup=False)
         with Horizontal(id="connect-actions"):

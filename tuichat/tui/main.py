@@ -80,6 +80,13 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--data-dir", type=Path, metavar="DIR",
                        help="the hosted server's history, avatars, admin token and "
                        f"server.log (default: {default_data_dir()})")
+    guest = parser.add_argument_group("browser door (--guest)")
+    guest.add_argument("--guest", action="store_true",
+                       help="the client the server's browser door runs: the connect screen "
+                       "with --host and the ports fixed; no config file, nothing remembered")
+    guest.add_argument("--tls-pin", metavar="FINGERPRINT",
+                       help="with --guest --tls: trust the server's certificate of this "
+                       "SHA-256 fingerprint without asking")
     add("--version", action="version",
         version=f"tuichat {__version__} (protocol {PROTOCOL_VERSION})")
     return parser
@@ -132,6 +139,14 @@ def main(argv: list[str] | None = None) -> int:
         for key, option in _SERVE_ONLY.items():
             if getattr(args, key) not in (None, False):
                 parser.error(f"{option} only goes with --serve")
+    if args.tls_pin is not None and not args.guest:
+        parser.error("--tls-pin only goes with --guest")
+    if args.guest:
+        if args.serve or args.name is not None:
+            parser.error("--guest goes with neither --serve nor --name")
+        from tuichat.tui.guest import run_guest
+
+        return run_guest(args)
     try:
         settings, connect_now = settings_from_args(args, os.environ)
     except (ConfigError, UsageError) as exc:

@@ -1,0 +1,147 @@
+"""The browser door without a browser: its page, its sessions' caps, HTTPS with the
+server's certificate, and the guest client it runs (aiohttp speaks the page's websocket)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import socket
+import ssl
+from pathlib import Path
+
+import aiohttp
+import pytest
+
+from tests.browser import WAIT, visible_text
+from tests.conftest import ClientFactory, ServerFactory, matching
+from tuichat.net.tls import KnownHosts, TlsClientConfig
+from tuichat.server.app import Server, StartupError
+from tuichat.tui.app import TuichatApp
+from tuichat.tui.connect_screen import SERVER_FIELDS
+from tuichat.tui.guest import guest_settings
+from tuichat.tui.main import build_parser, main
+
+UNVERIFIED = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
+UNVERIFIED.check_hostname = False
+UNVERIFIED.verify_mode = ssl.CERT_NONE
+
+
+class Session:
+    """A browser session as the page's script runs it: the websocket, and what it drew."""
+
+    def __init__(self, socket: aiohttp.ClientWebSocketResponse) -> None:
+        self.socket = socket
+        self.drawn = ""
+
+    async def wait_for_text(self, text: str) -> None:
+        async with asyncio.timeout(WAIT):
+            while text not in visible_text(self.drawn):
+                message = await self.socket.receive()
+                assert message.type == aiohttp.WSMsgType.BINARY, message
+                self.drawn += message.data.decode("utf-8", "replace")
+
+    async def type(self, text: str) -> None:
+        await self.socket.send_str(json.dumps(["stdin", text]))
+
+
+def door_url(server: Server, path: str = "/", scheme: str = "http") -> str:
+    return f"{scheme}://127.0.0.1:{server.ports.web}{path}"
+
+
+async def test_page_sends_the_browser_back_to_the_address_it_used(
+        make_server: ServerFactory) -> None:
+    server = make_server(web_port=0)
+    async with aiohttp.ClientSession() as http, \
+            http.get(door_url(server), headers={"Host": "chat.example:8443"}) as answer:
+        page = await answer.text()
+    assert 'data-session-websocket-url="ws://chat.example:8443/ws"' in page
+    assert "http://chat.example:8443/static/js/textual.js" in page
+
+
+async def test_tls_door_serves_https_and_its_client_trusts_the_server_without_asking(
+        make_server: ServerFactory, join: ClientFactory, tmp_path: Path) -> None:
+    server = make_server(web_port=0, tls=True)
+    trust = TlsClientConfig(known_hosts=KnownHosts(tmp_path / "known_hosts"),
+                            ask=lambda host, port, shown: shown == server.tls_fingerprint)
+    bob = join("bob", target=server, tls=trust)
+    async with aiohttp.ClientSession() as http:
+        async with http.get(door_url(server, scheme="https"), ssl=UNVERIFIED) as answer:
+            assert "wss://127.0.0.1:" in await answer.text()
+        url = door_url(server, "/ws?width=100&height=30", scheme="wss")
+        async with http.ws_connect(url, ssl=UNVERIFIED) as socket:
+            session = Session(socket)
+            await session.wait_for_text("join a chat")
+            await session.type("dave\r")
+            bob.inbox.wait_for(matching("join", name="dave"))
+            await session.wait_for_text("TLS")
+
+
+async def test_closed_browser_tab_ends_its_client_and_the_others_see_it_leave(
+        make_server: ServerFactory, join: ClientFactory) -> None:
+    server = make_server(web_port=0)
+    bob = join("bob", target=server)
+    url = door_url(server, "/ws?width=100&height=30", scheme="ws")
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url) as socket:
+            session = Session(socket)
+            await session.wait_for_text("join a chat")
+            await session.type("erin\r")
+            bob.inbox.wait_for(matching("join", name="erin"))
+        bob.inbox.wait_for(matching("leave", name="erin"))
+
+
+async def test_browser_sessions_from_one_address_are_capped_like_its_connections(
+        make_server: ServerFactory) -> None:
+    server = make_server(web_port=0, max_per_address=3)  # one user's three connections
+    url = door_url(server, "/ws?width=80&height=24", scheme="ws")
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as first:
+        await Session(first).wait_for_text("join a chat")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(url)
+        assert refused.value.status == 503
+
+
+def test_guest_takes_only_the_server_from_its_command_line(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TUICHAT_PASSWORD", "the operator's")
+    monkeypatch.setenv("TUICHAT_ADMIN_PASSWORD", "the operator's too")
+    args = build_parser().parse_args(["--guest", "--host", "127.0.0.1", "--port-send", "4001",
+                                      "--port-recv", "4002", "--port-image", "4003", "--tls"])
+    settings = guest_settings(args)
+    assert (settings.host, settings.port_send, settings.port_recv, settings.image_port) == (
+        "127.0.0.1", 4001, 4002, 4003)
+    assert settings.tls
+    assert settings.name == "" and settings.avatar is None
+    assert settings.password is None and settings.admin_password is None
+
+
+async def test_guest_connect_screen_keeps_the_server_and_picture_fixed(
+        tmp_path: Path) -> None:
+    args = build_parser().parse_args(["--guest", "--port-send", "4001", "--port-recv", "4002"])
+    app = TuichatApp(guest_settings(args), connect_now=False, cwd=tmp_path, guest=True,
+                     known_hosts=KnownHosts(tmp_path / "known_hosts"))
+    async with app.run_test(size=(100, 30)) as pilot:
+        await pilot.pause()
+        for key in SERVER_FIELDS:
+            assert app.screen.query_one(f"#{key}").disabled, key
+        assert not app.screen.query_one("#name").disabled
+        assert not app.screen.query_one("#password").disabled
+        assert app.screen.query_one("#tls").disabled
+
+
+def test_browser_door_port_in_use_stops_the_start_with_one_line(
+        make_server: ServerFactory) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        with pytest.raises(StartupError, match=f"port {port} \\(browser door\\)"):
+            make_server(web_port=port)
+
+
+@pytest.mark.parametrize("argv", [["--tls-pin", "SHA256:AB"], ["--guest", "--serve"],
+                                  ["--guest", "--name", "eve"]])
+def test_guest_options_go_only_with_guest_and_alone(argv: list[str]) -> None:
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2
