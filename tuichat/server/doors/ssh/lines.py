@@ -204,10 +204,7 @@ class Lines:
             match event:
                 case Ended():
                     del self._sessions[member]
-                    text = None if event.refusal is None else f"Disconnected: {event.refusal.text}."
-                    if session.cut_off:
-                        text = "Disconnected: you were not reading your output."
-                    session.finish(0 if event.refusal is None else 1, text)
+                    session.finish(*ending(event, session.cut_off))
                 case ShutDown():
                     del self._sessions[member]
                     session.finish(0, event.text)
@@ -217,6 +214,16 @@ class Lines:
                     line = render(event, member, lobby)
                     if line is not None:
                         session.write(f"{line}\n".encode())
+
+
+def ending(event: Ended, cut_off: bool) -> tuple[int, str | None]:
+    """The exit status of a session that ``event`` ended, and what it is told on stderr:
+    0 and nothing when it left by itself (the end of its input), else 1 and why."""
+    if cut_off:
+        return 1, "Disconnected: you were not reading your output."
+    if event.refusal is not None:
+        return 1, f"Disconnected: {event.refusal.text}."
+    return (0, None) if event.reason is LeaveReason.QUIT else (1, None)
 
 
 def render(event: Event, member: Member, lobby: object) -> str | None:
