@@ -107,3 +107,16 @@ def test_a_bot_that_never_reads_is_cut_off(make_server: ServerFactory, join: Cli
     finally:
         bot.kill()
         bot.wait(WAIT)
+
+
+def test_an_overlong_line_is_refused_and_the_next_one_said(
+        server: Server, join: ClientFactory, tmp_path: Path) -> None:
+    alice = join("alice")
+    stdin = b"y" * 100_000 + b"\nshort\nlast line without a newline"
+    done = run_ssh(ssh_port(server), "bot", make_key(tmp_path, "bot"), "-T", stdin=stdin)
+    assert done.returncode == 0
+    assert b"Not sent: a line is over 16,384 bytes." in done.stderr
+    alice.inbox.wait_for(matching("message", **{"from": "bot", "text": "short"}))
+    alice.inbox.wait_for(matching("message", **{"from": "bot",
+                                                "text": "last line without a newline"}))
+    assert not alice.inbox.all(lambda f: "yyyy" in str(f.get("text")))
