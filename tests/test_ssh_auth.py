@@ -53,6 +53,12 @@ def interactive_args(port: int, user: str, key: Path | None) -> list[str]:
     return ssh_args(port, user, key, "-T", batch=False)
 
 
+@pytest.fixture
+def server(make_server: ServerFactory) -> Server:
+    """A server with its SSH door on (the ``join`` fixture's default target)."""
+    return make_server(ssh_port=0)
+
+
 def test_the_first_key_claims_a_name_and_another_key_is_told_why_not(
         make_server: ServerFactory, tmp_path: Path) -> None:
     server = make_server(ssh_port=0)
@@ -213,7 +219,19 @@ def test_keyless_sessions_from_one_address_are_limited(make_server: ServerFactor
         assert session.wait() == 0
 
 
-@pytest.fixture
-def server(make_server: ServerFactory) -> Server:
-    """A server with its SSH door on (the ``join`` fixture's default target)."""
-    return make_server(ssh_port=0)
+def test_sessions_of_one_key_are_limited_wherever_they_come_from(
+        make_server: ServerFactory, join: ClientFactory, tmp_path: Path) -> None:
+    server = make_server(ssh_port=0, max_per_address=3)
+    alice = join("alice", target=server)
+    key = make_key(tmp_path, "k")
+    bots = []
+    for name in ("bot1", "bot2", "bot3"):
+        bots.append(SshSession(ssh_args(ssh_port(server), name, key, "-T")))
+        alice.inbox.wait_for(matching("join", name=name))
+    fourth = run_ssh(ssh_port(server), "bot4", key, "-T")
+    assert fourth.returncode == 1
+    assert b"too many sessions of this key (at most 3)" in fourth.stderr
+    assert run_ssh(ssh_port(server), "bot5", make_key(tmp_path, "k5"), "-T").returncode == 0
+    for bot in bots:
+        bot.close_stdin()
+        assert bot.wait() == 0

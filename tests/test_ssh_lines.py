@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ClientFactory, ServerFactory, matching
+from tests.conftest import WAIT, ClientFactory, ServerFactory, matching
 from tests.ssh_client import SshSession, make_key, run_ssh, ssh_args
 from tests.system import needs
 from tuichat.server.app import Server
@@ -65,3 +66,57 @@ def test_piped_lines_are_said_and_the_session_ends_with_the_input(
     assert done.returncode == 0, done.stderr
     alice.inbox.wait_for(matching("message", **{"from": "bot", "text": "hi"}))
     alice.inbox.wait_for(matching("leave", name="bot"))
+
+
+def test_the_cores_rate_limit_refusals_go_to_stderr(make_server: ServerFactory,
+                                                    tmp_path: Path) -> None:
+    server = make_server(ssh_port=0, rate_burst=1, rate_per_second=0.001)
+    done = run_ssh(ssh_port(server), "bot", make_key(tmp_path, "bot"), "-T",
+                   stdin=b"one\ntwo\n")
+    assert done.returncode == 0
+    assert b"Slow down: at most 1 line at once" in done.stderr
+    assert b"Slow down" not in done.stdout
+
+
+def test_line_sessions_are_told_when_the_server_stops(server: Server, join: ClientFactory,
+                                                      tmp_path: Path) -> None:
+    alice = join("alice")
+    bot = SshSession(ssh_args(ssh_port(server), "bot", make_key(tmp_path, "bot"), "-T"))
+    alice.inbox.wait_for(matching("join", name="bot"))
+    server.stop("Going down for a test.")
+    bot.wait_out("Going down for a test.", stream="err")
+    assert bot.wait() == 0
+
+
+def test_a_bot_that_never_reads_is_cut_off(make_server: ServerFactory, join: ClientFactory,
+                                           tmp_path: Path) -> None:
+    server = make_server(ssh_port=0, queue_limit=65_536)
+    alice = join("alice", target=server)
+    args = ssh_args(ssh_port(server), "bot", make_key(tmp_path, "bot"), "-T")
+    bot = subprocess.Popen(args, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                           stderr=subprocess.DEVNULL)  # stdout never read
+    try:
+        alice.inbox.wait_for(matching("join", name="bot"))
+        line = "x" * 4_000
+        for sent in range(20_000):
+            alice.conn.say(line)
+            if sent % 100 == 0 and alice.inbox.all(matching("leave", name="bot")):
+                break
+        leave = alice.inbox.wait_for(matching("leave", name="bot"))
+        assert leave["reason"] == "error"
+    finally:
+        bot.kill()
+        bot.wait(WAIT)
+
+
+def test_an_overlong_line_is_refused_and_the_next_one_said(
+        server: Server, join: ClientFactory, tmp_path: Path) -> None:
+    alice = join("alice")
+    stdin = b"y" * 100_000 + b"\nshort\nlast line without a newline"
+    done = run_ssh(ssh_port(server), "bot", make_key(tmp_path, "bot"), "-T", stdin=stdin)
+    assert done.returncode == 0
+    assert b"Not sent: a line is over 16,384 bytes." in done.stderr
+    alice.inbox.wait_for(matching("message", **{"from": "bot", "text": "short"}))
+    alice.inbox.wait_for(matching("message", **{"from": "bot",
+                                                "text": "last line without a newline"}))
+    assert not alice.inbox.all(lambda f: "yyyy" in str(f.get("text")))

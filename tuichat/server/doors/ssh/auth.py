@@ -126,11 +126,12 @@ class Login(asyncssh.SSHServer):
         return self._refusal is None and not self._password_first()
 
     def validate_public_key(self, username: str, key: asyncssh.SSHKey) -> bool:
-        """The key may be this name's: it holds the claim, or none does (or it is an
-        admin key). Called for the probe and again for the signed request."""
+        """The key may be this name's: it holds the claim, or none does. Called for the
+        probe and again for the signed request; only a login that ends with a key's
+        signature keeps the key (``_keyless_welcome`` forgets a probed one)."""
         claim = self._gate.claims.holder(self._name)
         fingerprint = key.get_fingerprint("sha256")
-        if claim is None or claim.fingerprint == fingerprint or self._is_admin(key):
+        if claim is None or claim.fingerprint == fingerprint:
             self._key = key
             return True
         if not self._told_claim:
@@ -183,7 +184,7 @@ class Login(asyncssh.SSHServer):
         key = self._key
         fingerprint = key.get_fingerprint("sha256") if key is not None else None
         admin = key is not None and self._is_admin(key)
-        if fingerprint is not None and not admin:
+        if fingerprint is not None:
             claim = self._gate.claims.claim(self._name, fingerprint)
             if claim.fingerprint != fingerprint:  # another key claimed it meanwhile
                 self._refusal = f"the name {self._name!r} was just claimed by another key"
@@ -199,6 +200,7 @@ class Login(asyncssh.SSHServer):
             self._tell("This server takes SSH keys only: log in with a key "
                        "(ssh -i KEY NAME@HOST); the first key to use a name claims it.")
             return False
+        self._key = None  # a key only offered, never signed with, proves nothing
         return True
 
     def _password_first(self) -> bool:

@@ -1,8 +1,9 @@
 """How many SSH logins are under way and in, counted so that people behind one address
 never lock each other out: keyed logins count per key, keyless ones per address.
 
-- Connections still authenticating: at most ``pending`` per address (``0``: no limit),
-  so one address cannot hold every handshake slot; a key's login is done in a moment.
+- Connections still authenticating: at most ``pending`` per address and ``pending_total``
+  in all (``0``: no limit), so one address cannot hold every slot; a key's login is done
+  in a moment.
 - Sessions of one key: at most ``per_login`` (``0``: no limit), wherever they come from.
 - Keyless sessions from one address: at most ``per_login`` together.
 Used on the SSH loop only.
@@ -19,8 +20,10 @@ from tuichat.server.doors.ssh.identity import Identity
 class LoginCounts:
     """Connections being authenticated per address, sessions per key or address."""
 
-    def __init__(self, pending: int, per_login: int) -> None:
+    def __init__(self, pending: int, pending_total: int, per_login: int) -> None:
         self._pending_limit = pending
+        self._pending_total_limit = pending_total
+        self._pending_total = 0
         self._session_limit = per_login
         self._pending: Counter[str] = Counter()
         self._sessions: Counter[str] = Counter()
@@ -32,12 +35,16 @@ class LoginCounts:
         if self._pending_limit and self._pending[address] >= self._pending_limit:
             return (f"too many SSH logins from your address are under way (at most "
                     f"{self._pending_limit}); try again in a moment")
+        if self._pending_total_limit and self._pending_total >= self._pending_total_limit:
+            return "the server has too many SSH logins under way; try again in a moment"
         self._pending[address] += 1
+        self._pending_total += 1
         return None
 
     def end(self, host: str) -> None:
         """A connection counted by ``begin`` authenticated or went away."""
         address = address_key(host)
+        self._pending_total -= 1
         self._pending[address] -= 1
         if self._pending[address] <= 0:
             del self._pending[address]

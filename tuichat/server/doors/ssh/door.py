@@ -35,6 +35,8 @@ if TYPE_CHECKING:
 log = logging.getLogger("tuichat.server")
 
 AVATAR_COMMAND = "avatar"
+LOGIN_TIMEOUT = 60.0
+"""Seconds a connection has to log in (time enough to type the join password)."""
 START_TIMEOUT = 10.0
 """Seconds ``start`` waits for the SSH port to be bound."""
 STOP_TIMEOUT = 5.0
@@ -75,7 +77,8 @@ class SshDoor:
         if config.admin_keys is not None:
             admin_keys = asyncssh.read_authorized_keys(str(config.admin_keys))
         gate = Gate(config, self._chat, self._reactor, self._claims,
-                    LoginCounts(config.max_handshakes_per_address, config.max_per_address),
+                    LoginCounts(config.max_handshakes_per_address, config.max_handshakes,
+                                config.max_per_address),
                     admin_keys)
         self._thread.start()
         self._terminals.start()
@@ -113,6 +116,9 @@ class SshDoor:
             lambda: Login(gate, self._serve), self._config.host, port,
             server_host_keys=[key], encoding=None, line_editor=False,
             agent_forwarding=False, x11_forwarding=False, allow_scp=False,
+            login_timeout=LOGIN_TIMEOUT, keepalive_interval=self._config.ping_interval,
+            keepalive_count_max=max(1, round(self._config.ping_timeout
+                                             / self._config.ping_interval)),
         )
 
     @staticmethod

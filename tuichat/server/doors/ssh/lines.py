@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
-from tuichat.net.frames import LeaveReason
+from tuichat.net.frames import MAX_TEXT_CHARS, LeaveReason
 from tuichat.server.core.events import (
     Announced,
     Ended,
@@ -47,6 +47,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("tuichat.server")
 
 ACTION_PREFIX = "/me "
+READ_CHUNK = 65_536
+MAX_LINE_BYTES = 4 * MAX_TEXT_CHARS
+"""A stdin line longer than this (in UTF-8) cannot be a chat line: refused unread."""
 
 
 class LineSession:
@@ -130,18 +133,33 @@ class Lines:
                 lambda: self._leave(session, LeaveReason.QUIT, "the SSH session closed"))
 
     async def _read(self, session: LineSession) -> None:
-        """Stdin lines to the chat; the end of input (or of the connection) leaves."""
+        """Stdin lines to the chat; the end of input (or of the connection) leaves. A line
+        longer than ``MAX_LINE_BYTES`` is refused, never buffered whole."""
         room = self._config.default_room
+        pending = b""
+        skipping = False
         try:
             while not session.done.is_set():
-                raw = await session.process.stdin.readline()
-                if not raw:
+                chunk = await session.process.stdin.read(READ_CHUNK)
+                if not chunk:
                     break
-                self._say(session, room, raw.decode("utf-8", "replace").rstrip("\r\n"))
-        except (OSError, asyncssh.Error, asyncssh.TerminalSizeChanged) as exc:
+                *lines, pending = (pending + chunk).split(b"\n")
+                for raw in lines:
+                    if not skipping:
+                        self._say(session, room, raw.decode("utf-8", "replace").rstrip("\r"))
+                    skipping = False
+                if len(pending) > MAX_LINE_BYTES:
+                    if not skipping:
+                        session.error(f"Not sent: a line is over {MAX_LINE_BYTES:,} bytes.")
+                    pending, skipping = b"", True
+            if pending and not skipping:
+                self._say(session, room, pending.decode("utf-8", "replace").rstrip("\r"))
+        except (OSError, asyncssh.Error, asyncssh.BreakReceived, asyncssh.SignalReceived,
+                asyncssh.TerminalSizeChanged) as exc:
             log.debug("line session of %s: input ended: %s", session.identity.name, exc)
-        self._reactor.call_soon_threadsafe(
-            lambda: self._leave(session, LeaveReason.QUIT, "end of input"))
+        finally:
+            self._reactor.call_soon_threadsafe(
+                lambda: self._leave(session, LeaveReason.QUIT, "end of input"))
 
     def _overflowed(self, session: LineSession) -> None:
         self._reactor.call_soon_threadsafe(lambda: self._shed(session))
@@ -204,10 +222,7 @@ class Lines:
             match event:
                 case Ended():
                     del self._sessions[member]
-                    text = None if event.refusal is None else f"Disconnected: {event.refusal.text}."
-                    if session.cut_off:
-                        text = "Disconnected: you were not reading your output."
-                    session.finish(0 if event.refusal is None else 1, text)
+                    session.finish(*ending(event, session.cut_off))
                 case ShutDown():
                     del self._sessions[member]
                     session.finish(0, event.text)
@@ -217,6 +232,16 @@ class Lines:
                     line = render(event, member, lobby)
                     if line is not None:
                         session.write(f"{line}\n".encode())
+
+
+def ending(event: Ended, cut_off: bool) -> tuple[int, str | None]:
+    """The exit status of a session that ``event`` ended, and what it is told on stderr:
+    0 and nothing when it left by itself (the end of its input), else 1 and why."""
+    if cut_off:
+        return 1, "Disconnected: you were not reading your output."
+    if event.refusal is not None:
+        return 1, f"Disconnected: {event.refusal.text}."
+    return (0, None) if event.reason is LeaveReason.QUIT else (1, None)
 
 
 def render(event: Event, member: Member, lobby: object) -> str | None:
