@@ -5,13 +5,14 @@ The server runs in its own process (``tuichat-server``'s ``Server`` with the SSH
 default limits), so its memory is its own: PSS from ``/proc/PID/smaps_rollup``, summed
 over the server, its zygote and every session's client, before and after the sessions,
 divided by their number. Sessions are real OpenSSH clients (``ssh -tt``), each on a PTY
-this script opens and reads (one thread, ``select`` over them all), started a few at a
-time; a session's first screen is the first time ``connected`` is drawn after ``ssh``
-started. Then ``--typing`` of them type now and then (a ``ж`` and a backspace, 0.2-1 s
-apart; the echo is the ``ж`` drawn after it was typed) while the others each say a line
-about every ``--line-every`` seconds (60: a busy room of 50 talkers, under a line a
-second, which every session draws); a native client (``Connection``) measures its round trip (say to
-echo) in the same room, before the sessions and during that typing.
+this script opens and reads (one thread, ``select`` over them all), each user with a key
+of its own (as a hundred people would be; one key's sessions count against that key),
+started a few at a time; a session's first screen is the first time ``connected`` is
+drawn after ``ssh`` started. Then ``--typing`` of them type now and then (a ``ж`` and a
+backspace, 0.2-1 s apart; the echo is the ``ж`` drawn after it was typed) while the
+others each say a line about every ``--line-every`` seconds (60: a busy room, under a
+line a second, which every session draws); a native client (``Connection``) measures its
+round trip (say to echo) in the same room, before the sessions and during that typing.
 
 Run: ``.venv/bin/python bench/ssh_sessions.py [--sessions 100] [--typing 50]
 [--json PATH]``; ``--quick`` is a smoke run (10 sessions).
@@ -132,8 +133,10 @@ class Probe:
             time.sleep(pause)
 
 
-def start_sessions(port: int, key: Path, count: int) -> tuple[list[PtySsh], list[float]]:
-    """``count`` sessions, a few starting at once; each one's time to its first screen."""
+def start_sessions(port: int, keys: list[Path], count: int,
+                   first: int = 0) -> tuple[list[PtySsh], list[float]]:
+    """``count`` sessions (users ``first`` on, each with its own key), a few starting at
+    once; each one's time to its first screen."""
     sessions: list[PtySsh] = []
     times: list[float] = []
     starting: list[PtySsh] = []
@@ -141,7 +144,8 @@ def start_sessions(port: int, key: Path, count: int) -> tuple[list[PtySsh], list
     deadline = time.monotonic() + 60 + count * 2
     while len(times) < count:
         while len(starting) < STARTING_AT_ONCE and len(sessions) < count:
-            session = PtySsh(port, f"user{len(sessions)}", key, env=env, size=(100, 30))
+            number = first + len(sessions)
+            session = PtySsh(port, f"user{number}", keys[number], env=env, size=(100, 30))
             sessions.append(session)
             starting.append(session)
         pump(sessions, 0.05)
@@ -221,13 +225,13 @@ def main() -> int:
     if args.quick:
         args.sessions, args.typing, args.seconds = 10, 5, 5.0
     with tempfile.TemporaryDirectory() as temp:
-        key = make_key(Path(temp), "key")
+        keys = [make_key(Path(temp), f"key{n}") for n in range(args.sessions + 1)]
         server = subprocess.Popen([sys.executable, "-c", SERVER, f"{temp}/data"],
                                   stdout=subprocess.PIPE, text=True)
         try:
             assert server.stdout is not None
             *native, ssh = (int(word) for word in server.stdout.readline().split())
-            figures = measure(server.pid, native, ssh, key, args)
+            figures = measure(server.pid, native, ssh, keys, args)
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -240,10 +244,10 @@ def main() -> int:
     return 0
 
 
-def measure(server: int, native: list[int], ssh: int, key: Path,
+def measure(server: int, native: list[int], ssh: int, keys: list[Path],
             args: argparse.Namespace) -> dict[str, object]:
     """Every figure, against the server process ``server``."""
-    warm, _ = start_sessions(ssh, key, 1)  # the zygote is warm before anything is counted
+    warm, _ = start_sessions(ssh, keys, 1, args.sessions)  # the zygote is warm first
     for session in warm:
         session.close()
     probe = Probe(native)
@@ -251,7 +255,7 @@ def measure(server: int, native: list[int], ssh: int, key: Path,
     probe.round_trips(40, PROBE_PAUSE, alone)
     time.sleep(1.0)  # the warm-up session's client is reaped
     before, processes_before = tree_pss(server)
-    sessions, first_screens = start_sessions(ssh, key, args.sessions)
+    sessions, first_screens = start_sessions(ssh, keys, args.sessions)
     settle = time.monotonic() + 2.0
     while time.monotonic() < settle:  # the last welcomes, avatars and user lists drawn
         pump(sessions, 0.05)
