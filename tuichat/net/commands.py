@@ -45,6 +45,8 @@ ADMIN_COMMANDS: tuple[AdminCommand, ...] = (
                  "ban NAME's address, or only the name if others share the address "
                  "(name:NAME or ip:ADDRESS to choose), for MINUTES or for good; alone: list"),
     AdminCommand("-ub", "ADDRESS", "lift the ban on ADDRESS, or on NAME (name:, ip: as for -b)"),
+    AdminCommand("-rk", "NAME", "release the claim an SSH key holds on NAME, so the next key "
+                 "to log in as NAME claims it"),
     AdminCommand("-m", "TEXT",
                  "set this room's message of the day; alone: show it; '-': clear it"),
     AdminCommand("-sd", "", "shut the server down after a 10-second countdown (needs --sde)"),

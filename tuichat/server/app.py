@@ -20,6 +20,7 @@ from tuichat.server.bans import BanList
 from tuichat.server.config import ServerConfig, ensure_admin_password, initial_motd
 from tuichat.server.core.chat import Chat
 from tuichat.server.doors.native.door import NativeDoor
+from tuichat.server.doors.ssh.claims import Claims
 from tuichat.server.doors.ssh.door import SshDoor
 from tuichat.server.doors.ssh.terminals import Terminals
 from tuichat.server.reactor import Reactor
@@ -103,10 +104,12 @@ class Server:
         self.avatars = avatars
         self.reactor.before_flush.append(stores.commit)
         workers = Workers(self.reactor, self._executor)
+        claims = Claims(config.ssh_dir / "claims.json")
         self.chat = Chat(
             config, stores, workers, bans=BanList(config.bans_path),
             saves=SaveDir(config.saves_dir, config.default_room), console_avatar=console_sha,
             admin_password=admin_password, motd=motd, stop=self._shut_down_from_admin,
+            claims=claims,
         )
         self.door = NativeDoor(config, self.reactor, self.chat, workers, avatars, console_sha,
                                tls)
@@ -116,9 +119,10 @@ class Server:
             )
         if config.ssh_port is not None:
             native = self.ports
-            self.ssh = SshDoor(config, self.chat, self.reactor, Terminals(
-                config, self.chat, self.reactor, (native.send, native.recv, native.image),
-                self.tls_fingerprint))
+            terminals = Terminals(config, self.chat, self.reactor,
+                                  (native.send, native.recv, native.image), self.tls_fingerprint)
+            self.ssh = SshDoor(config, self.chat, self.reactor, terminals, claims=claims,
+                               avatars=avatars)
             try:
                 self.ssh.start()
             except Exception as exc:

@@ -25,12 +25,14 @@ from tuichat.net.frames import text_problem
 from tuichat.server.core.admin_call import AdminCall
 from tuichat.server.core.events import Noticed
 from tuichat.server.core.history_files import HistoryFiles, failure_text
+from tuichat.server.core.key_claims import ClaimRelease
 from tuichat.server.core.moderation import Moderation
 
 if TYPE_CHECKING:
     from tuichat.server.bans import BanList
     from tuichat.server.core.admission import Admission
     from tuichat.server.core.hub import Hub
+    from tuichat.server.core.key_claims import NameClaims
     from tuichat.server.core.model import Member, Room
     from tuichat.server.core.ports import Scheduler
     from tuichat.server.store.saves import SaveDir
@@ -78,7 +80,9 @@ class Admin:
     """Runs admin lines on the loop thread."""
 
     def __init__(self, hub: Hub, admission: Admission, bans: BanList, saves: SaveDir,
-                 scheduler: Scheduler, shutdown: Shutdown) -> None:
+                 scheduler: Scheduler, shutdown: Shutdown,
+                 claims: NameClaims | None = None) -> None:
+        """``claims``: the names SSH keys hold (``admin -rk`` releases them)."""
         self._hub = hub
         self._admission = admission
         self._scheduler = scheduler
@@ -96,6 +100,7 @@ class Admin:
             "-k": moderation.kick,
             "-b": moderation.ban,
             "-ub": moderation.unban,
+            "-rk": ClaimRelease(claims),
             "-m": self._motd,
             "-sd": self._start_shutdown,
             "-h": self._help,

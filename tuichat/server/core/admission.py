@@ -72,8 +72,8 @@ class Admission:
             return Refusal(RefusalKind.BANNED, ban.refusal)
         config = self._hub.config
         if config.password is not None and not vouched:
-            problem = self._join_password_problem(name, host, arrival.password,
-                                                  config.password)
+            problem = self.join_password_problem(name, host, arrival.password,
+                                                 config.password)
             if problem is not None:
                 return Refusal(RefusalKind.BAD_PASSWORD, problem)
         holder = self._hub.find(name)
@@ -84,8 +84,8 @@ class Admission:
                            f"the server is full ({config.max_clients:,} users); try again later")
         return None
 
-    def _join_password_problem(self, name: str, host: str, given: str | None,
-                               expected: str) -> str | None:
+    def join_password_problem(self, name: str, host: str, given: str | None,
+                              expected: str) -> str | None:
         """Why ``given`` does not let ``name`` in from ``host``; while the name (or the
         whole address) must wait after wrong passwords, the password is not looked at."""
         wait = self._passwords.refusal(host, name, PasswordKind.JOIN)

@@ -45,6 +45,7 @@ if TYPE_CHECKING:
     from tuichat.server.bans import BanList
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.events import Door
+    from tuichat.server.core.key_claims import NameClaims
     from tuichat.server.core.model import Member, Room
     from tuichat.server.core.ports import Scheduler, Stores
     from tuichat.server.doors.ssh.identity import Identity
@@ -61,8 +62,10 @@ class Chat:
 
     def __init__(self, config: ServerConfig, stores: Stores, scheduler: Scheduler, *,
                  bans: BanList, saves: SaveDir, console_avatar: str, admin_password: str,
-                 motd: str | None, stop: Callable[[str], None]) -> None:
-        """``stop(text)`` stops the server (``admin -sd``, after its countdown)."""
+                 motd: str | None, stop: Callable[[str], None],
+                 claims: NameClaims | None = None) -> None:
+        """``stop(text)`` stops the server (``admin -sd``, after its countdown);
+        ``claims``: the names SSH keys hold, for ``admin -rk``."""
         self.config = config
         self.hub = Hub(config, stores, console_avatar=console_avatar, motd=motd)
         passwords = PasswordGate(config.auth_max_failures, config.auth_lockout,
@@ -71,7 +74,7 @@ class Chat:
         self.bans = bans
         self._rooms = RoomRules(self.hub)
         self.admin = Admin(self.hub, self._admission, bans, saves, scheduler,
-                           Shutdown(config.sde, config.countdown_step, stop))
+                           Shutdown(config.sde, config.countdown_step, stop), claims)
 
     def add_door(self, door: Door) -> None:
         """Deliver to ``door``'s members from now on."""
@@ -86,6 +89,15 @@ class Chat:
     def address_refusal(self, host: str) -> Refusal | None:
         """Why nobody from ``host`` may come in (checked before anything a user says)."""
         return self._admission.address_refusal(host)
+
+    def join_password_problem(self, name: str, host: str, given: str) -> str | None:
+        """Why ``given`` is not the join password for ``name`` from ``host`` (wrong, or not
+        checked while throttled); None when it is right or the server has none. For doors
+        that check it before the arrival (the SSH door's keyboard-interactive login)."""
+        expected = self.config.password
+        if expected is None:
+            return None
+        return self._admission.join_password_problem(name, host, given, expected)
 
     def arrive(self, member: Member, arrival: Arrival, door: Door) -> Refusal | None:
         """Let ``member`` in by ``door`` as ``arrival`` asks, or say why not (and nothing

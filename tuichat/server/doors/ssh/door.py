@@ -1,9 +1,10 @@
 """The SSH door: asyncssh on its own thread and asyncio loop, serving each session by kind.
 
 A session with a terminal and no command is interactive (``Terminals``); without a
-terminal and without a command it is line mode; the command ``avatar`` sets a picture;
-anything else is refused. Calls into the chat go through the reactor
-(``reactor.call_soon_threadsafe``); the chat's events come back on the reactor thread.
+terminal and without a command it is line mode (``Lines``); the command ``avatar`` sets a
+picture (``Pictures``); any other command is refused. Calls into the chat go through the
+reactor (``reactor.call_soon_threadsafe``); the chat's events come back on the reactor
+thread, to ``Lines.deliver``.
 """
 
 from __future__ import annotations
@@ -15,18 +16,25 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
-from tuichat.server.doors.ssh.connection import Login
+from tuichat.server.doors.ssh.auth import Gate, Login
+from tuichat.server.doors.ssh.avatar import Pictures
+from tuichat.server.doors.ssh.claims import Claims
+from tuichat.server.doors.ssh.counts import LoginCounts
 from tuichat.server.doors.ssh.hostkey import fingerprint_line, host_key
-from tuichat.server.doors.ssh.identity import Identity
+from tuichat.server.doors.ssh.lines import Lines
+from tuichat.server.doors.ssh.requests import refused
 
 if TYPE_CHECKING:
+    from tuichat.server.avatars import AvatarStore
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.chat import Chat
+    from tuichat.server.doors.ssh.identity import Identity
     from tuichat.server.doors.ssh.terminals import Terminals
     from tuichat.server.reactor import Reactor
 
 log = logging.getLogger("tuichat.server")
 
+AVATAR_COMMAND = "avatar"
 START_TIMEOUT = 10.0
 """Seconds ``start`` waits for the SSH port to be bound."""
 STOP_TIMEOUT = 5.0
@@ -37,11 +45,16 @@ class SshDoor:
     """The SSH listener and its sessions; ``start`` and ``stop`` from the server's thread."""
 
     def __init__(self, config: ServerConfig, chat: Chat, reactor: Reactor,
-                 terminals: Terminals) -> None:
+                 terminals: Terminals, *, claims: Claims, avatars: AvatarStore) -> None:
+        """Made before the reactor runs (it joins the chat as the line-mode door)."""
         self._config = config
-        self._chat = chat
         self._reactor = reactor
         self._terminals = terminals
+        self._claims = claims
+        self._lines = Lines(config, chat, reactor)
+        self._pictures = Pictures(chat, reactor, avatars, claims)
+        self._avatars = avatars
+        self._chat = chat
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, name="tuichat-ssh",
                                         daemon=True)
@@ -52,14 +65,21 @@ class SshDoor:
         """The host key's ``SHA256:...`` fingerprint (after ``start``)."""
 
     def start(self) -> None:
-        """Make or load the host key, bind the SSH port, and serve on the door's thread."""
+        """Make or load the host key, read the admin keys, bind the SSH port, and serve on
+        the door's thread."""
         config = self._config
         assert config.ssh_port is not None
         key = host_key(config.ssh_dir)
         self.fingerprint = key.get_fingerprint("sha256")
+        admin_keys = None
+        if config.admin_keys is not None:
+            admin_keys = asyncssh.read_authorized_keys(str(config.admin_keys))
+        gate = Gate(config, self._chat, self._reactor, self._claims,
+                    LoginCounts(config.max_handshakes_per_address, config.max_per_address),
+                    admin_keys)
         self._thread.start()
         self._terminals.start()
-        future = asyncio.run_coroutine_threadsafe(self._listen(key, config.ssh_port),
+        future = asyncio.run_coroutine_threadsafe(self._listen(gate, key, config.ssh_port),
                                                   self._loop)
         try:
             self._acceptor = future.result(START_TIMEOUT)
@@ -83,12 +103,14 @@ class SshDoor:
         self._stop_loop()
 
     def _stop_loop(self) -> None:
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(STOP_TIMEOUT)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(STOP_TIMEOUT)
 
-    async def _listen(self, key: asyncssh.SSHKey, port: int) -> asyncssh.SSHAcceptor:
+    async def _listen(self, gate: Gate, key: asyncssh.SSHKey,
+                      port: int) -> asyncssh.SSHAcceptor:
         return await asyncssh.create_server(
-            lambda: Login(self._config, self._serve), self._config.host, port,
+            lambda: Login(gate, self._serve), self._config.host, port,
             server_host_keys=[key], encoding=None, line_editor=False,
             agent_forwarding=False, x11_forwarding=False, allow_scp=False,
         )
@@ -102,8 +124,24 @@ class SshDoor:
                      identity: Identity) -> None:
         """One session of an authenticated login, by its kind."""
         command = process.command
-        if command is None and process.term_type is not None:
-            await self._terminals.run(process, identity)
-            return
-        process.stderr.write(b"this kind of session is not served yet\n")
-        process.exit(1)
+        if command is None:
+            if process.term_type is not None:
+                await self._terminals.run(process, identity)
+            else:
+                await self._lines.run(process, identity, self._remembered_avatar(identity))
+        elif command.strip() == AVATAR_COMMAND:
+            await self._pictures.run(process, identity)
+        else:
+            refused(lambda: f"{identity.name} ({identity.address})",
+                    f"the command {command[:60]!r}")
+            process.stderr.write(f"This server runs no commands but {AVATAR_COMMAND!r} "
+                                 f"(ssh HOST avatar < me.png); {command[:60]!r} is refused.\n"
+                                 .encode())
+            process.exit(1)
+
+    def _remembered_avatar(self, identity: Identity) -> str | None:
+        """The picture kept with ``identity``'s claim (``avatar``), if it is still stored."""
+        claim = self._claims.holder(identity.name)
+        if claim is None or claim.fingerprint != identity.fingerprint:
+            return None
+        return claim.avatar if claim.avatar in self._avatars else None
