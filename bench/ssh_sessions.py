@@ -5,13 +5,15 @@ The server runs in its own process (``tuichat-server``'s ``Server`` with the SSH
 default limits), so its memory is its own: PSS from ``/proc/PID/smaps_rollup``, summed
 over the server, its zygote and every session's client, before and after the sessions,
 divided by their number. Sessions are real OpenSSH clients (``ssh -tt``), each on a PTY
-this script opens and reads (one thread, ``select`` over them all), started a few at a
-time; a session's first screen is the first time ``connected`` is drawn after ``ssh``
-started. Then ``--typing`` of them type now and then (a ``ж`` and a backspace, 0.2-1 s
-apart; the echo is the ``ж`` drawn after it was typed) while the others each say a line
-about every ``--line-every`` seconds (60: a busy room of 50 talkers, under a line a
-second, which every session draws); a native client (``Connection``) measures its round trip (say to
-echo) in the same room, before the sessions and during that typing.
+this script opens and reads (one thread, ``select`` over them all), each user with a key
+of its own (as a hundred people would be; one key's sessions count against that key),
+started a few at a time; a session's first screen is the first time ``connected`` is
+drawn after ``ssh`` started. Then ``--typing`` of them type now and then (a key every
+0.3-1.5 s: a ``ж``, then a backspace; the echo is the ``ж`` drawn after it was typed)
+while the others each say a line about every ``--line-every`` seconds (300: ten lines a
+minute in the room, each of which every session draws); a native client (``Connection``,
+in the lobby with them) measures its round trip (say to echo) in a room of its own
+(``#probe``), before the sessions and during that typing.
 
 Run: ``.venv/bin/python bench/ssh_sessions.py [--sessions 100] [--typing 50]
 [--json PATH]``; ``--quick`` is a smoke run (10 sessions).
@@ -61,6 +63,9 @@ except KeyboardInterrupt:
 MARK = "ж".encode()
 BACKSPACE = b"\x7f"
 DRAWN = b"connected"
+PROBE_ROOM = "#probe"
+"""The probe talks in a room of its own: four lines a second in the sessions' room would
+be forty renders a second... per session, the load of the probe and not of the sessions."""
 PROBE_PAUSE = 0.25
 """Seconds between the probe's lines: under the default rate (5 lines a second)."""
 STARTING_AT_ONCE = 4
@@ -110,6 +115,7 @@ class Probe:
         self.conn = Connection.open("127.0.0.1", "probe", port_send=ports[0],
                                     port_recv=ports[1], port_image=ports[2],
                                     on_frame=self._frame)
+        self.conn.join_room(PROBE_ROOM)
 
     def _frame(self, channel: Channel, frame: Frame, payload: bytes | None) -> None:
         if frame.get("type") == "message" and frame.get("from") == "probe":
@@ -120,7 +126,7 @@ class Probe:
     def round_trip(self) -> float:
         """One say's round trip, in ms."""
         start = time.perf_counter()
-        ref = self.conn.say(f"probe {start:.6f}")
+        ref = self.conn.say(f"probe {start:.6f}", room=PROBE_ROOM)
         with self._cond:
             if not self._cond.wait_for(lambda: ref in self._echoed, 10):
                 raise TimeoutError("the probe's line was not echoed")
@@ -132,8 +138,10 @@ class Probe:
             time.sleep(pause)
 
 
-def start_sessions(port: int, key: Path, count: int) -> tuple[list[PtySsh], list[float]]:
-    """``count`` sessions, a few starting at once; each one's time to its first screen."""
+def start_sessions(port: int, keys: list[Path], count: int,
+                   first: int = 0) -> tuple[list[PtySsh], list[float]]:
+    """``count`` sessions (users ``first`` on, each with its own key), a few starting at
+    once; each one's time to its first screen."""
     sessions: list[PtySsh] = []
     times: list[float] = []
     starting: list[PtySsh] = []
@@ -141,7 +149,8 @@ def start_sessions(port: int, key: Path, count: int) -> tuple[list[PtySsh], list
     deadline = time.monotonic() + 60 + count * 2
     while len(times) < count:
         while len(starting) < STARTING_AT_ONCE and len(sessions) < count:
-            session = PtySsh(port, f"user{len(sessions)}", key, env=env, size=(100, 30))
+            number = first + len(sessions)
+            session = PtySsh(port, f"user{number}", keys[number], env=env, size=(100, 30))
             sessions.append(session)
             starting.append(session)
         pump(sessions, 0.05)
@@ -151,6 +160,16 @@ def start_sessions(port: int, key: Path, count: int) -> tuple[list[PtySsh], list
         if time.monotonic() > deadline:
             raise TimeoutError(f"only {len(times)} of {count} sessions drew their screen")
     return sessions, times
+
+
+def settle(sessions: list[PtySsh], quiet: float = 2.0, longest: float = 120.0) -> None:
+    """Read until no session has drawn anything for ``quiet`` seconds: every join has
+    been drawn by every session (each new user's picture fetched and shown in all)."""
+    end = time.monotonic() + longest
+    last = time.monotonic()
+    while (now := time.monotonic()) - last < quiet and now < end:
+        if pump(sessions, 0.05):
+            last = time.monotonic()
 
 
 def pump(sessions: list[PtySsh], timeout: float) -> list[PtySsh]:
@@ -164,14 +183,17 @@ def pump(sessions: list[PtySsh], timeout: float) -> list[PtySsh]:
 
 def type_and_talk(sessions: list[PtySsh], typing: int, seconds: float,
                   line_every: float) -> list[float]:
-    """``typing`` sessions type now and then, the rest each say a line about every
-    ``line_every`` seconds, for ``seconds``; the typists' echo times in ms."""
+    """``typing`` sessions type now and then (a key every 0.3-1.5 s: a ``ж``, then a
+    backspace once it is drawn), the rest each say a line about every ``line_every``
+    seconds, for ``seconds``; the typists' echo times in ms."""
     rng = random.Random(1)
     now = time.monotonic()
     typists = {id(s) for s in sessions[:typing]}
-    due = {id(s): now + rng.uniform(0, 1 if id(s) in typists else line_every)
+    due = {id(s): now + rng.uniform(0, 1.5 if id(s) in typists else line_every)
            for s in sessions}
     typed_at: dict[int, tuple[float, int]] = {}
+    typed: set[int] = set()
+    """Typists whose box holds a ``ж`` (the next key is a backspace)."""
     echoes: list[float] = []
     end = now + seconds
     while (now := time.monotonic()) < end:
@@ -180,16 +202,19 @@ def type_and_talk(sessions: list[PtySsh], typing: int, seconds: float,
             if waiting is not None and session.output.find(MARK, waiting[1]) >= 0:
                 echoes.append((now - waiting[0]) * 1000)
                 del typed_at[id(session)]
-                session.write(BACKSPACE)
-                due[id(session)] = now + rng.uniform(0.2, 1.0)
+                due[id(session)] = now + rng.uniform(0.3, 1.5)
         for session in sessions:
             key = id(session)
             if key in typed_at or now < due[key]:
                 continue
-            if key in typists:
+            if key in typists and key in typed:
+                session.write(BACKSPACE)
+                typed.discard(key)
+                due[key] = now + rng.uniform(0.3, 1.5)
+            elif key in typists:
                 typed_at[key] = (time.monotonic(), len(session.output))
                 session.write(MARK)
-                due[key] = end + 1
+                typed.add(key)
             else:
                 session.write(f"line {rng.randrange(10**6)}\r".encode())
                 due[key] = now + rng.uniform(0.5, 1.5) * line_every
@@ -202,6 +227,8 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
+    if not values:
+        return {"median": float("nan"), "p90": float("nan"), "p99": float("nan"), "count": 0}
     return {"median": round(statistics.median(values), 2),
             "p90": round(percentile(values, 0.90), 2),
             "p99": round(percentile(values, 0.99), 2), "count": len(values)}
@@ -213,7 +240,7 @@ def main() -> int:
     parser.add_argument("--typing", type=int, default=50)
     parser.add_argument("--seconds", type=float, default=20.0,
                         help="how long the sessions type and talk")
-    parser.add_argument("--line-every", type=float, default=60.0,
+    parser.add_argument("--line-every", type=float, default=300.0,
                         help="seconds between the lines each non-typing session says")
     parser.add_argument("--quick", action="store_true", help="10 sessions, 5 typing, 5 s")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -221,13 +248,13 @@ def main() -> int:
     if args.quick:
         args.sessions, args.typing, args.seconds = 10, 5, 5.0
     with tempfile.TemporaryDirectory() as temp:
-        key = make_key(Path(temp), "key")
+        keys = [make_key(Path(temp), f"key{n}") for n in range(args.sessions + 1)]
         server = subprocess.Popen([sys.executable, "-c", SERVER, f"{temp}/data"],
                                   stdout=subprocess.PIPE, text=True)
         try:
             assert server.stdout is not None
             *native, ssh = (int(word) for word in server.stdout.readline().split())
-            figures = measure(server.pid, native, ssh, key, args)
+            figures = measure(server.pid, native, ssh, keys, args)
         finally:
             server.send_signal(signal.SIGINT)
             try:
@@ -240,10 +267,10 @@ def main() -> int:
     return 0
 
 
-def measure(server: int, native: list[int], ssh: int, key: Path,
+def measure(server: int, native: list[int], ssh: int, keys: list[Path],
             args: argparse.Namespace) -> dict[str, object]:
     """Every figure, against the server process ``server``."""
-    warm, _ = start_sessions(ssh, key, 1)  # the zygote is warm before anything is counted
+    warm, _ = start_sessions(ssh, keys, 1, args.sessions)  # the zygote is warm first
     for session in warm:
         session.close()
     probe = Probe(native)
@@ -251,10 +278,8 @@ def measure(server: int, native: list[int], ssh: int, key: Path,
     probe.round_trips(40, PROBE_PAUSE, alone)
     time.sleep(1.0)  # the warm-up session's client is reaped
     before, processes_before = tree_pss(server)
-    sessions, first_screens = start_sessions(ssh, key, args.sessions)
-    settle = time.monotonic() + 2.0
-    while time.monotonic() < settle:  # the last welcomes, avatars and user lists drawn
-        pump(sessions, 0.05)
+    sessions, first_screens = start_sessions(ssh, keys, args.sessions)
+    settle(sessions)
     after, processes_after = tree_pss(server)
     beside: list[float] = []
     prober = threading.Thread(target=probe.round_trips,

@@ -117,10 +117,12 @@ def test_ticketed_sessions_are_not_counted_against_loopback(
         make_server: ServerFactory) -> None:
     """With the default per-address limit (64 connections), 40 sessions whose tickets
     were just issued open all their 120 loopback connections before any hello, and all
-    join; then each session's three connections count against its identity's address."""
+    join; then each session's three connections count against its identity's key, or its
+    address when it has none."""
     server = make_server(max_per_address=64)
     ports = server.ports
-    identities = [Identity(f"user{n}", f"198.51.100.{n}", None) for n in range(40)]
+    identities = [Identity(f"user{n}", f"198.51.100.{n % 2}", f"SHA256:key{n}" if n % 2 else None)
+                  for n in range(40)]
     tickets = [issue(server, identity) for identity in identities]
     opened = [[RawChannel(port) for port in (ports.recv, ports.send, ports.image)]
               for _ in identities]
@@ -137,7 +139,8 @@ def test_ticketed_sessions_are_not_counted_against_loopback(
     counts = on_reactor(server, lambda: dict(connections._per_host))
     assert isinstance(counts, dict)
     assert "127.0.0.1" not in counts
-    assert counts["198.51.100.3"] == 3
+    assert counts["key SHA256:key3"] == 3  # a key's sessions count against the key
+    assert counts["198.51.100.0"] == 60  # keyless ones against their address
     for channels in opened:
         for channel in channels:
             channel.close()

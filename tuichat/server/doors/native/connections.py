@@ -6,7 +6,8 @@ connection that sends no ``hello`` or ``attach`` within ``setup_timeout`` is clo
 Both are logged as one line a second (``logs.Tally``), however many there are.
 
 The SSH door's clients connect from this machine (loopback) with a ticket: each session
-is moved (``rehome``) to the SSH user's own address once its connections are bound to it,
+is moved (``rehome``) to the SSH user's key (or, without one, address) once its
+connections are bound to it, as the SSH door counts its logins,
 and until then a local address may hold ``SESSION_CONNECTIONS`` more connections for each
 ticket recently issued (``allowance``), so a hundred SSH sessions starting at once never
 count as a hundred users of 127.0.0.1.

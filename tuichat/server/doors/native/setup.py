@@ -77,7 +77,7 @@ class Setup:
         peer.session = session
         if arrival.ticket is not None:
             session.ticketed = True
-            self._connections.rehome(peer, member.host)
+            self._connections.rehome(peer, ticketed_account(member))
         for text in problems:
             self._door.deliver(Noticed(text, "error"), (member,))
         if self._config.setup_timeout > 0:
@@ -118,7 +118,7 @@ class Setup:
             session.image = peer
         peer.session = session
         if session.ticketed:
-            self._connections.rehome(peer, session.member.host)
+            self._connections.rehome(peer, ticketed_account(session.member))
         session.last_heard = time.monotonic()
         write(peer, {"type": FrameType.ATTACHED, "channel": peer.channel.value})
 
@@ -132,3 +132,11 @@ class Setup:
         why = f"no {what} attached within {self._config.setup_timeout:g} s"
         self._door.deliver(Noticed(f"Disconnected: {why}.", "error"), (session.member,))
         self._chat.leave(session.member, LeaveReason.TIMEOUT, why)
+
+
+def ticketed_account(member: Member) -> str:
+    """What a ticketed session's connections count against: the SSH key it came in with
+    (people behind one address never lock each other out), else its address."""
+    if member.fingerprint is not None:
+        return f"key {member.fingerprint}"
+    return member.host
