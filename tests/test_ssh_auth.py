@@ -19,6 +19,7 @@ from tests.ssh_client import (
     ssh_args,
 )
 from tests.system import needs
+from tuichat.net import errors
 from tuichat.server.app import Server
 
 pytestmark = needs("ssh", "openssh-client")
@@ -235,3 +236,20 @@ def test_sessions_of_one_key_are_limited_wherever_they_come_from(
     for bot in bots:
         bot.close_stdin()
         assert bot.wait() == 0
+
+
+def test_a_name_held_by_a_key_is_refused_at_every_door_but_to_that_key(
+        server: Server, join: ClientFactory, tmp_path: Path) -> None:
+    key = make_key(tmp_path, "alice")
+    assert run_ssh(ssh_port(server), "alice", key, "-T").returncode == 0  # alice claims it
+    with pytest.raises(errors.NameTaken) as caught:  # the three-socket door, no key
+        join("Alice")
+    assert "held by an SSH key" in str(caught.value)
+    bob = join("bob")
+    bob.conn.nick("alice")
+    notice = bob.inbox.wait_for(matching("notice", level="error"))
+    assert notice["text"].startswith("Name not changed: 'alice' is held by an SSH key")
+    alice = SshSession(ssh_args(ssh_port(server), "alice", key, "-T"))  # but the key may
+    bob.inbox.wait_for(matching("join", name="alice"))
+    alice.close_stdin()
+    assert alice.wait() == 0

@@ -8,10 +8,10 @@ from pathlib import Path
 import asyncssh
 
 from tests.conftest import ServerFactory
+from tuichat.server.core.identity import Identity
 from tuichat.server.doors.ssh.auth import Gate, Login
 from tuichat.server.doors.ssh.claims import Claims
 from tuichat.server.doors.ssh.counts import LoginCounts
-from tuichat.server.doors.ssh.identity import Identity
 
 
 async def never_served(_process: asyncssh.SSHServerProcess[bytes], _who: Identity) -> None:

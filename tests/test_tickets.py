@@ -10,9 +10,9 @@ import concurrent.futures
 from tests.conftest import RawChannel, ServerFactory
 from tuichat.net.frames import Frame
 from tuichat.server.app import Server
+from tuichat.server.core.identity import Identity
 from tuichat.server.core.model import Member
 from tuichat.server.core.tickets import TicketError, Tickets
-from tuichat.server.doors.ssh.identity import Identity
 
 ALICE = Identity("alice", "203.0.113.7", "SHA256:abc", admin=False)
 

@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING
 
 from tuichat.server.check_budget import PasswordKind
 from tuichat.server.core.events import Refusal, RefusalKind
+from tuichat.server.core.key_claims import claim_problem
 from tuichat.server.core.tickets import TicketError, Tickets
 
 if TYPE_CHECKING:
     from tuichat.server.bans import BanList
     from tuichat.server.core.hub import Hub
+    from tuichat.server.core.identity import Identity
+    from tuichat.server.core.key_claims import NameClaims
     from tuichat.server.core.model import Member
     from tuichat.server.core.requests import Arrival
-    from tuichat.server.doors.ssh.identity import Identity
     from tuichat.server.passwords import PasswordGate
 
 log = logging.getLogger("tuichat.server")
@@ -32,8 +34,10 @@ class Admission:
     """The rules of arrival, for ``Chat``."""
 
     def __init__(self, hub: Hub, bans: BanList, passwords: PasswordGate,
-                 admin_password: str) -> None:
+                 admin_password: str, claims: NameClaims | None = None) -> None:
+        """``claims``: the names SSH keys hold, refused to anyone not coming with that key."""
         self._hub = hub
+        self._claims = claims
         self._bans = bans
         self._passwords = passwords
         self._admin_password = admin_password
@@ -61,8 +65,10 @@ class Admission:
         member.fingerprint = identity.fingerprint
         return identity, self.address_refusal(identity.address)
 
-    def refusal(self, arrival: Arrival, host: str, *, vouched: bool = False) -> Refusal | None:
+    def refusal(self, arrival: Arrival, host: str, *, vouched: bool = False,
+                fingerprint: str | None = None) -> Refusal | None:
         """Why ``arrival`` from ``host`` may not come in, if it may not: its name is banned,
+        a key holds it and ``fingerprint`` (the member's key, if any) is not that key,
         the join password is wrong (or not even looked at while throttled; not asked when
         ``vouched`` by a ticket), someone here has the name or a look-alike, or the server
         is full."""
@@ -70,6 +76,9 @@ class Admission:
         ban = self._bans.on_name(name)
         if ban is not None:
             return Refusal(RefusalKind.BANNED, ban.refusal)
+        problem = claim_problem(self._claims, name, fingerprint)
+        if problem is not None:
+            return Refusal(RefusalKind.NAME_TAKEN, f"{problem}; choose another name")
         config = self._hub.config
         if config.password is not None and not vouched:
             problem = self.join_password_problem(name, host, arrival.password,

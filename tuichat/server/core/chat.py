@@ -21,6 +21,7 @@ from tuichat.server.core.admin import Admin, Shutdown
 from tuichat.server.core.admission import Admission, taken
 from tuichat.server.core.events import PrivateSaid, Refusal, UserChanged, WhoisAnswered
 from tuichat.server.core.hub import Hub
+from tuichat.server.core.key_claims import claim_problem
 from tuichat.server.core.requests import (
     Arrival,
     Command,
@@ -45,10 +46,10 @@ if TYPE_CHECKING:
     from tuichat.server.bans import BanList
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.events import Door
+    from tuichat.server.core.identity import Identity
     from tuichat.server.core.key_claims import NameClaims
     from tuichat.server.core.model import Member, Room
     from tuichat.server.core.ports import Scheduler, Stores
-    from tuichat.server.doors.ssh.identity import Identity
     from tuichat.server.store.saves import SaveDir
 
 log = logging.getLogger("tuichat.server")
@@ -70,7 +71,8 @@ class Chat:
         self.hub = Hub(config, stores, console_avatar=console_avatar, motd=motd)
         passwords = PasswordGate(config.auth_max_failures, config.auth_lockout,
                                  config.auth_budget)
-        self._admission = Admission(self.hub, bans, passwords, admin_password)
+        self._admission = Admission(self.hub, bans, passwords, admin_password, claims)
+        self._claims = claims
         self.bans = bans
         self._rooms = RoomRules(self.hub)
         self.admin = Admin(self.hub, self._admission, bans, saves, scheduler,
@@ -104,7 +106,8 @@ class Chat:
         happens). It is put in the default room, then in the rooms ``arrival`` names."""
         identity, refusal = self._admission.vouch(member, arrival)
         refusal = refusal or self._admission.refusal(arrival, member.host,
-                                                     vouched=identity is not None)
+                                                     vouched=identity is not None,
+                                                     fingerprint=member.fingerprint)
         if refusal is not None:
             return refusal
         config = self.config
@@ -259,6 +262,8 @@ class Chat:
             hub.notice(member, f"Name not changed: {taken(name, holder)}.", "error")
         elif ban is not None:
             hub.notice(member, f"Name not changed: {ban.refusal}.", "error")
+        elif (problem := claim_problem(self._claims, name, member.fingerprint)) is not None:
+            hub.notice(member, f"Name not changed: {problem}.", "error")
         else:
             old = member.name
             hub.rename(member, name)

@@ -27,8 +27,21 @@ class ReleasedClaim(Protocol):
 class NameClaims(Protocol):
     """Names held by SSH keys."""
 
+    def holder(self, name: str) -> ReleasedClaim | None:
+        """The claim on ``name`` (or a look-alike of it), if a key holds it."""
+
     def release(self, name: str) -> ReleasedClaim | None:
         """Drop the claim on ``name`` (or a look-alike); the claim it was, if any."""
+
+
+def claim_problem(claims: NameClaims | None, name: str, fingerprint: str | None) -> str | None:
+    """Why someone coming with the key ``fingerprint`` (None: no key, as through the
+    three-socket door) may not be ``name``: a key holds it, and not theirs."""
+    claim = claims.holder(name) if claims is not None else None
+    if claim is None or claim.fingerprint == fingerprint:
+        return None
+    return (f"{claim.name!r} is held by an SSH key: only that key may use it (log in with "
+            f"it over SSH), unless an admin frees it with admin -rk")
 
 
 class ClaimRelease:

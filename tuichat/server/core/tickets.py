@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from tuichat.server.doors.ssh.identity import Identity
+    from tuichat.server.core.identity import Identity
 
 TICKET_LIFETIME = 10.0
 """Seconds a ticket stays good: the start of the client under a load of sessions."""

@@ -23,8 +23,8 @@ import asyncssh
 from asyncssh.auth import KbdIntChallenge, KbdIntResponse
 
 from tuichat.net.names import name_problem, normalize_name
+from tuichat.server.core.identity import Identity
 from tuichat.server.doors.ssh.bridge import on_reactor
-from tuichat.server.doors.ssh.identity import Identity
 from tuichat.server.doors.ssh.requests import Session, refuse_forwarding, refused
 
 if TYPE_CHECKING:

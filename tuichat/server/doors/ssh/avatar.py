@@ -28,8 +28,8 @@ from tuichat.tui.avatars import AvatarSourceError, prepare_avatar
 if TYPE_CHECKING:
     from tuichat.server.avatars import AvatarStore
     from tuichat.server.core.chat import Chat
+    from tuichat.server.core.identity import Identity
     from tuichat.server.doors.ssh.claims import Claims
-    from tuichat.server.doors.ssh.identity import Identity
     from tuichat.server.reactor import Reactor
 
 log = logging.getLogger("tuichat.server")

@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections import Counter
 
 from tuichat.server.addresses import address_key
-from tuichat.server.doors.ssh.identity import Identity
+from tuichat.server.core.identity import Identity
 
 
 class LoginCounts:

@@ -28,7 +28,7 @@ if TYPE_CHECKING:
     from tuichat.server.avatars import AvatarStore
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.chat import Chat
-    from tuichat.server.doors.ssh.identity import Identity
+    from tuichat.server.core.identity import Identity
     from tuichat.server.doors.ssh.terminals import Terminals
     from tuichat.server.reactor import Reactor
 

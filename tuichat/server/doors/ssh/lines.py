@@ -41,7 +41,7 @@ from tuichat.server.core.requests import Arrival, RequestError, Say
 if TYPE_CHECKING:
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.chat import Chat
-    from tuichat.server.doors.ssh.identity import Identity
+    from tuichat.server.core.identity import Identity
     from tuichat.server.reactor import Reactor
 
 log = logging.getLogger("tuichat.server")
@@ -181,6 +181,7 @@ class Lines:
     def _arrive(self, session: LineSession, avatar: str | None) -> None:
         identity = session.identity
         member = Member(identity.name, identity.address, identity.address, session)
+        member.fingerprint = identity.fingerprint
         try:
             arrival = Arrival(identity.name, password=self._config.password, avatar=avatar)
         except RequestError as exc:

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.chat import Chat
-    from tuichat.server.doors.ssh.identity import Identity
+    from tuichat.server.core.identity import Identity
     from tuichat.server.reactor import Reactor
 
 log = logging.getLogger("tuichat.server")

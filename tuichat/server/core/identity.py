@@ -1,4 +1,5 @@
-"""Who an SSH login is, once the door has authenticated it."""
+"""Who a user is when a door vouches for them (the SSH door, after its login): a name, an
+address, a key, rights. The core admits a ticket for one (``tickets``)."""
 
 from __future__ import annotations
 
