@@ -82,7 +82,8 @@ NAMES = st.text(alphabet="abcdefghij_-.", min_size=1, max_size=8).filter(
     lambda name: not name.startswith("."))
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=200, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(entries=st.dictionaries(st.text(max_size=8), JSON | st.fixed_dictionaries({
     "name": NAMES, "fingerprint": st.sampled_from([FINGERPRINT_A, "SHA256:short"]),
     "claimed": st.floats(allow_nan=False) | st.text(max_size=3)}), max_size=5))
@@ -95,7 +96,8 @@ def test_any_json_loads_without_crashing_and_only_valid_claims_survive(
         assert not claim.name.startswith(".")
 
 
-@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(st.lists(st.tuples(NAMES, st.sampled_from([FINGERPRINT_A, FINGERPRINT_B])),
                 max_size=8))
 def test_claims_read_back_as_written(tmp_path: Path, wanted: list[tuple[str, str]]) -> None:
