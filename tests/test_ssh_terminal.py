@@ -200,3 +200,28 @@ def test_no_color_from_the_ssh_client_turns_colours_off(ssh_server: Server,
             session.close()
     assert hues(drawn[False])
     assert not hues(drawn[True]) and b"38;2;" not in drawn[True]
+
+
+def test_a_picture_set_with_the_avatar_command_is_the_served_clients_own(
+        ssh_server: Server, key: Path, join: ClientFactory) -> None:
+    from tests.ssh_client import run_ssh
+    from tuichat.tui.avatars import prepare_avatar
+
+    assert ssh_server.ports.ssh is not None and ssh_server.avatars is not None
+    assert run_ssh(ssh_server.ports.ssh, "alice", key, "--", "avatar",
+                   stdin=picture()).returncode == 0
+    bob = join("bob", target=ssh_server)
+    session = TmuxSsh(f"tuichat-pic-{os.getpid()}", ssh_server.ports.ssh, "alice", key)
+    try:
+        session.wait_for(lambda screen: "connected" in screen.splitlines()[0], "joined")
+        joined = bob.inbox.wait_for(matching("join", name="alice"))
+        # The client joins with its picture's hash; one the server lacks it uploads next.
+        shown = joined["avatar"] or bob.inbox.wait_for(
+            matching("avatar_changed", name="alice"))["avatar"]
+        stored = ssh_server.avatars.get(shown)
+        assert stored is not None
+        wanted = Image.open(io.BytesIO(prepare_avatar(picture()))).convert("RGB")
+        assert list(Image.open(io.BytesIO(stored)).convert("RGB").getdata()) == \
+            list(wanted.getdata())
+    finally:
+        session.close()

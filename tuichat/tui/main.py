@@ -176,21 +176,24 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_served(name: str, host: str, ports: tuple[int, int, int], ticket: str,
-               tls_fingerprint: str | None, home: Path, avatar_cache: Path) -> int:
+               tls_fingerprint: str | None, home: Path, avatar_cache: Path,
+               picture: Path | None = None) -> int:
     """Join ``host`` at once as ``name`` with the SSH door's ``ticket`` (send, recv and
     image ``ports``) and run the app until the session ends; its exit code.
 
     No connect screen, no config file read, nothing remembered: the app's own files
     (known hosts, the ignore list) live in ``home``, which the caller removes after.
     With TLS the server's certificate is pinned (``tls_fingerprint``), so nobody is
-    asked to trust it; ``avatar_cache`` is shared by every session the door runs."""
+    asked to trust it; ``avatar_cache`` is shared by every session the door runs;
+    ``picture``: the user's picture (set with ``ssh … avatar``), else their identicon."""
     from tuichat.net.tls import KnownHosts
     from tuichat.tui.app import TuichatApp
     from tuichat.tui.avatars import AvatarDiskCache
 
     send, recv, image = ports
     settings = Settings(name=name, host=host, port_send=send, port_recv=recv,
-                        port_image=image, tls=tls_fingerprint is not None, ticket=ticket)
+                        port_image=image, tls=tls_fingerprint is not None, ticket=ticket,
+                        avatar=picture)
     known = KnownHosts(home / "known_hosts")
     if tls_fingerprint is not None:
         known.pin(host, recv, tls_fingerprint)

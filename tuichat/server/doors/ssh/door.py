@@ -132,7 +132,7 @@ class SshDoor:
         command = process.command
         if command is None:
             if process.term_type is not None:
-                await self._terminals.run(process, identity)
+                await self._terminals.run(process, identity, self._remembered_picture(identity))
             else:
                 await self._lines.run(process, identity, self._remembered_avatar(identity))
         elif command.strip() == AVATAR_COMMAND:
@@ -144,6 +144,11 @@ class SshDoor:
                                  f"(ssh HOST avatar < me.png); {command[:60]!r} is refused.\n"
                                  .encode())
             process.exit(1)
+
+    def _remembered_picture(self, identity: Identity) -> bytes | None:
+        """The PNG of the picture kept with ``identity``'s claim, for its served client."""
+        avatar = self._remembered_avatar(identity)
+        return self._avatars.get(avatar) if avatar is not None else None
 
     def _remembered_avatar(self, identity: Identity) -> str | None:
         """The picture kept with ``identity``'s claim (``avatar``), if it is still stored."""

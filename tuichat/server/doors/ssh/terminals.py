@@ -12,6 +12,7 @@ own certificate pinned. Then ``PtySession`` pumps the bytes until either side en
 from __future__ import annotations
 
 import asyncio
+import base64
 import concurrent.futures
 import logging
 import os
@@ -61,14 +62,17 @@ class Terminals:
         """End every session's client (their channels close as they exit)."""
         self.spawner.stop()
 
-    async def run(self, process: asyncssh.SSHServerProcess[bytes], identity: Identity) -> None:
+    async def run(self, process: asyncssh.SSHServerProcess[bytes], identity: Identity,
+                  picture: bytes | None = None) -> None:
         """Serve one interactive session for ``identity``, until the client exits (the
-        channel closes with its status) or the channel drops (the client is ended)."""
+        channel closes with its status) or the channel drops (the client is ended);
+        ``picture``: the PNG set with ``ssh … avatar``, which the client shows as its own."""
         ticket = await self._ticket(identity)
         master, slave = pty.openpty()
         try:
             set_size(slave, process.term_size)
-            child = await self.spawner.spawn(self._request(process, identity, ticket), slave)
+            child = await self.spawner.spawn(self._request(process, identity, ticket, picture),
+                                             slave)
         except (OSError, SpawnError) as exc:
             os.close(master)
             log.warning("could not start a session's client for %s: %s", identity.name, exc)
@@ -98,7 +102,7 @@ class Terminals:
         return await asyncio.wrap_future(future)
 
     def _request(self, process: asyncssh.SSHServerProcess[bytes], identity: Identity,
-                 ticket: str) -> dict[str, object]:
+                 ticket: str, picture: bytes | None) -> dict[str, object]:
         """What the zygote needs to start this session's client."""
         env = {"TERM": process.term_type or "xterm"}
         for name, value in process.env.items():
@@ -108,4 +112,5 @@ class Terminals:
                     else str(value)
         return {"name": identity.name, "host": self._host, "ports": list(self._ports),
                 "ticket": ticket, "tls": self._tls, "env": env,
-                "avatars": os.fspath(self._config.ssh_dir / "avatar-cache")}
+                "avatars": os.fspath(self._config.ssh_dir / "avatar-cache"),
+                "picture": base64.b64encode(picture).decode() if picture else None}

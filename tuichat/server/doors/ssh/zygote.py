@@ -20,6 +20,7 @@ hangs up on every child and ends.
 
 from __future__ import annotations
 
+import base64
 import contextlib
 import fcntl
 import gc
@@ -177,8 +178,13 @@ def _child(request: dict[str, Any], slave: int, home: Path) -> None:
         from tuichat.tui.main import run_served
 
         send, recv, image = request["ports"]
+        picture = None
+        if request.get("picture"):
+            picture = home / "picture.png"
+            picture.write_bytes(base64.b64decode(request["picture"]))
         code = run_served(request["name"], request["host"], (send, recv, image),
-                          request["ticket"], request["tls"], home, Path(request["avatars"]))
+                          request["ticket"], request["tls"], home, Path(request["avatars"]),
+                          picture)
     except BaseException:
         with contextlib.suppress(Exception):
             traceback.print_exc()
