@@ -30,7 +30,7 @@ from tuichat.net.frames import MAX_TEXT_CHARS, text_problem
 from tuichat.net.session import ClientSession
 from tuichat.tui.avatar_book import AvatarBook
 from tuichat.tui.chat_view import ChatView
-from tuichat.tui.composer import Composer, Outcome
+from tuichat.tui.composer import Composer, Outcome, counter_text
 from tuichat.tui.conversations import Conversation
 from tuichat.tui.debug_pane import DebugPane, DebugRecord
 from tuichat.tui.frame_events import FrameEvents
@@ -48,8 +48,6 @@ from tuichat.tui.slash import completion_words, find_slash, room_commands
 from tuichat.tui.wording import end_words
 
 NARROW_BELOW = 60
-COUNTER_FROM = MAX_TEXT_CHARS - 500
-"""The character counter appears when the entry holds more than this."""
 ROOM_ACTIONS = frozenset({"step_conversation", "pick_conversation", "toggle_rooms"})
 
 
@@ -306,7 +304,8 @@ class ChatScreen(Screen[None]):
     def on_text_area_changed(self, message: TextArea.Changed) -> None:
         length = len(message.text_area.text)
         counter = self.query_one("#counter", Static)
-        counter.update(f"{length:,}/{MAX_TEXT_CHARS:,}" if length > COUNTER_FROM else "")
+        if str(counter.content) != (shown := counter_text(length)):  # an update lays out
+            counter.update(shown)  # the whole screen again: only when it changes
         counter.set_class(length > MAX_TEXT_CHARS, "over")
 
     def show_help(self) -> None:

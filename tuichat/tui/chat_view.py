@@ -34,6 +34,8 @@ class ChatView:
     def __init__(self, chat: ViewHost) -> None:
         self.chat = chat
         self.status = Static(id="status", markup=False)
+        self._status_line = ""
+        """What the status line shows now."""
         self.topic_line = Static(id="topic", markup=False)
         self.room_list = RoomList(id="rooms")
         self.user_list = UserList(self._member_avatar, id="users")
@@ -225,7 +227,10 @@ class ChatView:
                         focus=self.log.only_from is not None,
                         users=len(current.roster), admin=chat.admin,
                         elsewhere=elsewhere, place=place, topic=topic)
-        self.status.update(status.line(self.status.content_region.width))
+        line = status.line(self.status.content_region.width)
+        if line != self._status_line:  # an update lays the whole screen out again
+            self._status_line = line
+            self.status.update(line)
 
     def _place(self) -> tuple[str, str]:
         """The conversation shown and its topic, as the status line says them in the

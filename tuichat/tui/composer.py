@@ -22,9 +22,18 @@ from textual import events
 from textual.binding import Binding
 from textual.widgets import TextArea
 
+from tuichat.net.frames import MAX_TEXT_CHARS
+
 MAX_HISTORY = 200
 CATCH_UP_TIMEOUT = 1.0
 PLACEHOLDER = "Type a message: enter sends, ctrl+j adds a line, /help lists commands"
+COUNTER_FROM = MAX_TEXT_CHARS - 500
+"""The character counter appears when the entry holds more than this."""
+
+
+def counter_text(length: int) -> str:
+    """What the counter beside the entry shows for ``length`` characters."""
+    return f"{length:,}/{MAX_TEXT_CHARS:,}" if length > COUNTER_FROM else ""
 
 
 class Outcome(Enum):
