@@ -21,6 +21,7 @@ from tuichat.tui.chat_screen import ChatScreen
 from tuichat.tui.composer import Composer
 from tuichat.tui.connect_screen import ConnectScreen
 from tuichat.tui.debug_pane import DebugPane
+from tuichat.tui.render_turns import RenderTurns
 from tuichat.tui.settings import Settings
 
 FIXED_NOW = 1_764_000_000.0
@@ -54,15 +55,18 @@ def settings_for(server: Served, name: str, **options: Any) -> Settings:
 
 def make_app(server: Served, name: str, tmp_path: Path, *, connect_now: bool = True,
              reconnect_delay: float = 0.05, known_hosts: KnownHosts | None = None,
+             served: bool = False, render_turns: RenderTurns | None = None,
              **options: Any) -> TuichatApp:
-    """An app joining ``server`` as ``name``, with its own caches under tmp_path."""
+    """An app joining ``server`` as ``name``, with its own caches under tmp_path;
+    ``served``: as the SSH door runs it (with the sessions' ``render_turns``)."""
     home = tmp_path / f"client-{name or 'nobody'}"
     home.mkdir(parents=True, exist_ok=True)
     return TuichatApp(settings_for(server, name, **options), connect_now=connect_now,
                       avatar_cache=AvatarDiskCache(home / "cache"), cwd=home,
                       reconnect_delay=reconnect_delay, clock=lambda: FIXED_NOW,
                       known_hosts=known_hosts or KnownHosts(home / "known_hosts"),
-                      ignore_file=home / "ignored.json")
+                      ignore_file=home / "ignored.json", served=served,
+                      render_turns=render_turns)
 
 
 async def until(pilot: Pilot[Any], predicate: Callable[[], object], what: str) -> None:

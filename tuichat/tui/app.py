@@ -13,6 +13,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,6 +40,8 @@ if TYPE_CHECKING:
     from tuichat.tui.chat_screen import ChatScreen
     from tuichat.tui.hosting import HostedServer
     from tuichat.tui.link import ChatLink, LinkEvent
+    from tuichat.tui.render_turns import RenderTurns
+    from tuichat.tui.update_pacing import UpdatePacer
 
 DEBUG_BACKLOG = 2_000
 BYE_TIMEOUT = 1.0
@@ -78,7 +81,8 @@ class TuichatApp(App[int]):
                  avatar_cache: AvatarDiskCache | None = None,
                  reconnect_delay: float | None = None, cwd: Path | None = None,
                  known_hosts: KnownHosts | None = None, ignore_file: Path | None = None,
-                 served: bool = False, guest: bool = False) -> None:
+                 served: bool = False, guest: bool = False,
+                 render_turns: RenderTurns | None = None) -> None:
         """``served``: the server's SSH door runs this app for one session; a refusal or
         the end of the session exits (with its reason) instead of showing the connect
         screen. ``guest``: a browser door's client; the connect screen keeps its server
@@ -105,6 +109,9 @@ class TuichatApp(App[int]):
         self._ignore_file = ignore_file
         self._trust_questions: list[Future[bool]] = []
         self._log_handler = PaneHandler(self._post_debug_line)
+        self._render_turns = render_turns
+        self._pacer: UpdatePacer | None = None
+        """Hands the link's events to the chat screen (``update_pacing``)."""
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -156,6 +163,7 @@ class TuichatApp(App[int]):
         from tuichat.tui.chat_screen import ChatScreen
         from tuichat.tui.ignore import IgnoreList
         from tuichat.tui.link import FIRST_DELAY, ChatLink, Target
+        from tuichat.tui.update_pacing import UpdatePacer
 
         self.record_debug(f"avatar: {avatar.source}")
         own = hashlib.sha256(avatar.png).hexdigest()
@@ -172,6 +180,12 @@ class TuichatApp(App[int]):
                                 session=self.link.session, clock=self.clock,
                                 debug_records=lambda: self.debug_backlog, settings=settings,
                                 ignored=IgnoreList(target.address, self._ignore_file))
+        # A session the server runs draws the others' lines in batches.
+        turns = self._render_turns
+        self._pacer = UpdatePacer(partial(self._show_link_event, self._chat), self._schedule,
+                                  paced=self.served or self._guest,
+                                  take_turn=turns.take if turns is not None else None,
+                                  after_drawn=self.call_after_refresh)
         self.switch_or_push(self._chat)
         self.link.start()
 
@@ -243,8 +257,16 @@ class TuichatApp(App[int]):
             self.link = None
             self._show_connect(event.reason)
             return
-        if self.chat is not None:
-            self.chat.handle(event)
+        if self._pacer is not None:
+            self._pacer.offer(event)
+
+    def _show_link_event(self, chat: ChatScreen, event: LinkEvent) -> None:
+        """Apply a link event to its chat screen, even under a dialog (F1's help)."""
+        if chat in self.screen_stack:
+            chat.handle(event)
+
+    def _schedule(self, delay: float, callback: Callable[[], None]) -> Callable[[], None]:
+        return self.set_timer(delay, callback).stop
 
     def _fetch_avatar(self, sha256: str) -> None:
         if self.link is not None:

@@ -177,7 +177,7 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_served(name: str, host: str, ports: tuple[int, int, int], ticket: str,
                tls_fingerprint: str | None, home: Path, avatar_cache: Path,
-               picture: Path | None = None) -> int:
+               picture: Path | None = None, turns: Path | None = None) -> int:
     """Join ``host`` at once as ``name`` with the SSH door's ``ticket`` (send, recv and
     image ``ports``) and run the app until the session ends; its exit code.
 
@@ -185,10 +185,12 @@ def run_served(name: str, host: str, ports: tuple[int, int, int], ticket: str,
     (known hosts, the ignore list) live in ``home``, which the caller removes after.
     With TLS the server's certificate is pinned (``tls_fingerprint``), so nobody is
     asked to trust it; ``avatar_cache`` is shared by every session the door runs;
-    ``picture``: the user's picture (set with ``ssh … avatar``), else their identicon."""
+    ``picture``: the user's picture (set with ``ssh … avatar``), else their identicon;
+    ``turns``: where the sessions' turns at drawing are kept (``render_turns``)."""
     from tuichat.net.tls import KnownHosts
     from tuichat.tui.app import TuichatApp
     from tuichat.tui.avatars import AvatarDiskCache
+    from tuichat.tui.render_turns import RenderTurns
 
     send, recv, image = ports
     settings = Settings(name=name, host=host, port_send=send, port_recv=recv,
@@ -199,7 +201,7 @@ def run_served(name: str, host: str, ports: tuple[int, int, int], ticket: str,
         known.pin(host, recv, tls_fingerprint)
     app = TuichatApp(settings, connect_now=True, avatar_cache=AvatarDiskCache(avatar_cache),
                      cwd=home, known_hosts=known, ignore_file=home / "ignored.json",
-                     served=True)
+                     served=True, render_turns=RenderTurns(turns) if turns else None)
     return app.run() or 0
 
 
