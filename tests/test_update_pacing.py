@@ -57,7 +57,7 @@ def pacer(clock: Clock, shown: list[LinkEvent], *, paced: bool = True,
 
 
 def test_an_unpaced_app_shows_everything_at_once() -> None:
-    clock, shown = Clock(), []
+    clock, shown = Clock(), list[LinkEvent]()
     pace = pacer(clock, shown, paced=False)
     for event in (line("hi"), JOIN, AvatarFetched("a" * 64, b"png")):
         pace.offer(event)
@@ -74,7 +74,7 @@ def test_what_may_wait_and_what_may_not() -> None:
 
 
 def test_others_lines_wait_for_the_sessions_moment_and_come_together() -> None:
-    clock, shown = Clock(), []
+    clock, shown = Clock(), list[LinkEvent]()
     pace = pacer(clock, shown, phase=0.5)  # moments at x.25, x.75 (period 0.5 s)
     clock.now = 100.30
     first, second = line("one"), line("two")
@@ -87,7 +87,7 @@ def test_others_lines_wait_for_the_sessions_moment_and_come_together() -> None:
 
 
 def test_presence_waits_longer_but_goes_with_a_line() -> None:
-    clock, shown = Clock(), []
+    clock, shown = Clock(), list[LinkEvent]()
     pace = pacer(clock, shown, phase=0.0)
     clock.now = 100.1
     pace.offer(JOIN)
@@ -101,7 +101,7 @@ def test_presence_waits_longer_but_goes_with_a_line() -> None:
 
 
 def test_what_cannot_wait_goes_after_what_waited_in_the_servers_order() -> None:
-    clock, shown = Clock(), []
+    clock, shown = Clock(), list[LinkEvent]()
     pace = pacer(clock, shown)
     theirs, ours = line("theirs"), line("ours", ref="r7")
     pace.offer(JOIN)
@@ -113,7 +113,7 @@ def test_what_cannot_wait_goes_after_what_waited_in_the_servers_order() -> None:
 @given(st.lists(st.sampled_from(["line", "own", "join", "notice", "wait"]), max_size=40),
        st.floats(0.0, 0.999))
 def test_every_event_is_shown_once_in_order(steps: list[str], phase: float) -> None:
-    clock, shown = Clock(), []
+    clock, shown = Clock(), list[LinkEvent]()
     pace = pacer(clock, shown, phase=phase)
     offered: list[LinkEvent] = []
     for number, step in enumerate(steps):
@@ -130,7 +130,7 @@ def test_every_event_is_shown_once_in_order(steps: list[str], phase: float) -> N
 
 
 async def test_a_batch_waits_for_its_turn_without_holding_the_callback() -> None:
-    clock, shown = Clock(), []
+    clock, shown = Clock(), list[LinkEvent]()
     turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     given_back: list[bool] = []
     drawn: list[Callable[[], None]] = []
@@ -155,8 +155,12 @@ async def test_a_batch_waits_for_its_turn_without_holding_the_callback() -> None
     assert given_back == [True]
 
 
+def never_drawn(give_back: Callable[[], None]) -> None:
+    pytest.fail("a turn kept for a screen with nothing new to draw")
+
+
 async def test_a_turn_that_comes_after_an_urgent_flush_goes_straight_back() -> None:
-    clock, shown = Clock(), []
+    clock, shown = Clock(), list[LinkEvent]()
     turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     given_back: list[bool] = []
 
@@ -165,7 +169,7 @@ async def test_a_turn_that_comes_after_an_urgent_flush_goes_straight_back() -> N
         return lambda: given_back.append(True)
 
     pace = UpdatePacer(shown.append, clock.schedule, paced=True, clock=lambda: clock.now,
-                       phase=0.0, take_turn=take_turn, after_drawn=pytest.fail)
+                       phase=0.0, take_turn=take_turn, after_drawn=never_drawn)
     pace.offer(line("theirs"))
     clock.advance(LINE_PERIOD)
     pace.offer(line("ours", ref="r1"))  # shows what waited, and ours
