@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import errno
 import fcntl
 import logging
 import os
@@ -23,12 +22,17 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
+from tuichat.server.doors.ssh.pty_reader import PtyReader
+
 if TYPE_CHECKING:
     from tuichat.server.doors.ssh.spawner import Child, Spawner
 
 log = logging.getLogger("tuichat.server")
 
 READ_SIZE = 65_536
+BACKED_UP = 65_536
+"""Bytes waiting in the channel past which the client's screen is not read until they
+have gone: a slow SSH client holds back its own client and nobody else."""
 HANG_UP_GRACE = 3.0
 """Seconds a client has to end after SIGHUP before it is killed."""
 
@@ -51,9 +55,11 @@ class PtySession:
         self._child = child
         self._spawner = spawner
         os.set_blocking(master, False)
+        self._reader = PtyReader(master, asyncio.get_running_loop())
 
     async def run(self) -> int:
         """Pump until the client has exited and its last output is sent; its status."""
+        self._reader.start()
         output = asyncio.create_task(self._output())
         keys = asyncio.create_task(self._input())
         try:
@@ -67,34 +73,24 @@ class PtySession:
         finally:
             for task in (output, keys):
                 task.cancel()
+            await self._reader.stop()
             with contextlib.suppress(OSError):
                 os.close(self._master)
 
     async def _output(self) -> bool:
         """Master -> channel: True once the client's side of the PTY is closed, False
         when the channel fails first."""
-        loop = asyncio.get_running_loop()
         stdout = self._process.stdout
         while True:
-            readable = loop.create_future()
-            loop.add_reader(self._master, readable.set_result, None)
-            try:
-                await readable
-            finally:
-                loop.remove_reader(self._master)
-            try:
-                data = os.read(self._master, READ_SIZE)
-            except BlockingIOError:
-                continue
-            except OSError as exc:  # EIO: every holder of the slave end has closed it
-                if exc.errno != errno.EIO:
-                    log.debug("PTY read failed: %s", exc)
-                return True
+            data = await self._reader.read()
             if not data:
                 return True
             try:
                 stdout.write(data)
-                await stdout.drain()
+                if self._process.channel.get_write_buffer_size() > BACKED_UP:
+                    self._reader.pause()
+                    await stdout.drain()
+                    self._reader.resume()
             except (asyncssh.Error, OSError):
                 return False
 

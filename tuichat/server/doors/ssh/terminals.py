@@ -113,4 +113,5 @@ class Terminals:
         return {"name": identity.name, "host": self._host, "ports": list(self._ports),
                 "ticket": ticket, "tls": self._tls, "env": env,
                 "avatars": os.fspath(self._config.ssh_dir / "avatar-cache"),
+                "turns": os.fspath(self._config.ssh_dir / "render-turns"),
                 "picture": base64.b64encode(picture).decode() if picture else None}

@@ -48,6 +48,11 @@ PRELOAD = (
 )
 """The client's modules, imported before any fork; the rest are imported by a warm-up."""
 
+SESSION_NICE = 10
+"""How much lower than the server each session's client runs (the lowest priority): a
+hundred clients redrawing at once must not starve the server, through which every user's
+line and every session's keystrokes and screen pass."""
+
 
 def preload() -> None:
     """Import what every session's client needs, so children share it."""
@@ -157,6 +162,15 @@ class Zygote:
             self._control.send(json.dumps(message).encode())
 
 
+def _lower_priority() -> None:
+    """Run below the server: nice, and (a new session is a new scheduling group when the
+    kernel groups by session, ``sched_autogroup_enabled``) the group's nice too, which is
+    what the kernel weighs against the server's group."""
+    os.nice(SESSION_NICE)
+    with contextlib.suppress(OSError):
+        Path("/proc/self/autogroup").write_text(f"{SESSION_NICE}\n")
+
+
 def _child(request: dict[str, Any], slave: int, home: Path) -> None:
     """In the forked child: take the terminal, the environment, run the client; never
     returns. Every descriptor of the zygote's is closed (the objects that held them are
@@ -167,6 +181,7 @@ def _child(request: dict[str, Any], slave: int, home: Path) -> None:
         for number in (signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
             signal.signal(number, signal.SIG_DFL)
         os.setsid()
+        _lower_priority()
         fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
         for fd in (0, 1, 2):
             os.dup2(slave, fd)
@@ -184,7 +199,7 @@ def _child(request: dict[str, Any], slave: int, home: Path) -> None:
             picture.write_bytes(base64.b64decode(request["picture"]))
         code = run_served(request["name"], request["host"], (send, recv, image),
                           request["ticket"], request["tls"], home, Path(request["avatars"]),
-                          picture)
+                          picture, Path(request["turns"]) if request.get("turns") else None)
     except BaseException:
         with contextlib.suppress(Exception):
             traceback.print_exc()
