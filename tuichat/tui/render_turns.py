@@ -24,8 +24,10 @@ import random
 from collections.abc import Callable
 from pathlib import Path
 
-LONGEST_WAIT = 1.0
-"""Seconds a session waits for a turn before it draws without one."""
+LONGEST_WAIT = 3.0
+"""Seconds a session waits for a turn before it draws without one: long enough for a
+hundred sessions' turns to go round (at 1.0 s, sessions late in the round drew at once,
+together, and keystrokes waited behind them again)."""
 
 
 class RenderTurns:
