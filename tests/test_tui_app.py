@@ -34,7 +34,7 @@ from tuichat.tui.avatars import identicon
 from tuichat.tui.chat_screen import ChatScreen
 from tuichat.tui.composer import Composer
 from tuichat.tui.connect_screen import ConnectScreen
-from tuichat.tui.debug_pane import DebugPane
+from tuichat.tui.debug_pane import MASK, DebugPane, masked
 from tuichat.tui.link import FrameIn, Joined, Target
 from tuichat.tui.log_entries import EntryKind
 
@@ -418,3 +418,12 @@ async def test_events_before_the_screen_is_built_are_applied_in_order(
         await until(pilot, lambda: screen.state == "connected", "the early join applied")
         assert screen.roster.names == ["bob", "carol"]
         assert "carol joined" in [entry.text for entry in screen.log_view.entries]
+
+
+def test_the_debug_pane_masks_every_secret_a_frame_can_carry() -> None:
+    hello = {"type": "hello", "name": "alice", "password": "join", "ticket": "t0k3n",
+             "admin_password": "root", "session": "s1"}
+    shown = masked(hello)
+    assert {key for key, value in shown.items() if value == MASK} == \
+        {"password", "ticket", "admin_password", "session"}
+    assert shown["name"] == "alice"

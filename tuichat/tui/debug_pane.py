@@ -15,7 +15,7 @@ from tuichat.net.frames import Channel, Frame
 MAX_DEBUG_LINES = 2_000
 DebugRecord = tuple[float, str, str]
 """(unix time, line, Rich style) of one debug line."""
-SECRET_KEYS = frozenset({"password", "admin_password", "session"})
+SECRET_KEYS = frozenset({"password", "admin_password", "session", "ticket"})
 MASK = "•••"
 
 
