@@ -7,6 +7,7 @@ import asyncio
 import contextlib
 import logging
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 import aiohttp_jinja2
@@ -17,6 +18,8 @@ from textual_serve.server import Server, to_int
 log = logging.getLogger("tuichat.server")
 
 TITLE = "tuichat"
+TEMPLATES = Path(__file__).parent / "templates"
+"""The page: textual-serve's own, with its font served here rather than by Google."""
 QUIT_TIMEOUT = 2.0
 """Seconds a session's client has to quit once told to, before it is killed."""
 HEARTBEAT = 15.0
@@ -45,12 +48,13 @@ class GuestService(AppService):
 
 
 class GuestServer(Server):
-    """textual-serve's server with the page's URLs taken from the request (the address
-    the browser used), its start logged instead of printed, and at most ``max_sessions``
+    """textual-serve's server with a page that asks nothing of another site, its URLs
+    taken from the request (the address the browser used), its start logged instead of
+    printed, and at most ``max_sessions``
     client processes at once, ``max_per_address`` of them for one browser address."""
 
     def __init__(self, command: str, *, max_sessions: int, max_per_address: int) -> None:
-        super().__init__(command, title=TITLE)
+        super().__init__(command, title=TITLE, templates_path=TEMPLATES)
         self.max_sessions = max_sessions
         self.max_per_address = max_per_address
         self.sessions: Counter[str] = Counter()
