@@ -4,8 +4,9 @@ on the SSH door's loop, until the client ends or the channel drops.
 Output is read from the master only as fast as the channel drains, so a slow SSH client
 holds its own client back and nobody else. A window change becomes ``TIOCSWINSZ`` on the
 master (the kernel signals the client, which redraws). The client's exit closes the
-channel with its status; a dropped channel hangs up on the client (SIGHUP, then SIGKILL
-if it lingers) and waits until it is reaped.
+channel with its status; a dropped channel is told to the chat first (``dropped``: the
+others see a dropped connection, not a quit), then hangs up on the client (SIGHUP, then
+SIGKILL if it lingers) and waits until it is reaped.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import os
 import signal
 import struct
 import termios
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import asyncssh
@@ -45,8 +47,11 @@ class PtySession:
     """Pumps one session; ``run`` returns the client's exit status."""
 
     def __init__(self, process: asyncssh.SSHServerProcess[bytes], master: int, child: Child,
-                 spawner: Spawner) -> None:
+                 spawner: Spawner, dropped: Callable[[], Awaitable[None]]) -> None:
+        """``dropped()``: the channel dropped before the client ended (awaited before the
+        client is hung up on)."""
         self._process = process
+        self._dropped = dropped
         self._master = master
         self._child = child
         self._spawner = spawner
@@ -59,6 +64,7 @@ class PtySession:
         try:
             await asyncio.wait({output, keys}, return_when=asyncio.FIRST_COMPLETED)
             if not (output.done() and output.result()):  # the channel dropped
+                await self._dropped()
                 await self._hang_up()
             code = await self._child.exited
             with contextlib.suppress(TimeoutError):

@@ -19,6 +19,7 @@ import os
 import pty
 from typing import TYPE_CHECKING
 
+from tuichat.server.doors.ssh.bridge import on_reactor
 from tuichat.server.doors.ssh.pty_session import PtySession, set_size
 from tuichat.server.doors.ssh.spawner import Spawner, SpawnError
 
@@ -83,7 +84,8 @@ class Terminals:
             os.close(slave)
         log.info("SSH session of %s from %s: client pid %d", identity.name, identity.address,
                  child.pid)
-        code = await PtySession(process, master, child, self.spawner).run()
+        code = await PtySession(process, master, child, self.spawner,
+                                lambda: self._dropped(identity, ticket)).run()
         log.info("SSH session of %s ended (client status %d)", identity.name, code)
         process.exit(code if code >= 0 else 128 - code)
 
@@ -100,6 +102,13 @@ class Terminals:
 
         self._reactor.call_soon_threadsafe(issue)
         return await asyncio.wrap_future(future)
+
+    async def _dropped(self, identity: Identity, ticket: str) -> None:
+        """The session's connection dropped: its member leaves as a dropped one does."""
+        log.info("SSH session of %s from %s dropped", identity.name, identity.address)
+        chat = self._chat
+        await on_reactor(self._reactor,
+                         lambda: chat.drop_ticketed(ticket, "the SSH connection dropped"))
 
     def _request(self, process: asyncssh.SSHServerProcess[bytes], identity: Identity,
                  ticket: str, picture: bytes | None) -> dict[str, object]:
