@@ -33,12 +33,15 @@ class Session:
         self.socket = socket
         self.drawn = ""
 
-    async def wait_for_text(self, text: str) -> None:
+    async def wait_for_text(self, text: str, since: int = 0) -> int:
+        """Wait until ``text`` is drawn (after the first ``since`` characters of the text
+        drawn); how much text is drawn by then."""
         async with asyncio.timeout(WAIT):
-            while text not in visible_text(self.drawn):
+            while text not in (shown := visible_text(self.drawn))[since:]:
                 message = await self.socket.receive()
                 assert message.type == aiohttp.WSMsgType.BINARY, message
                 self.drawn += message.data.decode("utf-8", "replace")
+        return len(shown)
 
     async def type(self, text: str) -> None:
         await self.socket.send_str(json.dumps(["stdin", text]))

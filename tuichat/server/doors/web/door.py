@@ -1,5 +1,6 @@
 """The browser door's thread: an aiohttp site of its own asyncio loop, started and stopped
-with the server, spawning ``tuichat --guest`` pointed at the native door per session."""
+with the server, spawning ``tuichat --guest`` pointed at the native door per session, with
+a ticket that carries the browser's address there."""
 
 from __future__ import annotations
 
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from tuichat.server.doors.web.sessions import GuestServer
+from tuichat.server.doors.web.vouchers import Vouchers
 
 log = logging.getLogger("tuichat.server")
 
@@ -51,9 +53,9 @@ class WebDoor:
     context; ``start`` returns once it listens, ``stop`` ends every browser session."""
 
     def __init__(self, host: str, port: int, target: NativeTarget, tls: ssl.SSLContext | None,
-                 *, max_sessions: int, max_per_address: int) -> None:
+                 *, max_sessions: int, max_per_address: int, trust_proxy: bool = False) -> None:
         self._serve = GuestServer(target.command(), max_sessions=max_sessions,
-                                  max_per_address=max_per_address)
+                                  max_per_address=max_per_address, trust_proxy=trust_proxy)
         self._tls = tls
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -67,8 +69,10 @@ class WebDoor:
         port: int = self._socket.getsockname()[1]
         return port
 
-    def start(self) -> None:
-        """Run the loop on its thread and open the site on the bound socket."""
+    def start(self, vouchers: Vouchers) -> None:
+        """Run the loop on its thread and open the site on the bound socket; ``vouchers``
+        hands out the sessions' tickets."""
+        self._serve.vouchers = vouchers
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._open(), self._loop).result()
         scheme = "https" if self._tls is not None else "http"
@@ -95,12 +99,12 @@ class WebDoor:
 
 
 def door_for(host: str, port: int, target: NativeTarget, tls: ssl.SSLContext | None,
-             max_clients: int, max_per_address: int) -> WebDoor:
+             max_clients: int, max_per_address: int, trust_proxy: bool = False) -> WebDoor:
     """The door with the server's limits: ``max_clients`` sessions in all, and from one
     address as many users as ``max_per_address`` connections hold (0: no limit)."""
     per_address = max(1, max_per_address // USERS_PER_ADDRESS) if max_per_address else 0
     return WebDoor(host, port, target, tls, max_sessions=max_clients,
-                   max_per_address=per_address)
+                   max_per_address=per_address, trust_proxy=trust_proxy)
 
 
 def _listen(host: str, port: int) -> socket.socket:

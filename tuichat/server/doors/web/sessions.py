@@ -1,5 +1,6 @@
-"""The textual-serve server the browser door runs: its page, and a cap on the client
-processes browsers may start."""
+"""The textual-serve server the browser door runs: its page, the checks on a session's
+websocket (its page's origin, the browser's address, a cap on the client processes
+browsers may start), and each session's ticket, which tells the native door the address."""
 
 from __future__ import annotations
 
@@ -8,12 +9,19 @@ import contextlib
 import logging
 from collections import Counter
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import aiohttp_jinja2
 from aiohttp import web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
+
+from tuichat.server.doors.web.visitors import browser_address, origin_problem
+from tuichat.server.doors.web.vouchers import Refused
+from tuichat.tui.guest import TICKET_ENV
+
+if TYPE_CHECKING:
+    from tuichat.server.doors.web.vouchers import Vouchers
 
 log = logging.getLogger("tuichat.server")
 
@@ -24,11 +32,28 @@ QUIT_TIMEOUT = 2.0
 """Seconds a session's client has to quit once told to, before it is killed."""
 HEARTBEAT = 15.0
 """Seconds between the websocket's pings (textual-serve's own value)."""
+PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH",
+              "TEXTUAL_DRIVER", "TEXTUAL_FPS", "TEXTUAL_COLOR_SYSTEM", "TERM_PROGRAM",
+              "TERM_PROGRAM_VERSION", "COLUMNS", "ROWS")
+"""The variables a session's client gets: a few of the server's (not its passwords, nor
+the rest), and those textual-serve sets for its web driver."""
 
 
 class GuestService(AppService):
-    """One session's client process, reaped when the session ends (textual-serve leaves
-    the process and its pipes to the garbage collector)."""
+    """One session's client process, started with the session's ticket and few of the
+    server's variables, and reaped when the session ends (textual-serve leaves the
+    process and its pipes to the garbage collector)."""
+
+    def __init__(self, command: str, ticket: str, **kwargs: Any) -> None:
+        super().__init__(command, **kwargs)
+        self._ticket = ticket
+
+    def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
+        """textual-serve's variables for the web driver, the ticket, and ``PASSED_ENV``."""
+        given = super()._build_environment(width, height)
+        env = {key: value for key, value in given.items() if key in PASSED_ENV}
+        env[TICKET_ENV] = self._ticket
+        return env
 
     async def stop(self) -> None:
         """Tell the client to quit, wait for it (kill it if it does not), close its pipes."""
@@ -53,8 +78,13 @@ class GuestServer(Server):
     printed, and at most ``max_sessions``
     client processes at once, ``max_per_address`` of them for one browser address."""
 
-    def __init__(self, command: str, *, max_sessions: int, max_per_address: int) -> None:
+    def __init__(self, command: str, *, max_sessions: int, max_per_address: int,
+                 trust_proxy: bool = False) -> None:
+        """``trust_proxy``: the browser's address is the last of ``X-Forwarded-For``."""
         super().__init__(command, title=TITLE, templates_path=TEMPLATES)
+        self.vouchers: Vouchers | None = None
+        """The chat's tickets, set before the door opens."""
+        self.trust_proxy = trust_proxy
         self.max_sessions = max_sessions
         self.max_per_address = max_per_address
         self.sessions: Counter[str] = Counter()
@@ -76,8 +106,17 @@ class GuestServer(Server):
         }
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
-        """Start a client process for this browser, unless the caps are reached."""
-        address = request.remote or "?"
+        """Start a client process for this browser, unless its page is another site's,
+        its address cannot be told or is banned, or the caps are reached."""
+        problem = origin_problem(request)
+        if problem is not None:
+            log.warning("browser session from %s refused: %s", request.remote, problem)
+            raise web.HTTPForbidden(text=f"{problem}\n")
+        address = browser_address(request, self.trust_proxy)
+        if address is None:
+            log.warning("browser session from %s refused: no address in X-Forwarded-For",
+                        request.remote)
+            raise web.HTTPBadRequest(text="the proxy named no address\n")
         total = sum(self.sessions.values())
         if self.max_sessions and total >= self.max_sessions:
             log.warning("browser session from %s refused: %d sessions open", address, total)
@@ -86,17 +125,26 @@ class GuestServer(Server):
             log.warning("browser session from %s refused: %d open from there", address,
                         self.sessions[address])
             raise web.HTTPServiceUnavailable(text="too many browser sessions from you")
+        assert self.vouchers is not None
         self.sessions[address] += 1
-        log.info("browser session from %s starts", address)
         try:
-            return await self._run_session(request)
+            try:
+                ticket = await self.vouchers.issue(address)
+            except Refused as exc:
+                log.info("browser session from %s refused: %s", address, exc)
+                raise web.HTTPForbidden(text=f"{exc}\n") from None
+            log.info("browser session from %s starts", address)
+            try:
+                return await self._run_session(request, ticket)
+            finally:
+                self.vouchers.revoke(ticket)
+                log.info("browser session from %s ended", address)
         finally:
             self.sessions[address] -= 1
             if not self.sessions[address]:
                 del self.sessions[address]
-            log.info("browser session from %s ended", address)
 
-    async def _run_session(self, request: web.Request) -> web.WebSocketResponse:
+    async def _run_session(self, request: web.Request, ticket: str) -> web.WebSocketResponse:
         """textual-serve's session (its ``handle_websocket``) with a reaped client."""
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
         width = to_int(request.query.get("width", "80"), 80)
@@ -106,7 +154,7 @@ class GuestServer(Server):
         async def close() -> None:
             await websocket.close()
 
-        service = GuestService(self.command, write_bytes=websocket.send_bytes,
+        service = GuestService(self.command, ticket, write_bytes=websocket.send_bytes,
                                write_str=websocket.send_str, close=close,
                                download_manager=self.download_manager)
         try:

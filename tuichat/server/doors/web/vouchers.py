@@ -1,0 +1,52 @@
+"""What the browser door asks of the chat for a session, from its own loop: a standing
+ticket that carries the browser's address to the native door (``core.tickets``), and its
+revocation when the session ends."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tuichat.server.core.identity import Identity
+from tuichat.server.doors.ssh.bridge import on_reactor
+
+if TYPE_CHECKING:
+    from tuichat.server.core.chat import Chat
+    from tuichat.server.reactor import Reactor
+
+DOOR = "web"
+"""How a browser user's address is shown (``203.0.113.7 (web)``)."""
+
+
+class Refused(Exception):
+    """Nobody from the browser's address may come in (a ban); ``str()`` says why."""
+
+
+class Vouchers:
+    """Tickets for browser sessions, issued and revoked on the reactor thread."""
+
+    def __init__(self, chat: Chat, reactor: Reactor) -> None:
+        self._chat = chat
+        self._reactor = reactor
+
+    async def issue(self, address: str) -> str:
+        """A standing ticket for a browser at ``address`` (it still types the join
+        password); Refused when that address is banned."""
+        chat = self._chat
+
+        def issue() -> str | Refused:
+            refusal = chat.address_refusal(address)
+            if refusal is not None:
+                return Refused(refusal.text)
+            return chat.issue_standing_ticket(Identity("", address, None, door=DOOR,
+                                                       checked=False))
+
+        answer = await on_reactor(self._reactor, issue)
+        if isinstance(answer, Refused):
+            raise answer
+        return answer
+
+    def revoke(self, ticket: str) -> None:
+        """``ticket`` lets nobody in any more (its session ended); not waited for, so a
+        stopping server never holds a session's end up."""
+        chat = self._chat
+        self._reactor.call_soon_threadsafe(lambda: chat.revoke_ticket(ticket))
