@@ -224,3 +224,43 @@ def test_a_picture_set_with_the_avatar_command_is_the_served_clients_own(
             list(wanted.getdata())
     finally:
         session.close()
+
+
+def test_a_killed_zygote_is_started_again_and_the_next_session_works(
+        ssh_server: Server, key: Path, join: ClientFactory,
+        caplog: pytest.LogCaptureFixture) -> None:
+    spawner = terminals(ssh_server).spawner
+    killed = spawner.pid
+    assert killed is not None
+    os.kill(killed, signal.SIGKILL)
+    bob = join("bob", ssh_server)
+    assert ssh_server.ports.ssh is not None
+    session = PtySsh(ssh_server.ports.ssh, "alice", key)
+    try:
+        session.read_until(b"connected")
+        bob.inbox.wait_for(matching("join", name="alice"))
+    finally:
+        session.close()
+    assert spawner.pid not in (None, killed)
+    assert any("zygote" in record.getMessage() and "again" in record.getMessage()
+               for record in caplog.records)
+
+
+def test_a_zygote_that_dies_after_serving_is_started_again_at_once(
+        ssh_server: Server, key: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuichat.server.doors.ssh import spawner as spawner_module
+
+    monkeypatch.setattr(spawner_module, "YOUNG", 0.0)  # it has served: not a start-up fault
+    spawner = terminals(ssh_server).spawner
+    assert ssh_server.ports.ssh is not None
+    for _ in range(2):
+        session = PtySsh(ssh_server.ports.ssh, "alice", key)
+        try:
+            session.read_until(b"connected")
+        finally:
+            session.close()
+        killed = spawner.pid
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda killed=killed: spawner.pid not in (None, killed),  # type: ignore[misc]
+                   "the zygote started again")
