@@ -264,3 +264,27 @@ def test_a_zygote_that_dies_after_serving_is_started_again_at_once(
         os.kill(killed, signal.SIGKILL)
         wait_until(lambda killed=killed: spawner.pid not in (None, killed),  # type: ignore[misc]
                    "the zygote started again")
+
+
+def test_a_terminal_larger_than_a_screen_is_drawn_at_the_largest_size(
+        ssh_server: Server, key: Path) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    from tuichat.server.doors.screen_size import MAX_COLUMNS, MAX_ROWS
+
+    assert ssh_server.ports.ssh is not None
+    session = PtySsh(ssh_server.ports.ssh, "alice", key, size=(5000, 3000))
+    try:
+        session.read_until(b"connected")
+        (client,) = clients(ssh_server)
+        terminal = os.open(f"/proc/{client}/fd/0", os.O_RDWR | os.O_NOCTTY)
+        try:
+            rows, columns, _, _ = struct.unpack(
+                "HHHH", fcntl.ioctl(terminal, termios.TIOCGWINSZ, b"\0" * 8))
+        finally:
+            os.close(terminal)
+    finally:
+        session.close()
+    assert (columns, rows) == (MAX_COLUMNS, MAX_ROWS)

@@ -25,6 +25,8 @@ from typing import TYPE_CHECKING
 
 import asyncssh
 
+from tuichat.server.doors.screen_size import bounded
+
 if TYPE_CHECKING:
     from tuichat.server.doors.ssh.spawner import Child, Spawner
 
@@ -37,9 +39,10 @@ HANG_UP_GRACE = 3.0
 
 def set_size(fd: int, size: tuple[int, int, int, int]) -> None:
     """Set the terminal size on ``fd`` from ``(columns, rows, width px, height px)``;
-    sizes of 0 (none given) become 80x24."""
+    sizes of 0 (none given) become 80x24, larger than a screen the largest (``bounded``)."""
     columns, rows, width, height = size
-    packed = struct.pack("HHHH", rows or 24, columns or 80, height, width)
+    columns, rows = bounded(columns, rows)
+    packed = struct.pack("HHHH", rows, columns, min(height, 0xFFFF), min(width, 0xFFFF))
     fcntl.ioctl(fd, termios.TIOCSWINSZ, packed)
 
 
