@@ -12,10 +12,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp_jinja2
-from aiohttp import web
+from aiohttp import WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from tuichat.server.doors.web import envelopes
 from tuichat.server.doors.web.visitors import browser_address, origin_problem
 from tuichat.server.doors.web.vouchers import Refused
 from tuichat.tui.guest import TICKET_ENV
@@ -32,6 +33,8 @@ QUIT_TIMEOUT = 2.0
 """Seconds a session's client has to quit once told to, before it is killed."""
 HEARTBEAT = 15.0
 """Seconds between the websocket's pings (textual-serve's own value)."""
+MAX_MESSAGE = 1024 * 1024
+"""Bytes of one websocket message: a paste of a long text, with room to spare."""
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH",
               "TEXTUAL_DRIVER", "TEXTUAL_FPS", "TEXTUAL_COLOR_SYSTEM", "TERM_PROGRAM",
               "TERM_PROGRAM_VERSION", "COLUMNS", "ROWS")
@@ -146,9 +149,9 @@ class GuestServer(Server):
 
     async def _run_session(self, request: web.Request, ticket: str) -> web.WebSocketResponse:
         """textual-serve's session (its ``handle_websocket``) with a reaped client."""
-        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT)
-        width = to_int(request.query.get("width", "80"), 80)
-        height = to_int(request.query.get("height", "24"), 24)
+        websocket = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
+        width, height = envelopes.size_from_query(request.query.get("width", ""),
+                                                  request.query.get("height", ""))
         await websocket.prepare(request)
 
         async def close() -> None:
@@ -163,6 +166,29 @@ class GuestServer(Server):
         finally:
             await service.stop()
         return websocket
+
+    async def _process_messages(self, websocket: web.WebSocketResponse,
+                                app_service: AppService) -> None:
+        """The page's messages to its client, until the websocket closes; a malformed
+        one is dropped (logged), the session goes on."""
+        async for message in websocket:
+            if message.type != WSMsgType.TEXT:
+                continue
+            try:
+                envelope = envelopes.parse(message.data)
+            except envelopes.EnvelopeError as exc:
+                log.debug("browser session from %s: dropped a message: %s",
+                          websocket.get_extra_info("peername"), exc)
+                continue
+            match envelope:
+                case envelopes.Keys(text):
+                    await app_service.send_bytes(text.encode("utf-8", "replace"))
+                case envelopes.Resize(columns, rows):
+                    await app_service.set_terminal_size(columns, rows)
+                case envelopes.Ping(data):
+                    await websocket.send_json(["pong", data])
+                case envelopes.Focus(focused):
+                    await (app_service.focus() if focused else app_service.blur())
 
     async def make_app(self) -> web.Application:
         """The aiohttp application: the page, its websocket, its static files."""
