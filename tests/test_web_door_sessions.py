@@ -61,6 +61,16 @@ async def test_page_sends_the_browser_back_to_the_address_it_used(
     assert "http://chat.example:8443/static/js/textual.js" in page
 
 
+async def test_the_page_may_not_be_framed_nor_load_from_another_site(
+        make_server: ServerFactory) -> None:
+    server = make_server(web_port=0)
+    async with aiohttp.ClientSession() as http, http.get(door_url(server)) as answer:
+        policy = answer.headers["Content-Security-Policy"]
+        assert answer.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    assert "http" not in policy  # no other origin allowed (chromium: test_web_door)
+
+
 async def test_tls_door_serves_https_and_its_client_trusts_the_server_without_asking(
         make_server: ServerFactory, join: ClientFactory, tmp_path: Path) -> None:
     server = make_server(web_port=0, tls=True)

@@ -33,6 +33,18 @@ QUIT_TIMEOUT = 2.0
 """Seconds a session's client has to quit once told to, before it is killed."""
 HEARTBEAT = 15.0
 """Seconds between the websocket's pings (textual-serve's own value)."""
+HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self' 'unsafe-inline'; "
+        "style-src 'self' 'unsafe-inline'; img-src 'self' data:; font-src 'self'; "
+        "connect-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"),
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
+"""On every answer: the page loads nothing from another site (the browser enforces what
+the template already does), no other site may frame it (a framed chat is a clickjacked
+one), and no address is passed on."""
 MAX_MESSAGE = 1024 * 1024
 """Bytes of one websocket message: a paste of a long text, with room to spare."""
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH",
@@ -191,5 +203,12 @@ class GuestServer(Server):
                     await (app_service.focus() if focused else app_service.blur())
 
     async def make_app(self) -> web.Application:
-        """The aiohttp application: the page, its websocket, its static files."""
-        return await self._make_app()
+        """The aiohttp application: the page, its websocket, its static files, each
+        answer with ``HEADERS``."""
+        app = await self._make_app()
+        app.on_response_prepare.append(_add_headers)
+        return app
+
+
+async def _add_headers(request: web.Request, response: web.StreamResponse) -> None:
+    response.headers.update(HEADERS)
