@@ -100,7 +100,8 @@ async def test_closed_browser_tab_ends_its_client_and_the_others_see_it_leave(
             await session.wait_for_text("join a chat")
             await session.type("erin\r")
             bob.inbox.wait_for(matching("join", name="erin"))
-        bob.inbox.wait_for(matching("leave", name="erin"))
+            await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY)  # as a closing tab does
+        assert bob.inbox.wait_for(matching("leave", name="erin"))["reason"] == "quit"
 
 
 async def test_browser_sessions_from_one_address_are_capped_like_its_connections(
@@ -158,3 +159,21 @@ def test_guest_options_go_only_with_guest_and_alone(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(argv)
     assert stopped.value.code == 2
+
+
+async def test_a_dropped_browser_connection_shows_the_others_a_dropped_one(
+        make_server: ServerFactory, join: ClientFactory) -> None:
+    server = make_server(web_port=0)
+    bob = join("bob", target=server)
+    url = door_url(server, "/ws?width=100&height=30", scheme="ws")
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as websocket:
+        session = Session(websocket)
+        await session.wait_for_text("join a chat")
+        await session.type("erin\r")
+        bob.inbox.wait_for(matching("join", name="erin"))
+        connection = websocket.get_extra_info("socket")
+        assert connection is not None
+        connection.shutdown(socket.SHUT_RDWR)  # gone, with no close frame
+        leave = bob.inbox.wait_for(matching("leave", name="erin"))
+    assert leave["reason"] == "error", leave
+

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import aiohttp_jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
@@ -45,6 +45,9 @@ HEADERS = {
 """On every answer: the page loads nothing from another site (the browser enforces what
 the template already does), no other site may frame it (a framed chat is a clickjacked
 one), and no address is passed on."""
+CLEAN_CLOSES = (WSCloseCode.OK, WSCloseCode.GOING_AWAY)
+"""Close codes of a websocket that ended on purpose (the tab closed, the page left, the
+server stopping); any other end (no close frame, no pong) is a dropped connection."""
 MAX_MESSAGE = 1024 * 1024
 """Bytes of one websocket message: a paste of a long text, with room to spare."""
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH",
@@ -160,7 +163,8 @@ class GuestServer(Server):
                 del self.sessions[address]
 
     async def _run_session(self, request: web.Request, ticket: str) -> web.WebSocketResponse:
-        """textual-serve's session (its ``handle_websocket``) with a reaped client."""
+        """textual-serve's session (its ``handle_websocket``) with a reaped client; a
+        dropped websocket is told to the chat first, so the others see it as one."""
         websocket = web.WebSocketResponse(heartbeat=HEARTBEAT, max_msg_size=MAX_MESSAGE)
         width, height = envelopes.size_from_query(request.query.get("width", ""),
                                                   request.query.get("height", ""))
@@ -175,6 +179,8 @@ class GuestServer(Server):
         try:
             await service.start(width, height)
             await self._process_messages(websocket, service)
+            if websocket.close_code not in CLEAN_CLOSES and self.vouchers is not None:
+                await self.vouchers.dropped(ticket)
         finally:
             await service.stop()
         return websocket

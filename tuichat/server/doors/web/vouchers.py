@@ -1,6 +1,7 @@
 """What the browser door asks of the chat for a session, from its own loop: a standing
-ticket that carries the browser's address to the native door (``core.tickets``), and its
-revocation when the session ends."""
+ticket that carries the browser's address to the native door (``core.tickets``), the end
+of its user's session when the browser's connection drops, and the ticket's revocation
+when the session ends."""
 
 from __future__ import annotations
 
@@ -44,6 +45,13 @@ class Vouchers:
         if isinstance(answer, Refused):
             raise answer
         return answer
+
+    async def dropped(self, ticket: str) -> None:
+        """The browser's connection dropped: the user ``ticket`` let in (if still here)
+        leaves as a dropped connection does, before its client is told to quit."""
+        chat = self._chat
+        await on_reactor(self._reactor, lambda: chat.drop_ticketed(
+            ticket, "the browser's connection dropped"))
 
     def revoke(self, ticket: str) -> None:
         """``ticket`` lets nobody in any more (its session ended); not waited for, so a
