@@ -177,3 +177,21 @@ async def test_a_dropped_browser_connection_shows_the_others_a_dropped_one(
         leave = bob.inbox.wait_for(matching("leave", name="erin"))
     assert leave["reason"] == "error", leave
 
+
+
+async def test_a_browser_session_nobody_joins_from_is_ended(
+        make_server: ServerFactory) -> None:
+    server = make_server(web_port=0)
+    assert server.web is not None
+    server.web._serve.join_timeout = 0.5
+    url = door_url(server, "/ws?width=100&height=30", scheme="ws")
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as websocket:
+        async with asyncio.timeout(WAIT):
+            while (message := await websocket.receive()).type == aiohttp.WSMsgType.BINARY:
+                pass  # the connect screen, drawn and left alone
+        assert message.type == aiohttp.WSMsgType.CLOSE, message
+        assert message.data == aiohttp.WSCloseCode.POLICY_VIOLATION
+        assert "nobody joined" in str(message.extra)
+    async with asyncio.timeout(WAIT):
+        while server.web._serve.sessions:
+            await asyncio.sleep(0.05)  # the session's end is not an event a test can await

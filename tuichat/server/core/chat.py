@@ -149,6 +149,10 @@ class Chat:
         """``ticket`` lets nobody in from now on."""
         self._admission.tickets.revoke(ticket)
 
+    def ticket_in_use(self, ticket: str) -> bool:
+        """Whether the member ``ticket`` let in last is here."""
+        return self._admission.tickets.holder(ticket) is not None
+
     def drop_ticketed(self, ticket: str, why: str) -> None:
         """The door of ``ticket`` lost its user's connection: the member it let in (if
         still here) leaves as a dropped connection does (``error``)."""

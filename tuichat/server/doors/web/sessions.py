@@ -48,6 +48,11 @@ one), and no address is passed on."""
 CLEAN_CLOSES = (WSCloseCode.OK, WSCloseCode.GOING_AWAY)
 """Close codes of a websocket that ended on purpose (the tab closed, the page left, the
 server stopping); any other end (no close frame, no pong) is a dropped connection."""
+JOIN_TIMEOUT = 300.0
+"""Seconds a browser session may go without its user in the chat (on the connect screen,
+or back there after a kick) before it is ended: each session holds a client process."""
+IDLE_CHECK = 10.0
+"""Seconds between looks at whether a session's user is in the chat."""
 MAX_MESSAGE = 1024 * 1024
 """Bytes of one websocket message: a paste of a long text, with room to spare."""
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH",
@@ -102,6 +107,7 @@ class GuestServer(Server):
         super().__init__(command, title=TITLE, templates_path=TEMPLATES)
         self.vouchers: Vouchers | None = None
         """The chat's tickets, set before the door opens."""
+        self.join_timeout = JOIN_TIMEOUT
         self.trust_proxy = trust_proxy
         self.max_sessions = max_sessions
         self.max_per_address = max_per_address
@@ -176,14 +182,34 @@ class GuestServer(Server):
         service = GuestService(self.command, ticket, write_bytes=websocket.send_bytes,
                                write_str=websocket.send_str, close=close,
                                download_manager=self.download_manager)
+        idle = asyncio.create_task(self._end_when_idle(websocket, ticket))
         try:
             await service.start(width, height)
             await self._process_messages(websocket, service)
             if websocket.close_code not in CLEAN_CLOSES and self.vouchers is not None:
                 await self.vouchers.dropped(ticket)
         finally:
+            idle.cancel()
             await service.stop()
         return websocket
+
+    async def _end_when_idle(self, websocket: web.WebSocketResponse, ticket: str) -> None:
+        """Close ``websocket`` once its user has been out of the chat (never joined, or
+        left) for ``join_timeout`` seconds."""
+        assert self.vouchers is not None
+        loop = asyncio.get_running_loop()
+        timeout = self.join_timeout
+        last_in = loop.time()
+        while True:
+            await asyncio.sleep(min(IDLE_CHECK, timeout / 2))
+            if await self.vouchers.in_use(ticket):
+                last_in = loop.time()
+            elif loop.time() - last_in >= timeout:
+                log.info("browser session from %s ended: nobody in the chat for %.0f s",
+                         websocket.get_extra_info("peername"), timeout)
+                await websocket.close(code=WSCloseCode.POLICY_VIOLATION,
+                                      message=f"nobody joined within {timeout:g} s".encode())
+                return
 
     async def _process_messages(self, websocket: web.WebSocketResponse,
                                 app_service: AppService) -> None:

@@ -46,6 +46,11 @@ class Vouchers:
             raise answer
         return answer
 
+    async def in_use(self, ticket: str) -> bool:
+        """Whether a user ``ticket`` let in is in the chat now."""
+        chat = self._chat
+        return await on_reactor(self._reactor, lambda: chat.ticket_in_use(ticket))
+
     async def dropped(self, ticket: str) -> None:
         """The browser's connection dropped: the user ``ticket`` let in (if still here)
         leaves as a dropped connection does, before its client is told to quit."""
