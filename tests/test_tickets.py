@@ -202,3 +202,10 @@ def test_a_ticket_knows_its_member_while_it_is_here_and_past_its_lifetime() -> N
     assert tickets.holder(ticket) is member
     member.ended = True
     assert tickets.holder(ticket) is None
+
+
+def test_the_debug_log_masks_a_ticket() -> None:
+    from tuichat.server.doors.native.brief import Brief
+
+    shown = str(Brief({"type": "hello", "name": "carol", "ticket": "a-standing-secret"}))
+    assert "a-standing-secret" not in shown and "carol" in shown
