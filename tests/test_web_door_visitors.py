@@ -131,3 +131,16 @@ async def test_a_websocket_from_the_doors_own_page_is_let_in(
             http.ws_connect(websocket_url(server),
                             headers={"Origin": origin.format(port=server.ports.web)}) as ok:
         await Session(ok).wait_for_text("join a chat")
+
+
+async def test_a_browser_user_joins_a_server_listening_on_one_address_only(
+        make_server: ServerFactory) -> None:
+    server = make_server(host=ELSEWHERE, web_port=0)  # not on 127.0.0.1
+    assert server.ports.web is not None
+    url = f"ws://{ELSEWHERE}:{server.ports.web}/ws?width=100&height=30"
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as socket:
+        session = Session(socket)
+        await session.wait_for_text("join a chat")
+        await session.type("carol\r")
+        carol = await member(server, "carol")
+    assert carol.host == "127.0.0.1"  # the browser's address: this test's client

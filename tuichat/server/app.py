@@ -22,7 +22,7 @@ from tuichat.server.core.chat import Chat
 from tuichat.server.doors.native.door import NativeDoor
 from tuichat.server.doors.ssh.claims import Claims
 from tuichat.server.doors.ssh.door import SshDoor
-from tuichat.server.doors.ssh.terminals import Terminals
+from tuichat.server.doors.ssh.terminals import WILDCARDS, Terminals
 from tuichat.server.doors.web.door import NativeTarget, WebDoor, door_for
 from tuichat.server.doors.web.vouchers import Vouchers
 from tuichat.server.reactor import Reactor
@@ -191,7 +191,8 @@ class Server:
     def _web_door(self, port: int, tls: ssl.SSLContext | None) -> WebDoor:
         """The browser door, bound (its sessions join the native door on loopback)."""
         config, ports = self.config, self.ports
-        target = NativeTarget(ports.send, ports.recv, ports.image, self.tls_fingerprint)
+        target = NativeTarget(WILDCARDS.get(config.host, config.host), ports.send, ports.recv,
+                              ports.image, self.tls_fingerprint)
         try:
             return door_for(config.host, port, target, tls, config.max_clients,
                             config.max_per_address, config.web_trust_proxy)

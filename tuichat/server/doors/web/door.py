@@ -20,7 +20,6 @@ from tuichat.server.doors.web.vouchers import Vouchers
 
 log = logging.getLogger("tuichat.server")
 
-LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT = 5.0
 """Seconds the door waits for its sessions' clients to quit when the server stops."""
 USERS_PER_ADDRESS = 3
@@ -29,8 +28,10 @@ USERS_PER_ADDRESS = 3
 
 @dataclass(frozen=True)
 class NativeTarget:
-    """Where a browser session's client joins: the native door on loopback."""
+    """Where a browser session's client joins: the native door on this machine."""
 
+    host: str
+    """The address the native door listens on (loopback when it listens on them all)."""
     port_send: int
     port_recv: int
     port_image: int
@@ -40,7 +41,7 @@ class NativeTarget:
     def command(self) -> str:
         """The shell command textual-serve runs per session: the real client, as a guest,
         in the shell's place (``exec``), so a session is one process."""
-        words = [sys.executable, "-m", "tuichat.tui.main", "--guest", "--host", LOOPBACK,
+        words = [sys.executable, "-m", "tuichat.tui.main", "--guest", "--host", self.host,
                  "--port-send", str(self.port_send), "--port-recv", str(self.port_recv),
                  "--port-image", str(self.port_image)]
         if self.tls_fingerprint is not None:
