@@ -195,3 +195,33 @@ async def test_a_browser_session_nobody_joins_from_is_ended(
     async with asyncio.timeout(WAIT):
         while server.web._serve.sessions:
             await asyncio.sleep(0.05)  # the session's end is not an event a test can await
+
+
+def test_an_address_may_start_sessions_in_a_burst_then_at_a_pace() -> None:
+    from tuichat.server.doors.web.starts import StartRate
+
+    now = [0.0]
+    starts = StartRate(burst=2, per_second=0.5, clock=lambda: now[0])
+    assert starts.take("198.51.100.1") is None and starts.take("198.51.100.1") is None
+    assert starts.take("198.51.100.1") == pytest.approx(2.0)  # one token every 2 s
+    assert starts.take("198.51.100.2") is None  # another address has its own
+    now[0] += 2.0
+    assert starts.take("198.51.100.1") is None
+
+
+async def test_starting_browser_sessions_too_often_is_refused(
+        make_server: ServerFactory) -> None:
+    from tuichat.server.doors.web.starts import StartRate
+
+    server = make_server(web_port=0)
+    assert server.web is not None
+    server.web._serve.starts = StartRate(burst=1, per_second=0.01)
+    url = door_url(server, "/ws?width=80&height=24", scheme="ws")
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url) as first:
+            await Session(first).wait_for_text("join a chat")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(url)
+    assert refused.value.status == 429
+    assert refused.value.headers is not None
+    assert 90 <= int(refused.value.headers["Retry-After"]) <= 100

@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import math
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -17,6 +18,7 @@ from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
 from tuichat.server.doors.web import envelopes
+from tuichat.server.doors.web.starts import StartRate
 from tuichat.server.doors.web.visitors import browser_address, origin_problem
 from tuichat.server.doors.web.vouchers import Refused
 from tuichat.tui.guest import TICKET_ENV
@@ -108,6 +110,8 @@ class GuestServer(Server):
         self.vouchers: Vouchers | None = None
         """The chat's tickets, set before the door opens."""
         self.join_timeout = JOIN_TIMEOUT
+        self.starts = StartRate()
+        """How often one address may start a session (each start is a client process)."""
         self.trust_proxy = trust_proxy
         self.max_sessions = max_sessions
         self.max_per_address = max_per_address
@@ -131,7 +135,8 @@ class GuestServer(Server):
 
     async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
         """Start a client process for this browser, unless its page is another site's,
-        its address cannot be told or is banned, or the caps are reached."""
+        its address cannot be told or is banned, or it starts sessions too often, or the
+        caps are reached."""
         problem = origin_problem(request)
         if problem is not None:
             log.warning("browser session from %s refused: %s", request.remote, problem)
@@ -149,6 +154,14 @@ class GuestServer(Server):
             log.warning("browser session from %s refused: %d open from there", address,
                         self.sessions[address])
             raise web.HTTPServiceUnavailable(text="too many browser sessions from you")
+        wait = self.starts.take(address)
+        if wait is not None:
+            log.warning("browser session from %s refused: starting sessions too often",
+                        address)
+            seconds = math.ceil(wait)
+            raise web.HTTPTooManyRequests(text="too many browser sessions started from you; "
+                                          f"try again in {seconds} s\n",
+                                          headers={"Retry-After": str(seconds)})
         assert self.vouchers is not None
         self.sessions[address] += 1
         try:
