@@ -81,16 +81,28 @@ class WebDoor:
         log.info("browser door on %s://%s:%d/", scheme, host, self.port)
 
     def stop(self) -> None:
-        """Close the site and every session (their clients are told to quit), then the loop."""
+        """Close the site and every session (their clients are told to quit; what is left
+        after that is cancelled, so every client is reaped), then the loop."""
         if self._runner is not None:
-            closing = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+            closing = asyncio.run_coroutine_threadsafe(self._close(self._runner), self._loop)
             try:
                 closing.result(STOP_TIMEOUT)
             except TimeoutError:
                 log.warning("browser sessions still open after %.0f s", STOP_TIMEOUT)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(STOP_TIMEOUT)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(STOP_TIMEOUT)
+        if not self._thread.is_alive():
+            self._loop.close()
         self._socket.close()
+
+    @staticmethod
+    async def _close(runner: web.AppRunner) -> None:
+        await runner.cleanup()
+        rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
 
     async def _open(self) -> None:
         self._runner = web.AppRunner(await self._serve.make_app(), handle_signals=False,

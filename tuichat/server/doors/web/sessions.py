@@ -81,20 +81,23 @@ class GuestService(AppService):
         return env
 
     async def stop(self) -> None:
-        """Tell the client to quit, wait for it (kill it if it does not), close its pipes."""
-        await super().stop()
-        process = self._process
-        if process is None:
-            return
+        """Tell the client to quit, wait for it (kill it if it does not), close its pipes;
+        cancelled meanwhile (the server stopping), kill it and close them all the same."""
         try:
-            await asyncio.wait_for(process.wait(), QUIT_TIMEOUT)
-        except TimeoutError:
-            with contextlib.suppress(ProcessLookupError):
-                process.kill()
-            await process.wait()
-        transport = getattr(process, "_transport", None)  # asyncio gives no public close
-        if transport is not None:
-            transport.close()
+            await super().stop()
+            process = self._process
+            if process is None:
+                return
+            try:
+                await asyncio.wait_for(process.wait(), QUIT_TIMEOUT)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    process.kill()
+                await process.wait()
+        finally:
+            transport = getattr(self._process, "_transport", None)  # asyncio has no public
+            if transport is not None:  # close; this one also kills a client still running
+                transport.close()
 
 
 class GuestServer(Server):
