@@ -144,3 +144,11 @@ async def test_a_browser_user_joins_a_server_listening_on_one_address_only(
         await session.type("carol\r")
         carol = await member(server, "carol")
     assert carol.host == "127.0.0.1"  # the browser's address: this test's client
+
+
+def test_the_proxy_is_trusted_only_when_the_flag_says_so() -> None:
+    from tuichat.server.cli import build_parser, config_from_args
+
+    parser = build_parser()
+    assert not config_from_args(parser.parse_args(["--web-port", "8080"])).web_trust_proxy
+    assert config_from_args(parser.parse_args(["--web-trust-proxy"])).web_trust_proxy
