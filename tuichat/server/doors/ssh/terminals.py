@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import logging
 import os
 import pty
@@ -35,6 +36,8 @@ log = logging.getLogger("tuichat.server")
 
 PASSED_ENV = ("NO_COLOR", "COLORTERM")
 """Variables of the SSH client's environment the session's client gets, when sent."""
+DROP_WAIT = 2.0
+"""Seconds a dropped session waits for the chat to end its member before the client."""
 WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 """Where the clients connect when the server listens on every address."""
 
@@ -107,8 +110,9 @@ class Terminals:
         """The session's connection dropped: its member leaves as a dropped one does."""
         log.info("SSH session of %s from %s dropped", identity.name, identity.address)
         chat = self._chat
-        await on_reactor(self._reactor,
-                         lambda: chat.drop_ticketed(ticket, "the SSH connection dropped"))
+        with contextlib.suppress(TimeoutError):  # a stopping server's reactor may not answer
+            await asyncio.wait_for(on_reactor(self._reactor, lambda: chat.drop_ticketed(
+                ticket, "the SSH connection dropped")), DROP_WAIT)
 
     def _request(self, process: asyncssh.SSHServerProcess[bytes], identity: Identity,
                  ticket: str, picture: bytes | None) -> dict[str, object]:

@@ -5,6 +5,8 @@ when the session ends."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 from typing import TYPE_CHECKING
 
 from tuichat.server.core.identity import Identity
@@ -14,6 +16,8 @@ if TYPE_CHECKING:
     from tuichat.server.core.chat import Chat
     from tuichat.server.reactor import Reactor
 
+DROP_WAIT = 2.0
+"""Seconds a dropped session waits for the chat to end its member before the client."""
 DOOR = "web"
 """How a browser user's address is shown (``203.0.113.7 (web)``)."""
 
@@ -55,8 +59,9 @@ class Vouchers:
         """The browser's connection dropped: the user ``ticket`` let in (if still here)
         leaves as a dropped connection does, before its client is told to quit."""
         chat = self._chat
-        await on_reactor(self._reactor, lambda: chat.drop_ticketed(
-            ticket, "the browser's connection dropped"))
+        with contextlib.suppress(TimeoutError):  # a stopping server's reactor may not answer
+            await asyncio.wait_for(on_reactor(self._reactor, lambda: chat.drop_ticketed(
+                ticket, "the browser's connection dropped")), DROP_WAIT)
 
     def revoke(self, ticket: str) -> None:
         """``ticket`` lets nobody in any more (its session ended); not waited for, so a
