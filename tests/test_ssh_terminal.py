@@ -288,3 +288,26 @@ def test_a_terminal_larger_than_a_screen_is_drawn_at_the_largest_size(
     finally:
         session.close()
     assert (columns, rows) == (MAX_COLUMNS, MAX_ROWS)
+
+
+@pytest.mark.parametrize(("term", "env"), [("xterm\0evil", {}),
+                                           ("xterm-256color", {"COLORTERM": "truecolor\0"})])
+async def test_odd_terminal_variables_are_left_out_and_the_session_runs(
+        ssh_server: Server, key: Path, term: str, env: dict[str, str]) -> None:
+    import asyncio
+
+    import asyncssh
+
+    assert ssh_server.ports.ssh is not None
+    async with asyncssh.connect("127.0.0.1", ssh_server.ports.ssh, username="alice",
+                                client_keys=[str(key)], known_hosts=None) as connection:
+        process = await connection.create_process(term_type=term, term_size=(80, 24),
+                                                  env=env, encoding=None)
+        drawn = b""
+        async with asyncio.timeout(WAIT):
+            while b"connected" not in drawn:
+                chunk = await process.stdout.read(65_536)
+                assert chunk, drawn[-300:]
+                drawn += chunk
+        assert b"Traceback" not in drawn
+        process.close()

@@ -36,6 +36,8 @@ log = logging.getLogger("tuichat.server")
 
 PASSED_ENV = ("NO_COLOR", "COLORTERM")
 """Variables of the SSH client's environment the session's client gets, when sent."""
+MAX_VARIABLE = 256
+"""Characters of TERM, NO_COLOR or COLORTERM passed on at most."""
 DROP_WAIT = 2.0
 """Seconds a dropped session waits for the chat to end its member before the client."""
 WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
@@ -117,13 +119,19 @@ class Terminals:
     def _request(self, process: asyncssh.SSHServerProcess[bytes], identity: Identity,
                  ticket: str, picture: bytes | None) -> dict[str, object]:
         """What the zygote needs to start this session's client."""
-        env = {"TERM": process.term_type or "xterm"}
+        env = {"TERM": _variable(process.term_type or "") or "xterm"}
         for name, value in process.env.items():
             key = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
-            if key in PASSED_ENV:
-                env[key] = value.decode(errors="replace") if isinstance(value, bytes) \
-                    else str(value)
+            if key in PASSED_ENV and (text := _variable(value)) is not None:
+                env[key] = text
         return {"name": identity.name, "host": self._host, "ports": list(self._ports),
                 "ticket": ticket, "tls": self._tls, "env": env,
                 "avatars": os.fspath(self._config.ssh_dir / "avatar-cache"),
                 "picture": base64.b64encode(picture).decode() if picture else None}
+
+
+def _variable(value: str | bytes) -> str | None:
+    """``value`` as the client's environment may hold it: printable text of a sensible
+    length (a NUL in TERM ended the session with a traceback), else None."""
+    text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return text if len(text) <= MAX_VARIABLE and text.isprintable() else None

@@ -35,7 +35,6 @@ import socket
 import sys
 import tempfile
 import termios
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -185,9 +184,10 @@ def _child(request: dict[str, Any], slave: int, home: Path) -> None:
         code = run_served(request["name"], request["host"], (send, recv, image),
                           request["ticket"], request["tls"], home, Path(request["avatars"]),
                           picture)
-    except BaseException:
+    except BaseException as exc:  # the user sees one line, not the server's paths
         with contextlib.suppress(Exception):
-            traceback.print_exc()
+            print(f"tuichat: the session's client failed: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()
