@@ -311,3 +311,31 @@ async def test_odd_terminal_variables_are_left_out_and_the_session_runs(
                 drawn += chunk
         assert b"Traceback" not in drawn
         process.close()
+
+
+def test_a_session_outlives_its_zygote_and_ends_with_its_connection(
+        ssh_server: Server, key: Path, join: ClientFactory) -> None:
+    bob = join("bob", ssh_server)
+    spawner = terminals(ssh_server).spawner
+    assert ssh_server.ports.ssh is not None
+    session = PtySsh(ssh_server.ports.ssh, "alice", key)
+    try:
+        session.read_until(b"connected")
+        bob.inbox.wait_for(matching("join", name="alice"))
+        (client,) = clients(ssh_server)
+        (started,) = spawner._children.values()
+        assert started.home is not None
+        home = Path(started.home)
+        assert home.is_dir()
+        assert spawner.pid is not None
+        os.kill(spawner.pid, signal.SIGKILL)
+        session.write(b"still here\r")
+        said = bob.inbox.wait_for(matching("message", **{"from": "alice"}))
+        assert said["text"] == "still here"
+        os.kill(session.process.pid, signal.SIGKILL)
+        session.process.wait(WAIT)
+        left(bob, "error")
+        wait_until(lambda: not Path(f"/proc/{client}").exists(), "the client to end")
+    finally:
+        session.close()
+    wait_until(lambda: not home.exists(), "its home to be removed")

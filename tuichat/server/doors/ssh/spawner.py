@@ -43,6 +43,9 @@ class Child:
     exited: asyncio.Future[int]
     """Its exit status (``-N`` for signal N), once reaped."""
     pid: int = field(default=0)
+    home: str | None = None
+    """Its temporary home, which the zygote removes when it reaps it (the door removes it
+    too once the session is over, in case the zygote died first)."""
 
 
 class Spawner:
@@ -149,6 +152,7 @@ class Spawner:
         if "started" in message:
             child = self._children.get(message["started"])
             if child is not None and not child.started.done():
+                child.home = str(message.get("home") or "") or None
                 child.started.set_result(int(message["pid"]))
         elif "failed" in message:
             child = self._children.pop(message["failed"], None)

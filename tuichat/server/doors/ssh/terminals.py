@@ -18,6 +18,7 @@ import contextlib
 import logging
 import os
 import pty
+import shutil
 from typing import TYPE_CHECKING
 
 from tuichat.server.doors.ssh.bridge import on_reactor
@@ -89,8 +90,12 @@ class Terminals:
             os.close(slave)
         log.info("SSH session of %s from %s: client pid %d", identity.name, identity.address,
                  child.pid)
-        code = await PtySession(process, master, child, self.spawner,
-                                lambda: self._dropped(identity, ticket)).run()
+        try:
+            code = await PtySession(process, master, child, self.spawner,
+                                    lambda: self._dropped(identity, ticket)).run()
+        finally:
+            if child.home is not None:  # gone already, unless the zygote died first
+                shutil.rmtree(child.home, ignore_errors=True)
         log.info("SSH session of %s ended (client status %d)", identity.name, code)
         process.exit(code if code >= 0 else 128 - code)
 

@@ -8,8 +8,8 @@ one ``SOCK_SEQPACKET`` socket, one JSON message a packet:
 
 - door → zygote: ``{"spawn": ID, ...}`` with the PTY's slave end as the packet's one
   file descriptor; ``{"signal": ID, "number": N}``.
-- zygote → door: ``{"started": ID, "pid": PID}``, ``{"exited": ID, "code": CODE}`` (the
-  exit status, ``-N`` for signal N), ``{"failed": ID, "error": TEXT}``.
+- zygote → door: ``{"started": ID, "pid": PID, "home": PATH}``, ``{"exited": ID,
+  "code": CODE}`` (the exit status, ``-N`` for signal N), ``{"failed": ID, "error": TEXT}``.
 
 Each child makes the PTY its controlling terminal (``setsid``, ``TIOCSCTTY``) and its
 stdin, stdout and stderr, takes the session's environment, and runs the client
@@ -124,7 +124,7 @@ class Zygote:
         os.close(slave)
         self._children[pid] = (ident, home)
         self._by_id[ident] = pid
-        self._send({"started": ident, "pid": pid})
+        self._send({"started": ident, "pid": pid, "home": str(home)})
 
     def _reap(self) -> None:
         while self._children:
