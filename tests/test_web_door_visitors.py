@@ -152,3 +152,18 @@ def test_the_proxy_is_trusted_only_when_the_flag_says_so() -> None:
     parser = build_parser()
     assert not config_from_args(parser.parse_args(["--web-port", "8080"])).web_trust_proxy
     assert config_from_args(parser.parse_args(["--web-trust-proxy"])).web_trust_proxy
+
+
+async def test_browser_users_from_two_addresses_are_not_one_address_to_the_limits(
+        make_server: ServerFactory, elsewhere: aiohttp.ClientSession) -> None:
+    server = make_server(web_port=0, max_per_address=3)  # one user's three connections
+    url = websocket_url(server)
+    async with aiohttp.ClientSession() as here, here.ws_connect(url) as first, \
+            elsewhere.ws_connect(url) as second:
+        for socket, name in ((first, "carol"), (second, "dave")):
+            session = Session(socket)
+            await session.wait_for_text("join a chat")
+            await session.type(f"{name}\r")
+        carol, dave = await member(server, "carol"), await member(server, "dave")
+        assert not carol.ended and not dave.ended  # dave was refused: 127.0.0.1 was full
+    assert (carol.host, dave.host) == ("127.0.0.1", ELSEWHERE)

@@ -179,8 +179,10 @@ class Spawner:
             return
         assert self._process is not None
         with contextlib.suppress(OSError):
-            self._process.kill()  # if it only closed its end; a dead one is reaped next
-        status = self._process.poll()
+            self._process.kill()  # if it only closed its end
+        status = None
+        with contextlib.suppress(subprocess.TimeoutExpired):  # dead, or dying: at once
+            status = self._process.wait(1.0)
         lived = time.monotonic() - self._started
         log.warning("the SSH door's zygote (pid %d) ended (status %s) after %.0f s; the "
                     "sessions it started run on, out of its reach", self._process.pid,

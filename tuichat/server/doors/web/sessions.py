@@ -1,6 +1,8 @@
-"""The textual-serve server the browser door runs: its page, the checks on a session's
-websocket (its page's origin, the browser's address, a cap on the client processes
-browsers may start), and each session's ticket, which tells the native door the address."""
+"""The textual-serve server the browser door runs: its page (and the headers that keep it
+to itself), the checks on a session's websocket (its page's origin, the browser's
+address, caps and a start rate on the client processes browsers may start), each
+session's ticket, which tells the native door the address, and a session's end (its
+client reaped; a drop told to the chat as one; an idle session closed)."""
 
 from __future__ import annotations
 
