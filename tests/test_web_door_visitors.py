@@ -146,6 +146,18 @@ async def test_a_browser_user_joins_a_server_listening_on_one_address_only(
     assert carol.host == "127.0.0.1"  # the browser's address: this test's client
 
 
+@pytest.mark.parametrize(("trusted", "wanted"), [(True, "wss://chat.example/ws"),
+                                                 (False, "ws://chat.example/ws")])
+async def test_a_trusted_proxy_that_ends_tls_gets_a_page_for_https(
+        make_server: ServerFactory, trusted: bool, wanted: str) -> None:
+    server = make_server(web_port=0, web_trust_proxy=trusted)
+    headers = {"Host": "chat.example", "X-Forwarded-Proto": "https"}
+    async with aiohttp.ClientSession() as http, \
+            http.get(door_url(server), headers=headers) as answer:
+        page = await answer.text()
+    assert f'data-session-websocket-url="{wanted}"' in page
+
+
 def test_the_proxy_is_trusted_only_when_the_flag_says_so() -> None:
     from tuichat.server.cli import build_parser, config_from_args
 

@@ -21,7 +21,7 @@ from textual_serve.server import Server, to_int
 
 from tuichat.server.doors.web import envelopes
 from tuichat.server.doors.web.starts import StartRate
-from tuichat.server.doors.web.visitors import browser_address, origin_problem
+from tuichat.server.doors.web.visitors import browser_address, browser_scheme, origin_problem
 from tuichat.server.doors.web.vouchers import Refused
 from tuichat.tui.guest import TICKET_ENV
 
@@ -128,9 +128,12 @@ class GuestServer(Server):
 
     @aiohttp_jinja2.template("app_index.html")
     async def handle_index(self, request: web.Request) -> dict[str, Any]:
-        """The page, pointing at this server as the browser reached it (``Host``)."""
-        origin = f"{request.scheme}://{request.host}"
-        socket_scheme = "wss" if request.scheme == "https" else "ws"
+        """The page, pointing at this server as the browser reached it (``Host``, and
+        behind a trusted proxy its ``X-Forwarded-Proto``: a proxy that ends TLS must
+        not hand an HTTPS page a ``ws://`` address, which the browser would block)."""
+        scheme = browser_scheme(request, self.trust_proxy)
+        origin = f"{scheme}://{request.host}"
+        socket_scheme = "wss" if scheme == "https" else "ws"
         return {
             "font_size": to_int(request.query.get("fontsize", "16"), 16),
             "app_websocket_url": f"{socket_scheme}://{request.host}/ws",

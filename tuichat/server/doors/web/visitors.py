@@ -1,5 +1,6 @@
-"""Who opens a browser session: the browser's address (the websocket's peer, or what a
-trusted proxy says it is), and whether the page that opens it is the door's own."""
+"""Who opens a browser session: the browser's address and scheme (the connection's, or
+what a trusted proxy says they are), and whether the page that opens it is the door's
+own."""
 
 from __future__ import annotations
 
@@ -25,6 +26,16 @@ def browser_address(request: web.Request, trust_proxy: bool) -> str | None:
         if forwarded:
             given = ",".join(forwarded).split(",")[-1]
     return canonical_address(given) if given else None
+
+
+def browser_scheme(request: web.Request, trust_proxy: bool) -> str:
+    """``https`` or ``http``, as the browser reached the door: the request's, or behind a
+    trusted proxy what its ``X-Forwarded-Proto`` says (when it says one of those)."""
+    if trust_proxy:
+        forwarded = request.headers.get("X-Forwarded-Proto", "").split(",")[0].strip()
+        if forwarded.lower() in ("http", "https"):
+            return forwarded.lower()
+    return request.scheme
 
 
 def origin_problem(request: web.Request) -> str | None:
