@@ -225,3 +225,23 @@ async def test_starting_browser_sessions_too_often_is_refused(
     assert refused.value.status == 429
     assert refused.value.headers is not None
     assert 90 <= int(refused.value.headers["Retry-After"]) <= 100
+
+
+async def test_what_a_client_writes_on_stderr_is_logged_in_short_not_printed(
+        make_server: ServerFactory, caplog: pytest.LogCaptureFixture,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    from tuichat.server.doors.web.sessions import STDERR_TAIL
+
+    server = make_server(web_port=0)
+    assert server.web is not None
+    guest = server.web._serve
+    guest.command = f"head -c 1000000 /dev/zero | tr '\\0' x >&2; {guest.command}"
+    url = door_url(server, "/ws?width=80&height=24", scheme="ws")
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as websocket:
+        await Session(websocket).wait_for_text("join a chat")
+    async with asyncio.timeout(WAIT):
+        while not (logged := [record.getMessage() for record in caplog.records
+                              if "stderr" in record.getMessage()]):
+            await asyncio.sleep(0.05)  # the session's end is not an event a test can await
+    assert "x" * 100 in logged[0] and len(logged[0]) < STDERR_TAIL + 200
+    assert "x" * 100 not in capfd.readouterr().out

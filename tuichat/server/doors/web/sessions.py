@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import logging
 import math
+from asyncio.subprocess import Process
 from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,8 @@ JOIN_TIMEOUT = 300.0
 or back there after a kick) before it is ended: each session holds a client process."""
 IDLE_CHECK = 10.0
 """Seconds between looks at whether a session's user is in the chat."""
+STDERR_TAIL = 4096
+"""Bytes of what a session's client wrote on stderr kept for the log (a traceback)."""
 MAX_MESSAGE = 1024 * 1024
 """Bytes of one websocket message: a paste of a long text, with room to spare."""
 PASSED_ENV = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR", "TZ", "PYTHONPATH",
@@ -74,6 +77,19 @@ class GuestService(AppService):
     def __init__(self, command: str, ticket: str, **kwargs: Any) -> None:
         super().__init__(command, **kwargs)
         self._ticket = ticket
+        self._stderr: asyncio.Task[bytes] | None = None
+
+    async def _open_app_process(self, width: int = 80, height: int = 24) -> Process:
+        """textual-serve's process, with its stderr read here: the last ``STDERR_TAIL``
+        bytes are kept and logged when it ends (textual-serve kept all of it, and printed
+        it on the server's stdout)."""
+        process = await super()._open_app_process(width, height)
+        assert process.stderr is not None
+        self._stderr = asyncio.create_task(_tail(process.stderr))
+        ended = asyncio.StreamReader()  # what textual-serve reads instead: nothing
+        ended.feed_eof()
+        process.stderr = ended
+        return process
 
     def _build_environment(self, width: int = 80, height: int = 24) -> dict[str, str]:
         """textual-serve's variables for the web driver, the ticket, and ``PASSED_ENV``."""
@@ -100,6 +116,29 @@ class GuestService(AppService):
             transport = getattr(self._process, "_transport", None)  # asyncio has no public
             if transport is not None:  # close; this one also kills a client still running
                 transport.close()
+            if self._stderr is not None:
+                await self._log_stderr(self._stderr)
+
+    @staticmethod
+    async def _log_stderr(reading: asyncio.Task[bytes]) -> None:
+        """Log what the client wrote on stderr (its pipe is closed, so the read ends)."""
+        try:
+            written = await asyncio.wait_for(asyncio.shield(reading), QUIT_TIMEOUT)
+        except TimeoutError:
+            reading.cancel()
+            return
+        if written:
+            log.warning("a browser session's client wrote on stderr (its last %d bytes): %s",
+                        len(written), written.decode("utf-8", "replace").rstrip())
+
+
+async def _tail(stream: asyncio.StreamReader) -> bytes:
+    """The last ``STDERR_TAIL`` bytes of ``stream``, read to its end."""
+    kept = bytearray()
+    while chunk := await stream.read(65_536):
+        kept += chunk
+        del kept[:-STDERR_TAIL]
+    return bytes(kept)
 
 
 class GuestServer(Server):
