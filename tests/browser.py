@@ -62,6 +62,8 @@ class Browser:
         self._page = page
         self._ids = itertools.count(1)
         self._answers: dict[int, asyncio.Future[dict[str, Any]]] = {}
+        self.requested: list[str] = []
+        """The URL of every request the page made (``Network.requestWillBeSent``)."""
         self._reader = asyncio.create_task(self._read())
 
     @classmethod
@@ -91,6 +93,7 @@ class Browser:
         socket = await http.ws_connect(page["webSocketDebuggerUrl"], max_msg_size=0)
         browser = cls(process, http, socket)
         await browser.call("Page.enable")
+        await browser.call("Network.enable")
         await browser.call("Page.addScriptToEvaluateOnNewDocument", source=RECORDER)
         return browser
 
@@ -110,6 +113,8 @@ class Browser:
     async def _read(self) -> None:
         async for message in self._page:
             reply = json.loads(message.data)
+            if reply.get("method") == "Network.requestWillBeSent":
+                self.requested.append(reply["params"]["request"]["url"])
             answer = self._answers.pop(reply.get("id", 0), None)
             if answer is not None and not answer.done():
                 answer.set_result(reply)

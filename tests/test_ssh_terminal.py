@@ -144,8 +144,7 @@ def test_a_dropped_connection_ends_the_client_and_the_others_see_it(
         assert len(clients(ssh_server)) == 1
         os.kill(session.process.pid, signal.SIGKILL)
         session.process.wait(WAIT)
-        leave = bob.inbox.wait_for(matching("leave", name="alice"))
-        assert leave["reason"] in ("quit", "lost", "error"), leave
+        left(bob, "error")  # as a dropped connection, not a quit
         wait_until(lambda: not clients(ssh_server), "the client to be ended and reaped")
     finally:
         session.close()
@@ -225,3 +224,118 @@ def test_a_picture_set_with_the_avatar_command_is_the_served_clients_own(
             list(wanted.getdata())
     finally:
         session.close()
+
+
+def test_a_killed_zygote_is_started_again_and_the_next_session_works(
+        ssh_server: Server, key: Path, join: ClientFactory,
+        caplog: pytest.LogCaptureFixture) -> None:
+    spawner = terminals(ssh_server).spawner
+    killed = spawner.pid
+    assert killed is not None
+    os.kill(killed, signal.SIGKILL)
+    bob = join("bob", ssh_server)
+    assert ssh_server.ports.ssh is not None
+    session = PtySsh(ssh_server.ports.ssh, "alice", key)
+    try:
+        session.read_until(b"connected")
+        bob.inbox.wait_for(matching("join", name="alice"))
+    finally:
+        session.close()
+    assert spawner.pid not in (None, killed)
+    assert any("zygote" in record.getMessage() and "again" in record.getMessage()
+               for record in caplog.records)
+
+
+def test_a_zygote_that_dies_after_serving_is_started_again_at_once(
+        ssh_server: Server, key: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tuichat.server.doors.ssh import spawner as spawner_module
+
+    monkeypatch.setattr(spawner_module, "YOUNG", 0.0)  # it has served: not a start-up fault
+    spawner = terminals(ssh_server).spawner
+    assert ssh_server.ports.ssh is not None
+    for _ in range(2):
+        session = PtySsh(ssh_server.ports.ssh, "alice", key)
+        try:
+            session.read_until(b"connected")
+        finally:
+            session.close()
+        killed = spawner.pid
+        assert killed is not None
+        os.kill(killed, signal.SIGKILL)
+        wait_until(lambda killed=killed: spawner.pid not in (None, killed),  # type: ignore[misc]
+                   "the zygote started again")
+
+
+def test_a_terminal_larger_than_a_screen_is_drawn_at_the_largest_size(
+        ssh_server: Server, key: Path) -> None:
+    import fcntl
+    import struct
+    import termios
+
+    from tuichat.server.doors.screen_size import MAX_COLUMNS, MAX_ROWS
+
+    assert ssh_server.ports.ssh is not None
+    session = PtySsh(ssh_server.ports.ssh, "alice", key, size=(5000, 3000))
+    try:
+        session.read_until(b"connected")
+        (client,) = clients(ssh_server)
+        terminal = os.open(f"/proc/{client}/fd/0", os.O_RDWR | os.O_NOCTTY)
+        try:
+            rows, columns, _, _ = struct.unpack(
+                "HHHH", fcntl.ioctl(terminal, termios.TIOCGWINSZ, b"\0" * 8))
+        finally:
+            os.close(terminal)
+    finally:
+        session.close()
+    assert (columns, rows) == (MAX_COLUMNS, MAX_ROWS)
+
+
+@pytest.mark.parametrize(("term", "env"), [("xterm\0evil", {}),
+                                           ("xterm-256color", {"COLORTERM": "truecolor\0"})])
+async def test_odd_terminal_variables_are_left_out_and_the_session_runs(
+        ssh_server: Server, key: Path, term: str, env: dict[str, str]) -> None:
+    import asyncio
+
+    import asyncssh
+
+    assert ssh_server.ports.ssh is not None
+    async with asyncssh.connect("127.0.0.1", ssh_server.ports.ssh, username="alice",
+                                client_keys=[str(key)], known_hosts=None) as connection:
+        process = await connection.create_process(term_type=term, term_size=(80, 24),
+                                                  env=env, encoding=None)
+        drawn = b""
+        async with asyncio.timeout(WAIT):
+            while b"connected" not in drawn:
+                chunk = await process.stdout.read(65_536)
+                assert chunk, drawn[-300:]
+                drawn += chunk
+        assert b"Traceback" not in drawn
+        process.close()
+
+
+def test_a_session_outlives_its_zygote_and_ends_with_its_connection(
+        ssh_server: Server, key: Path, join: ClientFactory) -> None:
+    bob = join("bob", ssh_server)
+    spawner = terminals(ssh_server).spawner
+    assert ssh_server.ports.ssh is not None
+    session = PtySsh(ssh_server.ports.ssh, "alice", key)
+    try:
+        session.read_until(b"connected")
+        bob.inbox.wait_for(matching("join", name="alice"))
+        (client,) = clients(ssh_server)
+        (started,) = spawner._children.values()
+        assert started.home is not None
+        home = Path(started.home)
+        assert home.is_dir()
+        assert spawner.pid is not None
+        os.kill(spawner.pid, signal.SIGKILL)
+        session.write(b"still here\r")
+        said = bob.inbox.wait_for(matching("message", **{"from": "alice"}))
+        assert said["text"] == "still here"
+        os.kill(session.process.pid, signal.SIGKILL)
+        session.process.wait(WAIT)
+        left(bob, "error")
+        wait_until(lambda: not Path(f"/proc/{client}").exists(), "the client to end")
+    finally:
+        session.close()
+    wait_until(lambda: not home.exists(), "its home to be removed")

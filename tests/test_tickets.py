@@ -1,13 +1,16 @@
 """Tickets over the native door, with no SSH: a ticket the core issued lets its identity
 in once (its name, its admin right, its address, no join password); an unknown, expired,
-reused or other-name ticket is refused with ``bad_password``; and the connections of
-ticketed sessions count against the identity's address, not loopback's."""
+reused or other-name ticket is refused with ``bad_password``; the connections of
+ticketed sessions count against the identity's address, not loopback's; a standing
+ticket (the browser door's) brings its address under any name, with the join password,
+until revoked; a ticket knows the member it let in while that member is here."""
 
 from __future__ import annotations
 
 import concurrent.futures
 
 from tests.conftest import RawChannel, ServerFactory
+from tests.core.conftest import Discard
 from tuichat.net.frames import Frame
 from tuichat.server.app import Server
 from tuichat.server.core.identity import Identity
@@ -144,3 +147,65 @@ def test_ticketed_sessions_are_not_counted_against_loopback(
     for channels in opened:
         for channel in channels:
             channel.close()
+
+
+BROWSER = Identity("", "203.0.113.9", None, door="web", checked=False)
+
+
+def issue_standing(server: Server, identity: Identity) -> str:
+    assert server.chat is not None
+    chat = server.chat
+    ticket = on_reactor(server, lambda: chat.issue_standing_ticket(identity))
+    assert isinstance(ticket, str)
+    return ticket
+
+
+def test_a_standing_ticket_brings_its_address_under_any_name_until_revoked(
+        server: Server) -> None:
+    assert server.chat is not None
+    chat = server.chat
+    ticket = issue_standing(server, BROWSER)
+    for name in ("carol", "dave"):  # a second join (after a refusal, a reconnect) works too
+        recv, welcome = hello(server, name, ticket)
+        assert welcome["type"] == "welcome" and welcome["admin"] is False, welcome
+        member = on_reactor(server, lambda name=name: chat.find(name))
+        assert isinstance(member, Member)
+        assert (member.host, member.address) == ("203.0.113.9", "203.0.113.9 (web)")
+        recv.close()
+    on_reactor(server, lambda: chat.revoke_ticket(ticket))
+    _, refused = hello(server, "erin", ticket)
+    assert refused["code"] == "bad_password" and "unknown" in refused["text"]
+
+
+def test_a_standing_ticket_still_needs_the_join_password(make_server: ServerFactory) -> None:
+    server = make_server(password="sesame")
+    ticket = issue_standing(server, BROWSER)
+    _, refused = hello(server, "carol", ticket)
+    assert refused["code"] == "bad_password" and "join password" in refused["text"]
+    recv = RawChannel(server.ports.recv)
+    recv.send({"type": "hello", "version": 1, "name": "carol", "client": "test",
+               "ticket": ticket, "password": "sesame"})
+    assert recv.read_frame()["type"] == "welcome"
+    recv.close()
+
+
+def test_a_ticket_knows_its_member_while_it_is_here_and_past_its_lifetime() -> None:
+    now = [100.0]
+    tickets = Tickets(lifetime=5.0, clock=lambda: now[0])
+    ticket = tickets.issue(ALICE)
+    member = Member("alice", "203.0.113.7", "203.0.113.7 (ssh)", Discard())
+    assert tickets.redeem(ticket, "alice") == ALICE
+    assert tickets.holder(ticket) is None  # not yet let in
+    tickets.hold(ticket, member)
+    now[0] += 60.0
+    assert tickets.recent == 0  # no longer a session that may be connecting
+    assert tickets.holder(ticket) is member
+    member.ended = True
+    assert tickets.holder(ticket) is None
+
+
+def test_the_debug_log_masks_a_ticket() -> None:
+    from tuichat.server.doors.native.brief import Brief
+
+    shown = str(Brief({"type": "hello", "name": "carol", "ticket": "a-standing-secret"}))
+    assert "a-standing-secret" not in shown and "carol" in shown

@@ -33,12 +33,15 @@ class Session:
         self.socket = socket
         self.drawn = ""
 
-    async def wait_for_text(self, text: str) -> None:
+    async def wait_for_text(self, text: str, since: int = 0) -> int:
+        """Wait until ``text`` is drawn (after the first ``since`` characters of the text
+        drawn); how much text is drawn by then."""
         async with asyncio.timeout(WAIT):
-            while text not in visible_text(self.drawn):
+            while text not in (shown := visible_text(self.drawn))[since:]:
                 message = await self.socket.receive()
                 assert message.type == aiohttp.WSMsgType.BINARY, message
                 self.drawn += message.data.decode("utf-8", "replace")
+        return len(shown)
 
     async def type(self, text: str) -> None:
         await self.socket.send_str(json.dumps(["stdin", text]))
@@ -56,6 +59,16 @@ async def test_page_sends_the_browser_back_to_the_address_it_used(
         page = await answer.text()
     assert 'data-session-websocket-url="ws://chat.example:8443/ws"' in page
     assert "http://chat.example:8443/static/js/textual.js" in page
+
+
+async def test_the_page_may_not_be_framed_nor_load_from_another_site(
+        make_server: ServerFactory) -> None:
+    server = make_server(web_port=0)
+    async with aiohttp.ClientSession() as http, http.get(door_url(server)) as answer:
+        policy = answer.headers["Content-Security-Policy"]
+        assert answer.headers["X-Frame-Options"] == "DENY"
+    assert "frame-ancestors 'none'" in policy and "default-src 'self'" in policy
+    assert "http" not in policy  # no other origin allowed (chromium: test_web_door)
 
 
 async def test_tls_door_serves_https_and_its_client_trusts_the_server_without_asking(
@@ -87,7 +100,8 @@ async def test_closed_browser_tab_ends_its_client_and_the_others_see_it_leave(
             await session.wait_for_text("join a chat")
             await session.type("erin\r")
             bob.inbox.wait_for(matching("join", name="erin"))
-        bob.inbox.wait_for(matching("leave", name="erin"))
+            await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY)  # as a closing tab does
+        assert bob.inbox.wait_for(matching("leave", name="erin"))["reason"] == "quit"
 
 
 async def test_browser_sessions_from_one_address_are_capped_like_its_connections(
@@ -145,3 +159,89 @@ def test_guest_options_go_only_with_guest_and_alone(argv: list[str]) -> None:
     with pytest.raises(SystemExit) as stopped:
         main(argv)
     assert stopped.value.code == 2
+
+
+async def test_a_dropped_browser_connection_shows_the_others_a_dropped_one(
+        make_server: ServerFactory, join: ClientFactory) -> None:
+    server = make_server(web_port=0)
+    bob = join("bob", target=server)
+    url = door_url(server, "/ws?width=100&height=30", scheme="ws")
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as websocket:
+        session = Session(websocket)
+        await session.wait_for_text("join a chat")
+        await session.type("erin\r")
+        bob.inbox.wait_for(matching("join", name="erin"))
+        connection = websocket.get_extra_info("socket")
+        assert connection is not None
+        connection.shutdown(socket.SHUT_RDWR)  # gone, with no close frame
+        leave = bob.inbox.wait_for(matching("leave", name="erin"))
+    assert leave["reason"] == "error", leave
+
+
+
+async def test_a_browser_session_nobody_joins_from_is_ended(
+        make_server: ServerFactory) -> None:
+    server = make_server(web_port=0)
+    assert server.web is not None
+    server.web._serve.join_timeout = 0.5
+    url = door_url(server, "/ws?width=100&height=30", scheme="ws")
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as websocket:
+        async with asyncio.timeout(WAIT):
+            while (message := await websocket.receive()).type == aiohttp.WSMsgType.BINARY:
+                pass  # the connect screen, drawn and left alone
+        assert message.type == aiohttp.WSMsgType.CLOSE, message
+        assert message.data == aiohttp.WSCloseCode.POLICY_VIOLATION
+        assert "nobody joined" in str(message.extra)
+    async with asyncio.timeout(WAIT):
+        while server.web._serve.sessions:
+            await asyncio.sleep(0.05)  # the session's end is not an event a test can await
+
+
+def test_an_address_may_start_sessions_in_a_burst_then_at_a_pace() -> None:
+    from tuichat.server.doors.web.starts import StartRate
+
+    now = [0.0]
+    starts = StartRate(burst=2, per_second=0.5, clock=lambda: now[0])
+    assert starts.take("198.51.100.1") is None and starts.take("198.51.100.1") is None
+    assert starts.take("198.51.100.1") == pytest.approx(2.0)  # one token every 2 s
+    assert starts.take("198.51.100.2") is None  # another address has its own
+    now[0] += 2.0
+    assert starts.take("198.51.100.1") is None
+
+
+async def test_starting_browser_sessions_too_often_is_refused(
+        make_server: ServerFactory) -> None:
+    from tuichat.server.doors.web.starts import StartRate
+
+    server = make_server(web_port=0)
+    assert server.web is not None
+    server.web._serve.starts = StartRate(burst=1, per_second=0.01)
+    url = door_url(server, "/ws?width=80&height=24", scheme="ws")
+    async with aiohttp.ClientSession() as http:
+        async with http.ws_connect(url) as first:
+            await Session(first).wait_for_text("join a chat")
+        with pytest.raises(aiohttp.WSServerHandshakeError) as refused:
+            await http.ws_connect(url)
+    assert refused.value.status == 429
+    assert refused.value.headers is not None
+    assert 90 <= int(refused.value.headers["Retry-After"]) <= 100
+
+
+async def test_what_a_client_writes_on_stderr_is_logged_in_short_not_printed(
+        make_server: ServerFactory, caplog: pytest.LogCaptureFixture,
+        capfd: pytest.CaptureFixture[str]) -> None:
+    from tuichat.server.doors.web.sessions import STDERR_TAIL
+
+    server = make_server(web_port=0)
+    assert server.web is not None
+    guest = server.web._serve
+    guest.command = f"head -c 1000000 /dev/zero | tr '\\0' x >&2; {guest.command}"
+    url = door_url(server, "/ws?width=80&height=24", scheme="ws")
+    async with aiohttp.ClientSession() as http, http.ws_connect(url) as websocket:
+        await Session(websocket).wait_for_text("join a chat")
+    async with asyncio.timeout(WAIT):
+        while not (logged := [record.getMessage() for record in caplog.records
+                              if "stderr" in record.getMessage()]):
+            await asyncio.sleep(0.05)  # the session's end is not an event a test can await
+    assert "x" * 100 in logged[0] and len(logged[0]) < STDERR_TAIL + 200
+    assert "x" * 100 not in capfd.readouterr().out

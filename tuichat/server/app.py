@@ -22,8 +22,9 @@ from tuichat.server.core.chat import Chat
 from tuichat.server.doors.native.door import NativeDoor
 from tuichat.server.doors.ssh.claims import Claims
 from tuichat.server.doors.ssh.door import SshDoor
-from tuichat.server.doors.ssh.terminals import Terminals
+from tuichat.server.doors.ssh.terminals import WILDCARDS, Terminals
 from tuichat.server.doors.web.door import NativeTarget, WebDoor, door_for
+from tuichat.server.doors.web.vouchers import Vouchers
 from tuichat.server.reactor import Reactor
 from tuichat.server.store.room_stores import RoomStores
 from tuichat.server.store.saves import SaveDir
@@ -143,7 +144,7 @@ class Server:
         thread = self.reactor.start()
         threading.Thread(target=self._finish_when_done, args=(thread,), daemon=True).start()
         if self.web is not None:
-            self.web.start()
+            self.web.start(Vouchers(self.chat, self.reactor))
 
     def stop(self, text: str = "The server is shutting down.") -> None:
         """Tell every client ``shutdown``, close everything, flush history (any thread)."""
@@ -190,10 +191,11 @@ class Server:
     def _web_door(self, port: int, tls: ssl.SSLContext | None) -> WebDoor:
         """The browser door, bound (its sessions join the native door on loopback)."""
         config, ports = self.config, self.ports
-        target = NativeTarget(ports.send, ports.recv, ports.image, self.tls_fingerprint)
+        target = NativeTarget(WILDCARDS.get(config.host, config.host), ports.send, ports.recv,
+                              ports.image, self.tls_fingerprint)
         try:
             return door_for(config.host, port, target, tls, config.max_clients,
-                            config.max_per_address)
+                            config.max_per_address, config.web_trust_proxy)
         except OSError as exc:
             raise StartupError(f"cannot listen on {config.host} port {port} (browser door): "
                                f"{exc.strerror or exc}") from None

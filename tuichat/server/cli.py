@@ -145,6 +145,9 @@ def build_parser() -> argparse.ArgumentParser:
                        help="authorized_keys file of SSH keys that are admins on joining")
     doors.add_argument("--web-port", type=_port, default=None, metavar="PORT",
                        help="serve the client in a browser on PORT")
+    doors.add_argument("--web-trust-proxy", action="store_true",
+                       help="the browser door is behind your reverse proxy: take a browser's "
+                       "address from the last X-Forwarded-For entry")
     add("--console-avatar", type=Path, metavar="PNG",
         help="avatar of Console, the server's voice (default: the shipped Cons.png)")
     add("--log-level", default="info", choices=["debug", "info", "warning", "error"],
@@ -212,6 +215,7 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         ssh_keys_only=args.ssh_keys_only,
         admin_keys=args.admin_keys,
         web_port=args.web_port,
+        web_trust_proxy=args.web_trust_proxy,
     )
     if (args.tls_cert is None) != (args.tls_key is None):
         raise StartupError("--tls-cert and --tls-key go together")

@@ -111,6 +111,9 @@ class ServerConfig:
     """An authorized_keys file: SSH logins with these keys are admins on joining."""
     web_port: int | None = None
     """Serve the browser door on this port (0: any free port); None: no browser door."""
+    web_trust_proxy: bool = False
+    """The browser door is behind a proxy of ours: a browser's address is the last one of
+    ``X-Forwarded-For`` (else its connection's, as any other door's)."""
 
     @property
     def image_port(self) -> int:

@@ -2,23 +2,32 @@
 
 It opens the connect screen on the server it was pointed at (its address, ports and TLS
 fixed), reads no config file and no remembered values, takes no password from the
-environment, and keeps whatever it writes (fetched avatars, ignored names, the pinned
-certificate) in a temporary directory removed when it ends.
+environment (only the door's ticket, ``TICKET_ENV``, which tells the server the
+browser's address and vouches for nothing else), and keeps whatever it writes (fetched
+avatars, ignored names, the pinned certificate) in a temporary directory removed when it
+ends.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import tempfile
+from collections.abc import MutableMapping
 from pathlib import Path
 
 from tuichat.net.tls import KnownHosts
 from tuichat.tui.settings import Settings
 
+TICKET_ENV = "TUICHAT_GUEST_TICKET"
+"""The browser door's ticket for this session, taken out of the environment at start."""
 
-def guest_settings(args: argparse.Namespace) -> Settings:
-    """The server from the command line, everything else the defaults, no name."""
-    settings = Settings()
+
+def guest_settings(args: argparse.Namespace,
+                   environ: MutableMapping[str, str] | None = None) -> Settings:
+    """The server from the command line, the ticket from ``environ`` (removed from it),
+    everything else the defaults, no name."""
+    settings = Settings(ticket=(environ or {}).pop(TICKET_ENV, None) or None)
     for key in ("host", "port_send", "port_recv", "port_image"):
         if getattr(args, key) is not None:
             setattr(settings, key, getattr(args, key))
@@ -31,7 +40,7 @@ def run_guest(args: argparse.Namespace) -> int:
     from tuichat.tui.app import TuichatApp  # the app is a heavy import
     from tuichat.tui.avatars import AvatarDiskCache
 
-    settings = guest_settings(args)
+    settings = guest_settings(args, os.environ)
     with tempfile.TemporaryDirectory(prefix="tuichat-guest-") as temp:
         root = Path(temp)
         known_hosts = KnownHosts(root / "known_hosts")

@@ -5,8 +5,8 @@ The checks run in the order the protocol states: a banned address first (before 
 the user said), then what the door checks of its own wire (the protocol version), then
 the name rules (``requests.Arrival`` enforces them), then those here. An arrival with a
 ticket (``tickets``) comes in as the identity another door vouched for: its address is
-the one checked (and counted), it needs no join password, and it brings that identity's
-admin right.
+the one checked (and counted), it needs no join password if that door checked who it is
+(``Identity.checked``), and it brings that identity's admin right.
 """
 
 from __future__ import annotations
@@ -61,7 +61,7 @@ class Admission:
             return None, Refusal(RefusalKind.BAD_PASSWORD,
                                  f"{exc}: tickets are for the server's own doors")
         member.host = identity.address
-        member.address = f"{identity.address} (ssh)"
+        member.address = f"{identity.address} ({identity.door})"
         member.fingerprint = identity.fingerprint
         return identity, self.address_refusal(identity.address)
 

@@ -105,11 +105,13 @@ class Chat:
         """Let ``member`` in by ``door`` as ``arrival`` asks, or say why not (and nothing
         happens). It is put in the default room, then in the rooms ``arrival`` names."""
         identity, refusal = self._admission.vouch(member, arrival)
-        refusal = refusal or self._admission.refusal(arrival, member.host,
-                                                     vouched=identity is not None,
-                                                     fingerprint=member.fingerprint)
+        refusal = refusal or self._admission.refusal(
+            arrival, member.host, vouched=identity is not None and identity.checked,
+            fingerprint=member.fingerprint)
         if refusal is not None:
             return refusal
+        if arrival.ticket is not None:
+            self._admission.tickets.hold(arrival.ticket, member)
         config = self.config
         member.admin, admin_problem = self._admission.admin_rights(arrival, member.host,
                                                                    identity)
@@ -137,6 +139,26 @@ class Chat:
     def issue_ticket(self, identity: Identity) -> str:
         """A one-time ticket that lets a client in as ``identity`` (``Arrival.ticket``)."""
         return self._admission.tickets.issue(identity)
+
+    def issue_standing_ticket(self, identity: Identity) -> str:
+        """A ticket that lets a client in from ``identity``'s address, under any name and
+        any number of times, until ``revoke_ticket``."""
+        return self._admission.tickets.issue_standing(identity)
+
+    def revoke_ticket(self, ticket: str) -> None:
+        """``ticket`` lets nobody in from now on."""
+        self._admission.tickets.revoke(ticket)
+
+    def ticket_in_use(self, ticket: str) -> bool:
+        """Whether the member ``ticket`` let in last is here."""
+        return self._admission.tickets.holder(ticket) is not None
+
+    def drop_ticketed(self, ticket: str, why: str) -> None:
+        """The door of ``ticket`` lost its user's connection: the member it let in (if
+        still here) leaves as a dropped connection does (``error``)."""
+        member = self._admission.tickets.holder(ticket)
+        if member is not None:
+            self.hub.end(member, LeaveReason.ERROR, why)
 
     @property
     def recent_tickets(self) -> int:

@@ -1,5 +1,6 @@
 """Frames in the debug log: formatted only when a line is emitted, secrets masked (the
-session token, passwords, an ``admin -a`` line, a private message's text), cut short."""
+session token, a door's ticket, passwords, an ``admin -a`` line, a private message's
+text), cut short."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ class Brief:
 
 
 def _masked(key: str, value: Any) -> Any:
-    if "password" in key or key == "session":
+    if "password" in key or key in ("session", "ticket"):
         return "***"
     if isinstance(value, str) and _ADMIN_LOGIN.match(value):
         return "admin -a ***"

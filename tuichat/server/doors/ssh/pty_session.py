@@ -4,8 +4,9 @@ on the SSH door's loop, until the client ends or the channel drops.
 Output is read from the master only as fast as the channel drains, so a slow SSH client
 holds its own client back and nobody else. A window change becomes ``TIOCSWINSZ`` on the
 master (the kernel signals the client, which redraws). The client's exit closes the
-channel with its status; a dropped channel hangs up on the client (SIGHUP, then SIGKILL
-if it lingers) and waits until it is reaped.
+channel with its status; a dropped channel is told to the chat first (``dropped``: the
+others see a dropped connection, not a quit), then hangs up on the client (SIGHUP, then
+SIGKILL if it lingers) and waits until it is reaped.
 """
 
 from __future__ import annotations
@@ -18,10 +19,12 @@ import os
 import signal
 import struct
 import termios
+from collections.abc import Awaitable, Callable
 from typing import TYPE_CHECKING
 
 import asyncssh
 
+from tuichat.server.doors.screen_size import bounded
 from tuichat.server.doors.ssh.pty_reader import PtyReader
 
 if TYPE_CHECKING:
@@ -39,9 +42,10 @@ HANG_UP_GRACE = 3.0
 
 def set_size(fd: int, size: tuple[int, int, int, int]) -> None:
     """Set the terminal size on ``fd`` from ``(columns, rows, width px, height px)``;
-    sizes of 0 (none given) become 80x24."""
+    sizes of 0 (none given) become 80x24, larger than a screen the largest (``bounded``)."""
     columns, rows, width, height = size
-    packed = struct.pack("HHHH", rows or 24, columns or 80, height, width)
+    columns, rows = bounded(columns, rows)
+    packed = struct.pack("HHHH", rows, columns, min(height, 0xFFFF), min(width, 0xFFFF))
     fcntl.ioctl(fd, termios.TIOCSWINSZ, packed)
 
 
@@ -49,8 +53,11 @@ class PtySession:
     """Pumps one session; ``run`` returns the client's exit status."""
 
     def __init__(self, process: asyncssh.SSHServerProcess[bytes], master: int, child: Child,
-                 spawner: Spawner) -> None:
+                 spawner: Spawner, dropped: Callable[[], Awaitable[None]]) -> None:
+        """``dropped()``: the channel dropped before the client ended (awaited before the
+        client is hung up on)."""
         self._process = process
+        self._dropped = dropped
         self._master = master
         self._child = child
         self._spawner = spawner
@@ -65,6 +72,7 @@ class PtySession:
         try:
             await asyncio.wait({output, keys}, return_when=asyncio.FIRST_COMPLETED)
             if not (output.done() and output.result()):  # the channel dropped
+                await self._dropped()
                 await self._hang_up()
             code = await self._child.exited
             with contextlib.suppress(TimeoutError):

@@ -1,5 +1,7 @@
 """The door's end of the zygote (``zygote``): start it, ask it for children, learn their
-ends, all on the SSH door's asyncio loop."""
+ends, all on the SSH door's asyncio loop; start it again when it dies (at once, unless it
+died young, which looks like a fault that a restart would only repeat: then at the next
+session's start)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ import signal
 import socket
 import subprocess
 import sys
+import time
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +25,8 @@ PACKET = 65_536
 
 STOP_TIMEOUT = 5.0
 """Seconds ``stop`` gives the zygote to hang up on its children and end."""
+YOUNG = 5.0
+"""Seconds a zygote must have lived to be started again the moment it dies."""
 
 
 class SpawnError(Exception):
@@ -38,6 +43,9 @@ class Child:
     exited: asyncio.Future[int]
     """Its exit status (``-N`` for signal N), once reaped."""
     pid: int = field(default=0)
+    home: str | None = None
+    """Its temporary home, which the zygote removes when it reaps it (the door removes it
+    too once the session is over, in case the zygote died first)."""
 
 
 class Spawner:
@@ -50,9 +58,12 @@ class Spawner:
         self._ids = itertools.count(1)
         self._children: dict[int, Child] = {}
         self._stopping = False
+        self._started = 0.0
+        """When the running zygote was started (monotonic clock)."""
 
     def start(self) -> None:
         """Start the zygote (it warms up while the first logins authenticate)."""
+        self._started = time.monotonic()
         door_end, zygote_end = socket.socketpair(socket.AF_UNIX, socket.SOCK_SEQPACKET)
         with zygote_end:
             self._process = subprocess.Popen(
@@ -62,6 +73,8 @@ class Spawner:
                 stdout=subprocess.DEVNULL, start_new_session=True)
         door_end.setblocking(False)
         self._sock = door_end
+        if self._loop is not None:
+            self._loop.add_reader(door_end, self._readable)
 
     @property
     def pid(self) -> int | None:
@@ -88,20 +101,27 @@ class Spawner:
         """Fork a child running the client on the PTY whose slave end is ``slave`` (the
         caller closes its copy); SpawnError when it cannot be."""
         loop = asyncio.get_running_loop()
-        sock = self._sock
-        if sock is None:
-            raise SpawnError("the SSH door's zygote is not running")
         if self._loop is None:
             self._loop = loop
-            loop.add_reader(sock, self._readable)
+            if self._sock is not None:
+                loop.add_reader(self._sock, self._readable)
         child = Child(next(self._ids), loop.create_future(), loop.create_future())
-        self._children[child.ident] = child
-        try:
-            socket.send_fds(sock, [json.dumps({"spawn": child.ident, **request}).encode()],
-                            [slave])
-        except OSError as exc:
-            del self._children[child.ident]
-            raise SpawnError(f"the SSH door's zygote is gone: {exc}") from exc
+        message = json.dumps({"spawn": child.ident, **request}).encode()
+        for attempt in (1, 2):  # a second time after a zygote found dead (and restarted)
+            if self._sock is None and self._process is not None and not self._stopping:
+                log.warning("starting the SSH door's zygote again")
+                self.start()
+            if self._sock is None:
+                raise SpawnError("the SSH door's zygote is not running")
+            self._children[child.ident] = child
+            try:
+                socket.send_fds(self._sock, [message], [slave])
+                break
+            except OSError as exc:
+                del self._children[child.ident]
+                if attempt == 2:
+                    raise SpawnError(f"the SSH door's zygote is gone: {exc}") from exc
+                self._gone()  # found dead before its end of file was read
         child.pid = await child.started
         return child
 
@@ -132,6 +152,7 @@ class Spawner:
         if "started" in message:
             child = self._children.get(message["started"])
             if child is not None and not child.started.done():
+                child.home = str(message.get("home") or "") or None
                 child.started.set_result(int(message["pid"]))
         elif "failed" in message:
             child = self._children.pop(message["failed"], None)
@@ -148,11 +169,24 @@ class Spawner:
         self._loop.remove_reader(self._sock)
         self._sock.close()
         self._sock = None
-        if not self._stopping:
-            log.warning("the SSH door's zygote ended; its sessions are over")
         for child in self._children.values():
             if not child.started.done():
                 child.started.set_exception(SpawnError("the SSH door's zygote ended"))
             if not child.exited.done():
                 child.exited.set_result(-signal.SIGHUP)
         self._children.clear()
+        if self._stopping:
+            return
+        assert self._process is not None
+        with contextlib.suppress(OSError):
+            self._process.kill()  # if it only closed its end
+        status = None
+        with contextlib.suppress(subprocess.TimeoutExpired):  # dead, or dying: at once
+            status = self._process.wait(1.0)
+        lived = time.monotonic() - self._started
+        log.warning("the SSH door's zygote (pid %d) ended (status %s) after %.0f s; the "
+                    "sessions it started run on, out of its reach", self._process.pid,
+                    status, lived)
+        if lived >= YOUNG:
+            log.warning("starting the SSH door's zygote again")
+            self.start()

@@ -14,11 +14,14 @@ from __future__ import annotations
 import asyncio
 import base64
 import concurrent.futures
+import contextlib
 import logging
 import os
 import pty
+import shutil
 from typing import TYPE_CHECKING
 
+from tuichat.server.doors.ssh.bridge import on_reactor
 from tuichat.server.doors.ssh.pty_session import PtySession, set_size
 from tuichat.server.doors.ssh.spawner import Spawner, SpawnError
 
@@ -34,6 +37,10 @@ log = logging.getLogger("tuichat.server")
 
 PASSED_ENV = ("NO_COLOR", "COLORTERM")
 """Variables of the SSH client's environment the session's client gets, when sent."""
+MAX_VARIABLE = 256
+"""Characters of TERM, NO_COLOR or COLORTERM passed on at most."""
+DROP_WAIT = 2.0
+"""Seconds a dropped session waits for the chat to end its member before the client."""
 WILDCARDS = {"": "127.0.0.1", "0.0.0.0": "127.0.0.1", "::": "::1"}
 """Where the clients connect when the server listens on every address."""
 
@@ -83,7 +90,12 @@ class Terminals:
             os.close(slave)
         log.info("SSH session of %s from %s: client pid %d", identity.name, identity.address,
                  child.pid)
-        code = await PtySession(process, master, child, self.spawner).run()
+        try:
+            code = await PtySession(process, master, child, self.spawner,
+                                    lambda: self._dropped(identity, ticket)).run()
+        finally:
+            if child.home is not None:  # gone already, unless the zygote died first
+                shutil.rmtree(child.home, ignore_errors=True)
         log.info("SSH session of %s ended (client status %d)", identity.name, code)
         process.exit(code if code >= 0 else 128 - code)
 
@@ -101,17 +113,31 @@ class Terminals:
         self._reactor.call_soon_threadsafe(issue)
         return await asyncio.wrap_future(future)
 
+    async def _dropped(self, identity: Identity, ticket: str) -> None:
+        """The session's connection dropped: its member leaves as a dropped one does."""
+        log.info("SSH session of %s from %s dropped", identity.name, identity.address)
+        chat = self._chat
+        with contextlib.suppress(TimeoutError):  # a stopping server's reactor may not answer
+            await asyncio.wait_for(on_reactor(self._reactor, lambda: chat.drop_ticketed(
+                ticket, "the SSH connection dropped")), DROP_WAIT)
+
     def _request(self, process: asyncssh.SSHServerProcess[bytes], identity: Identity,
                  ticket: str, picture: bytes | None) -> dict[str, object]:
         """What the zygote needs to start this session's client."""
-        env = {"TERM": process.term_type or "xterm"}
+        env = {"TERM": _variable(process.term_type or "") or "xterm"}
         for name, value in process.env.items():
             key = name.decode(errors="replace") if isinstance(name, bytes) else str(name)
-            if key in PASSED_ENV:
-                env[key] = value.decode(errors="replace") if isinstance(value, bytes) \
-                    else str(value)
+            if key in PASSED_ENV and (text := _variable(value)) is not None:
+                env[key] = text
         return {"name": identity.name, "host": self._host, "ports": list(self._ports),
                 "ticket": ticket, "tls": self._tls, "env": env,
                 "avatars": os.fspath(self._config.ssh_dir / "avatar-cache"),
                 "turns": os.fspath(self._config.ssh_dir / "render-turns"),
                 "picture": base64.b64encode(picture).decode() if picture else None}
+
+
+def _variable(value: str | bytes) -> str | None:
+    """``value`` as the client's environment may hold it: printable text of a sensible
+    length (a NUL in TERM ended the session with a traceback), else None."""
+    text = value.decode(errors="replace") if isinstance(value, bytes) else str(value)
+    return text if len(text) <= MAX_VARIABLE and text.isprintable() else None

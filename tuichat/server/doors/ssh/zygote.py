@@ -8,8 +8,8 @@ one ``SOCK_SEQPACKET`` socket, one JSON message a packet:
 
 - door → zygote: ``{"spawn": ID, ...}`` with the PTY's slave end as the packet's one
   file descriptor; ``{"signal": ID, "number": N}``.
-- zygote → door: ``{"started": ID, "pid": PID}``, ``{"exited": ID, "code": CODE}`` (the
-  exit status, ``-N`` for signal N), ``{"failed": ID, "error": TEXT}``.
+- zygote → door: ``{"started": ID, "pid": PID, "home": PATH}``, ``{"exited": ID,
+  "code": CODE}`` (the exit status, ``-N`` for signal N), ``{"failed": ID, "error": TEXT}``.
 
 Each child makes the PTY its controlling terminal (``setsid``, ``TIOCSCTTY``) and its
 stdin, stdout and stderr, takes the session's environment, and runs the client
@@ -35,7 +35,6 @@ import socket
 import sys
 import tempfile
 import termios
-import traceback
 from pathlib import Path
 from typing import Any
 
@@ -130,7 +129,7 @@ class Zygote:
         os.close(slave)
         self._children[pid] = (ident, home)
         self._by_id[ident] = pid
-        self._send({"started": ident, "pid": pid})
+        self._send({"started": ident, "pid": pid, "home": str(home)})
 
     def _reap(self) -> None:
         while self._children:
@@ -200,9 +199,10 @@ def _child(request: dict[str, Any], slave: int, home: Path) -> None:
         code = run_served(request["name"], request["host"], (send, recv, image),
                           request["ticket"], request["tls"], home, Path(request["avatars"]),
                           picture, Path(request["turns"]) if request.get("turns") else None)
-    except BaseException:
+    except BaseException as exc:  # the user sees one line, not the server's paths
         with contextlib.suppress(Exception):
-            traceback.print_exc()
+            print(f"tuichat: the session's client failed: {type(exc).__name__}: {exc}",
+                  file=sys.stderr)
     finally:
         with contextlib.suppress(Exception):
             sys.stdout.flush()

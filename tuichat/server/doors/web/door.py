@@ -1,5 +1,6 @@
 """The browser door's thread: an aiohttp site of its own asyncio loop, started and stopped
-with the server, spawning ``tuichat --guest`` pointed at the native door per session."""
+with the server, spawning ``tuichat --guest`` pointed at the native door per session, with
+a ticket that carries the browser's address there."""
 
 from __future__ import annotations
 
@@ -15,10 +16,10 @@ from dataclasses import dataclass
 from aiohttp import web
 
 from tuichat.server.doors.web.sessions import GuestServer
+from tuichat.server.doors.web.vouchers import Vouchers
 
 log = logging.getLogger("tuichat.server")
 
-LOOPBACK = "127.0.0.1"
 STOP_TIMEOUT = 5.0
 """Seconds the door waits for its sessions' clients to quit when the server stops."""
 USERS_PER_ADDRESS = 3
@@ -27,8 +28,10 @@ USERS_PER_ADDRESS = 3
 
 @dataclass(frozen=True)
 class NativeTarget:
-    """Where a browser session's client joins: the native door on loopback."""
+    """Where a browser session's client joins: the native door on this machine."""
 
+    host: str
+    """The address the native door listens on (loopback when it listens on them all)."""
     port_send: int
     port_recv: int
     port_image: int
@@ -38,7 +41,7 @@ class NativeTarget:
     def command(self) -> str:
         """The shell command textual-serve runs per session: the real client, as a guest,
         in the shell's place (``exec``), so a session is one process."""
-        words = [sys.executable, "-m", "tuichat.tui.main", "--guest", "--host", LOOPBACK,
+        words = [sys.executable, "-m", "tuichat.tui.main", "--guest", "--host", self.host,
                  "--port-send", str(self.port_send), "--port-recv", str(self.port_recv),
                  "--port-image", str(self.port_image)]
         if self.tls_fingerprint is not None:
@@ -51,9 +54,9 @@ class WebDoor:
     context; ``start`` returns once it listens, ``stop`` ends every browser session."""
 
     def __init__(self, host: str, port: int, target: NativeTarget, tls: ssl.SSLContext | None,
-                 *, max_sessions: int, max_per_address: int) -> None:
+                 *, max_sessions: int, max_per_address: int, trust_proxy: bool = False) -> None:
         self._serve = GuestServer(target.command(), max_sessions=max_sessions,
-                                  max_per_address=max_per_address)
+                                  max_per_address=max_per_address, trust_proxy=trust_proxy)
         self._tls = tls
         self._loop = asyncio.new_event_loop()
         self._runner: web.AppRunner | None = None
@@ -67,8 +70,10 @@ class WebDoor:
         port: int = self._socket.getsockname()[1]
         return port
 
-    def start(self) -> None:
-        """Run the loop on its thread and open the site on the bound socket."""
+    def start(self, vouchers: Vouchers) -> None:
+        """Run the loop on its thread and open the site on the bound socket; ``vouchers``
+        hands out the sessions' tickets."""
+        self._serve.vouchers = vouchers
         self._thread.start()
         asyncio.run_coroutine_threadsafe(self._open(), self._loop).result()
         scheme = "https" if self._tls is not None else "http"
@@ -76,16 +81,28 @@ class WebDoor:
         log.info("browser door on %s://%s:%d/", scheme, host, self.port)
 
     def stop(self) -> None:
-        """Close the site and every session (their clients are told to quit), then the loop."""
+        """Close the site and every session (their clients are told to quit; what is left
+        after that is cancelled, so every client is reaped), then the loop."""
         if self._runner is not None:
-            closing = asyncio.run_coroutine_threadsafe(self._runner.cleanup(), self._loop)
+            closing = asyncio.run_coroutine_threadsafe(self._close(self._runner), self._loop)
             try:
                 closing.result(STOP_TIMEOUT)
             except TimeoutError:
                 log.warning("browser sessions still open after %.0f s", STOP_TIMEOUT)
-        self._loop.call_soon_threadsafe(self._loop.stop)
-        self._thread.join(STOP_TIMEOUT)
+        if self._thread.is_alive():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join(STOP_TIMEOUT)
+        if not self._thread.is_alive():
+            self._loop.close()
         self._socket.close()
+
+    @staticmethod
+    async def _close(runner: web.AppRunner) -> None:
+        await runner.cleanup()
+        rest = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
+        for task in rest:
+            task.cancel()
+        await asyncio.gather(*rest, return_exceptions=True)
 
     async def _open(self) -> None:
         self._runner = web.AppRunner(await self._serve.make_app(), handle_signals=False,
@@ -95,12 +112,12 @@ class WebDoor:
 
 
 def door_for(host: str, port: int, target: NativeTarget, tls: ssl.SSLContext | None,
-             max_clients: int, max_per_address: int) -> WebDoor:
+             max_clients: int, max_per_address: int, trust_proxy: bool = False) -> WebDoor:
     """The door with the server's limits: ``max_clients`` sessions in all, and from one
     address as many users as ``max_per_address`` connections hold (0: no limit)."""
     per_address = max(1, max_per_address // USERS_PER_ADDRESS) if max_per_address else 0
     return WebDoor(host, port, target, tls, max_sessions=max_clients,
-                   max_per_address=per_address)
+                   max_per_address=per_address, trust_proxy=trust_proxy)
 
 
 def _listen(host: str, port: int) -> socket.socket:
