@@ -79,6 +79,12 @@ def _markdown_kit() -> tuple[Markdown, MarkdownIt]:
     return template, MarkdownIt().enable("strikethrough").enable("table")
 
 
+def prepare() -> None:
+    """Import and make the Markdown kit now, not at the first message (the SSH door's
+    zygote does, so that the sessions it forks share it and do not each pay for it)."""
+    _markdown_kit()
+
+
 def _parse_markdown(text: str) -> Markdown:
     """rich's Markdown renderable of ``text``, parsed by the shared parser."""
     template, parser = _markdown_kit()

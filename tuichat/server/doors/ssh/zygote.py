@@ -42,10 +42,18 @@ from tuichat.server.doors.ssh.spawner import PACKET
 
 PRELOAD = (
     "tuichat.tui.main", "tuichat.tui.app", "tuichat.tui.chat_screen", "tuichat.tui.link",
-    "tuichat.tui.ignore", "tuichat.tui.debug_pane", "tuichat.net.client",
-    "textual.drivers.linux_driver", "textual.drivers.linux_inline_driver",
+    "tuichat.tui.ignore", "tuichat.tui.debug_pane", "tuichat.tui.update_pacing",
+    "tuichat.tui.render_turns", "tuichat.net.client", "textual.drivers.linux_driver",
+    "textual.drivers.linux_inline_driver", "textual.layouts.horizontal",
+    "textual.layouts.stream", "textual.scrollbar", "rich.rule", "linkify_it",
+    "encodings.idna", "PIL.PngImagePlugin", "PIL.JpegImagePlugin", "PIL.GifImagePlugin",
+    "PIL.BmpImagePlugin", "PIL.PpmImagePlugin", "PIL.ImageChops", "PIL.ImageSequence",
+    "textual.layouts.factory",
 )
-"""The client's modules, imported before any fork; the rest are imported by a warm-up."""
+"""The modules a session's client imports, imported (with the Markdown kit made) before
+any fork: the children share them instead of each importing them again (113 modules, the
+Markdown parser and pygments among them, were imported by every session after its fork;
+a room's first formatted line had every session import them at once)."""
 
 SESSION_NICE = 10
 """How much lower than the server each session's client runs (the lowest priority): a
@@ -59,6 +67,12 @@ def preload() -> None:
 
     for module in PRELOAD:
         importlib.import_module(module)
+    from rich.cells import cell_len
+
+    from tuichat.tui.log_markdown import prepare
+
+    prepare()
+    cell_len("字")  # rich loads its table of character widths at the first wide text
 
 
 class Zygote:
