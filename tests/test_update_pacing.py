@@ -1,6 +1,6 @@
 """When a served session shows what the link reports (``update_pacing``): others' lines
-and presence at the session's own moments, everything else at once and in order, and a
-batch in a turn at drawing that is waited for apart from the keys."""
+and presence held until the session's moments, everything else at once and after what
+was held, and a batch in a turn at drawing that is waited for apart from the keys."""
 
 from __future__ import annotations
 
@@ -29,39 +29,23 @@ JOIN = frame(UserJoined("#lobby", UserRecord("carol")))
 
 
 class Clock:
-    """A clock the test moves, and the timers it would fire."""
+    """A clock the test moves."""
 
     def __init__(self) -> None:
         self.now = 100.0
-        self.timers: list[tuple[float, Callable[[], None]]] = []
-
-    def schedule(self, delay: float, callback: Callable[[], None]) -> Callable[[], None]:
-        timer = (self.now + delay, callback)
-        self.timers.append(timer)
-        return lambda: self.timers.remove(timer)
-
-    def advance(self, seconds: float) -> None:
-        """Move on, firing the timers that fall due, in time order."""
-        end = self.now + seconds
-        while due := sorted((t for t in self.timers if t[0] <= end), key=lambda t: t[0]):
-            self.timers.remove(due[0])
-            self.now = due[0][0]
-            due[0][1]()
-        self.now = end
 
 
-def pacer(clock: Clock, shown: list[LinkEvent], *, paced: bool = True,
-          phase: float = 0.5) -> UpdatePacer:
-    return UpdatePacer(shown.append, clock.schedule, paced=paced, clock=lambda: clock.now,
-                       phase=phase)
+def pacer(clock: Clock, shown: list[LinkEvent], *, paced: bool = True) -> UpdatePacer:
+    """A pacer whose ``in_order`` runs its callback at once (no other message waits)."""
+    return UpdatePacer(shown.append, lambda callback: callback(), paced=paced,
+                       clock=lambda: clock.now)
 
 
-def test_an_unpaced_app_shows_everything_at_once() -> None:
+def test_an_unpaced_app_holds_nothing() -> None:
     clock, shown = Clock(), list[LinkEvent]()
     pace = pacer(clock, shown, paced=False)
-    for event in (line("hi"), JOIN, AvatarFetched("a" * 64, b"png")):
-        pace.offer(event)
-    assert len(shown) == 3 and not clock.timers
+    assert not any(pace.hold(event) for event in (line("hi"), JOIN,
+                                                  AvatarFetched("a" * 64, b"png")))
 
 
 def test_what_may_wait_and_what_may_not() -> None:
@@ -73,63 +57,69 @@ def test_what_may_wait_and_what_may_not() -> None:
     assert patience(Lost("gone", 1.0)) == 0.0
 
 
-def test_others_lines_wait_for_the_sessions_moment_and_come_together() -> None:
+def test_others_lines_are_held_until_a_moment_finds_them_due() -> None:
     clock, shown = Clock(), list[LinkEvent]()
-    pace = pacer(clock, shown, phase=0.5)  # moments at x.25, x.75 (period 0.5 s)
-    clock.now = 100.30
+    pace = pacer(clock, shown)
     first, second = line("one"), line("two")
-    pace.offer(first)
-    clock.advance(0.2)
-    pace.offer(second)
-    assert shown == [] and pace.waiting == 2
-    clock.advance(0.26)  # 100.76: past the moment at 100.75
-    assert shown == [first, second] and pace.waiting == 0
+    assert pace.hold(first)
+    clock.now += 0.2
+    assert pace.hold(second)
+    pace.moment()  # 0.2 s after the first: not due yet
+    assert shown == [] and pace.held == 2
+    clock.now += LINE_PERIOD
+    pace.moment()
+    assert shown == [first, second] and pace.held == 0
 
 
 def test_presence_waits_longer_but_goes_with_a_line() -> None:
     clock, shown = Clock(), list[LinkEvent]()
-    pace = pacer(clock, shown, phase=0.0)
-    clock.now = 100.1
-    pace.offer(JOIN)
-    clock.advance(0.5)
+    pace = pacer(clock, shown)
+    assert pace.hold(JOIN)
+    clock.now += LINE_PERIOD
+    pace.moment()
     assert shown == []  # a join may wait up to PRESENCE_PERIOD
     said = line("hello")
-    pace.offer(said)  # a line's moment comes sooner, and takes the join along
-    clock.advance(LINE_PERIOD)
+    assert pace.hold(said)  # a line is due sooner, and takes the join along
+    clock.now += LINE_PERIOD
+    pace.moment()
     assert shown == [JOIN, said]
-    assert not clock.timers
 
 
-def test_what_cannot_wait_goes_after_what_waited_in_the_servers_order() -> None:
+def test_what_cannot_wait_is_not_held_and_what_was_held_goes_first() -> None:
     clock, shown = Clock(), list[LinkEvent]()
     pace = pacer(clock, shown)
     theirs, ours = line("theirs"), line("ours", ref="r7")
-    pace.offer(JOIN)
-    pace.offer(theirs)
-    pace.offer(ours)
-    assert shown == [JOIN, theirs, ours] and not clock.timers
+    assert pace.hold(JOIN) and pace.hold(theirs)
+    assert not pace.hold(ours)
+    pace.release()  # what the app does before it shows what was not held
+    assert shown == [JOIN, theirs]
 
 
-@given(st.lists(st.sampled_from(["line", "own", "join", "notice", "wait"]), max_size=40),
-       st.floats(0.0, 0.999))
-def test_every_event_is_shown_once_in_order(steps: list[str], phase: float) -> None:
+@given(st.lists(st.sampled_from(["line", "own", "join", "notice", "moment", "wait"]),
+                max_size=40))
+def test_every_event_is_shown_once_in_order(steps: list[str]) -> None:
     clock, shown = Clock(), list[LinkEvent]()
-    pace = pacer(clock, shown, phase=phase)
+    pace = pacer(clock, shown)
     offered: list[LinkEvent] = []
     for number, step in enumerate(steps):
         if step == "wait":
-            clock.advance(0.37)
-            continue
-        event = {"line": line(f"l{number}"), "own": line(f"o{number}", ref=f"r{number}"),
-                 "join": frame(UserJoined("#lobby", UserRecord(f"u{number}"))),
-                 "notice": frame(Notice(f"n{number}"))}[step]
-        offered.append(event)
-        pace.offer(event)
-    clock.advance(PRESENCE_PERIOD + 0.01)
+            clock.now += 0.37
+        elif step == "moment":
+            pace.moment()
+        else:
+            event = {"line": line(f"l{number}"), "own": line(f"o{number}", ref=f"r{number}"),
+                     "join": frame(UserJoined("#lobby", UserRecord(f"u{number}"))),
+                     "notice": frame(Notice(f"n{number}"))}[step]
+            offered.append(event)
+            if not pace.hold(event):  # as the app: what was held, then this
+                pace.release()
+                shown.append(event)
+    clock.now += PRESENCE_PERIOD
+    pace.moment()
     assert shown == offered
 
 
-async def test_a_batch_waits_for_its_turn_without_holding_the_callback() -> None:
+async def test_a_batch_waits_for_its_turn_without_holding_the_moment() -> None:
     clock, shown = Clock(), list[LinkEvent]()
     turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     given_back: list[bool] = []
@@ -139,13 +129,14 @@ async def test_a_batch_waits_for_its_turn_without_holding_the_callback() -> None
         await turn
         return lambda: given_back.append(True)
 
-    pace = UpdatePacer(shown.append, clock.schedule, paced=True, clock=lambda: clock.now,
-                       phase=0.0, take_turn=take_turn, after_drawn=drawn.append)
+    pace = UpdatePacer(shown.append, lambda callback: callback(), paced=True,
+                       clock=lambda: clock.now, take_turn=take_turn, after_drawn=drawn.append)
     said = line("hello")
-    pace.offer(said)
-    clock.advance(LINE_PERIOD)  # the moment: the callback returns at once (keys go on)
+    pace.hold(said)
+    clock.now += LINE_PERIOD
+    pace.moment()  # returns at once: the UI goes on (keys) while the turn is waited for
     await asyncio.sleep(0)
-    assert shown == [] and pace.waiting == 1
+    assert shown == [] and pace.held == 1
     turn.set_result(None)
     for _ in range(3):
         await asyncio.sleep(0)
@@ -159,7 +150,7 @@ def never_drawn(give_back: Callable[[], None]) -> None:
     pytest.fail("a turn kept for a screen with nothing new to draw")
 
 
-async def test_a_turn_that_comes_after_an_urgent_flush_goes_straight_back() -> None:
+async def test_a_turn_that_comes_after_a_release_goes_straight_back() -> None:
     clock, shown = Clock(), list[LinkEvent]()
     turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
     given_back: list[bool] = []
@@ -168,12 +159,13 @@ async def test_a_turn_that_comes_after_an_urgent_flush_goes_straight_back() -> N
         await turn
         return lambda: given_back.append(True)
 
-    pace = UpdatePacer(shown.append, clock.schedule, paced=True, clock=lambda: clock.now,
-                       phase=0.0, take_turn=take_turn, after_drawn=never_drawn)
-    pace.offer(line("theirs"))
-    clock.advance(LINE_PERIOD)
-    pace.offer(line("ours", ref="r1"))  # shows what waited, and ours
+    pace = UpdatePacer(shown.append, lambda callback: callback(), paced=True,
+                       clock=lambda: clock.now, take_turn=take_turn, after_drawn=never_drawn)
+    pace.hold(line("theirs"))
+    clock.now += LINE_PERIOD
+    pace.moment()
+    pace.release()  # our own line came: what was held is shown before it
     turn.set_result(None)
     for _ in range(3):
         await asyncio.sleep(0)
-    assert len(shown) == 2 and given_back == [True]
+    assert len(shown) == 1 and given_back == [True]

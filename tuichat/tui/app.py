@@ -9,11 +9,11 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import logging
+import random
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future
-from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +22,7 @@ from textual.app import App, ScreenStackError, SystemCommand
 from textual.binding import Binding
 from textual.message import Message
 from textual.screen import Screen
+from textual.timer import Timer
 
 from tuichat.net.tls import KnownHosts, TlsClientConfig, spaced
 from tuichat.tui import STYLESHEET
@@ -111,7 +112,8 @@ class TuichatApp(App[int]):
         self._log_handler = PaneHandler(self._post_debug_line)
         self._render_turns = render_turns
         self._pacer: UpdatePacer | None = None
-        """Hands the link's events to the chat screen (``update_pacing``)."""
+        """Holds what the link reports until it is shown (``update_pacing``)."""
+        self._moments: Timer | None = None
 
     # -- lifecycle --------------------------------------------------------------------------
 
@@ -163,8 +165,6 @@ class TuichatApp(App[int]):
         from tuichat.tui.chat_screen import ChatScreen
         from tuichat.tui.ignore import IgnoreList
         from tuichat.tui.link import FIRST_DELAY, ChatLink, Target
-        from tuichat.tui.update_pacing import UpdatePacer
-
         self.record_debug(f"avatar: {avatar.source}")
         own = hashlib.sha256(avatar.png).hexdigest()
         self.book.arrived(own, avatar.png)  # our own picture is never fetched back
@@ -180,12 +180,7 @@ class TuichatApp(App[int]):
                                 session=self.link.session, clock=self.clock,
                                 debug_records=lambda: self.debug_backlog, settings=settings,
                                 ignored=IgnoreList(target.address, self._ignore_file))
-        # A session the server runs draws the others' lines in batches.
-        turns = self._render_turns
-        self._pacer = UpdatePacer(partial(self._show_link_event, self._chat), self._schedule,
-                                  paced=self.served or self._guest,
-                                  take_turn=turns.take if turns is not None else None,
-                                  after_drawn=self.call_after_refresh)
+        self._pace(self.served or self._guest)  # a served session draws in batches
         self.switch_or_push(self._chat)
         self.link.start()
 
@@ -236,16 +231,26 @@ class TuichatApp(App[int]):
 
     def on_link_message(self, message: LinkMessage) -> None:
         from tuichat.tui.debug_pane import describe_frame
-        from tuichat.tui.link import AvatarFetched, FrameIn, FrameOut, Joined, Refused
+        from tuichat.tui.link import FrameOut
 
         event = message.event
+        if isinstance(event, FrameOut):
+            self.record_debug(describe_frame("→", event.channel, event.frame, event.payload_size),
+                              "green")
+        else:
+            if self._pacer is not None:
+                self._pacer.release()  # what was held came before this
+            self._take(event)
+
+    def _take(self, event: LinkEvent) -> None:
+        """What the link reports, recorded and shown (on the chat screen even under a
+        dialog, such as F1's help)."""
+        from tuichat.tui.debug_pane import describe_frame
+        from tuichat.tui.link import AvatarFetched, FrameIn, Joined, Refused
+
         if isinstance(event, FrameIn):
             self.record_debug(describe_frame("←", event.channel, event.frame,
-                                      len(event.payload or b"")), "cyan")
-        elif isinstance(event, FrameOut):
-            self.record_debug(describe_frame("→", event.channel, event.frame, event.payload_size),
-                       "green")
-            return
+                                             len(event.payload or b"")), "cyan")
         elif isinstance(event, AvatarFetched):
             self.book.arrived(event.sha256, event.png)
         elif isinstance(event, Joined):
@@ -257,16 +262,30 @@ class TuichatApp(App[int]):
             self.link = None
             self._show_connect(event.reason)
             return
-        if self._pacer is not None:
-            self._pacer.offer(event)
+        if self._chat is not None and self._chat in self.screen_stack:
+            self._chat.handle(event)
 
-    def _show_link_event(self, chat: ChatScreen, event: LinkEvent) -> None:
-        """Apply a link event to its chat screen, even under a dialog (F1's help)."""
-        if chat in self.screen_stack:
-            chat.handle(event)
+    def _pace(self, paced: bool) -> None:
+        """A new pacer for a new link; a served session's moments come every
+        ``LINE_PERIOD``, at a phase of its own (so the sessions' moments are spread)."""
+        from tuichat.tui.update_pacing import LINE_PERIOD, UpdatePacer
 
-    def _schedule(self, delay: float, callback: Callable[[], None]) -> Callable[[], None]:
-        return self.set_timer(delay, callback).stop
+        if self._moments is not None:
+            self._moments.stop()
+            self._moments = None
+        turns = self._render_turns
+        pacer = self._pacer = UpdatePacer(
+            self._take, self.call_later, paced=paced,
+            take_turn=turns.take if turns is not None else None,
+            after_drawn=self.call_after_refresh)
+        if not paced:
+            return
+
+        def start() -> None:
+            if self._pacer is pacer:
+                self._moments = self.set_interval(LINE_PERIOD, pacer.moment)
+
+        self.set_timer(random.uniform(0, LINE_PERIOD), start)
 
     def _fetch_avatar(self, sha256: str) -> None:
         if self.link is not None:
@@ -284,7 +303,11 @@ class TuichatApp(App[int]):
         self.post_message(DebugLine(line, style))
 
     def _post_link_event(self, event: LinkEvent) -> None:
-        self.post_message(LinkMessage(event))
+        """From the link's threads: an event for the UI, unless the pacer holds it (a
+        held event does not wake the UI)."""
+        pacer = self._pacer
+        if pacer is None or not pacer.hold(event):
+            self.post_message(LinkMessage(event))
 
     def on_debug_line(self, message: DebugLine) -> None:
         self.record_debug(message.line, message.style)

@@ -4,18 +4,19 @@ runs (the SSH and browser doors), the others' lines and comings and goings in ba
 A server running a hundred sessions on two cores gets each room line drawn by all of
 them: if all drew it in the same millisecond, a keystroke typed then would wait behind a
 hundred redraws (over half a second), and a storm of joins would redraw every screen per
-join. So a served session draws others' lines at its own moment in each ``LINE_PERIOD``
-(the moments are spread over the sessions by a random phase) and comings, goings and
-pictures at its moment in each ``PRESENCE_PERIOD``, one redraw for all that came
-meanwhile; a keystroke then redraws only the entry box. Everything else (the user's own
-lines and answers, the session's own start and end) is shown at once, after whatever
-waited, so the order is the server's.
+join. So a served session holds others' lines (up to ``LINE_PERIOD``) and comings, goings
+and pictures (up to ``PRESENCE_PERIOD``) on the link's thread, without waking the screen,
+and shows all it holds at its own moments (every ``LINE_PERIOD``, at a random phase), in
+a turn at drawing shared with the other sessions (``render_turns``): one redraw for all
+that came meanwhile, and a keystroke meanwhile redraws only the entry box. Everything else
+(the user's own lines and answers, the session's own start and end) is shown at once,
+after what was held, so the order is the server's.
 """
 
 from __future__ import annotations
 
 import asyncio
-import random
+import threading
 import time
 from collections.abc import Awaitable, Callable
 
@@ -31,12 +32,9 @@ from tuichat.tui.link import AvatarFetched, FrameIn, LinkEvent
 
 LINE_PERIOD = 0.5
 """Seconds: the longest a served session leaves another user's line undrawn."""
-PRESENCE_PERIOD = 3.0
+PRESENCE_PERIOD = 2.0
 """Seconds: the longest a served session leaves a join, a leave or a picture undrawn."""
 
-Schedule = Callable[[float, Callable[[], None]], Callable[[], None]]
-"""``schedule(delay, callback)`` runs ``callback`` after ``delay`` seconds on the UI
-thread; what it returns cancels it."""
 TakeTurn = Callable[[], Awaitable[Callable[[], None]]]
 """Waits for a turn at drawing (``render_turns``); what it returns gives the turn back."""
 
@@ -58,81 +56,78 @@ def patience(event: LinkEvent) -> float:
 
 
 class UpdatePacer:
-    """Hands the link's events to ``show`` in order: at once when ``paced`` is False,
-    else each at the next of this session's moments that its patience allows."""
+    """Holds the events that may wait and hands them to ``show`` in order: before any
+    event that may not (``release``), or at a moment when one is due (``moment``)."""
 
-    def __init__(self, show: Callable[[LinkEvent], None], schedule: Schedule, *,
-                 paced: bool, clock: Callable[[], float] = time.monotonic,
-                 phase: float | None = None, take_turn: TakeTurn | None = None,
+    def __init__(self, show: Callable[[LinkEvent], None],
+                 in_order: Callable[[Callable[[], None]], object], *, paced: bool,
+                 clock: Callable[[], float] = time.monotonic,
+                 take_turn: TakeTurn | None = None,
                  after_drawn: Callable[[Callable[[], None]], object] | None = None) -> None:
-        """``phase``: where in each period this session's moments fall, as a share of
-        the period (random by default). With ``take_turn``, a batch is shown in a turn
-        at drawing, given back once ``after_drawn`` says the screen is drawn."""
+        """``in_order(callback)`` runs ``callback`` on the UI thread after the messages
+        already queued there (the link's events among them); with ``take_turn``, a batch
+        is shown in a turn at drawing, given back once ``after_drawn`` says the screen is
+        drawn."""
         self._show = show
-        self._schedule = schedule
-        self._take_turn = take_turn
-        self._after_drawn = after_drawn
+        self._in_order = in_order
         self._paced = paced
         self._clock = clock
-        self._phase = random.random() if phase is None else phase
-        self._waiting: list[LinkEvent] = []
-        self._due: float | None = None
-        """When the next batch is shown, on ``clock``; None when nothing waits."""
-        self._cancel: Callable[[], None] | None = None
+        self._take_turn = take_turn
+        self._after_drawn = after_drawn
+        self._lock = threading.Lock()
+        self._held: list[LinkEvent] = []
+        self._due = float("inf")
+        """When the first held event must be shown, on ``clock``."""
         self._turn: asyncio.Task[None] | None = None
         """The wait for a turn at drawing, while there is one."""
 
     @property
-    def waiting(self) -> int:
-        """How many events wait to be shown."""
-        return len(self._waiting)
+    def held(self) -> int:
+        """How many events are held."""
+        with self._lock:
+            return len(self._held)
 
-    def offer(self, event: LinkEvent) -> None:
-        """Show ``event`` now (after those waiting) or when its moment comes."""
+    def hold(self, event: LinkEvent) -> bool:
+        """Keep ``event`` for later if it may wait (True), from any thread."""
         wait = patience(event) if self._paced else 0.0
         if not wait:
-            self.flush()
-            self._show(event)
-            return
-        self._waiting.append(event)
-        due = self._next_moment(wait)
-        if self._due is None or due < self._due:
-            if self._cancel is not None:
-                self._cancel()
-            self._due = due
-            self._cancel = self._schedule(max(0.0, due - self._clock()), self._moment)
+            return False
+        with self._lock:
+            self._held.append(event)
+            self._due = min(self._due, self._clock() + wait)
+        return True
 
-    def flush(self) -> None:
-        """Show every event that waits, in the order they came."""
-        if self._cancel is not None:
-            self._cancel()
-        self._cancel, self._due = None, None
-        waiting, self._waiting = self._waiting, []
-        for event in waiting:
+    def release(self) -> None:
+        """Show every held event, in the order they came (on the UI thread)."""
+        with self._lock:
+            held, self._held, self._due = self._held, [], float("inf")
+        for event in held:
             self._show(event)
 
-    def _moment(self) -> None:
-        """This session's moment: show what waits, in a turn at drawing when there are
-        turns (waited for apart, so keys are not held up meanwhile)."""
-        self._cancel = None
+    def moment(self) -> None:
+        """One of this session's moments (on the UI thread): show what is held if any of
+        it is due, in a turn at drawing when there are turns (waited for apart, so keys
+        are not held up meanwhile)."""
+        with self._lock:
+            if self._due > self._clock():
+                return
         if self._take_turn is None or self._after_drawn is None:
-            self.flush()
+            self._in_order(self.release)
         elif self._turn is None or self._turn.done():
             self._turn = asyncio.get_running_loop().create_task(self._in_turn())
 
     async def _in_turn(self) -> None:
-        """Wait for a turn, show what waits (what came meanwhile too), and give the
+        """Wait for a turn, show what is held (what came meanwhile too), and give the
         turn back once the screen is drawn."""
         assert self._take_turn is not None and self._after_drawn is not None
         give_back = await self._take_turn()
-        if not self._waiting:  # shown meanwhile, with something that could not wait
-            give_back()
-            return
-        self.flush()
-        self._after_drawn(give_back)
+        after_drawn = self._after_drawn
 
-    def _next_moment(self, period: float) -> float:
-        """The first of this session's moments in ``period`` that is still to come."""
-        now = self._clock()
-        offset = self._phase * period
-        return now + period - ((now - offset) % period)
+        def show_then_give_back() -> None:
+            if self.held:
+                self.release()
+                after_drawn(give_back)
+            else:  # shown meanwhile, before something that could not wait
+                give_back()
+
+        self._in_order(show_then_give_back)
