@@ -1,9 +1,12 @@
-"""A session's client runs below the server: a hundred clients redrawing at once must not
-starve the server, through which every user's line and every session's screen pass."""
+"""A session's client (SSH or browser door) runs below the server: a hundred clients
+redrawing at once must not starve the server, through which every user's line and every
+session's screen pass."""
 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,8 +17,8 @@ from tests.conftest import ServerFactory
 from tests.ssh_client import make_key
 from tests.ssh_terminal import WAIT, PtySsh
 from tests.system import needs
+from tuichat.priority import SERVED_NICE
 from tuichat.server.app import Server
-from tuichat.server.doors.ssh.zygote import SESSION_NICE
 
 pytestmark = needs("ssh", "openssh-client")
 
@@ -65,7 +68,7 @@ def test_the_client_runs_below_the_server(session: PtySsh) -> None:
     clients = session_clients()
     assert len(clients) == 1, clients
     assert os.getpriority(os.PRIO_PROCESS, clients[0]) == \
-        min(19, os.getpriority(os.PRIO_PROCESS, 0) + SESSION_NICE)
+        min(19, os.getpriority(os.PRIO_PROCESS, 0) + SERVED_NICE)
 
 
 @pytest.mark.skipif(not AUTOGROUP_SWITCH.exists() or
@@ -76,4 +79,34 @@ def test_the_clients_scheduling_group_runs_below_the_servers(session: PtySsh) ->
     assert len(clients) == 1, clients
     group = Path(f"/proc/{clients[0]}/autogroup").read_text()
     assert group != Path("/proc/self/autogroup").read_text()  # a session of its own
-    assert group.split()[-1] == str(SESSION_NICE), group
+    assert group.split()[-1] == str(SERVED_NICE), group
+
+
+REPORT = ("import os, sys; from pathlib import Path; "
+          "from tuichat.priority import run_below_server; "
+          "sys.argv[1] == 'lead' and os.setsid(); run_below_server(); "
+          "print(os.getpriority(os.PRIO_PROCESS, 0), Path('/proc/self/autogroup').read_text()"
+          " if Path('/proc/self/autogroup').exists() else 'none', flush=True)")
+
+
+def run_report(how: str) -> tuple[int, str]:
+    done = subprocess.run([sys.executable, "-c", REPORT, how], capture_output=True,
+                          text=True, timeout=WAIT, check=True)
+    nice, group = done.stdout.split(" ", 1)
+    return int(nice), group.strip()
+
+
+def test_a_client_in_a_session_of_its_own_lowers_its_group_too() -> None:
+    nice, group = run_report("lead")
+    assert nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + SERVED_NICE)
+    if group != "none" and AUTOGROUP_SWITCH.exists() and \
+            AUTOGROUP_SWITCH.read_text().strip() == "1":
+        assert group.split()[-1] == str(SERVED_NICE)
+
+
+def test_a_client_in_the_servers_session_leaves_the_servers_group_alone() -> None:
+    before = Path("/proc/self/autogroup").read_text() \
+        if Path("/proc/self/autogroup").exists() else "none"
+    nice, group = run_report("follow")  # a browser session's client, started by the door
+    assert nice == min(19, os.getpriority(os.PRIO_PROCESS, 0) + SERVED_NICE)
+    assert group == before.strip()

@@ -17,6 +17,7 @@ from collections.abc import MutableMapping
 from pathlib import Path
 
 from tuichat.net.tls import KnownHosts
+from tuichat.priority import run_below_server
 from tuichat.tui.settings import Settings
 
 TICKET_ENV = "TUICHAT_GUEST_TICKET"
@@ -40,6 +41,7 @@ def run_guest(args: argparse.Namespace) -> int:
     from tuichat.tui.app import TuichatApp  # the app is a heavy import
     from tuichat.tui.avatars import AvatarDiskCache
 
+    run_below_server()  # one process per browser session, on the server's machine
     settings = guest_settings(args, os.environ)
     with tempfile.TemporaryDirectory(prefix="tuichat-guest-") as temp:
         root = Path(temp)

@@ -38,6 +38,7 @@ import termios
 from pathlib import Path
 from typing import Any
 
+from tuichat.priority import run_below_server
 from tuichat.server.doors.ssh.spawner import PACKET
 
 PRELOAD = (
@@ -54,12 +55,6 @@ PRELOAD = (
 any fork: the children share them instead of each importing them again (113 modules, the
 Markdown parser and pygments among them, were imported by every session after its fork;
 a room's first formatted line had every session import them at once)."""
-
-SESSION_NICE = 10
-"""How much lower than the server each session's client runs (the lowest priority): a
-hundred clients redrawing at once must not starve the server, through which every user's
-line and every session's keystrokes and screen pass."""
-
 
 def preload() -> None:
     """Import what every session's client needs, so children share it."""
@@ -175,15 +170,6 @@ class Zygote:
             self._control.send(json.dumps(message).encode())
 
 
-def _lower_priority() -> None:
-    """Run below the server: nice, and (a new session is a new scheduling group when the
-    kernel groups by session, ``sched_autogroup_enabled``) the group's nice too, which is
-    what the kernel weighs against the server's group."""
-    os.nice(SESSION_NICE)
-    with contextlib.suppress(OSError):
-        Path("/proc/self/autogroup").write_text(f"{SESSION_NICE}\n")
-
-
 def _child(request: dict[str, Any], slave: int, home: Path) -> None:
     """In the forked child: take the terminal, the environment, run the client; never
     returns. Every descriptor of the zygote's is closed (the objects that held them are
@@ -194,7 +180,7 @@ def _child(request: dict[str, Any], slave: int, home: Path) -> None:
         for number in (signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
             signal.signal(number, signal.SIG_DFL)
         os.setsid()
-        _lower_priority()
+        run_below_server()
         fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
         for fd in (0, 1, 2):
             os.dup2(slave, fd)
