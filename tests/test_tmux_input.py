@@ -102,3 +102,27 @@ def test_f3_and_shift_f3_step_the_search_in_tmux(tmux: Tmux, join: ClientFactory
     tmux.wait_for(lambda screen: "search 'needle' 2/3" in screen, "f3: the older one")
     tmux.run("send-keys", "-t", "chat", "S-F3")
     tmux.wait_for(lambda screen: "search 'needle' 1/3" in screen, "shift+f3: newer again")
+
+
+def test_tab_on_the_connect_screen_moves_on_before_the_keys_after_it(
+        tmp_path: Path) -> None:
+    home = tmp_path / "home"
+    home.mkdir()
+    client = Path(sys.executable).with_name("tuichat")
+    session = Tmux(f"tuichat-connect-{os.getpid()}")
+    session.run("-f", "/dev/null", "new-session", "-d", "-s", "chat", "-x", "100", "-y",
+                "30", "-e", f"HOME={home}", "-e", f"XDG_CONFIG_HOME={home / 'config'}",
+                os.fspath(client), "--no-remember")
+    try:
+        session.wait_for(lambda screen: "join a chat" in screen, "the connect screen")
+        session.run("send-keys", "-t", "chat", "C-u")
+        session.run("send-keys", "-t", "chat", "-l", "carol\tchat.example\t")  # one burst
+        session.run("send-keys", "-t", "chat", "BTab")
+        session.run("send-keys", "-t", "chat", "-l", ".org")
+        screen = session.wait_for(lambda screen: "chat.example.org" in screen,
+                                  "the server typed into its own field")
+        rows = {line.split()[0]: line.split()[1] for line in screen.splitlines()
+                if line.split() and line.split()[0] in ("Name", "Server")}
+        assert rows == {"Name": "carol", "Server": "127.0.0.1chat.example.org"}, screen
+    finally:
+        session.run("kill-server")

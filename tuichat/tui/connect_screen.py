@@ -78,7 +78,13 @@ class AvatarPreview(Static):
 class ConnectScreen(Screen[None]):
     """Fill in name and server, then Enter (or the button) joins."""
 
-    BINDINGS = [Binding("ctrl+s", "join", "Join")]
+    BINDINGS = [
+        Binding("ctrl+s", "join", "Join"),
+        # Priority: the focus moves when Tab is read, so the keys typed after it (sent in
+        # one burst by a terminal or tmux) go to the next field, not the one Tab left.
+        Binding("tab", "app.focus_next", show=False, priority=True),
+        Binding("shift+tab", "app.focus_previous", show=False, priority=True),
+    ]
 
     class JoinRequested(Message):
         """The form is valid; join with these settings."""
