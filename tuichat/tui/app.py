@@ -83,7 +83,8 @@ class TuichatApp(App[int]):
                  reconnect_delay: float | None = None, cwd: Path | None = None,
                  known_hosts: KnownHosts | None = None, ignore_file: Path | None = None,
                  served: bool = False, guest: bool = False,
-                 render_turns: RenderTurns | None = None) -> None:
+                 render_turns: RenderTurns | None = None,
+                 on_shown: Callable[[], None] | None = None) -> None:
         """``served``: the server's SSH door runs this app for one session; a refusal or
         the end of the session exits (with its reason) instead of showing the connect
         screen. ``guest``: a browser door's client; the connect screen keeps its server
@@ -111,6 +112,7 @@ class TuichatApp(App[int]):
         self._trust_questions: list[Future[bool]] = []
         self._log_handler = PaneHandler(self._post_debug_line)
         self._render_turns = render_turns
+        self._on_shown = on_shown
         self._pacer: UpdatePacer | None = None
         """Holds what the link reports until it is shown (``update_pacing``)."""
         self._moments: Timer | None = None
@@ -255,6 +257,9 @@ class TuichatApp(App[int]):
             self.book.arrived(event.sha256, event.png)
         elif isinstance(event, Joined):
             self.connected_once = True
+            if self._on_shown is not None:  # after this event is drawn
+                self.call_after_refresh(self._on_shown)
+                self._on_shown = None
             if event.tls_fingerprint:
                 self.record_debug(f"TLS on all three channels; the server's certificate is "
                                   f"{spaced(event.tls_fingerprint)}")

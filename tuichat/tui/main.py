@@ -186,8 +186,11 @@ def run_served(name: str, host: str, ports: tuple[int, int, int], ticket: str,
     With TLS the server's certificate is pinned (``tls_fingerprint``), so nobody is
     asked to trust it; ``avatar_cache`` is shared by every session the door runs;
     ``picture``: the user's picture (set with ``ssh … avatar``), else their identicon;
-    ``turns``: where the sessions' turns at drawing are kept (``render_turns``)."""
+    ``turns``: where the sessions' turns at drawing are kept (``render_turns``). The
+    client starts at the server's priority (a new user waits for nobody's redraws) and
+    runs below it once its chat screen is drawn."""
     from tuichat.net.tls import KnownHosts
+    from tuichat.priority import run_below_server
     from tuichat.tui.app import TuichatApp
     from tuichat.tui.avatars import AvatarDiskCache
     from tuichat.tui.render_turns import RenderTurns
@@ -201,7 +204,8 @@ def run_served(name: str, host: str, ports: tuple[int, int, int], ticket: str,
         known.pin(host, recv, tls_fingerprint)
     app = TuichatApp(settings, connect_now=True, avatar_cache=AvatarDiskCache(avatar_cache),
                      cwd=home, known_hosts=known, ignore_file=home / "ignored.json",
-                     served=True, render_turns=RenderTurns(turns) if turns else None)
+                     served=True, render_turns=RenderTurns(turns) if turns else None,
+                     on_shown=run_below_server)
     return app.run() or 0
 
 

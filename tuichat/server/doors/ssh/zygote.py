@@ -38,7 +38,6 @@ import termios
 from pathlib import Path
 from typing import Any
 
-from tuichat.priority import run_below_server
 from tuichat.server.doors.ssh.spawner import PACKET
 
 PRELOAD = (
@@ -179,8 +178,7 @@ def _child(request: dict[str, Any], slave: int, home: Path) -> None:
         signal.set_wakeup_fd(-1)
         for number in (signal.SIGCHLD, signal.SIGHUP, signal.SIGTERM, signal.SIGINT):
             signal.signal(number, signal.SIG_DFL)
-        os.setsid()
-        run_below_server()
+        os.setsid()  # the client runs below the server once its screen is up (run_served)
         fcntl.ioctl(slave, termios.TIOCSCTTY, 0)
         for fd in (0, 1, 2):
             os.dup2(slave, fd)
