@@ -16,7 +16,9 @@ in the lobby with them) measures its round trip (say to echo) in a room of its o
 (``#probe``), before the sessions and during that typing.
 
 Run: ``.venv/bin/python bench/ssh_sessions.py [--sessions 100] [--typing 50]
-[--json PATH]``; ``--quick`` is a smoke run (10 sessions).
+[--json PATH]``; ``--quick`` is a smoke run (10 sessions). Run it on an otherwise idle
+machine: its figures are latencies, and a busy neighbour (a test suite, say) is part of
+what they measure.
 """
 
 from __future__ import annotations
