@@ -16,12 +16,10 @@ import tempfile
 from collections.abc import MutableMapping
 from pathlib import Path
 
+from tuichat.net.guest_ticket import TICKET_ENV
 from tuichat.net.tls import KnownHosts
 from tuichat.priority import run_below_server
 from tuichat.tui.settings import Settings
-
-TICKET_ENV = "TUICHAT_GUEST_TICKET"
-"""The browser door's ticket for this session, taken out of the environment at start."""
 
 
 def guest_settings(args: argparse.Namespace,

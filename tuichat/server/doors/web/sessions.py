@@ -20,11 +20,11 @@ from aiohttp import WSCloseCode, WSMsgType, web
 from textual_serve.app_service import AppService
 from textual_serve.server import Server, to_int
 
+from tuichat.net.guest_ticket import TICKET_ENV
 from tuichat.server.doors.web import envelopes
 from tuichat.server.doors.web.starts import StartRate
 from tuichat.server.doors.web.visitors import browser_address, browser_scheme, origin_problem
 from tuichat.server.doors.web.vouchers import Refused
-from tuichat.tui.guest import TICKET_ENV
 
 if TYPE_CHECKING:
     from tuichat.server.doors.web.vouchers import Vouchers
