@@ -23,6 +23,7 @@ from tuichat.server.core.events import PrivateSaid, Refusal, UserChanged, WhoisA
 from tuichat.server.core.hub import Hub
 from tuichat.server.core.key_claims import claim_problem
 from tuichat.server.core.requests import (
+    AddKeeper,
     Arrival,
     Command,
     JoinRoom,
@@ -30,6 +31,7 @@ from tuichat.server.core.requests import (
     PartRoom,
     Private,
     Ref,
+    RemoveFromRoom,
     Rename,
     Request,
     Say,
@@ -180,6 +182,10 @@ class Chat:
                 self._rooms.part(member, request)
             case SetTopic():
                 self._rooms.set_topic(member, request)
+            case RemoveFromRoom():
+                self._rooms.remove(member, request)
+            case AddKeeper():
+                self._rooms.add_keeper(member, request)
             case ListRooms():
                 self._rooms.list_rooms(member)
             case Unreadable():

@@ -62,9 +62,12 @@ class RoomJoined:
 
 @dataclass(frozen=True, slots=True)
 class RoomParted:
-    """To a member: it has left ``room``."""
+    """To a member: it has left ``room``; removed from it by ``by`` (saying ``text``)
+    when a keeper removed it."""
 
     room: Room
+    by: str | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +124,11 @@ class TopicSet:
 
 @dataclass(frozen=True, slots=True)
 class UserChanged:
-    """To those sharing a room with ``member``, and to it: its admin or away state changed."""
+    """To those sharing a room with ``member``, and to it: its admin or away state changed;
+    with ``room``, to that room's members: it keeps ``room`` now."""
 
     member: Member
+    room: Room | None = None
 
 
 @dataclass(frozen=True, slots=True)

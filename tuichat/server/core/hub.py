@@ -219,13 +219,22 @@ class Hub:
         self._show_motd(member, room)
         self._tell_others(room, member, Joined(room, member))
 
-    def part(self, member: Member, room: Room) -> None:
-        """Take ``member`` out of ``room``, telling it and those still in."""
+    def part(self, member: Member, room: Room, *, by: str | None = None,
+             text: str | None = None) -> None:
+        """Take ``member`` out of ``room``, telling it and those still in; ``by``: the
+        keeper who removed it (saying ``text``)."""
         del room.members[member.key]
         del member.rooms[room.name]
-        self.tell(member, RoomParted(room))
-        self.to_room(room, Left(room, member.name, LeaveReason.QUIT, parted=True))
+        room.keepers.discard(member)
+        self.tell(member, RoomParted(room, by, text))
+        reason = LeaveReason.QUIT if by is None else LeaveReason.KICKED
+        self.to_room(room, Left(room, member.name, reason, by=by, text=text, parted=True))
         self._forget_if_unused(room)
+
+    def add_keeper(self, member: Member, room: Room) -> None:
+        """Make ``member`` a keeper of ``room`` and show it to the room."""
+        room.keepers.add(member)
+        self.to_room(room, UserChanged(member, room))
 
     def rename(self, member: Member, name: str) -> None:
         """Give ``member`` a new name: in each of its rooms everyone, the member too,
@@ -254,6 +263,7 @@ class Hub:
         member.rooms.clear()
         for room in rooms:
             del room.members[member.key]
+            room.keepers.discard(member)
         self.tell(member, Ended(reason, refusal))
         del self._door_of[member]
         for room in rooms:

@@ -182,6 +182,34 @@ class SetTopic:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoveFromRoom:
+    """Take the member named ``name`` out of ``room`` (a keeper's or admin's right),
+    telling everyone ``text`` (None: no reason given)."""
+
+    room: str
+    name: str
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.text == "":
+            object.__setattr__(self, "text", None)
+        _check(room_problem(self.room))
+        if self.text is not None:
+            _check(topic_problem(self.text))
+
+
+@dataclass(frozen=True, slots=True)
+class AddKeeper:
+    """Make the member named ``name`` a keeper of ``room`` (a keeper's or admin's right)."""
+
+    room: str
+    name: str
+
+    def __post_init__(self) -> None:
+        _check(room_problem(self.room))
+
+
+@dataclass(frozen=True, slots=True)
 class ListRooms:
     """Ask for every room, with its member count and topic."""
 
@@ -198,5 +226,5 @@ class Unreadable:
 
 
 Request = (Say | Command | Private | Rename | SetAway | Whois | JoinRoom | PartRoom
-           | SetTopic | ListRooms | Unreadable)
+           | SetTopic | RemoveFromRoom | AddKeeper | ListRooms | Unreadable)
 """What a member may ask once it is in (``Chat.handle``)."""
