@@ -145,6 +145,10 @@ def build_parser() -> argparse.ArgumentParser:
                        help="authorized_keys file of SSH keys that are admins on joining")
     doors.add_argument("--web-port", type=_port, default=None, metavar="PORT",
                        help="serve the client in a browser on PORT")
+    doors.add_argument("--irc-port", type=_port, default=None, metavar="PORT",
+                       help="serve the chat to IRC clients on PORT (rooms are channels)")
+    doors.add_argument("--irc-name", default=None, metavar="NAME",
+                       help="the server's name on IRC (default: the host name)")
     add("--console-avatar", type=Path, metavar="PNG",
         help="avatar of Console, the server's voice (default: the shipped Cons.png)")
     add("--log-level", default="info", choices=["debug", "info", "warning", "error"],
@@ -212,6 +216,8 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         ssh_keys_only=args.ssh_keys_only,
         admin_keys=args.admin_keys,
         web_port=args.web_port,
+        irc_port=args.irc_port,
+        irc_name=args.irc_name,
     )
     if (args.tls_cert is None) != (args.tls_key is None):
         raise StartupError("--tls-cert and --tls-key go together")

@@ -111,6 +111,11 @@ class ServerConfig:
     """An authorized_keys file: SSH logins with these keys are admins on joining."""
     web_port: int | None = None
     """Serve the browser door on this port (0: any free port); None: no browser door."""
+    # -- the IRC door (issue 15) --
+    irc_port: int | None = None
+    """Serve the IRC door on this port (0: any free port); None: no IRC door."""
+    irc_name: str | None = None
+    """The server's name on IRC (``PONG``, numerics' source); None: the host name."""
 
     @property
     def image_port(self) -> int:
