@@ -167,10 +167,15 @@ class Commands:
                 self._ask(session, request)
 
     def _part(self, session: IrcSession, line: Line) -> None:
+        renderer = self._door.renderer
         for name in line.params[0].split(","):
             room = self.channel(session, name)
             if room is not None:
-                self._ask(session, PartRoom(room.name))
+                renderer.part_text = line.param(1) or None
+                try:
+                    self._ask(session, PartRoom(room.name))
+                finally:
+                    renderer.part_text = None
 
     def _names(self, session: IrcSession, line: Line) -> None:
         if not line.params:
@@ -282,7 +287,12 @@ class Commands:
             if not notice:
                 self._notice(session, f"Not sent: {exc}.")
             return
-        self._ask(session, request)
+        renderer = self._door.renderer
+        renderer.away_of = None if notice else member
+        try:
+            self._ask(session, request)
+        finally:
+            renderer.away_of = None
 
     def _to_channel(self, session: IrcSession, target: str, text: str, *, action: bool,
                     notice: bool) -> None:

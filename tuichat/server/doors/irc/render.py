@@ -105,6 +105,11 @@ class Renderer:
         self._end = end
         self.notice_next = False
         """Set by the door while a NOTICE is said: the next ``Said`` goes out as NOTICE."""
+        self.away_of: Member | None = None
+        """Set by the door while its client sends a private message to this member: the
+        chat's note that it is away goes out as ``RPL_AWAY``."""
+        self.part_text: str | None = None
+        """Set by the door while its client parts: the part message the others see."""
         self.quit_text: str | None = None
         """Set by the door while its client quits: the QUIT message the others see."""
         self._known: dict[Member, tuple[bool, str | None]] = {}
@@ -181,7 +186,7 @@ class Renderer:
             data = encode(self._people.source_of_name(event.by), "KICK", room,
                           nick_of(event.name), event.text or event.by)
         elif event.parted:
-            data = encode(source, "PART", room)
+            data = encode(source, "PART", room, *[self.part_text] if self.part_text else [])
         else:
             data = encode(source, "QUIT", self.quit_text or quit_text(event))
             sessions = self._once(("quit", event.name), sessions)
@@ -255,6 +260,11 @@ class Renderer:
             return  # shown as the MOTD on registration
         where = f"[{room.name}] " if room is not None and room is not self._greeter.lobby \
             else ""
+        away = self.away_of
+        if away is not None and event.text == f"{away.name} is away: {away.away}":
+            for session in sessions:
+                self._replies.numeric(session, r.RPL_AWAY, nick_of(away.name), away.away or "")
+            return
         for session in sessions:
             for text in pieces(event.text):
                 session.conn.write(encode(CONSOLE_SOURCE, "NOTICE", session.target,
@@ -277,7 +287,8 @@ class Renderer:
                 data = encode(self._people.source_of_name(event.by), "KICK",
                               event.room.name, session.target, event.text or event.by)
             else:
-                data = encode(self._people.source(member), "PART", event.room.name)
+                data = encode(self._people.source(member), "PART", event.room.name,
+                              *[self.part_text] if self.part_text else [])
             session.conn.write(data)
 
     def _rooms(self, event: RoomsListed, sessions: list[IrcSession]) -> None:
