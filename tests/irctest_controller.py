@@ -6,13 +6,10 @@ PYTHONPATH) starts ``tuichat-server`` with only loopback limits off, named
 from __future__ import annotations
 
 import sys
-from typing import Any
+from typing import Any, ClassVar
 
-from irctest.basecontrollers import (  # type: ignore[import-not-found]
-    BaseServerController,
-    DirectoryBasedController,
-)
-from irctest.runner import NotImplementedByController  # type: ignore[import-not-found]
+from irctest.basecontrollers import BaseServerController, DirectoryBasedController
+from irctest.runner import NotImplementedByController
 
 SERVER_NAME = "My.Little.Server"
 OPER_PASSWORD = "operpassword"
@@ -23,7 +20,7 @@ class TuichatController(BaseServerController, DirectoryBasedController):  # type
     """Runs one tuichat server per irctest case."""
 
     software_name = "tuichat"
-    supported_sasl_mechanisms: set[str] = set()
+    supported_sasl_mechanisms: ClassVar[set[str]] = set()
     supports_sts = False
 
     def run(self, hostname: str, port: int, *, password: str | None, ssl: bool,
@@ -34,7 +31,7 @@ class TuichatController(BaseServerController, DirectoryBasedController):  # type
             raise NotImplementedByController("TLS and websockets")
         if run_services:
             raise NotImplementedByController("services")
-        assert self.proc is None
+        assert getattr(self, "proc", None) is None
         self.port, self.hostname = port, hostname
         self.create_config()
         assert self.directory is not None

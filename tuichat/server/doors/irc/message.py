@@ -54,7 +54,7 @@ def parse(raw: bytes) -> Line:
     body, sep, trailing = text.partition(" :")
     if text.startswith(":"):
         body, sep, trailing = "", ":", text[1:]
-    words = body.split()
+    words = [word for word in body.split(" ") if word]  # IRC splits on spaces only
     if not words:
         raise LineError("no command")
     params = words[1:]
