@@ -4,6 +4,7 @@ waits (with a bounded deadline, never a sleep) for a line that matches."""
 from __future__ import annotations
 
 import socket
+import ssl
 import time
 from collections.abc import Callable
 
@@ -13,13 +14,23 @@ WAIT = 10.0
 class IrcClient:
     """One connection to the IRC door, with every line it received."""
 
-    def __init__(self, port: int, source: str = "127.0.0.1") -> None:
-        self.sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT,
-                                             source_address=(source, 0))
+    def __init__(self, port: int | None, source: str = "127.0.0.1",
+                 sock: socket.socket | None = None) -> None:
+        """Connect to ``port`` from ``source`` (or speak over ``sock``, already open)."""
+        if sock is None:
+            assert port is not None
+            sock = socket.create_connection(("127.0.0.1", port), timeout=WAIT,
+                                            source_address=(source, 0))
+        self.sock = sock
         self.lines: list[str] = []
         self._buffer = b""
         self._read = 0
         self.closed = False
+
+    @classmethod
+    def over(cls, sock: socket.socket) -> IrcClient:
+        """A client over an open socket (a TLS one)."""
+        return cls(None, sock=sock)
 
     def send(self, *lines: str) -> None:
         self.sock.sendall("".join(f"{line}\r\n" for line in lines).encode())
@@ -40,7 +51,7 @@ class IrcClient:
         self.sock.settimeout(max(0.01, deadline - time.monotonic()))
         try:
             data = self.sock.recv(65_536)
-        except TimeoutError:
+        except (TimeoutError, ssl.SSLWantReadError):
             return True
         if not data:
             self.closed = True

@@ -59,6 +59,8 @@ class Ports:
     """The browser door's port, when it runs."""
     irc: int | None = None
     """The IRC door's port, when it is on."""
+    irc_tls: int | None = None
+    """The IRC door's TLS port, when it is on."""
 
 
 class Server:
@@ -85,15 +87,17 @@ class Server:
         self.irc: IrcDoor | None = None
         """The IRC door (after ``start`` with ``irc_port``)."""
         self._irc_listener: socket.socket | None = None
+        self._irc_tls_listener: socket.socket | None = None
 
     @property
     def ports(self) -> Ports:
         """Where the server listens (after ``start``)."""
         ssh = self.ssh.port if self.ssh is not None else None
         web = self.web.port if self.web is not None else None
-        irc = self._irc_listener.getsockname()[1] if self._irc_listener is not None else None
+        irc, irc_tls = (listener.getsockname()[1] if listener is not None else None
+                        for listener in (self._irc_listener, self._irc_tls_listener))
         send, recv, image = (self._listeners[c].getsockname()[1] for c in Channel)
-        return Ports(send, recv, image, ssh=ssh, web=web, irc=irc)
+        return Ports(send, recv, image, ssh=ssh, web=web, irc=irc, irc_tls=irc_tls)
 
     def start(self) -> None:
         """Bind the three ports, open the stores, and run the loop in its own thread."""
@@ -132,10 +136,14 @@ class Server:
             self.reactor.register(
                 listener, selectors.EVENT_READ, partial(self._accept, channel, listener)
             )
-        if self._irc_listener is not None:
+        if self._irc_listener is not None or self._irc_tls_listener is not None:
             self.irc = IrcDoor(config, self.chat, self.reactor,
-                               config.irc_name or socket.gethostname())
-            self.reactor.register(self._irc_listener, selectors.EVENT_READ, self._accept_irc)
+                               config.irc_name or socket.gethostname(), tls)
+        for irc_listener, encrypted in ((self._irc_listener, False),
+                                        (self._irc_tls_listener, True)):
+            if irc_listener is not None:
+                self.reactor.register(irc_listener, selectors.EVENT_READ,
+                                      partial(self._accept_irc, irc_listener, encrypted))
         if config.ssh_port is not None:
             native = self.ports
             terminals = Terminals(config, self.chat, self.reactor,
@@ -185,6 +193,8 @@ class Server:
             self._listeners[channel] = self._listen(port, f"{channel} channel")
         if config.irc_port is not None:
             self._irc_listener = self._listen(config.irc_port, "IRC door")
+        if config.irc_tls_port is not None and config.tls:
+            self._irc_tls_listener = self._listen(config.irc_tls_port, "IRC door over TLS")
 
     def _listen(self, port: int, what: str) -> socket.socket:
         """A non-blocking listener on ``port``; StartupError (all closed) if it cannot be."""
@@ -215,8 +225,8 @@ class Server:
 
     def _close_listeners(self) -> None:
         listeners = list(self._listeners.values())
-        if self._irc_listener is not None:
-            listeners.append(self._irc_listener)
+        listeners += [listener for listener in (self._irc_listener, self._irc_tls_listener)
+                      if listener is not None]
         for listener in listeners:
             self.reactor.unregister(listener)
             listener.close()
@@ -236,11 +246,11 @@ class Server:
                 continue
             self.door.accept(sock, channel)
 
-    def _accept_irc(self, _events: int) -> None:
-        assert self.irc is not None and self._irc_listener is not None
+    def _accept_irc(self, listener: socket.socket, tls: bool, _events: int) -> None:
+        assert self.irc is not None
         for _ in range(ACCEPTS_PER_EVENT):
             try:
-                sock, _address = self._irc_listener.accept()
+                sock, _address = listener.accept()
             except (BlockingIOError, InterruptedError):
                 return
             except OSError as exc:
@@ -249,7 +259,7 @@ class Server:
             if self._stopping:
                 sock.close()
                 continue
-            self.irc.accept(sock)
+            self.irc.accept(sock, tls=tls)
 
     def _schedule_tick(self, interval: float) -> None:
         def tick() -> None:

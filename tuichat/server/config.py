@@ -114,6 +114,8 @@ class ServerConfig:
     # -- the IRC door (issue 15) --
     irc_port: int | None = None
     """Serve the IRC door on this port (0: any free port); None: no IRC door."""
+    irc_tls_port: int | None = None
+    """Serve the IRC door over TLS on this port (needs ``tls``); None: not over TLS."""
     irc_name: str | None = None
     """The server's name on IRC (``PONG``, numerics' source); None: the host name."""
 

@@ -4,7 +4,9 @@ Lines are split on LF (a lone CR LF or LF both end one, as clients send either).
 longer than ``message.MAX_LINE_BYTES`` is never buffered whole: the connection reports it
 once (``on_too_long``) and skips to its end. Output waits in an ``Outbox`` flushed once
 per loop pass; past ``queue_limit`` bytes unsent (the IRC "sendq"), the connection is cut
-off and reported lost with reason ``error``.
+off and reported lost with reason ``error``. With TLS (``--irc-tls-port``) the bytes go
+through the native door's memory-buffer TLS state, so encrypted and plain clients run on
+the same reactor alike.
 """
 
 from __future__ import annotations
@@ -12,11 +14,13 @@ from __future__ import annotations
 import contextlib
 import selectors
 import socket
+import ssl
 import time
 from typing import TYPE_CHECKING, Protocol
 
 from tuichat.net.frames import LeaveReason
 from tuichat.server.doors.irc.message import MAX_LINE_BYTES
+from tuichat.server.doors.native.peer import _Tls as Tls
 from tuichat.server.outbox import Outbox
 
 if TYPE_CHECKING:
@@ -43,7 +47,8 @@ class IrcConnection:
 
     def __init__(self, sock: socket.socket, host: str, reactor: Reactor,
                  handler: LineHandler, queue_limit: int,
-                 budget: OutputBudget | None = None) -> None:
+                 budget: OutputBudget | None = None,
+                 tls: ssl.SSLContext | None = None) -> None:
         sock.setblocking(False)
         with contextlib.suppress(OSError):
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
@@ -55,6 +60,8 @@ class IrcConnection:
         self._queue_limit = queue_limit
         self._budget = budget
         self._outbox = Outbox(budget)
+        """Bytes for the wire: ciphertext with TLS."""
+        self._tls = Tls(tls) if tls is not None else None
         self._pending = b""
         self._skipping = False
         self._watching = selectors.EVENT_READ
@@ -81,6 +88,9 @@ class IrcConnection:
         connection the heaviest) the client is cut off."""
         if self.closing or self._failed:
             return
+        if self._tls is not None:
+            self._tls.send(data)
+            data = self._tls.wire()
         if self._outbox.size + len(data) > self._queue_limit:
             self.flush()
             if self._failed or self.closed:
@@ -97,6 +107,10 @@ class IrcConnection:
         """Drop what is queued (keeping a half-sent line whole), say why in an ERROR
         line, and report the connection lost."""
         if self.closed:
+            return
+        if self._tls is not None:  # a TLS stream cannot skip records: closed at once
+            self._fail(LeaveReason.ERROR, why)
+            self.close()
             return
         self._outbox.drop_unsent()
         self._outbox.append(f"ERROR :Closing Link: {why}\r\n".encode())
@@ -126,6 +140,8 @@ class IrcConnection:
         """Flush what is queued, then close; give the client a moment to read it."""
         if self.closing:
             return
+        if self._tls is not None:
+            self._outbox.append(self._tls.close())
         self._closing_deadline = time.monotonic() + LINGER_SECONDS
         self._reactor.mark_dirty(self)
 
@@ -135,6 +151,7 @@ class IrcConnection:
             return
         self.closed = True
         self._outbox.clear()
+        self._tls = None
         self._reactor.unregister(self.sock)
         self.sock.close()
 
@@ -166,6 +183,10 @@ class IrcConnection:
             return
         if self.closing or self._failed:
             return
+        if self._tls is not None:
+            data = self._decrypt(data)
+            if not data or self._failed:
+                return
         *lines, self._pending = (self._pending + data).split(b"\n")
         for raw in lines:
             if self.closing or self._failed:
@@ -181,6 +202,20 @@ class IrcConnection:
             self._handler.on_too_long(self)
         elif self._skipping:
             self._pending = b""
+
+    def _decrypt(self, data: bytes) -> bytes:
+        """Plaintext from wire bytes; queue what TLS answers (the handshake)."""
+        assert self._tls is not None
+        try:
+            plain = self._tls.receive(data)
+        except ssl.SSLError as exc:
+            self._fail(LeaveReason.ERROR, f"TLS failed: {exc.reason or exc}")
+            return b""
+        answer = self._tls.wire()
+        if answer:
+            self._outbox.append(answer)
+            self._reactor.mark_dirty(self)
+        return plain
 
     def _fail(self, reason: LeaveReason, why: str) -> None:
         """Report the connection lost, once, from the loop rather than mid-broadcast."""

@@ -29,6 +29,7 @@ from tuichat.server.doors.native.connections import socket_host
 
 if TYPE_CHECKING:
     import socket
+    import ssl
 
     from tuichat.server.config import ServerConfig
     from tuichat.server.core.chat import Chat
@@ -43,9 +44,11 @@ class IrcDoor:
     """IRC sessions for the chat; reactor thread only."""
 
     def __init__(self, config: ServerConfig, chat: Chat, reactor: Reactor,
-                 name: str) -> None:
-        """``name``: the server's IRC name (``--irc-name``)."""
+                 name: str, tls: ssl.SSLContext | None = None) -> None:
+        """``name``: the server's IRC name (``--irc-name``); ``tls``: the server's TLS
+        context, for the connections of the TLS port."""
         self._config = config
+        self._tls = tls
         self._chat = chat
         self._reactor = reactor
         self.sessions: dict[IrcConnection, IrcSession] = {}
@@ -71,10 +74,12 @@ class IrcDoor:
 
     # -- connections -------------------------------------------------------------------------
 
-    def accept(self, sock: socket.socket) -> None:
-        """Take a newly accepted socket: refused at once over the connection limits."""
+    def accept(self, sock: socket.socket, *, tls: bool = False) -> None:
+        """Take a newly accepted socket (of the TLS port with ``tls``): refused at once
+        over the connection limits."""
         host = socket_host(sock)
-        conn = IrcConnection(sock, host, self._reactor, self, self._config.queue_limit)
+        conn = IrcConnection(sock, host, self._reactor, self, self._config.queue_limit,
+                             tls=self._tls if tls else None)
         self._per_host[host] += 1
         session = IrcSession(conn)
         self.sessions[conn] = session
