@@ -356,7 +356,8 @@ class Commands:
                 replies.numeric(session, r.ERR_USERSDONTMATCH,
                                 "Can't change mode for other users")
             elif len(line.params) > 1:
-                replies.numeric(session, r.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+                if line.params[1].strip("+-") not in ("", "i", "w", "iw", "wi"):
+                    replies.numeric(session, r.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
             else:
                 replies.numeric(session, r.RPL_UMODEIS, "+o" if member.admin else "+")
             return
