@@ -35,8 +35,10 @@ class IrcClient:
     def send(self, *lines: str) -> None:
         self.sock.sendall("".join(f"{line}\r\n" for line in lines).encode())
 
-    def register(self, nick: str, *caps: str, password: str | None = None) -> None:
-        """Register as ``nick`` (with ``caps``), waiting for the welcome's end."""
+    def register(self, nick: str, *caps: str, password: str | None = None,
+                 lobby: bool = True) -> None:
+        """Register as ``nick`` (with ``caps``), waiting for the welcome's end, then join
+        #lobby (unless not ``lobby``)."""
         if password is not None:
             self.send(f"PASS {password}")
         if caps:
@@ -44,7 +46,10 @@ class IrcClient:
         self.send(f"NICK {nick}", f"USER {nick} 0 * :Real {nick}")
         if caps:
             self.send("CAP END")
-        self.wait_for(lambda line: " 366 " in line and "#lobby" in line)
+        self.wait_for(lambda line: " 376 " in line or " 422 " in line)
+        if lobby:
+            self.send("JOIN #lobby")
+            self.wait_for(lambda line: " 366 " in line and "#lobby" in line)
 
     def _more(self, deadline: float) -> bool:
         """Read once; False when the server closed."""

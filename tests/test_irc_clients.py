@@ -1,5 +1,5 @@
 """Real IRC clients written by others, irssi and WeeChat, driven in tmux against the IRC
-door: each connects, is in #lobby, says a line a tuichat client receives, and gets a
+door: each connects, joins #lobby, says a line a tuichat client receives, and gets a
 tuichat user's line, private message and /me; irssi chats in #dev too. What the clients
 show is read from their own logs (autolog, logger), which they write as they show it."""
 
@@ -19,7 +19,11 @@ from tuichat.server.app import Server
 
 pytestmark = needs("tmux", "tmux")
 
-IRSSI_CONFIG = """settings = {{
+IRSSI_CONFIG = """servers = ( {{ address = "127.0.0.1"; port = "{port}"; chatnet = "t";
+             autoconnect = "yes"; }} );
+chatnets = {{ t = {{ type = "IRC"; }}; }};
+channels = ( {{ name = "#lobby"; chatnet = "t"; autojoin = "yes"; }} );
+settings = {{
   core = {{ real_name = "Alice Irssi"; user_name = "alice"; nick = "alice"; }};
   "fe-common/core" = {{ autolog = "yes"; autolog_path = "{logs}/$0.log";
                         autolog_level = "all"; }};
@@ -70,8 +74,9 @@ def server(make_server: ServerFactory) -> Server:
 def irssi(server: Server, tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
     home, logs = tmp_path / "irssi", tmp_path / "irssi-logs"
     home.mkdir()
-    (home / "config").write_text(IRSSI_CONFIG.format(logs=logs), encoding="utf-8")
-    tmux = Tmux(f"irssi --home={home} -c 127.0.0.1 -p {server.ports.irc} -n alice")
+    config = IRSSI_CONFIG.format(logs=logs, port=server.ports.irc)
+    (home / "config").write_text(config, encoding="utf-8")
+    tmux = Tmux(f"irssi --home={home} -n alice")
     yield tmux, logs
     tmux.close()
 
@@ -82,7 +87,7 @@ def weechat(server: Server, tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
     commands = ";".join([
         "/set logger.file.flush_delay 0", f"/set logger.file.path {logs}",
         f"/server add t 127.0.0.1/{server.ports.irc} -notls -nicks=carol -username=carol",
-        "/connect t"])
+        "/set irc.server.t.autojoin #lobby", "/connect t"])
     tmux = Tmux(f"weechat --dir {home} -r '{commands}'")
     yield tmux, logs
     tmux.close()
@@ -91,7 +96,6 @@ def weechat(server: Server, tmp_path: Path) -> Iterator[tuple[Tmux, Path]]:
 def _chat_with(bob: Client, nick: str, channel_log: Path, private_log: Path,
                say: str) -> None:
     """``bob`` (tuichat) and the IRC client known as ``nick`` talk in #lobby."""
-    bob.inbox.wait_for(matching("join", name=nick))
     heard = bob.inbox.wait_for(matching("message", **{"from": nick}))
     assert heard["text"] == say
     bob.say_and_wait("hello from tuichat")
@@ -107,7 +111,7 @@ def test_irssi_chats_with_a_tuichat_user_in_lobby_and_dev(
         irssi: tuple[Tmux, Path], join: ClientFactory) -> None:
     tmux, logs = irssi
     bob = join("bob")
-    wait_in_log(logs / "#lobby.log", "alice")
+    bob.inbox.wait_for(matching("join", name="alice"))
     tmux.type("/msg #lobby hello from irssi")
     _chat_with(bob, "alice", logs / "#lobby.log", logs / "bob.log", "hello from irssi")
     tmux.type("/join #dev")
@@ -125,7 +129,7 @@ def test_weechat_chats_with_a_tuichat_user_in_lobby(
         weechat: tuple[Tmux, Path], join: ClientFactory) -> None:
     tmux, logs = weechat
     bob = join("bob")
-    wait_in_log(logs / "irc.t.#lobby.weechatlog", "carol")
+    bob.inbox.wait_for(matching("join", name="carol"))
     tmux.type("/msg -server t #lobby hello from weechat")
     _chat_with(bob, "carol", logs / "irc.t.#lobby.weechatlog", logs / "irc.t.bob.weechatlog",
                "hello from weechat")

@@ -44,7 +44,7 @@ def test_registration_welcomes_and_answers_pings_as_the_server_name(irc: IrcFact
     alice.send("NICK alice", "USER alice 0 * :Alice A")
     assert alice.wait_text(" 001 ").startswith(":irc.test 001 alice ")
     alice.wait_text(" 005 alice ")
-    alice.wait_text(":alice!~alice@tuichat JOIN #lobby")
+    alice.wait_text(" 422 alice ")
     alice.send("PING abcdef")
     assert alice.wait_text("PONG") == ":irc.test PONG irc.test abcdef"
 

@@ -120,7 +120,7 @@ class Chat:
         member.lines = LineLimit(config.rate_burst, config.rate_per_second,
                                  config.rate_abuse_limit)
         hub = self.hub
-        hub.arrive(member, door, arrival.resume)
+        hub.arrive(member, door, arrival.resume, enter=arrival.enter_default_room)
         if admin_problem is not None:
             hub.notice(member, admin_problem, "error")
         warning = self.admin.shutdown_warning()
@@ -230,7 +230,11 @@ class Chat:
                             "error", ref=say.ref, room=room)
 
     def _command(self, member: Member, command: Command) -> None:
-        room = self._room_of(member, command.room)
+        lobby = self.hub.lobby
+        if command.room == lobby.name and lobby.name not in member.rooms:
+            room: Room | None = lobby  # one who need not be in the default room types there
+        else:
+            room = self._room_of(member, command.room)
         if room is None:
             return
         if is_admin_line(command.line):

@@ -43,8 +43,8 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class Welcomed:
-    """To a new member: it is in, in ``room`` (the default room), with its log of it
-    ending at ``resume``."""
+    """To a new member: it is in, in ``room`` (the default room, unless it asked not to
+    enter it: then it is in no room), with its log of it ending at ``resume``."""
 
     member: Member
     room: Room

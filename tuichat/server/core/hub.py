@@ -201,12 +201,16 @@ class Hub:
 
     # -- presence --------------------------------------------------------------------------
 
-    def arrive(self, member: Member, door: Door, resume: Resume) -> None:
-        """Count ``member`` (of ``door``) in and put it in the default room: it gets
-        ``welcome``, the room's members its ``join``."""
+    def arrive(self, member: Member, door: Door, resume: Resume, *,
+               enter: bool = True) -> None:
+        """Count ``member`` (of ``door``) in and put it in the default room (unless not
+        to ``enter`` it): it gets ``welcome``, the room's members its ``join``."""
         room = self.lobby
         self.members[member.key] = member
         self._door_of[member] = door
+        if not enter:
+            self.tell(member, Welcomed(member, room, resume))
+            return
         self._add(member, room)
         self.tell(member, Welcomed(member, room, resume))
         self._show_motd(member, room)

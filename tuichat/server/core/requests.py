@@ -73,6 +73,9 @@ class Arrival:
     ticket: str | None = None
     """A one-time ticket from another door (the SSH door) that vouches for the user: it
     comes in as that door's ``Identity`` (its address, its admin right, no password)."""
+    enter_default_room: bool = True
+    """False: the member is counted in but enters no room until it joins one (IRC
+    clients, which choose their own channels)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", _checked_name(self.name))

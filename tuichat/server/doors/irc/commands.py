@@ -17,22 +17,20 @@ from tuichat.net.commands import is_admin_line
 from tuichat.net.frames import LeaveReason
 from tuichat.net.rooms import normalize_room, room_problem
 from tuichat.server.core.requests import (
-    AddKeeper,
     Command,
     JoinRoom,
-    ListRooms,
     PartRoom,
     Private,
-    RemoveFromRoom,
     Request,
     RequestError,
     Say,
     SetAway,
     SetTopic,
-    Whois,
 )
 from tuichat.server.doors.irc import replies as r
 from tuichat.server.doors.irc.history import History
+from tuichat.server.doors.irc.operators import Operators
+from tuichat.server.doors.irc.queries import Queries
 from tuichat.server.doors.irc.registration import Registration
 
 if TYPE_CHECKING:
@@ -64,6 +62,8 @@ class Commands:
         self._people = door.people
         self._greeter = door.greeter
         registration = Registration(door)
+        queries = Queries(door, self)
+        operators = Operators(door, self)
         history = History(door)
         self.table: dict[str, Row] = {
             "CAP": Row(registration.cap, False, 1),
@@ -75,19 +75,25 @@ class Commands:
             "QUIT": Row(self._quit, False),
             "JOIN": Row(self._join, params=1),
             "PART": Row(self._part, params=1),
-            "NAMES": Row(self._names),
-            "WHO": Row(self._who),
-            "WHOIS": Row(self._whois, params=1),
             "TOPIC": Row(self._topic, params=1),
-            "LIST": Row(self._list),
-            "MOTD": Row(self._motd),
-            "LUSERS": Row(self._lusers),
             "AWAY": Row(self._away),
             "PRIVMSG": Row(self._privmsg),
             "NOTICE": Row(self._notice),
-            "KICK": Row(self._kick, params=2),
-            "MODE": Row(self._mode, params=1),
-            "OPER": Row(self._oper, params=2),
+            "NAMES": Row(queries.names),
+            "WHO": Row(queries.who),
+            "WHOIS": Row(queries.whois, params=1),
+            "WHOWAS": Row(queries.whowas, params=1),
+            "USERHOST": Row(queries.userhost, params=1),
+            "ISON": Row(queries.ison, params=1),
+            "LIST": Row(queries.list_channels),
+            "MOTD": Row(queries.motd),
+            "LUSERS": Row(queries.lusers),
+            "INFO": Row(queries.info),
+            "TIME": Row(queries.time),
+            "KICK": Row(operators.kick, params=2),
+            "MODE": Row(operators.mode, params=1),
+            "OPER": Row(operators.oper, params=2),
+            "KILL": Row(operators.kill, params=1),
             "CHATHISTORY": Row(history.run, params=1),
         }
 
@@ -109,12 +115,12 @@ class Commands:
 
     # -- helpers ---------------------------------------------------------------------------
 
-    def _me(self, session: IrcSession) -> Member:
+    def me(self, session: IrcSession) -> Member:
         assert session.member is not None
         return session.member
 
-    def _ask(self, session: IrcSession, request: Request) -> None:
-        self._chat.handle(self._me(session), request)
+    def ask(self, session: IrcSession, request: Request) -> None:
+        self._chat.handle(self.me(session), request)
 
     def channel(self, session: IrcSession, name: str, *, joined: bool = True,
                  quiet: bool = False) -> Room | None:
@@ -126,7 +132,7 @@ class Commands:
             if not quiet:
                 self._replies.numeric(session, r.ERR_NOSUCHCHANNEL, name, "No such channel")
             return None
-        if joined and room.name not in self._me(session).rooms:
+        if joined and room.name not in self.me(session).rooms:
             if not quiet:
                 self._replies.numeric(session, r.ERR_NOTONCHANNEL, room.name,
                                       "You're not on that channel")
@@ -153,8 +159,8 @@ class Commands:
 
     def _join(self, session: IrcSession, line: Line) -> None:
         if line.params[0] == "0":
-            for name in list(self._me(session).rooms)[1:]:
-                self._ask(session, PartRoom(name))
+            for name in list(self.me(session).rooms):
+                self.ask(session, PartRoom(name))
             return
         for name in line.params[0].split(","):
             room_name = normalize_room(name)
@@ -163,8 +169,8 @@ class Commands:
             except RequestError as exc:
                 self._replies.numeric(session, r.ERR_BADCHANNAME, name, str(exc))
                 continue
-            if room_name not in self._me(session).rooms:
-                self._ask(session, request)
+            if room_name not in self.me(session).rooms:
+                self.ask(session, request)
 
     def _part(self, session: IrcSession, line: Line) -> None:
         renderer = self._door.renderer
@@ -173,41 +179,9 @@ class Commands:
             if room is not None:
                 renderer.part_text = line.param(1) or None
                 try:
-                    self._ask(session, PartRoom(room.name))
+                    self.ask(session, PartRoom(room.name))
                 finally:
                     renderer.part_text = None
-
-    def _names(self, session: IrcSession, line: Line) -> None:
-        if not line.params:
-            for room in self._me(session).rooms.values():
-                self._greeter.names(session, room)
-            self._greeter.names(session, None, "*")
-            return
-        for name in line.params[0].split(","):
-            self._greeter.names(session, self.channel(session, name, joined=False,
-                                                       quiet=True), name)
-
-    def _who(self, session: IrcSession, line: Line) -> None:
-        mask = line.param(0, "*")
-        if mask.startswith("#"):
-            room = self.channel(session, mask, joined=False, quiet=True)
-            if room is not None:
-                for member in room.members.values():
-                    self._greeter.who_line(session, member, room)
-        else:
-            found = self._people.find(mask)
-            if found is not None:
-                self._greeter.who_line(session, found, None)
-        self._replies.numeric(session, r.RPL_ENDOFWHO, mask, "End of WHO list")
-
-    def _whois(self, session: IrcSession, line: Line) -> None:
-        nick = line.params[-1].split(",")[0]
-        target = self._people.find(nick)
-        if target is None:
-            self._replies.numeric(session, r.ERR_NOSUCHNICK, nick, "No such nick/channel")
-            self._replies.numeric(session, r.RPL_ENDOFWHOIS, nick, "End of /WHOIS list.")
-            return
-        self._ask(session, Whois(target.name))
 
     def _topic(self, session: IrcSession, line: Line) -> None:
         room = self.channel(session, line.params[0])
@@ -219,27 +193,18 @@ class Commands:
         try:
             request = SetTopic(room.name, line.params[1])
         except RequestError as exc:
-            self._notice(session, f"Topic not set: {exc}.")
+            self.note(session, f"Topic not set: {exc}.")
             return
-        self._ask(session, request)
-
-    def _list(self, session: IrcSession, line: Line) -> None:
-        self._ask(session, ListRooms())
-
-    def _motd(self, session: IrcSession, line: Line) -> None:
-        self._greeter.motd(session)
-
-    def _lusers(self, session: IrcSession, line: Line) -> None:
-        self._greeter.lusers(session)
+        self.ask(session, request)
 
     def _away(self, session: IrcSession, line: Line) -> None:
         text = line.param(0)
         try:
             request = SetAway(text)
         except RequestError as exc:
-            self._notice(session, f"Away not set: {exc}.")
+            self.note(session, f"Away not set: {exc}.")
             return
-        self._ask(session, request)
+        self.ask(session, request)
         if request.text is None:
             self._replies.numeric(session, r.RPL_UNAWAY, "You are no longer marked as away")
         else:
@@ -250,11 +215,12 @@ class Commands:
     def _privmsg(self, session: IrcSession, line: Line) -> None:
         self._message(session, line, notice=False)
 
-    def _notice(self, session: IrcSession, line: Line | str) -> None:
-        if isinstance(line, str):  # a note from the door itself
-            self._replies.server(session, "NOTICE", session.target, line)
-            return
+    def _notice(self, session: IrcSession, line: Line) -> None:
         self._message(session, line, notice=True)
+
+    def note(self, session: IrcSession, text: str) -> None:
+        """A NOTICE from the server itself (why a request was not made)."""
+        self._replies.server(session, "NOTICE", session.target, text)
 
     def _message(self, session: IrcSession, line: Line, *, notice: bool) -> None:
         """PRIVMSG or NOTICE to a channel or a user (errors only for PRIVMSG)."""
@@ -285,12 +251,12 @@ class Commands:
             request = Private(member.name, f"/me {text}" if action else text)
         except RequestError as exc:
             if not notice:
-                self._notice(session, f"Not sent: {exc}.")
+                self.note(session, f"Not sent: {exc}.")
             return
         renderer = self._door.renderer
         renderer.away_of = None if notice else member
         try:
-            self._ask(session, request)
+            self.ask(session, request)
         finally:
             renderer.away_of = None
 
@@ -299,105 +265,23 @@ class Commands:
         room = self.channel(session, target, joined=False, quiet=notice)
         if room is None:
             return
-        if room.name not in self._me(session).rooms:
+        if room.name not in self.me(session).rooms:
             if not notice:
                 self._replies.numeric(session, r.ERR_CANNOTSENDTOCHAN, room.name,
                                       "Cannot send to channel")
             return
         if not action and is_admin_line(text):
-            self._ask(session, Command(room.name, text))
+            self.ask(session, Command(room.name, text))
             return
         try:
             request = Say(room.name, text, action=action)
         except RequestError as exc:
             if not notice:
-                self._notice(session, f"Not sent: {exc}.")
+                self.note(session, f"Not sent: {exc}.")
             return
         renderer = self._door.renderer
         renderer.notice_next = notice
         try:
-            self._ask(session, request)
+            self.ask(session, request)
         finally:
             renderer.notice_next = False
-
-    # -- operators -------------------------------------------------------------------------
-
-    def _kick(self, session: IrcSession, line: Line) -> None:
-        room = self.channel(session, line.params[0])
-        if room is None:
-            return
-        me = self._me(session)
-        if not room.kept_by(me):
-            self._replies.numeric(session, r.ERR_CHANOPRIVSNEEDED, room.name,
-                                  "You're not channel operator")
-            return
-        nick = line.params[1].split(",")[0]
-        target = self._people.find(nick)
-        if target is None or target.key not in room.members:
-            self._replies.numeric(session, r.ERR_USERNOTINCHANNEL, nick, room.name,
-                                  "They aren't on that channel")
-            return
-        try:
-            request = RemoveFromRoom(room.name, target.name, line.param(2) or None)
-        except RequestError as exc:
-            self._notice(session, f"Not kicked: {exc}.")
-            return
-        self._ask(session, request)
-
-    def _mode(self, session: IrcSession, line: Line) -> None:
-        """Channel modes: ``+o NICK`` (name a keeper) and the list of bans (empty); the
-        rest are answered with what the channel has (``+nt``). User modes: none."""
-        replies, target = self._replies, line.params[0]
-        if not target.startswith("#"):
-            member = self._people.find(target)
-            if member is None:
-                replies.numeric(session, r.ERR_NOSUCHNICK, target, "No such nick/channel")
-            elif member is not self._me(session):
-                replies.numeric(session, r.ERR_USERSDONTMATCH,
-                                "Can't change mode for other users")
-            elif len(line.params) > 1:
-                if line.params[1].strip("+-") not in ("", "i", "w", "iw", "wi"):
-                    replies.numeric(session, r.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
-            else:
-                replies.numeric(session, r.RPL_UMODEIS, "+o" if member.admin else "+")
-            return
-        room = self.channel(session, target, joined=False)
-        if room is None:
-            return
-        modes = line.param(1)
-        if not modes:
-            replies.numeric(session, r.RPL_CHANNELMODEIS, room.name, "+nt")
-        elif modes.lstrip("+") == "b":
-            replies.numeric(session, r.RPL_ENDOFBANLIST, room.name, "End of channel ban list")
-        elif modes == "+o" and len(line.params) > 2:
-            if self.channel(session, target) is None:
-                return
-            if not room.kept_by(self._me(session)):
-                replies.numeric(session, r.ERR_CHANOPRIVSNEEDED, room.name,
-                                "You're not channel operator")
-                return
-            member = self._people.find(line.params[2])
-            if member is None or member.key not in room.members:
-                replies.numeric(session, r.ERR_USERNOTINCHANNEL, line.params[2], room.name,
-                                "They aren't on that channel")
-                return
-            self._ask(session, AddKeeper(room.name, member.name))
-        elif not room.kept_by(self._me(session)):
-            replies.numeric(session, r.ERR_CHANOPRIVSNEEDED, room.name,
-                            "You're not channel operator")
-        else:
-            replies.numeric(session, r.ERR_UNKNOWNMODE, modes.lstrip("+-")[:1] or "?",
-                            "is unknown mode char to me")
-
-    def _oper(self, session: IrcSession, line: Line) -> None:
-        """OPER NAME PASSWORD: admin rights with the admin password (as ``admin -a``)."""
-        me = self._me(session)
-        if me.admin:
-            self._replies.numeric(session, r.RPL_YOUREOPER, "You are now an IRC operator")
-            return
-        room = next(iter(me.rooms), self._greeter.lobby.name)
-        self._ask(session, Command(room, f"admin -a {line.params[1]}"))
-        if me.admin:
-            self._replies.numeric(session, r.RPL_YOUREOPER, "You are now an IRC operator")
-        else:
-            self._replies.numeric(session, r.ERR_PASSWDMISMATCH, "Password incorrect")

@@ -56,7 +56,7 @@ class IrcDoor:
         self._per_host: Counter[str] = Counter()
         self.replies = r.Replies(name)
         self.people = People(chat, self.members)
-        self.greeter = Greeter(chat, self.replies, self.people)
+        self.greeter = Greeter(chat, self.replies, self.people, self._unregistered)
         self.renderer = Renderer(self.replies, self.people, self.greeter,
                                  self._sessions_of, self.end)
         self.commands = Commands(self)
@@ -128,6 +128,7 @@ class IrcDoor:
         """End ``session``'s member in the chat; the others see its QUIT message (the
         client's own, or ``why``)."""
         assert session.member is not None
+        self.people.remember(session.member)
         text = session.quitting if session.quitting is not None else why
         self.renderer.quit_text = text
         try:
@@ -160,6 +161,9 @@ class IrcDoor:
     def deliver(self, event: Event, members: Collection[Member]) -> None:
         """Turn ``event`` into IRC lines for ``members``, encoded once."""
         self.renderer.deliver(event, members)
+
+    def _unregistered(self) -> int:
+        return sum(1 for session in self.sessions.values() if session.member is None)
 
     def _sessions_of(self, members: Collection[Member]) -> list[IrcSession]:
         sessions = self.members

@@ -4,6 +4,7 @@ burst (topic and NAMES), WHO, WHOIS and LUSERS, read from the chat's state."""
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 from tuichat import __version__
@@ -37,8 +38,13 @@ def isupport(default_room: str, nick_length: int, topic_length: int,
 class Greeter:
     """Writes the multi-line answers for the door."""
 
-    def __init__(self, chat: Chat, replies: r.Replies, people: People) -> None:
+    def __init__(self, chat: Chat, replies: r.Replies, people: People,
+                 unregistered: Callable[[], int]) -> None:
+        """``unregistered()``: how many connections have not registered yet."""
         self._chat = chat
+        self._unregistered = unregistered
+        self._most = 0
+        """The most users seen here at once (LUSERS)."""
         self._replies = replies
         self._people = people
         self.lobby = chat.hub.lobby
@@ -62,19 +68,22 @@ class Greeter:
         self.motd(session)
 
     def lusers(self, session: IrcSession) -> None:
-        """251, 252, 254, 255, 265, 266: how many are here."""
+        """251 to 255, 265, 266: how many are here, and the most there were."""
         hub, replies = self._chat.hub, self._replies
         users = len(hub.members)
+        self._most = most = max(self._most, users)
         ops = sum(1 for member in hub.members.values() if member.admin)
         replies.numeric(session, r.RPL_LUSERCLIENT,
                         f"There are {users} users and 0 invisible on 1 servers")
         replies.numeric(session, r.RPL_LUSEROP, str(ops), "operator(s) online")
+        replies.numeric(session, r.RPL_LUSERUNKNOWN, str(self._unregistered()),
+                        "unknown connection(s)")
         replies.numeric(session, r.RPL_LUSERCHANNELS, str(len(hub.rooms)), "channels formed")
         replies.numeric(session, r.RPL_LUSERME, f"I have {users} clients and 0 servers")
-        replies.numeric(session, r.RPL_LOCALUSERS, str(users), str(users),
-                        f"Current local users {users}, max {users}")
-        replies.numeric(session, r.RPL_GLOBALUSERS, str(users), str(users),
-                        f"Current global users {users}, max {users}")
+        replies.numeric(session, r.RPL_LOCALUSERS, str(users), str(most),
+                        f"Current local users {users}, max {most}")
+        replies.numeric(session, r.RPL_GLOBALUSERS, str(users), str(most),
+                        f"Current global users {users}, max {most}")
 
     def motd(self, session: IrcSession) -> None:
         """375, 372 per line, 376: the default room's message of the day (or 422)."""
@@ -107,7 +116,7 @@ class Greeter:
         """353 lines and 366 for ``room`` (366 alone when there is none)."""
         channel = room.name if room is not None else name
         if room is not None:
-            names = self._people.names(room)
+            names = self._people.names(room, full="userhost-in-names" in session.caps)
             for start in range(0, len(names), NAMES_PER_LINE):
                 self._replies.numeric(session, r.RPL_NAMREPLY, "=", channel,
                                       " ".join(names[start:start + NAMES_PER_LINE]))

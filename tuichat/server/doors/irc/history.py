@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from tuichat.net.frames import SINCE_HISTORY
 from tuichat.server.doors.irc.message import encode
-from tuichat.server.doors.irc.render import message_lines
+from tuichat.server.doors.irc.render import message_lines, server_time
 
 if TYPE_CHECKING:
     from tuichat.net.frames import Message
@@ -60,20 +60,21 @@ class History:
         self._send(session, room.name, picked)
 
     def _send(self, session: IrcSession, channel: str, messages: list[Message]) -> None:
-        people, conn = self._door.people, session.conn
-        batched = "batch" in session.caps
-        tags: dict[str, str] = {}
-        if batched:
-            ref = f"h{next(_batches)}"
-            tags = {"batch": ref}
-            conn.write(encode(self._door.replies.name, "BATCH", f"+{ref}", "chathistory",
-                              channel))
+        people, conn, name = self._door.people, session.conn, self._door.replies.name
+        batch = f"h{next(_batches)}" if "batch" in session.caps else None
+        if batch is not None:
+            conn.write(encode(name, "BATCH", f"+{batch}", "chathistory", channel))
         for message in messages:
             lines = message_lines(people.source_of_name(message.sender), "PRIVMSG",
-                                  channel, message, extra=tags)
-            conn.write(lines.for_session(session))
-        if batched:
-            conn.write(encode(self._door.replies.name, "BATCH", f"-{tags['batch']}"))
+                                  channel, message)
+            tags = {"time": server_time(message.ts)} if session.tag_level else {}
+            if session.tag_level == 2:
+                tags["msgid"] = f"{channel}.{message.seq}"
+            if batch is not None:
+                tags["batch"] = batch
+            conn.write(lines.with_tags(tags))
+        if batch is not None:
+            conn.write(encode(name, "BATCH", f"-{batch}"))
 
 
 def select(sub: str, messages: list[Message], points: list[float | None],

@@ -3,7 +3,10 @@ prefixes, and the lookup of a nick back to a member."""
 
 from __future__ import annotations
 
+import time
+from collections import deque
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from tuichat.net.frames import CONSOLE
@@ -19,6 +22,18 @@ HIDDEN_HOST = "tuichat"
 OTHER_DOOR_USER = "tuichat"
 """The user name shown for members who came in by another door."""
 CONSOLE_SOURCE = f"{CONSOLE}!{CONSOLE}@{HIDDEN_HOST}"
+WHOWAS_KEPT = 200
+"""Departed nicks kept for WHOWAS."""
+
+
+@dataclass(frozen=True, slots=True)
+class Gone:
+    """A nick that left (or was given up), for WHOWAS."""
+
+    nick: str
+    user: str
+    realname: str
+    left: float
 
 
 class People:
@@ -27,6 +42,17 @@ class People:
     def __init__(self, chat: Chat, sessions: Mapping[Member, IrcSession]) -> None:
         self._chat = chat
         self._sessions = sessions
+        self._gone: deque[Gone] = deque(maxlen=WHOWAS_KEPT)
+
+    def remember(self, member: Member, nick: str | None = None) -> None:
+        """Keep ``member`` (under ``nick``, the one it gives up) for WHOWAS."""
+        self._gone.appendleft(Gone(nick or nick_of(member.name), self.user(member),
+                                   self.realname(member), time.time()))
+
+    def was(self, nick: str) -> list[Gone]:
+        """Who had ``nick`` (case ignored), the latest first."""
+        folded = nick.casefold()
+        return [gone for gone in self._gone if gone.nick.casefold() == folded]
 
     def user(self, member: Member) -> str:
         """The user name shown for ``member`` (its own, ``~``-marked, on IRC)."""
@@ -74,7 +100,11 @@ class People:
         """``@`` for a channel operator (an admin, or a keeper of ``room``)."""
         return "@" if room.kept_by(member) else ""
 
-    def names(self, room: Room) -> list[str]:
-        """The NAMES entries of ``room``: prefix and nick of each member."""
+    def names(self, room: Room, *, full: bool = False) -> list[str]:
+        """The NAMES entries of ``room``: prefix and nick of each member (``full``:
+        ``nick!user@host``, for userhost-in-names)."""
+        if full:
+            return [self.prefix(member, room) + self.source(member)
+                    for member in room.members.values()]
         return [self.prefix(member, room) + nick_of(member.name)
                 for member in room.members.values()]

@@ -3,7 +3,8 @@
 A client is let in once it has given a nick and a user and is not negotiating
 capabilities (``CAP LS``/``REQ`` open a negotiation, ``CAP END`` closes it). PASS is the
 join password. A refusal the client can mend (a nick in use or not allowed) leaves it
-unregistered to try another; any other refusal closes it with an ERROR.
+unregistered to try another; any other refusal closes it with an ERROR. As IRC clients
+expect, a new client is in no channel: it joins ``#lobby`` (or any room) itself.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from tuichat.server.core.events import RefusalKind
 from tuichat.server.core.model import Member
 from tuichat.server.core.requests import Arrival, Rename, RequestError
 from tuichat.server.doors.irc import replies as r
-from tuichat.server.doors.irc.nicks import nick_problem
+from tuichat.server.doors.irc.nicks import nick_of, nick_problem
 from tuichat.server.doors.irc.session import CAPABILITIES
 
 if TYPE_CHECKING:
@@ -93,7 +94,10 @@ class Registration:
                 replies.numeric(session, r.ERR_NICKNAMEINUSE, nick,
                                 "Nickname is already in use")
             elif nick != member.name:
+                old = member.name
                 self._door.chat.handle(member, Rename(nick))
+                if member.name != old:
+                    self._door.people.remember(member, nick_of(old))
             return
         if holder is not None:
             replies.numeric(session, r.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
@@ -123,7 +127,8 @@ class Registration:
         door, conn = self._door, session.conn
         member = Member(session.nick, conn.host, conn.address, conn)
         try:
-            arrival = Arrival(session.nick, password=session.password)
+            arrival = Arrival(session.nick, password=session.password,
+                              enter_default_room=False)
         except RequestError as exc:
             self._replies.numeric(session, r.ERR_ERRONEUSNICKNAME, session.nick,
                                   f"Erroneous nickname: {exc}")

@@ -44,8 +44,10 @@ if TYPE_CHECKING:
     from tuichat.server.doors.irc.people import People
     from tuichat.server.doors.irc.session import IrcSession
 
-TEXT_BYTES = 400
-"""The most text one PRIVMSG carries (a line is 512 bytes with its source and target)."""
+TEXT_BYTES = 500
+"""The most text one PRIVMSG carries: any line an IRC client may send (512 bytes with
+its command and target) is relayed whole, so a relayed line may pass 512 bytes with its
+source, as Ergo's do; longer tuichat lines are cut."""
 ACTION = "\x01ACTION "
 
 Sessions = Callable[[Collection["Member"]], list["IrcSession"]]
@@ -71,26 +73,30 @@ def pieces(text: str) -> list[str]:
 
 
 class Lines:
-    """The lines of one event, encoded at most twice: plain and with tags."""
+    """The lines of one event, encoded at most three times: plain, with its time (for
+    server-time), and with every tag (for message-tags)."""
 
     def __init__(self, source: str, command: str, target: str, texts: Iterable[str],
                  tags: dict[str, str]) -> None:
         self._args = (source, command, target)
         self._texts = list(texts)
         self._tags = tags
-        self._plain: bytes | None = None
-        self._tagged: bytes | None = None
+        self._encoded: dict[int, bytes] = {}
+
+    def with_tags(self, tags: dict[str, str]) -> bytes:
+        """The bytes with exactly ``tags`` (for one client's own answer)."""
+        return b"".join(encode(*self._args, text, tags=tags) for text in self._texts)
 
     def for_session(self, session: IrcSession) -> bytes:
-        """The bytes for ``session`` (tagged if it asked for tags)."""
-        if session.tagged:
-            if self._tagged is None:
-                self._tagged = b"".join(encode(*self._args, text, tags=self._tags)
-                                        for text in self._texts)
-            return self._tagged
-        if self._plain is None:
-            self._plain = b"".join(encode(*self._args, text) for text in self._texts)
-        return self._plain
+        """The bytes for ``session`` (with the tags it asked for)."""
+        level = session.tag_level
+        data = self._encoded.get(level)
+        if data is None:
+            tags = ({} if level == 0 else self._tags if level == 2
+                    else {"time": self._tags["time"]} if "time" in self._tags else {})
+            data = b"".join(encode(*self._args, text, tags=tags) for text in self._texts)
+            self._encoded[level] = data
+        return data
 
 
 class Renderer:
@@ -273,7 +279,8 @@ class Renderer:
     def _welcomed(self, event: Welcomed, sessions: list[IrcSession]) -> None:
         for session in sessions:
             self._greeter.welcome(session)
-            self._greeter.joined(session, event.room)
+            if event.room.name in event.member.rooms:
+                self._greeter.joined(session, event.room)
 
     def _room_joined(self, event: RoomJoined, sessions: list[IrcSession]) -> None:
         for session in sessions:
@@ -309,10 +316,9 @@ class Renderer:
             self._end(session, event.refusal.text if event.refusal is not None else None)
 
 
-def message_lines(source: str, command: str, target: str, message: Message,
-                  *, extra: dict[str, str] | None = None) -> Lines:
+def message_lines(source: str, command: str, target: str, message: Message) -> Lines:
     """The lines of a stored message to ``target`` (tagged with its time and id)."""
-    tags = {"time": server_time(message.ts), **(extra or {})}
+    tags = {"time": server_time(message.ts), "msgid": f"{target}.{message.seq}"}
     texts = ([f"{ACTION}{piece}\x01" for piece in pieces(message.text)] if message.action
              else pieces(message.text))
     return Lines(source, command, target, texts, tags)

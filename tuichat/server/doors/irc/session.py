@@ -12,7 +12,7 @@ if TYPE_CHECKING:
     from tuichat.server.doors.irc.connection import IrcConnection
 
 CAPABILITIES = ("away-notify", "batch", "draft/chathistory", "echo-message",
-                "message-tags", "server-time")
+                "message-tags", "multi-prefix", "server-time", "userhost-in-names")
 """The IRCv3 capabilities the door offers (``CAP LS``)."""
 
 
@@ -47,6 +47,9 @@ class IrcSession:
         return self.nick or "*"
 
     @property
-    def tagged(self) -> bool:
-        """True when lines to this client may carry tags (server-time, message-tags)."""
-        return "server-time" in self.caps or "message-tags" in self.caps
+    def tag_level(self) -> int:
+        """Which tags lines to this client carry: 0 none, 1 ``time`` (server-time),
+        2 all (message-tags)."""
+        if "message-tags" in self.caps:
+            return 2
+        return 1 if "server-time" in self.caps else 0

@@ -1,0 +1,128 @@
+"""The IRC commands of operators: KICK, MODE, OPER and KILL. A channel's operators are
+its keepers and the admins (the chat's rules decide; the numerics are checked here)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from tuichat.server.core.requests import AddKeeper, Command, RemoveFromRoom, RequestError
+from tuichat.server.core.room_rules import ADMIN_ONLY
+from tuichat.server.doors.irc import replies as r
+
+if TYPE_CHECKING:
+    from tuichat.server.doors.irc.commands import Commands
+    from tuichat.server.doors.irc.door import IrcDoor
+    from tuichat.server.doors.irc.message import Line
+    from tuichat.server.doors.irc.session import IrcSession
+
+
+class Operators:
+    """The operators' commands, for the door's table."""
+
+    def __init__(self, door: IrcDoor, commands: Commands) -> None:
+        self._commands = commands
+        self._replies = door.replies
+        self._people = door.people
+        self._lobby = door.greeter.lobby.name
+        self._modes = "+nt" if door.config.topic_setting == ADMIN_ONLY else "+n"
+
+    def kick(self, session: IrcSession, line: Line) -> None:
+        """KICK #room nick [:reason]: a keeper (or admin) removes a member from a room."""
+        room = self._commands.channel(session, line.params[0])
+        if room is None:
+            return
+        me = self._commands.me(session)
+        if not room.kept_by(me):
+            self._replies.numeric(session, r.ERR_CHANOPRIVSNEEDED, room.name,
+                                  "You're not channel operator")
+            return
+        nick = line.params[1].split(",")[0]
+        target = self._people.find(nick)
+        if target is None or target.key not in room.members:
+            self._replies.numeric(session, r.ERR_USERNOTINCHANNEL, nick, room.name,
+                                  "They aren't on that channel")
+            return
+        try:
+            request = RemoveFromRoom(room.name, target.name, line.param(2) or None)
+        except RequestError as exc:
+            self._commands.note(session, f"Not kicked: {exc}.")
+            return
+        self._commands.ask(session, request)
+
+    def mode(self, session: IrcSession, line: Line) -> None:
+        """Channel modes: ``+o NICK`` (name a keeper) and the list of bans (empty); the
+        rest are answered with what the channel has (``+n``, ``+nt`` when only admins set
+        topics). User modes: ``+i`` is taken quietly, ``+o`` is an admin."""
+        replies, target = self._replies, line.params[0]
+        if not target.startswith("#"):
+            member = self._people.find(target)
+            if member is None:
+                replies.numeric(session, r.ERR_NOSUCHNICK, target, "No such nick/channel")
+            elif member is not self._commands.me(session):
+                replies.numeric(session, r.ERR_USERSDONTMATCH,
+                                "Can't change mode for other users")
+            elif len(line.params) > 1:
+                if line.params[1].strip("+-") not in ("", "i", "w", "iw", "wi"):
+                    replies.numeric(session, r.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+            else:
+                replies.numeric(session, r.RPL_UMODEIS, "+o" if member.admin else "+")
+            return
+        room = self._commands.channel(session, target, joined=False)
+        if room is None:
+            return
+        modes = line.param(1)
+        if not modes:
+            replies.numeric(session, r.RPL_CHANNELMODEIS, room.name, self._modes)
+        elif modes.lstrip("+") == "b":
+            replies.numeric(session, r.RPL_ENDOFBANLIST, room.name, "End of channel ban list")
+        elif modes == "+o" and len(line.params) > 2:
+            if self._commands.channel(session, target) is None:
+                return
+            if not room.kept_by(self._commands.me(session)):
+                replies.numeric(session, r.ERR_CHANOPRIVSNEEDED, room.name,
+                                "You're not channel operator")
+                return
+            member = self._people.find(line.params[2])
+            if member is None:
+                replies.numeric(session, r.ERR_NOSUCHNICK, line.params[2],
+                                "No such nick/channel")
+                return
+            if member.key not in room.members:
+                replies.numeric(session, r.ERR_USERNOTINCHANNEL, line.params[2], room.name,
+                                "They aren't on that channel")
+                return
+            self._commands.ask(session, AddKeeper(room.name, member.name))
+        elif not room.kept_by(self._commands.me(session)):
+            replies.numeric(session, r.ERR_CHANOPRIVSNEEDED, room.name,
+                            "You're not channel operator")
+        else:
+            replies.numeric(session, r.ERR_UNKNOWNMODE, modes.lstrip("+-")[:1] or "?",
+                            "is unknown mode char to me")
+
+    def oper(self, session: IrcSession, line: Line) -> None:
+        """OPER NAME PASSWORD: admin rights with the admin password (as ``admin -a``)."""
+        me = self._commands.me(session)
+        if me.admin:
+            self._replies.numeric(session, r.RPL_YOUREOPER, "You are now an IRC operator")
+            return
+        self._commands.ask(session, Command(self._lobby, f"admin -a {line.params[1]}"))
+        if me.admin:
+            self._replies.numeric(session, r.RPL_YOUREOPER, "You are now an IRC operator")
+        else:
+            self._replies.numeric(session, r.ERR_PASSWDMISMATCH, "Password incorrect")
+
+    def kill(self, session: IrcSession, line: Line) -> None:
+        """KILL nick [:reason]: an admin disconnects a user (``admin -k``)."""
+        me = self._commands.me(session)
+        if not me.admin:
+            self._replies.numeric(session, r.ERR_NOPRIVILEGES,
+                                  "Permission Denied- You're not an IRC operator")
+            return
+        target = self._people.find(line.params[0])
+        if target is None:
+            self._replies.numeric(session, r.ERR_NOSUCHNICK, line.params[0],
+                                  "No such nick/channel")
+            return
+        reason = line.param(1)
+        self._commands.ask(session, Command(self._lobby,
+                                            f"admin -k {target.name} {reason}".rstrip()))
