@@ -26,12 +26,12 @@ def server(make_server: ServerFactory) -> Server:
 def irc(server: Server) -> Iterator[IrcFactory]:
     clients: list[IrcClient] = []
 
-    def factory(nick: str | None = None, *caps: str, **options: str) -> IrcClient:
+    def factory(nick: str | None = None, *caps: str) -> IrcClient:
         assert server.ports.irc is not None
         client = IrcClient(server.ports.irc)
         clients.append(client)
         if nick is not None:
-            client.register(nick, *caps, **options)
+            client.register(nick, *caps)
         return client
 
     yield factory

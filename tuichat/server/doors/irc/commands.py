@@ -92,6 +92,7 @@ class Commands:
             "TIME": Row(queries.time),
             "KICK": Row(operators.kick, params=2),
             "MODE": Row(operators.mode, params=1),
+            "INVITE": Row(operators.invite, params=2),
             "OPER": Row(operators.oper, params=2),
             "KILL": Row(operators.kill, params=1),
             "CHATHISTORY": Row(history.run, params=1),
@@ -234,6 +235,17 @@ class Commands:
                 replies.numeric(session, r.ERR_NOTEXTTOSEND, "No text to send")
             return
         target, text = line.params[0].split(",")[0], line.params[1]
+        renderer = self._door.renderer
+        renderer.client_tags = {key: value for key, value in line.tags.items()
+                                if key.startswith("+")}
+        try:
+            self._send_to(session, target, text, notice=notice)
+        finally:
+            renderer.client_tags = {}
+
+    def _send_to(self, session: IrcSession, target: str, text: str, *, notice: bool) -> None:
+        """A PRIVMSG or NOTICE's text to its target."""
+        replies = self._replies
         action = text.startswith(ACTION_START)
         if action:
             text = text[len(ACTION_START):].removesuffix(ACTION_END)

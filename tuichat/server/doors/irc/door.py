@@ -21,7 +21,7 @@ from tuichat.server.doors.irc import replies as r
 from tuichat.server.doors.irc.commands import Commands
 from tuichat.server.doors.irc.connection import IrcConnection
 from tuichat.server.doors.irc.greeter import Greeter
-from tuichat.server.doors.irc.message import LineError, encode, parse
+from tuichat.server.doors.irc.message import LineError, encode, parse, too_long
 from tuichat.server.doors.irc.people import People
 from tuichat.server.doors.irc.render import Renderer
 from tuichat.server.doors.irc.session import IrcSession
@@ -102,6 +102,9 @@ class IrcDoor:
         if session is None or session.quitting is not None:
             return
         session.last_heard = time.monotonic()
+        if too_long(raw):
+            self.on_too_long(conn)
+            return
         try:
             line = parse(raw)
         except LineError:
@@ -163,7 +166,8 @@ class IrcDoor:
         self.renderer.deliver(event, members)
 
     def _unregistered(self) -> int:
-        return sum(1 for session in self.sessions.values() if session.member is None)
+        return sum(1 for session in self.sessions.values()
+                   if session.member is None and not session.conn.closing)
 
     def _sessions_of(self, members: Collection[Member]) -> list[IrcSession]:
         sessions = self.members

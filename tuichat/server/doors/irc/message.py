@@ -11,7 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 MAX_TAGS_BYTES = 8_191
-"""The most a client's tags may take (IRCv3 message-tags), the ``@`` and space included."""
+"""The most tags a line may take (IRCv3 message-tags), the ``@`` and space included."""
+MAX_CLIENT_TAGS_BYTES = 4_096
+"""The most tags a client may send (4,094 bytes, with the ``@`` and the space)."""
 MAX_BODY_BYTES = 512
 """The most the rest of a line may take, CR LF included (RFC 1459)."""
 MAX_LINE_BYTES = MAX_TAGS_BYTES + MAX_BODY_BYTES
@@ -38,6 +40,15 @@ class Line:
     def param(self, index: int, default: str = "") -> str:
         """The parameter at ``index``, or ``default`` when there are fewer."""
         return self.params[index] if index < len(self.params) else default
+
+
+def too_long(raw: bytes) -> bool:
+    """True when a client's line breaks the limits: its tags, or the rest of it."""
+    if raw.startswith(b"@"):
+        space = raw.find(b" ")
+        tags = space + 1 if space >= 0 else len(raw)
+        return tags > MAX_CLIENT_TAGS_BYTES or len(raw) - tags > MAX_BODY_BYTES
+    return len(raw) > MAX_BODY_BYTES
 
 
 def parse(raw: bytes) -> Line:

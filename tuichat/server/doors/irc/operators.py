@@ -1,13 +1,21 @@
-"""The IRC commands of operators: KICK, MODE, OPER and KILL. A channel's operators are
+"""The IRC commands of operators: KICK, MODE, INVITE, OPER and KILL. A channel's operators are
 its keepers and the admins (the chat's rules decide; the numerics are checked here)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from tuichat.server.core.requests import AddKeeper, Command, RemoveFromRoom, RequestError
+from tuichat.server.core.requests import (
+    AddKeeper,
+    Command,
+    Private,
+    RemoveFromRoom,
+    RequestError,
+)
 from tuichat.server.core.room_rules import ADMIN_ONLY
 from tuichat.server.doors.irc import replies as r
+from tuichat.server.doors.irc.message import encode
+from tuichat.server.doors.irc.nicks import nick_of
 
 if TYPE_CHECKING:
     from tuichat.server.doors.irc.commands import Commands
@@ -25,6 +33,7 @@ class Operators:
         self._people = door.people
         self._lobby = door.greeter.lobby.name
         self._modes = "+nt" if door.config.topic_setting == ADMIN_ONLY else "+n"
+        self._door_session = door.members.get
 
     def kick(self, session: IrcSession, line: Line) -> None:
         """KICK #room nick [:reason]: a keeper (or admin) removes a member from a room."""
@@ -108,6 +117,7 @@ class Operators:
         self._commands.ask(session, Command(self._lobby, f"admin -a {line.params[1]}"))
         if me.admin:
             self._replies.numeric(session, r.RPL_YOUREOPER, "You are now an IRC operator")
+            session.conn.write(encode(session.target, "MODE", session.target, "+o"))
         else:
             self._replies.numeric(session, r.ERR_PASSWDMISMATCH, "Password incorrect")
 
@@ -126,3 +136,28 @@ class Operators:
         reason = line.param(1)
         self._commands.ask(session, Command(self._lobby,
                                             f"admin -k {target.name} {reason}".rstrip()))
+
+    def invite(self, session: IrcSession, line: Line) -> None:
+        """INVITE nick #room: the invited is told (an IRC user by an INVITE, a tuichat
+        user by a private message); rooms here are open, so it needs no rights."""
+        replies, nick = self._replies, line.params[0]
+        target = self._people.find(nick)
+        if target is None:
+            replies.numeric(session, r.ERR_NOSUCHNICK, nick, "No such nick/channel")
+            return
+        room = self._commands.channel(session, line.params[1])
+        if room is None:
+            return
+        if target.key in room.members:
+            replies.numeric(session, r.ERR_USERONCHANNEL, nick_of(target.name), room.name,
+                            "is already on channel")
+            return
+        replies.numeric(session, r.RPL_INVITING, nick_of(target.name), room.name)
+        invited = self._door_session(target)
+        me = self._commands.me(session)
+        if invited is not None:
+            invited.conn.write(encode(self._people.source(me), "INVITE",
+                                      nick_of(target.name), room.name))
+        else:
+            self._commands.ask(session, Private(target.name, f"/join {room.name} — "
+                                                f"{me.name} invites you there"))

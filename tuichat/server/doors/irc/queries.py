@@ -4,6 +4,7 @@ chat, whose answers come back as events)."""
 
 from __future__ import annotations
 
+import fnmatch
 import time
 from typing import TYPE_CHECKING
 
@@ -45,7 +46,8 @@ class Queries:
             self._greeter.names(session, found, name)
 
     def who(self, session: IrcSession, line: Line) -> None:
-        """WHO #room, WHO nick, or WHO * (everyone sharing a room with the client)."""
+        """WHO #room, WHO nick, WHO * (everyone sharing a room with the client), or a
+        nick mask (``ali*``: everyone here whose nick matches)."""
         mask = line.param(0, "*")
         greeter = self._greeter
         if mask.startswith("#"):
@@ -60,6 +62,11 @@ class Queries:
                 seen.update(dict.fromkeys(room.members.values()))
             for member in seen:
                 greeter.who_line(session, member, None)
+        elif "*" in mask or "?" in mask:
+            pattern = mask.casefold()
+            for member in list(self._chat.hub.members.values()):
+                if fnmatch.fnmatchcase(nick_of(member.name).casefold(), pattern):
+                    greeter.who_line(session, member, None)
         else:
             found = self._people.find(mask)
             if found is not None:

@@ -15,6 +15,7 @@ from tuichat.server.core.events import RefusalKind
 from tuichat.server.core.model import Member
 from tuichat.server.core.requests import Arrival, Rename, RequestError
 from tuichat.server.doors.irc import replies as r
+from tuichat.server.doors.irc.message import encode
 from tuichat.server.doors.irc.nicks import nick_of, nick_problem
 from tuichat.server.doors.irc.session import CAPABILITIES
 
@@ -98,6 +99,9 @@ class Registration:
                 self._door.chat.handle(member, Rename(nick))
                 if member.name != old:
                     self._door.people.remember(member, nick_of(old))
+                    if not member.rooms:  # no room to show it in: the client is told here
+                        source = f"{nick_of(old)}!{self._door.people.user(member)}@tuichat"
+                        session.conn.write(encode(source, "NICK", nick_of(member.name)))
             return
         if holder is not None:
             replies.numeric(session, r.ERR_NICKNAMEINUSE, nick, "Nickname is already in use")
@@ -111,7 +115,7 @@ class Registration:
             self._replies.numeric(session, r.ERR_ALREADYREGISTERED,
                                   "You may not reregister")
             return
-        if len(line.params) < 4 or not line.params[0]:
+        if len(line.params) < 4 or not line.params[0] or not line.params[3]:
             self._replies.need_params(session, "USER")
             return
         session.user = "".join(char for char in line.params[0] if char.isalnum())[:10] or "u"

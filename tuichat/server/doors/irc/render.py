@@ -10,6 +10,7 @@ client once, however many rooms it shares with the one who left.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable, Collection, Iterable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -114,6 +115,10 @@ class Renderer:
         self.away_of: Member | None = None
         """Set by the door while its client sends a private message to this member: the
         chat's note that it is away goes out as ``RPL_AWAY``."""
+        self.client_tags: dict[str, str] = {}
+        """Set by the door while its client says a line with client-only tags (``+x``):
+        relayed to message-tags clients."""
+        self._private_ids = itertools.count(1)
         self.part_text: str | None = None
         """Set by the door while its client parts: the part message the others see."""
         self.quit_text: str | None = None
@@ -161,7 +166,7 @@ class Renderer:
         message = event.message
         command = "NOTICE" if self.notice_next else "PRIVMSG"
         lines = message_lines(self._people.source_of_name(message.sender), command,
-                              event.room.name, message)
+                              event.room.name, message, self.client_tags)
         origin = event.origin
         for session in sessions:
             if session.member is origin and "echo-message" not in session.caps:
@@ -244,7 +249,8 @@ class Renderer:
     def _private(self, event: PrivateSaid, sessions: list[IrcSession]) -> None:
         source = self._people.source(event.sender)
         target = nick_of(event.target.name)
-        tags = {"time": server_time(event.ts)}
+        tags = {"time": server_time(event.ts), "msgid": f"pm.{next(self._private_ids)}",
+                **self.client_tags}
         body = event.text
         texts = ([f"{ACTION}{piece}\x01" for piece in pieces(body[len("/me "):])]
                  if body.startswith("/me ") else pieces(body))
@@ -316,9 +322,12 @@ class Renderer:
             self._end(session, event.refusal.text if event.refusal is not None else None)
 
 
-def message_lines(source: str, command: str, target: str, message: Message) -> Lines:
-    """The lines of a stored message to ``target`` (tagged with its time and id)."""
-    tags = {"time": server_time(message.ts), "msgid": f"{target}.{message.seq}"}
+def message_lines(source: str, command: str, target: str, message: Message,
+                  client_tags: dict[str, str] | None = None) -> Lines:
+    """The lines of a stored message to ``target`` (tagged with its time and id, and
+    the sender's ``client_tags``)."""
+    tags = {"time": server_time(message.ts), "msgid": f"{target}.{message.seq}",
+            **(client_tags or {})}
     texts = ([f"{ACTION}{piece}\x01" for piece in pieces(message.text)] if message.action
              else pieces(message.text))
     return Lines(source, command, target, texts, tags)
