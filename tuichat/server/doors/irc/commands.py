@@ -9,6 +9,7 @@ channel (``admin -s``) run as in tuichat's entry box and are answered by Console
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -29,6 +30,7 @@ from tuichat.server.core.requests import (
 )
 from tuichat.server.doors.irc import replies as r
 from tuichat.server.doors.irc.history import History
+from tuichat.server.doors.irc.message import encode
 from tuichat.server.doors.irc.operators import Operators
 from tuichat.server.doors.irc.queries import Queries
 from tuichat.server.doors.irc.registration import Registration
@@ -61,6 +63,7 @@ class Commands:
         self._replies = door.replies
         self._people = door.people
         self._greeter = door.greeter
+        self._tag_ids = itertools.count(1)
         registration = Registration(door)
         queries = Queries(door, self)
         operators = Operators(door, self)
@@ -79,6 +82,7 @@ class Commands:
             "AWAY": Row(self._away),
             "PRIVMSG": Row(self._privmsg),
             "NOTICE": Row(self._notice),
+            "TAGMSG": Row(self._tagmsg, params=1),
             "NAMES": Row(queries.names),
             "WHO": Row(queries.who),
             "WHOIS": Row(queries.whois, params=1),
@@ -218,6 +222,31 @@ class Commands:
 
     def _notice(self, session: IrcSession, line: Line) -> None:
         self._message(session, line, notice=True)
+
+    def _tagmsg(self, session: IrcSession, line: Line) -> None:
+        """TAGMSG target: client-only tags (a reaction, typing) to the message-tags
+        clients of a channel or to one; never stored, nothing for tuichat users."""
+        tags = {key: value for key, value in line.tags.items() if key.startswith("+")}
+        target = line.params[0]
+        me = self.me(session)
+        if target.startswith("#"):
+            room = self.channel(session, target)
+            members = list(room.members.values()) if room is not None else []
+        else:
+            found = self._people.find(target)
+            members = [found, me] if found is not None else []
+            if found is None:
+                self._replies.numeric(session, r.ERR_NOSUCHNICK, target, "No such nick/channel")
+        if not tags or not members:
+            return
+        data = encode(self._people.source(me), "TAGMSG", target,
+                      tags={**tags, "msgid": f"t.{next(self._tag_ids)}"})
+        for member in members:
+            other = self._door.members.get(member)
+            if other is None or "message-tags" not in other.caps:
+                continue
+            if other is not session or "echo-message" in session.caps:
+                other.conn.write(data)
 
     def note(self, session: IrcSession, text: str) -> None:
         """A NOTICE from the server itself (why a request was not made)."""

@@ -181,12 +181,14 @@ class Renderer:
             for session in self._once(("nick", member, member.name), sessions):
                 session.conn.write(data)
             return
-        data = encode(self._people.source(member), "JOIN", event.room.name)
-        prefix = self._people.prefix(member, event.room)
-        mode = (encode(self._replies.name, "MODE", event.room.name, "+o",
-                       nick_of(member.name)) if prefix else b"")
+        source = self._people.source(member)
+        data = encode(source, "JOIN", event.room.name)
+        if self._people.prefix(member, event.room):
+            data += encode(self._replies.name, "MODE", event.room.name, "+o",
+                           nick_of(member.name))
+        away = encode(source, "AWAY", member.away) if member.away is not None else b""
         for session in sessions:
-            session.conn.write(data + mode)
+            session.conn.write(data + away if "away-notify" in session.caps else data)
 
     def _left(self, event: Left, sessions: list[IrcSession]) -> None:
         if event.renamed_to is not None:
@@ -309,8 +311,9 @@ class Renderer:
         for session in sessions:
             replies.numeric(session, r.RPL_LISTSTART, "Channel", "Users  Name")
             for room in event.rooms:
-                replies.numeric(session, r.RPL_LIST, room.name, str(room.members),
-                                (room.topic or "").replace("\n", " "))
+                if room.members:  # an IRC channel exists while someone is in it
+                    replies.numeric(session, r.RPL_LIST, room.name, str(room.members),
+                                    (room.topic or "").replace("\n", " "))
             replies.numeric(session, r.RPL_LISTEND, "End of /LIST")
 
     def _shut_down(self, event: ShutDown, sessions: list[IrcSession]) -> None:
