@@ -116,3 +116,15 @@ def test_a_client_that_does_not_read_is_cut_off(server: Server, irc: IrcFactory,
     [left] = bob.inbox.all(matching("leave", name="sleeper"))
     assert left["reason"] == "error"
     sleeper.close()
+
+
+def test_an_invisible_user_is_left_out_of_who_masks_but_not_of_who_nick(
+        irc: IrcFactory) -> None:
+    evan, shiv = irc("evan", lobby=False), irc("shiv", lobby=False)
+    evan.send("MODE evan +i")
+    evan.wait_text(":evan MODE evan +i")
+    shiv.send("WHO eva*", "WHO evan")
+    end_of_mask = shiv.wait_text(" 315 shiv eva* ")
+    assert " 352 shiv * ~evan " in shiv.wait_text(" 352 ")
+    replies = [line for line in shiv.lines if " 352 " in line or " 315 " in line]
+    assert replies.index(end_of_mask) == 0, "the mask found no one"

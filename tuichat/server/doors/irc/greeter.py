@@ -53,7 +53,6 @@ class Greeter:
     def welcome(self, session: IrcSession) -> None:
         """001 to 005, LUSERS and the MOTD, once the chat let ``session`` in."""
         replies, name, nick = self._replies, self._replies.name, session.target
-        session.welcomed = True
         replies.numeric(session, r.RPL_WELCOME, f"Welcome to tuichat, {nick}")
         replies.numeric(session, r.RPL_YOURHOST,
                         f"Your host is {name}, running tuichat-{__version__}")

@@ -71,10 +71,10 @@ class Operators:
                 replies.numeric(session, r.ERR_USERSDONTMATCH,
                                 "Can't change mode for other users")
             elif len(line.params) > 1:
-                if line.params[1].strip("+-") not in ("", "i", "w", "iw", "wi"):
-                    replies.numeric(session, r.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+                self._user_mode(session, line.params[1])
             else:
-                replies.numeric(session, r.RPL_UMODEIS, "+o" if member.admin else "+")
+                modes = ("o" if member.admin else "") + ("i" if session.invisible else "")
+                replies.numeric(session, r.RPL_UMODEIS, f"+{modes}")
             return
         room = self._commands.channel(session, target, joined=False)
         if room is None:
@@ -107,6 +107,17 @@ class Operators:
         else:
             replies.numeric(session, r.ERR_UNKNOWNMODE, modes.lstrip("+-")[:1] or "?",
                             "is unknown mode char to me")
+
+    def _user_mode(self, session: IrcSession, modes: str) -> None:
+        """``+i``/``-i``: hidden from WHO masks of those sharing no channel (``w`` is
+        taken and ignored); other letters get 501."""
+        if modes.strip("+-").replace("w", "") not in ("", "i"):
+            self._replies.numeric(session, r.ERR_UMODEUNKNOWNFLAG, "Unknown MODE flag")
+            return
+        if "i" in modes and session.invisible != (not modes.startswith("-")):
+            session.invisible = not modes.startswith("-")
+            change = "+i" if session.invisible else "-i"
+            session.conn.write(encode(session.target, "MODE", session.target, change))
 
     def oper(self, session: IrcSession, line: Line) -> None:
         """OPER NAME PASSWORD: admin rights with the admin password (as ``admin -a``)."""

@@ -15,6 +15,7 @@ from tuichat.server.doors.irc.nicks import nick_of
 from tuichat.server.doors.irc.people import HIDDEN_HOST
 
 if TYPE_CHECKING:
+    from tuichat.server.core.model import Member
     from tuichat.server.doors.irc.commands import Commands
     from tuichat.server.doors.irc.door import IrcDoor
     from tuichat.server.doors.irc.message import Line
@@ -33,6 +34,7 @@ class Queries:
         self._people = door.people
         self._greeter = door.greeter
         self._chat = door.chat
+        self._members = door.members
 
     def names(self, session: IrcSession, line: Line) -> None:
         """NAMES [#room,...]: the members of each (of the client's rooms without one)."""
@@ -64,14 +66,23 @@ class Queries:
                 greeter.who_line(session, member, None)
         elif "*" in mask or "?" in mask:
             pattern = mask.casefold()
+            me = self._commands.me(session)
             for member in list(self._chat.hub.members.values()):
-                if fnmatch.fnmatchcase(nick_of(member.name).casefold(), pattern):
+                if (fnmatch.fnmatchcase(nick_of(member.name).casefold(), pattern)
+                        and self._visible(member, me)):
                     greeter.who_line(session, member, None)
         else:
             found = self._people.find(mask)
             if found is not None:
                 greeter.who_line(session, found, None)
         self._replies.numeric(session, r.RPL_ENDOFWHO, mask, "End of WHO list")
+
+    def _visible(self, member: Member, viewer: Member) -> bool:
+        """False for an invisible (``+i``) IRC user who shares no room with ``viewer``."""
+        other = self._members.get(member)
+        if other is None or not other.invisible or member is viewer:
+            return True
+        return any(name in viewer.rooms for name in member.rooms)
 
     def whois(self, session: IrcSession, line: Line) -> None:
         """WHOIS [server] nick: asked of the chat (an admin sees the address)."""

@@ -29,7 +29,8 @@ class IrcSession:
     negotiating: bool = False
     """Between ``CAP LS``/``REQ`` and ``CAP END``: registration waits."""
     member: Member | None = None
-    welcomed: bool = False
+    invisible: bool = False
+    """User mode ``+i``: left out of WHO masks by those sharing no channel with it."""
     quitting: str | None = None
     """The QUIT message the client gave, shown to the others."""
     last_heard: float = field(default_factory=time.monotonic)
