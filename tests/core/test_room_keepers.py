@@ -6,7 +6,7 @@ from __future__ import annotations
 from tests.core.conftest import World
 from tuichat.net.frames import LeaveReason
 from tuichat.server.core.events import Left, RoomParted, UserChanged
-from tuichat.server.core.requests import AddKeeper, JoinRoom, RemoveFromRoom
+from tuichat.server.core.requests import AddKeeper, JoinRoom, LimitRoom, RemoveFromRoom
 
 
 def test_the_maker_of_a_room_keeps_it_and_may_remove_others(world: World) -> None:
@@ -62,3 +62,18 @@ def test_an_admin_may_remove_from_any_room(world: World) -> None:
     world.handle(root, JoinRoom("#dev"))
     world.handle(root, RemoveFromRoom("#dev", "alice"))
     assert "#dev" not in alice.rooms
+
+
+def test_a_keeper_limits_who_may_join(world: World) -> None:
+    alice, bob, carol = (world.arrive(name) for name in ("alice", "bob", "carol"))
+    world.handle(alice, JoinRoom("#dev"))
+    world.handle(bob, LimitRoom("#dev", 1))
+    assert world.door.texts(bob)[-1] == "Limit not set: you are not in #dev."
+    world.handle(alice, LimitRoom("#dev", 1))
+    world.handle(bob, JoinRoom("#dev"))
+    assert "#dev" not in bob.rooms
+    assert world.door.texts(bob)[-1] == (
+        "Room not joined: #dev is full (its keepers let in 1 at most).")
+    world.handle(alice, LimitRoom("#dev", None))
+    world.handle(carol, JoinRoom("#dev"))
+    assert "#dev" in carol.rooms

@@ -27,6 +27,7 @@ from tuichat.server.core.requests import (
     Arrival,
     Command,
     JoinRoom,
+    LimitRoom,
     ListRooms,
     PartRoom,
     Private,
@@ -186,6 +187,8 @@ class Chat:
                 self._rooms.remove(member, request)
             case AddKeeper():
                 self._rooms.add_keeper(member, request)
+            case LimitRoom():
+                self._rooms.limit(member, request)
             case ListRooms():
                 self._rooms.list_rooms(member)
             case Unreadable():

@@ -213,6 +213,20 @@ class AddKeeper:
 
 
 @dataclass(frozen=True, slots=True)
+class LimitRoom:
+    """Let ``room`` take at most ``limit`` members (None: lift the limit); a keeper's or
+    admin's right. Those already in stay."""
+
+    room: str
+    limit: int | None
+
+    def __post_init__(self) -> None:
+        _check(room_problem(self.room))
+        if self.limit is not None and not 1 <= self.limit <= 1_000_000:
+            raise RequestError("a room's limit is 1 to 1,000,000 members")
+
+
+@dataclass(frozen=True, slots=True)
 class ListRooms:
     """Ask for every room, with its member count and topic."""
 
@@ -229,5 +243,5 @@ class Unreadable:
 
 
 Request = (Say | Command | Private | Rename | SetAway | Whois | JoinRoom | PartRoom
-           | SetTopic | RemoveFromRoom | AddKeeper | ListRooms | Unreadable)
+           | SetTopic | RemoveFromRoom | AddKeeper | LimitRoom | ListRooms | Unreadable)
 """What a member may ask once it is in (``Chat.handle``)."""

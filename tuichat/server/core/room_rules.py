@@ -18,6 +18,7 @@ from tuichat.server.core.events import RoomInfo, RoomsListed, TopicSet
 from tuichat.server.core.requests import (
     AddKeeper,
     JoinRoom,
+    LimitRoom,
     PartRoom,
     RemoveFromRoom,
     Resume,
@@ -77,6 +78,8 @@ class RoomRules:
                 return f"the server has {in_all:,} rooms, the most it keeps"
         elif per_room and len(room.members) >= per_room:
             return f"{name} is full ({per_room:,} members)"
+        elif room.member_limit is not None and len(room.members) >= room.member_limit:
+            return f"{name} is full (its keepers let in {room.member_limit:,} at most)"
         return None
 
     def part(self, member: Member, request: PartRoom) -> None:
@@ -118,6 +121,19 @@ class RoomRules:
         found = self._kept_room(member, request.room, request.name, "No keeper added")
         if found is not None and found[1] not in found[0].keepers:
             self._hub.add_keeper(found[1], found[0])
+
+    def limit(self, member: Member, request: LimitRoom) -> None:
+        """Set (or lift) the member limit of a room ``member`` keeps."""
+        hub = self._hub
+        room = member.rooms.get(request.room)
+        if room is None or not room.kept_by(member):
+            problem = (f"you are not in {request.room}" if room is None
+                       else f"only the keepers of {request.room} (and admins) may do that")
+            hub.notice(member, f"Limit not set: {problem}.", "error", room=room)
+            return
+        room.member_limit = request.limit
+        log.info("%s set the member limit of %s to %s", member.name, room.name,
+                 request.limit or "none")
 
     def set_topic(self, member: Member, request: SetTopic) -> None:
         """Set the topic of a room ``member`` is in, if it may."""

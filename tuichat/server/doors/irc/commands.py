@@ -174,7 +174,13 @@ class Commands:
             except RequestError as exc:
                 self._replies.numeric(session, r.ERR_BADCHANNAME, name, str(exc))
                 continue
-            if room_name not in self.me(session).rooms:
+            room = self._chat.hub.rooms.get(room_name)
+            if (room is not None and room.member_limit is not None
+                    and len(room.members) >= room.member_limit
+                    and room_name not in self.me(session).rooms):
+                self._replies.numeric(session, r.ERR_CHANNELISFULL, room_name,
+                                      "Cannot join channel (+l)")
+            elif room_name not in self.me(session).rooms:
                 self.ask(session, request)
 
     def _part(self, session: IrcSession, line: Line) -> None:

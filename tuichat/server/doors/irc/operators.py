@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 from tuichat.server.core.requests import (
     AddKeeper,
     Command,
+    LimitRoom,
     Private,
     RemoveFromRoom,
     RequestError,
@@ -18,6 +19,7 @@ from tuichat.server.doors.irc.message import encode
 from tuichat.server.doors.irc.nicks import nick_of
 
 if TYPE_CHECKING:
+    from tuichat.server.core.model import Room
     from tuichat.server.doors.irc.commands import Commands
     from tuichat.server.doors.irc.door import IrcDoor
     from tuichat.server.doors.irc.message import Line
@@ -81,9 +83,13 @@ class Operators:
             return
         modes = line.param(1)
         if not modes:
-            replies.numeric(session, r.RPL_CHANNELMODEIS, room.name, self._modes)
+            limit = room.member_limit
+            shown = (self._modes,) if limit is None else (f"{self._modes}l", str(limit))
+            replies.numeric(session, r.RPL_CHANNELMODEIS, room.name, *shown)
         elif modes.lstrip("+") == "b":
             replies.numeric(session, r.RPL_ENDOFBANLIST, room.name, "End of channel ban list")
+        elif modes in ("+l", "-l"):
+            self._limit(session, room, line)
         elif modes == "+o" and len(line.params) > 2:
             if self._commands.channel(session, target) is None:
                 return
@@ -107,6 +113,34 @@ class Operators:
         else:
             replies.numeric(session, r.ERR_UNKNOWNMODE, modes.lstrip("+-")[:1] or "?",
                             "is unknown mode char to me")
+
+    def _limit(self, session: IrcSession, room: Room, line: Line) -> None:
+        """``MODE #room +l N`` / ``-l``: the room's member limit, shown to its IRC users."""
+        replies = self._replies
+        if self._commands.channel(session, room.name) is None:
+            return
+        if not room.kept_by(self._commands.me(session)):
+            replies.numeric(session, r.ERR_CHANOPRIVSNEEDED, room.name,
+                            "You're not channel operator")
+            return
+        adding = line.params[1] == "+l"
+        value = line.param(2)
+        try:
+            request = LimitRoom(room.name, int(value) if adding else None)
+        except (ValueError, RequestError):
+            replies.numeric(session, r.ERR_INVALIDMODEPARAM, room.name, "l", value or "*",
+                            "the limit is a number of members, 1 or more")
+            return
+        self._commands.ask(session, request)
+        if room.member_limit != request.limit:
+            return
+        params = ("+l", str(request.limit)) if adding else ("-l",)
+        data = encode(self._people.source(self._commands.me(session)), "MODE", room.name,
+                      *params)
+        for member in room.members.values():
+            other = self._door_session(member)
+            if other is not None:
+                other.conn.write(data)
 
     def _user_mode(self, session: IrcSession, modes: str) -> None:
         """``+i``/``-i``: hidden from WHO masks of those sharing no channel (``w`` is
