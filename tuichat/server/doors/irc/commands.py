@@ -37,7 +37,7 @@ from tuichat.server.doors.irc.registration import Registration
 
 if TYPE_CHECKING:
     from tuichat.server.core.model import Member, Room
-    from tuichat.server.doors.irc.door import IrcDoor
+    from tuichat.server.doors.irc.host import DoorHost
     from tuichat.server.doors.irc.message import Line
     from tuichat.server.doors.irc.session import IrcSession
 
@@ -57,7 +57,7 @@ class Row:
 class Commands:
     """The table of IRC commands and their handlers."""
 
-    def __init__(self, door: IrcDoor) -> None:
+    def __init__(self, door: DoorHost) -> None:
         self._door = door
         self._chat = door.chat
         self._replies = door.replies

@@ -18,7 +18,7 @@ from tuichat.server.doors.irc.render import message_lines, server_time
 
 if TYPE_CHECKING:
     from tuichat.net.frames import Message
-    from tuichat.server.doors.irc.door import IrcDoor
+    from tuichat.server.doors.irc.host import DoorHost
     from tuichat.server.doors.irc.message import Line
     from tuichat.server.doors.irc.session import IrcSession
 
@@ -39,7 +39,7 @@ def point(text: str) -> float | None:
 class History:
     """The CHATHISTORY command, for the door's table."""
 
-    def __init__(self, door: IrcDoor) -> None:
+    def __init__(self, door: DoorHost) -> None:
         self._door = door
 
     def run(self, session: IrcSession, line: Line) -> None:

@@ -20,8 +20,7 @@ from tuichat.server.doors.irc.nicks import nick_of
 
 if TYPE_CHECKING:
     from tuichat.server.core.model import Room
-    from tuichat.server.doors.irc.commands import Commands
-    from tuichat.server.doors.irc.door import IrcDoor
+    from tuichat.server.doors.irc.host import CommandHost, DoorHost
     from tuichat.server.doors.irc.message import Line
     from tuichat.server.doors.irc.session import IrcSession
 
@@ -29,7 +28,7 @@ if TYPE_CHECKING:
 class Operators:
     """The operators' commands, for the door's table."""
 
-    def __init__(self, door: IrcDoor, commands: Commands) -> None:
+    def __init__(self, door: DoorHost, commands: CommandHost) -> None:
         self._commands = commands
         self._replies = door.replies
         self._people = door.people

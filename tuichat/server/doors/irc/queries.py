@@ -16,8 +16,7 @@ from tuichat.server.doors.irc.people import HIDDEN_HOST
 
 if TYPE_CHECKING:
     from tuichat.server.core.model import Member
-    from tuichat.server.doors.irc.commands import Commands
-    from tuichat.server.doors.irc.door import IrcDoor
+    from tuichat.server.doors.irc.host import CommandHost, DoorHost
     from tuichat.server.doors.irc.message import Line
     from tuichat.server.doors.irc.session import IrcSession
 
@@ -28,7 +27,7 @@ INFO = (f"tuichat {__version__}: a terminal chat with pictures, and its IRC door
 class Queries:
     """The asking commands, for the door's table."""
 
-    def __init__(self, door: IrcDoor, commands: Commands) -> None:
+    def __init__(self, door: DoorHost, commands: CommandHost) -> None:
         self._commands = commands
         self._replies = door.replies
         self._people = door.people

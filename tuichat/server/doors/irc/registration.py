@@ -20,7 +20,7 @@ from tuichat.server.doors.irc.nicks import nick_of, nick_problem
 from tuichat.server.doors.irc.session import CAPABILITIES
 
 if TYPE_CHECKING:
-    from tuichat.server.doors.irc.door import IrcDoor
+    from tuichat.server.doors.irc.host import DoorHost
     from tuichat.server.doors.irc.message import Line
     from tuichat.server.doors.irc.session import IrcSession
 
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 class Registration:
     """The commands of registration, for the door's table."""
 
-    def __init__(self, door: IrcDoor) -> None:
+    def __init__(self, door: DoorHost) -> None:
         self._door = door
         self._replies = door.replies
 
