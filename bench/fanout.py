@@ -7,10 +7,12 @@ seconds and prints ``self-check: N passed, N failed``).
 
 Shapes (issue 5): (a) 100 readers, 1 sender, 5,000 messages as fast as the server takes
 them; (b) 500 readers, 5 senders, 200 msg/s in all for 10 s; (c) 1,000 readers, 1 sender,
-100 msg/s for 10 s. Each shape runs against a fresh server process (``TuichatServer``,
-``NgircdServer``): the readers join, then the senders; once the server is idle (no CPU
-time, no bytes to the readers for 0.3 s) the senders send, every message carrying its
-send time (``time.time_ns``, taken just before the line goes to the kernel).
+100 msg/s for 10 s. Each shape runs against a fresh server process (``TuichatServer``;
+``TuichatIrcServer``, the same server read and written through its IRC door by the IRC
+load generator that drives ngircd; ``NgircdServer``): the readers join, then the
+senders; once the server is idle (no CPU time, no bytes to the readers for 0.3 s) the
+senders send, every message carrying its send time (``time.time_ns``, taken just before
+the line goes to the kernel).
 Reported per shape and server, in a table and with ``--json``:
 
 - delivered / expected: chat lines that reached the readers against messages sent times readers
@@ -241,6 +243,24 @@ class TuichatServer(ServerProcess):
         from tuichat import __version__
 
         return f"tuichat-server {__version__}"
+
+
+class TuichatIrcServer(TuichatServer):
+    """The same server, its IRC door on too: the IRC load generator speaks to that."""
+
+    name = "tuichat-irc"
+
+    def __init__(self, workdir: Path) -> None:
+        super().__init__(workdir)
+        self.ports["irc"] = free_port()
+
+    def command(self) -> list[str]:
+        return [*super().command(), "--irc-port", str(self.ports["irc"]),
+                "--irc-name", "bench.tuichat.local"]
+
+
+KINDS = ("tuichat", "tuichat-irc", "ngircd")
+"""The servers, in the table's order: tuichat's native door, its IRC door, ngircd."""
 
 
 NGIRCD_CONF = """\
@@ -510,7 +530,10 @@ def _figures(
 def run_server(kind: str, shape: Shape, workers: int, prompt_every: int = 10) -> Figures:
     """A fresh server for one shape, so each has its own empty history and peak RSS."""
     with tempfile.TemporaryDirectory(prefix=f"fanout-{kind}-") as temp:
-        server: ServerProcess = (TuichatServer if kind == "tuichat" else NgircdServer)(Path(temp))
+        kinds: dict[str, type[ServerProcess]] = {"tuichat": TuichatServer,
+                                                 "tuichat-irc": TuichatIrcServer,
+                                                 "ngircd": NgircdServer}
+        server = kinds[kind](Path(temp))
         server.start()
         try:
             figures = run_shape(server, shape, workers, prompt_every)
@@ -546,7 +569,7 @@ def report(results: Figures) -> None:
                          no_wrap=True)
     for key, entry in results["shapes"].items():
         label = key
-        for kind in ("tuichat", "ngircd"):
+        for kind in KINDS:
             figures = entry.get(kind)
             if figures is None:
                 continue
@@ -556,16 +579,17 @@ def report(results: Figures) -> None:
             else:
                 table.add_row(label, kind, *_cells(figures))
             label = ""
-        if entry.get("ratio"):
-            ratio = {key: f"{value:.2f}" if value is not None else "-"
-                     for key, value in entry["ratio"].items()}
-            cells = [ratio[key] for key in RATIOS]
-            table.add_row("", "[bold]÷[/]", "", *cells[:5], "", cells[5], "")
+        for ratio_key, label_text in (("ratio", "÷"), ("ratio_irc", "irc ÷")):
+            if entry.get(ratio_key):
+                ratio = {key: f"{value:.2f}" if value is not None else "-"
+                         for key, value in entry[ratio_key].items()}
+                cells = [ratio[key] for key in RATIOS]
+                table.add_row("", f"[bold]{label_text}[/]", "", *cells[:5], "", cells[5], "")
         table.add_section()
     out = console if console.is_terminal else Console(width=max(console.width, 140))
     out.print(table)
     for key, entry in results["shapes"].items():
-        for kind in ("tuichat", "ngircd"):
+        for kind in KINDS:
             figures = entry.get(kind) or {}
             if _generator_note(figures):
                 out.print(f"[dim]({key}) {kind}: {_generator_note(figures)}[/]")
@@ -577,10 +601,11 @@ def report(results: Figures) -> None:
 def _caption(results: Figures) -> str:
     shapes = "; ".join(f"{entry['shape']['title']}" for entry in results["shapes"].values())
     return (
-        f"{shapes}. ÷: tuichat ÷ ngircd. Latency: arrival in a timed reader's socket "
-        "(kernel timestamp) minus send time. Server CPU: utime+stime while sending, "
-        "per delivery and in % of one core. RSS: the server's peak. Gen. CPU: the timed "
-        "readers' process / the busiest lazy readers' process / the senders' process, in % "
+        f"{shapes}. ÷: tuichat ÷ ngircd; irc ÷: tuichat's IRC door ÷ ngircd. Latency: "
+        "arrival in a timed reader's socket (kernel timestamp) minus send time. Server "
+        "CPU: utime+stime while sending, per delivery and in % of one core. RSS: the "
+        "server's peak. Gen. CPU: the timed readers' process / the busiest lazy readers' "
+        "process / the senders' process, in % "
         "of one core."
     )
 
@@ -761,8 +786,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, help="also write the results here")
     parser.add_argument("--quick", action="store_true", help="small shapes, for a smoke run")
     parser.add_argument("--shapes", default="a,b,c", help="which shapes (default: a,b,c)")
-    parser.add_argument("--servers", default="tuichat,ngircd",
-                        help="which servers (default: tuichat,ngircd)")
+    parser.add_argument("--servers", default=",".join(KINDS),
+                        help=f"which servers (default: {','.join(KINDS)})")
     parser.add_argument("--workers", type=_positive, default=2,
                         help="processes for the lazy readers (default: 2; the timed "
                         "readers have one of their own, the senders another)")
@@ -787,7 +812,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.scale != 1.0:
         shapes = [Shape(s.key, s.receivers, s.senders, max(1, round(s.messages * args.scale)),
                         s.rate) for s in shapes]
-    kinds = [kind for kind in ("tuichat", "ngircd") if kind in args.servers.split(",")]
+    kinds = [kind for kind in KINDS if kind in args.servers.split(",")]
     skip_ngircd = None
     if "ngircd" in kinds:
         path = find_ngircd(install=not args.no_install)
@@ -818,8 +843,9 @@ def main(argv: Sequence[str] | None = None) -> int:
                 entry[kind] = run_server(kind, shape, args.workers, args.prompt_every)
             except (RuntimeError, OSError) as exc:
                 entry[kind] = {"failed": str(exc)}
-        if all("delivered" in entry.get(kind, {}) for kind in ("tuichat", "ngircd")):
-            entry["ratio"] = ratios(entry["tuichat"], entry["ngircd"])
+        for kind, ratio_key in (("tuichat", "ratio"), ("tuichat-irc", "ratio_irc")):
+            if all("delivered" in entry.get(name, {}) for name in (kind, "ngircd")):
+                entry[ratio_key] = ratios(entry[kind], entry["ngircd"])
     report(results)
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

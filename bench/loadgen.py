@@ -155,9 +155,12 @@ class Tuichat:
 
 
 class Irc:
-    """RFC 1459 as ngircd speaks it: NICK and USER, JOIN the room, PRIVMSG to it."""
+    """RFC 1459 as ngircd speaks it: NICK and USER, JOIN the room, PRIVMSG to it (the
+    same for tuichat's IRC door)."""
 
-    name = "ngircd"
+    def __init__(self, name: str = "ngircd") -> None:
+        self.name = name
+
     marker = f" PRIVMSG {ROOM} :".encode()
     stamp = re.compile(rb" PRIVMSG " + ROOM.encode() + rb" :S(\d+) ")
     ping = b"PING :"
@@ -198,7 +201,8 @@ def _irc_error(data: bytes) -> bool:
     return _IRC_REFUSAL.search(data) is not None
 
 
-DIALECTS: dict[str, Dialect] = {"tuichat": Tuichat(), "ngircd": Irc()}
+DIALECTS: dict[str, Dialect] = {"tuichat": Tuichat(), "tuichat-irc": Irc("tuichat-irc"),
+                                 "ngircd": Irc()}
 
 
 def chat_text(index: int) -> str:

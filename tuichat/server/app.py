@@ -19,6 +19,7 @@ from tuichat.server.avatars import AvatarStore, console_avatar
 from tuichat.server.bans import BanList
 from tuichat.server.config import ServerConfig, ensure_admin_password, initial_motd
 from tuichat.server.core.chat import Chat
+from tuichat.server.doors.irc.door import IrcDoor
 from tuichat.server.doors.native.door import NativeDoor
 from tuichat.server.doors.ssh.claims import Claims
 from tuichat.server.doors.ssh.door import SshDoor
@@ -57,6 +58,10 @@ class Ports:
     """The SSH door's port, when it is on."""
     web: int | None = None
     """The browser door's port, when it runs."""
+    irc: int | None = None
+    """The IRC door's port, when it is on."""
+    irc_tls: int | None = None
+    """The IRC door's TLS port, when it is on."""
 
 
 class Server:
@@ -80,14 +85,20 @@ class Server:
         """The SHA-256 fingerprint of the TLS certificate (after ``start`` with TLS)."""
         self.web: WebDoor | None = None
         """The browser door (after ``start`` with ``web_port``)."""
+        self.irc: IrcDoor | None = None
+        """The IRC door (after ``start`` with ``irc_port``)."""
+        self._irc_listener: socket.socket | None = None
+        self._irc_tls_listener: socket.socket | None = None
 
     @property
     def ports(self) -> Ports:
         """Where the server listens (after ``start``)."""
         ssh = self.ssh.port if self.ssh is not None else None
         web = self.web.port if self.web is not None else None
+        irc, irc_tls = (listener.getsockname()[1] if listener is not None else None
+                        for listener in (self._irc_listener, self._irc_tls_listener))
         send, recv, image = (self._listeners[c].getsockname()[1] for c in Channel)
-        return Ports(send, recv, image, ssh=ssh, web=web)
+        return Ports(send, recv, image, ssh=ssh, web=web, irc=irc, irc_tls=irc_tls)
 
     def start(self) -> None:
         """Bind the three ports, open the stores, and run the loop in its own thread."""
@@ -126,6 +137,14 @@ class Server:
             self.reactor.register(
                 listener, selectors.EVENT_READ, partial(self._accept, channel, listener)
             )
+        if self._irc_listener is not None or self._irc_tls_listener is not None:
+            self.irc = IrcDoor(config, self.chat, self.reactor,
+                               config.irc_name or socket.gethostname(), tls)
+        for irc_listener, encrypted in ((self._irc_listener, False),
+                                        (self._irc_tls_listener, True)):
+            if irc_listener is not None:
+                self.reactor.register(irc_listener, selectors.EVENT_READ,
+                                      partial(self._accept_irc, irc_listener, encrypted))
         if config.ssh_port is not None:
             native = self.ports
             terminals = Terminals(config, self.chat, self.reactor,
@@ -172,21 +191,27 @@ class Server:
             Channel.IMAGE: config.image_port,
         }
         for channel, port in wanted.items():
-            try:
-                infos = socket.getaddrinfo(config.host, port, type=socket.SOCK_STREAM)
-                family = infos[0][0]
-                listener = socket.socket(family, socket.SOCK_STREAM)
-                listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-                listener.bind(infos[0][4])
-                listener.listen(LISTEN_BACKLOG)
-                listener.setblocking(False)
-            except OSError as exc:
-                self._close_listeners()
-                reason = exc.strerror or str(exc)
-                raise StartupError(
-                    f"cannot listen on {config.host} port {port} ({channel} channel): {reason}"
-                ) from None
-            self._listeners[channel] = listener
+            self._listeners[channel] = self._listen(port, f"{channel} channel")
+        if config.irc_port is not None:
+            self._irc_listener = self._listen(config.irc_port, "IRC door")
+        if config.irc_tls_port is not None and config.tls:
+            self._irc_tls_listener = self._listen(config.irc_tls_port, "IRC door over TLS")
+
+    def _listen(self, port: int, what: str) -> socket.socket:
+        """A non-blocking listener on ``port``; StartupError (all closed) if it cannot be."""
+        host = self.config.host
+        try:
+            infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            listener = socket.socket(infos[0][0], socket.SOCK_STREAM)
+            listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+            listener.bind(infos[0][4])
+            listener.listen(LISTEN_BACKLOG)
+            listener.setblocking(False)
+        except OSError as exc:
+            self._close_listeners()
+            reason = exc.strerror or str(exc)
+            raise StartupError(f"cannot listen on {host} port {port} ({what}): {reason}") from None
+        return listener
 
     def _web_door(self, port: int, tls: ssl.SSLContext | None) -> WebDoor:
         """The browser door, bound (its sessions join the native door on loopback)."""
@@ -201,7 +226,10 @@ class Server:
                                f"{exc.strerror or exc}") from None
 
     def _close_listeners(self) -> None:
-        for listener in self._listeners.values():
+        listeners = list(self._listeners.values())
+        listeners += [listener for listener in (self._irc_listener, self._irc_tls_listener)
+                      if listener is not None]
+        for listener in listeners:
             self.reactor.unregister(listener)
             listener.close()
 
@@ -220,10 +248,27 @@ class Server:
                 continue
             self.door.accept(sock, channel)
 
+    def _accept_irc(self, listener: socket.socket, tls: bool, _events: int) -> None:
+        assert self.irc is not None
+        for _ in range(ACCEPTS_PER_EVENT):
+            try:
+                sock, _address = listener.accept()
+            except (BlockingIOError, InterruptedError):
+                return
+            except OSError as exc:
+                log.warning("accept on the IRC port failed: %s", exc)
+                return
+            if self._stopping:
+                sock.close()
+                continue
+            self.irc.accept(sock, tls=tls)
+
     def _schedule_tick(self, interval: float) -> None:
         def tick() -> None:
             assert self.door is not None
             self.door.tick()
+            if self.irc is not None:
+                self.irc.tick()
             self.reactor.call_later(interval, tick)
 
         self.reactor.call_later(interval, tick)
@@ -248,6 +293,8 @@ class Server:
         self.door.tick()
         if self.door.open_peers == 0 or remaining <= 0:
             self.door.abort_all()
+            if self.irc is not None:
+                self.irc.close_everyone()
             self.reactor.stop()
             return
         self.reactor.call_later(0.05, lambda: self._wait_for_flush(remaining - 0.05))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import os
+import re
 import signal
 import sys
 from collections.abc import Sequence
@@ -25,6 +26,7 @@ log = logging.getLogger("tuichat.server")
 
 PASSWORD_ENV = "TUICHAT_ADMIN_PASSWORD"
 MIB = 1024 * 1024
+_IRC_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9.-]{0,62}")
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -148,6 +150,12 @@ def build_parser() -> argparse.ArgumentParser:
     doors.add_argument("--web-trust-proxy", action="store_true",
                        help="the browser door is behind your reverse proxy: take a browser's "
                        "address from the last X-Forwarded-For entry")
+    doors.add_argument("--irc-port", type=_port, default=None, metavar="PORT",
+                       help="serve the chat to IRC clients on PORT (rooms are channels)")
+    doors.add_argument("--irc-tls-port", type=_port, default=None, metavar="PORT",
+                       help="serve the IRC door over TLS on PORT (needs --tls)")
+    doors.add_argument("--irc-name", default=None, metavar="NAME",
+                       help="the server's name on IRC (default: the host name)")
     add("--console-avatar", type=Path, metavar="PNG",
         help="avatar of Console, the server's voice (default: the shipped Cons.png)")
     add("--log-level", default="info", choices=["debug", "info", "warning", "error"],
@@ -216,9 +224,16 @@ def config_from_args(args: argparse.Namespace) -> ServerConfig:
         admin_keys=args.admin_keys,
         web_port=args.web_port,
         web_trust_proxy=args.web_trust_proxy,
+        irc_port=args.irc_port,
+        irc_tls_port=args.irc_tls_port,
+        irc_name=args.irc_name,
     )
     if (args.tls_cert is None) != (args.tls_key is None):
         raise StartupError("--tls-cert and --tls-key go together")
+    if args.irc_tls_port is not None and not args.tls:
+        raise StartupError("--irc-tls-port needs --tls")
+    if args.irc_name is not None and not _IRC_NAME.fullmatch(args.irc_name):
+        raise StartupError("--irc-name is a host name: letters, digits, '.' and '-'")
     if args.tls_cert is not None and not args.tls:
         raise StartupError("--tls-cert and --tls-key need --tls")
     if args.data_dir is not None:

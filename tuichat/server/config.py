@@ -114,6 +114,13 @@ class ServerConfig:
     web_trust_proxy: bool = False
     """The browser door is behind a proxy of ours: a browser's address is the last one of
     ``X-Forwarded-For`` (else its connection's, as any other door's)."""
+    # -- the IRC door (issue 15) --
+    irc_port: int | None = None
+    """Serve the IRC door on this port (0: any free port); None: no IRC door."""
+    irc_tls_port: int | None = None
+    """Serve the IRC door over TLS on this port (needs ``tls``); None: not over TLS."""
+    irc_name: str | None = None
+    """The server's name on IRC (``PONG``, numerics' source); None: the host name."""
 
     @property
     def image_port(self) -> int:

@@ -23,13 +23,16 @@ from tuichat.server.core.events import PrivateSaid, Refusal, UserChanged, WhoisA
 from tuichat.server.core.hub import Hub
 from tuichat.server.core.key_claims import claim_problem
 from tuichat.server.core.requests import (
+    AddKeeper,
     Arrival,
     Command,
     JoinRoom,
+    LimitRoom,
     ListRooms,
     PartRoom,
     Private,
     Ref,
+    RemoveFromRoom,
     Rename,
     Request,
     Say,
@@ -120,7 +123,7 @@ class Chat:
         member.lines = LineLimit(config.rate_burst, config.rate_per_second,
                                  config.rate_abuse_limit)
         hub = self.hub
-        hub.arrive(member, door, arrival.resume)
+        hub.arrive(member, door, arrival.resume, enter=arrival.enter_default_room)
         if admin_problem is not None:
             hub.notice(member, admin_problem, "error")
         warning = self.admin.shutdown_warning()
@@ -202,6 +205,12 @@ class Chat:
                 self._rooms.part(member, request)
             case SetTopic():
                 self._rooms.set_topic(member, request)
+            case RemoveFromRoom():
+                self._rooms.remove(member, request)
+            case AddKeeper():
+                self._rooms.add_keeper(member, request)
+            case LimitRoom():
+                self._rooms.limit(member, request)
             case ListRooms():
                 self._rooms.list_rooms(member)
             case Unreadable():
@@ -246,7 +255,11 @@ class Chat:
                             "error", ref=say.ref, room=room)
 
     def _command(self, member: Member, command: Command) -> None:
-        room = self._room_of(member, command.room)
+        lobby = self.hub.lobby
+        if command.room == lobby.name and lobby.name not in member.rooms:
+            room: Room | None = lobby  # one who need not be in the default room types there
+        else:
+            room = self._room_of(member, command.room)
         if room is None:
             return
         if is_admin_line(command.line):

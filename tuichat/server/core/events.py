@@ -43,8 +43,8 @@ class Refusal:
 
 @dataclass(frozen=True, slots=True)
 class Welcomed:
-    """To a new member: it is in, in ``room`` (the default room), with its log of it
-    ending at ``resume``."""
+    """To a new member: it is in, in ``room`` (the default room, unless it asked not to
+    enter it: then it is in no room), with its log of it ending at ``resume``."""
 
     member: Member
     room: Room
@@ -62,9 +62,12 @@ class RoomJoined:
 
 @dataclass(frozen=True, slots=True)
 class RoomParted:
-    """To a member: it has left ``room``."""
+    """To a member: it has left ``room``; removed from it by ``by`` (saying ``text``)
+    when a keeper removed it."""
 
     room: Room
+    by: str | None = None
+    text: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,9 +124,11 @@ class TopicSet:
 
 @dataclass(frozen=True, slots=True)
 class UserChanged:
-    """To those sharing a room with ``member``, and to it: its admin or away state changed."""
+    """To those sharing a room with ``member``, and to it: its admin or away state changed;
+    with ``room``, to that room's members: it keeps ``room`` now."""
 
     member: Member
+    room: Room | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -201,12 +201,16 @@ class Hub:
 
     # -- presence --------------------------------------------------------------------------
 
-    def arrive(self, member: Member, door: Door, resume: Resume) -> None:
-        """Count ``member`` (of ``door``) in and put it in the default room: it gets
-        ``welcome``, the room's members its ``join``."""
+    def arrive(self, member: Member, door: Door, resume: Resume, *,
+               enter: bool = True) -> None:
+        """Count ``member`` (of ``door``) in and put it in the default room (unless not
+        to ``enter`` it): it gets ``welcome``, the room's members its ``join``."""
         room = self.lobby
         self.members[member.key] = member
         self._door_of[member] = door
+        if not enter:
+            self.tell(member, Welcomed(member, room, resume))
+            return
         self._add(member, room)
         self.tell(member, Welcomed(member, room, resume))
         self._show_motd(member, room)
@@ -219,13 +223,22 @@ class Hub:
         self._show_motd(member, room)
         self._tell_others(room, member, Joined(room, member))
 
-    def part(self, member: Member, room: Room) -> None:
-        """Take ``member`` out of ``room``, telling it and those still in."""
+    def part(self, member: Member, room: Room, *, by: str | None = None,
+             text: str | None = None) -> None:
+        """Take ``member`` out of ``room``, telling it and those still in; ``by``: the
+        keeper who removed it (saying ``text``)."""
         del room.members[member.key]
         del member.rooms[room.name]
-        self.tell(member, RoomParted(room))
-        self.to_room(room, Left(room, member.name, LeaveReason.QUIT, parted=True))
+        room.keepers.discard(member)
+        self.tell(member, RoomParted(room, by, text))
+        reason = LeaveReason.QUIT if by is None else LeaveReason.KICKED
+        self.to_room(room, Left(room, member.name, reason, by=by, text=text, parted=True))
         self._forget_if_unused(room)
+
+    def add_keeper(self, member: Member, room: Room) -> None:
+        """Make ``member`` a keeper of ``room`` and show it to the room."""
+        room.keepers.add(member)
+        self.to_room(room, UserChanged(member, room))
 
     def rename(self, member: Member, name: str) -> None:
         """Give ``member`` a new name: in each of its rooms everyone, the member too,
@@ -254,6 +267,7 @@ class Hub:
         member.rooms.clear()
         for room in rooms:
             del room.members[member.key]
+            room.keepers.discard(member)
         self.tell(member, Ended(reason, refusal))
         del self._door_of[member]
         for room in rooms:

@@ -63,7 +63,8 @@ class Member:
 class Room:
     """One room; members are kept by key, in the order they joined."""
 
-    __slots__ = ("__weakref__", "file_work", "history", "members", "motd", "name")
+    __slots__ = ("__weakref__", "file_work", "history", "keepers", "member_limit", "members",
+                 "motd", "name")
 
     def __init__(self, name: str, history: History, motd: str | None) -> None:
         self.name = name
@@ -73,9 +74,19 @@ class Room:
         """The message of the day shown on joining the room."""
         self.file_work: str | None = None
         """The usage of the admin file command at work on the room (``admin -s``), if one is."""
+        self.member_limit: int | None = None
+        """Members the room takes at most, as a keeper set it (while the room is open);
+        None: only the server's limit."""
+        self.keepers: set[Member] = set()
+        """Members who keep the room while they are in it: whoever made it, and those a
+        keeper named. A keeper (or an admin) may remove members from the room."""
 
     def __repr__(self) -> str:
         return f"<Room {self.name} ({len(self.members)} members)>"
+
+    def kept_by(self, member: Member) -> bool:
+        """True when ``member`` may remove others from the room: a keeper, or an admin."""
+        return member.admin or member in self.keepers
 
     @property
     def topic(self) -> str | None:

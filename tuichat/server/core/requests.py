@@ -73,6 +73,9 @@ class Arrival:
     ticket: str | None = None
     """A one-time ticket from another door (the SSH door) that vouches for the user: it
     comes in as that door's ``Identity`` (its address, its admin right, no password)."""
+    enter_default_room: bool = True
+    """False: the member is counted in but enters no room until it joins one (IRC
+    clients, which choose their own channels)."""
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "name", _checked_name(self.name))
@@ -182,6 +185,48 @@ class SetTopic:
 
 
 @dataclass(frozen=True, slots=True)
+class RemoveFromRoom:
+    """Take the member named ``name`` out of ``room`` (a keeper's or admin's right),
+    telling everyone ``text`` (None: no reason given)."""
+
+    room: str
+    name: str
+    text: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.text == "":
+            object.__setattr__(self, "text", None)
+        _check(room_problem(self.room))
+        if self.text is not None:
+            _check(topic_problem(self.text))
+
+
+@dataclass(frozen=True, slots=True)
+class AddKeeper:
+    """Make the member named ``name`` a keeper of ``room`` (a keeper's or admin's right)."""
+
+    room: str
+    name: str
+
+    def __post_init__(self) -> None:
+        _check(room_problem(self.room))
+
+
+@dataclass(frozen=True, slots=True)
+class LimitRoom:
+    """Let ``room`` take at most ``limit`` members (None: lift the limit); a keeper's or
+    admin's right. Those already in stay."""
+
+    room: str
+    limit: int | None
+
+    def __post_init__(self) -> None:
+        _check(room_problem(self.room))
+        if self.limit is not None and not 1 <= self.limit <= 1_000_000:
+            raise RequestError("a room's limit is 1 to 1,000,000 members")
+
+
+@dataclass(frozen=True, slots=True)
 class ListRooms:
     """Ask for every room, with its member count and topic."""
 
@@ -198,5 +243,5 @@ class Unreadable:
 
 
 Request = (Say | Command | Private | Rename | SetAway | Whois | JoinRoom | PartRoom
-           | SetTopic | ListRooms | Unreadable)
+           | SetTopic | RemoveFromRoom | AddKeeper | LimitRoom | ListRooms | Unreadable)
 """What a member may ask once it is in (``Chat.handle``)."""

@@ -2,7 +2,9 @@
 
 A room that does not exist is made by the first member to join it (unless only admins
 may make rooms); a room other than the default one is forgotten when its last member
-leaves and nothing else keeps it (no history, no topic). The limits: rooms in all, rooms
+leaves and nothing else keeps it (no history, no topic). Who makes a room (or enters it
+empty) keeps it: a keeper may remove members from it and name more keepers, as an admin
+may anywhere. The limits: rooms in all, rooms
 per member, members per room (0: none).
 """
 
@@ -13,7 +15,16 @@ import sqlite3
 from typing import TYPE_CHECKING
 
 from tuichat.server.core.events import RoomInfo, RoomsListed, TopicSet
-from tuichat.server.core.requests import JoinRoom, PartRoom, Resume, RoomEntry, SetTopic
+from tuichat.server.core.requests import (
+    AddKeeper,
+    JoinRoom,
+    LimitRoom,
+    PartRoom,
+    RemoveFromRoom,
+    Resume,
+    RoomEntry,
+    SetTopic,
+)
 
 if TYPE_CHECKING:
     from tuichat.server.core.hub import Hub
@@ -26,7 +37,8 @@ ADMIN_ONLY = "admin"
 
 
 class RoomRules:
-    """``join_room``, ``part_room``, ``topic`` and ``list_rooms``, for ``Chat``."""
+    """``join_room``, ``part_room``, ``topic``, removals, keepers and ``list_rooms``, for
+    ``Chat``."""
 
     def __init__(self, hub: Hub) -> None:
         self._hub = hub
@@ -48,6 +60,8 @@ class RoomRules:
         if room is None:
             room = hub.create(name)
             log.info("%s made the room %s", member.name, name)
+        if not room.members:
+            room.keepers.add(member)  # who makes a room (or finds it empty) keeps it
         hub.enter(member, room, resume)
 
     def _join_problem(self, member: Member, name: str, room: Room | None) -> str | None:
@@ -64,6 +78,8 @@ class RoomRules:
                 return f"the server has {in_all:,} rooms, the most it keeps"
         elif per_room and len(room.members) >= per_room:
             return f"{name} is full ({per_room:,} members)"
+        elif room.member_limit is not None and len(room.members) >= room.member_limit:
+            return f"{name} is full (its keepers let in {room.member_limit:,} at most)"
         return None
 
     def part(self, member: Member, request: PartRoom) -> None:
@@ -73,6 +89,51 @@ class RoomRules:
             self._hub.notice(member, f"You are not in {request.room}.", "error")
             return
         self._hub.part(member, room)
+
+    def _kept_room(self, member: Member, room_name: str, name: str,
+                   what: str) -> tuple[Room, Member] | None:
+        """The room ``member`` is in and keeps, and the member ``name`` in it; or None,
+        and ``member`` is told why ``what`` was not done."""
+        hub = self._hub
+        room = member.rooms.get(room_name)
+        target = hub.find(name)
+        if room is None:
+            problem = f"you are not in {room_name}"
+        elif not room.kept_by(member):
+            problem = f"only the keepers of {room_name} (and admins) may do that"
+        elif target is None or target.key not in room.members:
+            problem = f"no one named {name[:40]!r} is in {room_name}"
+        else:
+            return room, target
+        hub.notice(member, f"{what}: {problem}.", "error", room=room)
+        return None
+
+    def remove(self, member: Member, request: RemoveFromRoom) -> None:
+        """Take a member out of a room ``member`` keeps."""
+        found = self._kept_room(member, request.room, request.name, "Nobody removed")
+        if found is not None:
+            room, target = found
+            log.info("%s removed %s from %s", member.name, target.name, room.name)
+            self._hub.part(target, room, by=member.name, text=request.text)
+
+    def add_keeper(self, member: Member, request: AddKeeper) -> None:
+        """Make a member of a room ``member`` keeps one of its keepers too."""
+        found = self._kept_room(member, request.room, request.name, "No keeper added")
+        if found is not None and found[1] not in found[0].keepers:
+            self._hub.add_keeper(found[1], found[0])
+
+    def limit(self, member: Member, request: LimitRoom) -> None:
+        """Set (or lift) the member limit of a room ``member`` keeps."""
+        hub = self._hub
+        room = member.rooms.get(request.room)
+        if room is None or not room.kept_by(member):
+            problem = (f"you are not in {request.room}" if room is None
+                       else f"only the keepers of {request.room} (and admins) may do that")
+            hub.notice(member, f"Limit not set: {problem}.", "error", room=room)
+            return
+        room.member_limit = request.limit
+        log.info("%s set the member limit of %s to %s", member.name, room.name,
+                 request.limit or "none")
 
     def set_topic(self, member: Member, request: SetTopic) -> None:
         """Set the topic of a room ``member`` is in, if it may."""

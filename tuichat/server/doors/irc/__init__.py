@@ -1,0 +1,1 @@
+"""The IRC door: IRC clients and bots in tuichat's rooms (rooms are channels)."""
