@@ -178,9 +178,24 @@ GREYS = {0, 7, 8, 15, 16, 59, 102, 145, 188, 231, *range(232, 256)}
 """The 256-colour palette's greys (what Textual's NO_COLOR filter leaves)."""
 
 
+SGR = re.compile(rb"\x1b\[([0-9;]*)m")
+"""A whole Select Graphic Rendition sequence (the output read may end inside one)."""
+
+
 def hues(output: bytes) -> set[int]:
-    """The 256-colour palette entries drawn that are not greys."""
-    drawn = {int(n) for n in re.findall(rb"[34]8;5;(\d+)", output)}
+    """The 256-colour palette entries drawn (``38;5;N``, ``48;5;N`` in a whole SGR
+    sequence) that are not greys."""
+    drawn = set()
+    for params in SGR.findall(output):
+        numbers, at = params.split(b";"), 0
+        while at < len(numbers):
+            if numbers[at] in (b"38", b"48") and numbers[at + 1:at + 2] == [b"5"]:
+                drawn.add(int(numbers[at + 2]))
+                at += 3
+            elif numbers[at] in (b"38", b"48") and numbers[at + 1:at + 2] == [b"2"]:
+                at += 5  # a true colour: r, g, b
+            else:
+                at += 1
     return drawn - GREYS
 
 
