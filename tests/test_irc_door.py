@@ -205,3 +205,21 @@ def test_a_quit_is_seen_by_tuichat_users(irc: IrcFactory, join: ClientFactory) -
     alice.wait_text("ERROR :Closing Link")
     left = bob.inbox.wait_for(matching("leave", name="alice"))
     assert left["reason"] == "quit"
+
+
+def test_a_client_that_joins_many_channels_at_once_gets_them_all(
+        make_server: ServerFactory) -> None:
+    server = make_server(irc_port=0, irc_name="irc.test", rate_burst=10, rate_per_second=5.0)
+    assert server.ports.irc is not None
+    alice = IrcClient(server.ports.irc)
+    try:
+        alice.register("alice")
+        channels = [f"#c{number}" for number in range(15)]  # more than the line burst
+        alice.send(f"JOIN {','.join(channels)}")
+        for channel in channels:
+            alice.wait_text(f" 366 alice {channel} ")
+        alice.send("PRIVMSG #c14 :and still allowed to talk", "PING done")
+        alice.wait_text("PONG")
+        assert not [line for line in alice.lines if "Slow down" in line]
+    finally:
+        alice.close()

@@ -4,7 +4,7 @@ room; each refusal a notice that starts with ``Room not joined:``."""
 from __future__ import annotations
 
 from tests.core.conftest import WorldFactory
-from tuichat.server.core.requests import Arrival, JoinRoom, PartRoom, RoomEntry
+from tuichat.server.core.requests import Arrival, JoinRoom, PartRoom, RoomEntry, Say
 
 
 def test_only_admins_make_rooms_when_creation_is_for_admins(make_world: WorldFactory) -> None:
@@ -60,3 +60,22 @@ def test_the_rooms_of_an_arrival_are_joined_in_order_each_within_the_limits(
     assert list(alice.rooms) == ["#lobby", "#b", "#a"]
     assert world.door.texts(alice) == [
         "Room not joined: you are in 3 rooms, the most one user may be in."]
+
+
+def test_joins_have_an_allowance_of_their_own_as_large_as_the_rooms_one_may_be_in(
+    make_world: WorldFactory,
+) -> None:
+    world = make_world(rate_burst=3, rate_per_second=0.001, max_rooms_per_user=13)
+    alice = world.arrive("alice")
+    world.handle(alice, *(JoinRoom(f"#r{number}") for number in range(12)))  # one burst
+    assert len(alice.rooms) == 13, world.door.texts(alice)  # #lobby and all twelve
+    world.handle(alice, PartRoom("#r0"), JoinRoom("#r0"))  # the 13th move, then one more
+    assert "#r0" not in alice.rooms
+    assert world.door.texts(alice)[-1] == ("Slow down: at most 13 room joins or parts at "
+                                           "once and 0.001 per second.")
+    world.handle(alice, Say("#lobby", "one"), Say("#lobby", "two"), Say("#lobby", "three"))
+    assert not [text for text in world.door.texts(alice) if "at most 3 lines" in text], \
+        "joining spent none of the lines"
+    world.handle(alice, Say("#lobby", "four"))
+    assert world.door.texts(alice)[-1] == ("Slow down: at most 3 lines at once and 0.001 "
+                                           "per second.")

@@ -122,6 +122,9 @@ class Chat:
         member.joined = time.time()
         member.lines = LineLimit(config.rate_burst, config.rate_per_second,
                                  config.rate_abuse_limit)
+        member.moves = LineLimit(max(config.rate_burst, config.max_rooms_per_user)
+                                 if config.rate_burst else 0, config.rate_per_second,
+                                 config.rate_abuse_limit)
         hub = self.hub
         hub.arrive(member, door, arrival.resume, enter=arrival.enter_default_room)
         if admin_problem is not None:
@@ -184,7 +187,7 @@ class Chat:
         if member.ended:
             return
         ref = request.ref if isinstance(request, _WITH_REF) else None
-        if not self._within_rate(member, ref):
+        if not self._within_rate(member, ref, moving=isinstance(request, JoinRoom | PartRoom)):
             return
         match request:
             case Say():
@@ -217,15 +220,20 @@ class Chat:
                 room = member.rooms.get(request.room) if request.room is not None else None
                 self.hub.notice(member, request.reply, "error", ref=request.ref, room=room)
 
-    def _within_rate(self, member: Member, ref: Ref | None) -> bool:
-        """Spend ``member``'s allowance for one line; over the rate, refuse it, and end a
-        session that keeps flooding (leave reason ``kicked``)."""
-        verdict = member.lines.check()
+    def _within_rate(self, member: Member, ref: Ref | None, *, moving: bool) -> bool:
+        """Spend ``member``'s allowance for one line (``moving``: for one room join or
+        part, an allowance of its own, as large as the rooms one member may be in); over
+        the rate, refuse it, and end a session that keeps flooding (reason ``kicked``)."""
+        verdict = (member.moves if moving else member.lines).check()
         if verdict is Verdict.PASS:
             return True
         config = self.config
-        lines = f"{config.rate_burst} line{'s' if config.rate_burst != 1 else ''}"
-        self.hub.notice(member, f"Slow down: at most {lines} at once and "
+        if moving:
+            burst = max(config.rate_burst, config.max_rooms_per_user)
+            what = f"{burst} room join{'s' if burst != 1 else ''} or parts"
+        else:
+            what = f"{config.rate_burst} line{'s' if config.rate_burst != 1 else ''}"
+        self.hub.notice(member, f"Slow down: at most {what} at once and "
                         f"{config.rate_per_second:g} per second.", "error", ref=ref)
         if verdict is Verdict.CUT_OFF:
             why = f"{config.rate_abuse_limit} lines refused within a minute"

@@ -45,6 +45,9 @@ class Member:
     """The rooms the member is in, by name, in the order it joined them."""
     lines: LineLimit = field(default_factory=lambda: LineLimit(0, 0, 0))
     """Its allowance of lines (the core sets the server's limits on arrival)."""
+    moves: LineLimit = field(default_factory=lambda: LineLimit(0, 0, 0))
+    """Its allowance of room joins and parts, apart from its lines: an IRC client joins
+    its channels in one burst on connecting."""
     ended: bool = False
     fingerprint: str | None = None
     """``SHA256:...`` of the SSH key it came in with (through a ticket), if it did."""
