@@ -99,6 +99,20 @@ def free_port() -> int:
         return port
 
 
+def connected(port: int) -> socket.socket:
+    """A connection to ssh's forwarding listener on ``port``: ssh may say it listens a
+    moment before it does (seen once in CI under load), so a refusal is tried again
+    for a bounded while."""
+    deadline = time.monotonic() + WAIT
+    while True:
+        try:
+            return socket.create_connection(("127.0.0.1", port), timeout=WAIT)
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)  # ssh's listener announces nothing more
+
+
 def test_local_port_forwarding_is_refused(server: Server, key: Path,
                                           caplog: pytest.LogCaptureFixture) -> None:
     caplog.set_level(logging.INFO)
@@ -107,8 +121,7 @@ def test_local_port_forwarding_is_refused(server: Server, key: Path,
                                  "-L", f"{local}:127.0.0.1:9"))
     tunnel.wait_out(f"Local forwarding listening on 127.0.0.1 port {local}", stream="err")
     # The forwarded channel was refused: closed at once (with a reset, at times).
-    with socket.create_connection(("127.0.0.1", local), timeout=WAIT) as through, \
-            contextlib.suppress(ConnectionResetError):
+    with connected(local) as through, contextlib.suppress(ConnectionResetError):
         assert through.recv(1) == b""
     assert wait_for_refusal(caplog, "port forwarding to 127.0.0.1:9 (-L)")
     tunnel.kill()
