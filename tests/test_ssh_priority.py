@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import ServerFactory
 from tests.ssh_client import make_key
-from tests.ssh_terminal import WAIT, PtySsh
+from tests.ssh_terminal import WAIT, PtySsh, children
 from tests.system import needs
 from tuichat.priority import SERVED_NICE
 from tuichat.server.app import Server
@@ -36,19 +36,6 @@ def session(make_server: ServerFactory, tmp_path: Path) -> Iterator[PtySsh]:
         yield alice
     finally:
         alice.close()
-
-
-def children(pid: int) -> list[int]:
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
-                found.append(int(entry))
-    return found
 
 
 def session_clients() -> list[int]:

@@ -18,7 +18,7 @@ from PIL import Image
 
 from tests.conftest import Client, ClientFactory, ServerFactory, matching
 from tests.ssh_client import make_key
-from tests.ssh_terminal import WAIT, PtySsh, TmuxSsh
+from tests.ssh_terminal import WAIT, PtySsh, TmuxSsh, children
 from tests.system import needs
 from tuichat.server.app import Server
 from tuichat.server.doors.ssh.terminals import Terminals
@@ -69,16 +69,8 @@ def terminals(server: Server) -> Terminals:
 def clients(server: Server) -> list[int]:
     """The pids of the zygote's children: the sessions' clients."""
     zygote = terminals(server).spawner.pid
-    found = []
-    for entry in os.listdir("/proc"):
-        if entry.isdigit():
-            try:
-                stat = Path(f"/proc/{entry}/stat").read_text()
-            except OSError:
-                continue
-            if int(stat.rsplit(")", 1)[1].split()[1]) == zygote:
-                found.append(int(entry))
-    return found
+    assert zygote is not None, "the zygote is not running"
+    return children(zygote)
 
 
 def wait_until(predicate: Callable[[], bool], what: str) -> None:
